@@ -1,0 +1,77 @@
+/**
+ * Small helpers shared by the nodes' Node-RED glue. Everything here is about
+ * the runtime contract (send/done, status, close); no business logic.
+ */
+import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { IntegrationError, toErrorInfo, type IntegrationErrorInfo } from '../lib/errors';
+
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+export type Done = (err?: Error) => void;
+export type Msg = NodeMessageInFlow & Record<string, any>;
+
+/**
+ * Registers an input handler with exactly three parameters, so that the
+ * runtime hands us `done`. The handler may be async: a rejection becomes
+ * `done(err)` and so reaches Catch nodes, instead of being lost.
+ */
+export function onInput(node: Node, handler: (msg: Msg, send: Send, done: Done) => void | Promise<void>): void {
+  node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+    try {
+      const result = handler(msg as Msg, send, done);
+      if (result && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).catch((err: unknown) => done(asError(err)));
+      }
+    } catch (err) {
+      done(asError(err));
+    }
+  });
+}
+
+/** Makes sure what we hand to `done` is an Error with a readable message. */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Routes a failed message: `msg.error` is set, the message goes to the error
+ * output (index `errorOutput` of `outputs`), and `done(err)` reports it to
+ * Catch nodes. Nothing is dropped silently.
+ */
+export function sendError(
+  msg: Msg,
+  err: unknown,
+  send: Send,
+  done: Done,
+  outputs: number,
+  errorOutput = outputs - 1,
+): IntegrationErrorInfo {
+  const info = toErrorInfo(err);
+  msg.error = info;
+  const out: Array<NodeMessage | null> = new Array(outputs).fill(null);
+  out[errorOutput] = msg;
+  send(out);
+  const e = new IntegrationError(info.code, info.message, info.details);
+  done(e);
+  return info;
+}
+
+/** Builds an output array with `msg` at `index` and nothing elsewhere. */
+export function at(index: number, outputs: number, msg: NodeMessage): Array<NodeMessage | null> {
+  const out: Array<NodeMessage | null> = new Array(outputs).fill(null);
+  out[index] = msg;
+  return out;
+}
+
+/** Merges headers into `msg.headers`, lower-casing the names we set. */
+export function mergeHeaders(msg: Msg, headers: Record<string, string>): void {
+  const current: Record<string, unknown> =
+    msg.headers && typeof msg.headers === 'object' && !Array.isArray(msg.headers) ? msg.headers : {};
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    for (const existing of Object.keys(current)) {
+      if (existing.toLowerCase() === lower) delete current[existing];
+    }
+    current[lower] = headers[name];
+  }
+  msg.headers = current;
+}
