@@ -21,6 +21,8 @@ module.exports = {
     projects: { enabled: false },
     tours: false,
   },
+  // No update checks: an edge box or a demo should not call out.
+  telemetry: { enabled: false },
   functionExternalModules: false,
   debugMaxLength: 2000,
 };

@@ -41,8 +41,8 @@ export class IntegrationError extends Error implements IntegrationErrorInfo {
 export function toErrorInfo(err: unknown, fallbackCode = 'ERROR'): IntegrationErrorInfo {
   if (err instanceof IntegrationError) return err.toJSON();
   if (err instanceof Error) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : fallbackCode;
-    return { code, message: err.message, details: [] };
+    const code = (err as Error & { code?: unknown }).code;
+    return { code: typeof code === 'string' ? code : fallbackCode, message: err.message, details: [] };
   }
   return { code: fallbackCode, message: String(err), details: [] };
 }
