@@ -8,7 +8,8 @@
  * On the first start the demo flow from examples/ is written to
  * .node-red/flows.json and a random demo encryption key is written to
  * .node-red/demo.key; the demo's encrypt/decrypt nodes read it through the
- * SAYPRO_DEMO_KEY environment variable. Later starts keep your edits.
+ * SAYPRO_DEMO_KEY environment variable, and the demo's endpoint reads this
+ * Node-RED's own address from SAYPRO_DEMO_URL. Later starts keep your edits.
  * `npm start -- --reset-demo` writes the demo flow again.
  */
 const fs = require('fs');
@@ -50,6 +51,8 @@ function main() {
   const red = require.resolve('node-red/red.js');
   const env = { ...process.env };
   if (!env.SAYPRO_DEMO_KEY) env.SAYPRO_DEMO_KEY = key;
+  // The demo's HTTP POST node delivers to a receiving flow in this same Node-RED.
+  if (!env.SAYPRO_DEMO_URL) env.SAYPRO_DEMO_URL = `http://127.0.0.1:${Number(env.PORT) || 1880}`;
   const child = spawn(
     process.execPath,
     [red, '--userDir', userDir, '--settings', path.join(__dirname, 'dev-settings.js')],

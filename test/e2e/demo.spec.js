@@ -25,7 +25,7 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
     const port = await freePort();
     userDir = tmpDir('saypro-start-');
     child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], {
-      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, SAYPRO_DEMO_KEY: '' },
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, SAYPRO_DEMO_KEY: '', SAYPRO_DEMO_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d) => { output += d; });

@@ -62,7 +62,8 @@ async function startNodeRed(opts = {}) {
   fs.writeFileSync(settingsFile, 'module.exports = ' + JSON.stringify(settings, null, 2) + ';\n');
   const redJs = opts.redJs || require.resolve('node-red/red.js');
   const child = spawn(opts.nodePath || process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile], {
-    env: { ...process.env, ...(opts.env || {}) },
+    // the demo flow's endpoint posts back to this same Node-RED
+    env: { ...process.env, SAYPRO_DEMO_URL: `http://127.0.0.1:${port}`, ...(opts.env || {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
