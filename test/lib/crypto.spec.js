@@ -410,6 +410,15 @@ describe('lib/crypto', function () {
       });
     }
 
+    it('the README shows the GCM receiver recipes verbatim too', function () {
+      const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+      const readmeBlocks = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]);
+      for (const file of ['receiver-gcm.js', 'receiver-gcm.py']) {
+        const text = fs.readFileSync(path.join(root, 'test', 'fixtures', file), 'utf8');
+        assert.ok(readmeBlocks.includes(text), `${file} differs from its recipe in README.md`);
+      }
+    });
+
     it('documents the header names, key generation and the openssl command', function () {
       for (const s of ['x-encryption-alg', 'x-encryption-kid', 'openssl rand -hex 32', 'randomBytes(32)',
         'openssl enc -d -aes-256-cbc -a -A -md md5', c.CBC_HMAC_INFO_ENC, c.CBC_HMAC_INFO_MAC, '"kid"', '"cty"']) {
