@@ -8,12 +8,12 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, at, type Msg } from './common/glue';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
+import { resolveAad } from './common/aad';
 import {
   DECRYPT_ALGORITHMS,
   DEFAULT_KID,
   KID_PATTERN,
   OUTPUT_MODES,
-  aadToBuffer,
   decodeOutput,
   decryptPayload,
   prepareKey,
@@ -102,18 +102,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       try {
-        let aad: Buffer | undefined;
-        if (aadType !== 'none' && algorithm !== 'cryptojs') {
-          let value: unknown;
-          try {
-            value = RED.util.evaluateNodeProperty(aadValue, aadType, node, msg);
-          } catch (err) {
-            throw new IntegrationError('DECRYPT_AAD', 'The AAD could not be resolved', [
-              { field: 'aad', reason: err instanceof Error ? err.message : String(err) },
-            ]);
-          }
-          aad = aadToBuffer(value, 'DECRYPT_AAD');
-        }
+        const aad = resolveAad(RED, node, msg, { aad: aadValue, aadType, algorithm, code: 'DECRYPT_AAD' });
         const result = decryptPayload(msg.payload, algorithm, keys, aad);
         const payload = decodeOutput(result.plaintext, result.cty, output);
         msg.payload = payload;

@@ -7,11 +7,11 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, mergeHeaders, at, type Msg } from './common/glue';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
+import { resolveAad } from './common/aad';
 import {
   ALGORITHMS,
   DEFAULT_KID,
   KID_PATTERN,
-  aadToBuffer,
   encryptPlaintext,
   headerValue,
   plaintextFromPayload,
@@ -82,18 +82,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       try {
-        let aad: Buffer | undefined;
-        if (aadType !== 'none' && algorithm !== 'cryptojs') {
-          let value: unknown;
-          try {
-            value = RED.util.evaluateNodeProperty(aadValue, aadType, node, msg);
-          } catch (err) {
-            throw new IntegrationError('ENCRYPT_AAD', 'The AAD could not be resolved', [
-              { field: 'aad', reason: err instanceof Error ? err.message : String(err) },
-            ]);
-          }
-          aad = aadToBuffer(value, 'ENCRYPT_AAD');
-        }
+        const aad = resolveAad(RED, node, msg, { aad: aadValue, aadType, algorithm, code: 'ENCRYPT_AAD' });
         const plaintext = plaintextFromPayload(msg.payload, headerValue(msg.headers, 'content-type'));
         const result = encryptPlaintext(algorithm, key, plaintext, aad);
         msg.payload = result.payload;
