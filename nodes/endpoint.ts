@@ -1,0 +1,92 @@
+/**
+ * saypro-endpoint: config node for a third-party API — base URL, port,
+ * default method and headers, timeout, keep-alive agents with TLS options from
+ * a tls-config node, and authentication (API key, Basic, Bearer, OAuth2 client
+ * credentials). Nodes that send (saypro-http-post) get it with
+ * RED.nodes.getNode(id) and use it through EndpointHandle (lib/http/types.ts).
+ * Thin glue around lib/http/endpoint.ts.
+ */
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { IntegrationError } from './lib/errors';
+import { Endpoint, type EndpointConfig, type EndpointCredentials } from './lib/http/endpoint';
+import type { TlsOptions } from './lib/http/agent';
+import type { EndpointHandle } from './lib/http/types';
+
+interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
+  tls?: string;
+}
+
+interface TlsConfigNode extends Node {
+  valid?: boolean;
+  addTLSOptions?: (opts: TlsOptions) => TlsOptions;
+}
+
+/** The config node as its users see it: the contract plus a few extras. */
+type EndpointNode = Node<EndpointCredentials> &
+  EndpointHandle & {
+    /** pushes a status to every registered user */
+    setStatus: Endpoint['setStatus'];
+    /** the endpoint behind the node (agents, token manager, setupError …) */
+    endpoint: Endpoint;
+  };
+
+export = function (RED: NodeAPI) {
+  function EndpointConfigNode(this: EndpointNode, config: EndpointNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+
+    let tls: TlsOptions | undefined;
+    let tlsProblem: IntegrationError | undefined;
+    if (config.tls) {
+      const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
+      if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') {
+        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration was not found', [{ field: 'tls', reason: 'the chosen tls-config node does not exist' }]);
+      } else if (tlsNode.valid === false) {
+        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration could not be loaded', [{ field: 'tls', reason: 'the tls-config node reported an error' }]);
+      } else {
+        tls = tlsNode.addTLSOptions({});
+      }
+    }
+
+    const endpoint = new Endpoint({
+      id: node.id,
+      config,
+      credentials: node.credentials,
+      tls,
+      extraProblem: tlsProblem,
+      translate: (key) => RED._(key),
+    });
+
+    Object.defineProperty(node, 'label', { value: endpoint.label, enumerable: true });
+    Object.defineProperty(node, 'defaultMethod', { value: endpoint.defaultMethod, enumerable: true });
+    node.endpoint = endpoint;
+    node.prepare = (intent) => endpoint.prepare(intent);
+    node.invalidateAuth = () => endpoint.invalidateAuth();
+    node.secrets = () => endpoint.secrets();
+    node.sensitiveNames = () => endpoint.sensitiveNames();
+    node.register = (user) => endpoint.register(user);
+    node.deregister = (user) => endpoint.deregister(user);
+    node.setStatus = (s) => endpoint.setStatus(s);
+
+    if (endpoint.setupError) {
+      node.error(`${RED._('endpoint.status.invalidConfig')}: ${endpoint.setupError.message}`);
+    }
+    for (const w of endpoint.warnings) node.warn(w);
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      endpoint.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType<EndpointNode, EndpointNodeDef, unknown, EndpointCredentials>('saypro-endpoint', EndpointConfigNode, {
+    credentials: {
+      apiKey: { type: 'password' },
+      username: { type: 'text' },
+      password: { type: 'password' },
+      token: { type: 'password' },
+      clientId: { type: 'text' },
+      clientSecret: { type: 'password' },
+    },
+  });
+};

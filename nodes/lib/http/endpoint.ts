@@ -1,0 +1,362 @@
+/**
+ * The endpoint behind the saypro-endpoint config node, without Node-RED: it
+ * checks the settings once, resolves `${VAR}` credentials and placeholders in
+ * the base URL, owns the keep-alive agents and the OAuth2 token manager, and
+ * turns a sender's RequestIntent into a PreparedRequest. Users (the nodes that
+ * send through it) register to receive its status.
+ *
+ * The rate limiter and the circuit state for the endpoint will live here too.
+ */
+import { IntegrationError, type ErrorDetail } from '../errors';
+import { resolveEnvRef } from '../env';
+import { AUTH_TYPES, applyAuth, basicAuthorization, checkAuthSettings, isValidHeaderName, mergeHeaderLayers, type AuthSettings, type AuthType } from './auth';
+import { createAgents, type Agents, type TlsOptions } from './agent';
+import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
+import { OAuth2TokenManager, type TokenAuth } from './oauth2';
+import type { EndpointHandle, EndpointStatus, HttpMethod, PreparedRequest, RequestIntent } from './types';
+
+export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
+export const DEFAULT_TIMEOUT_MS = 10000;
+export const DEFAULT_API_KEY_NAME = 'X-API-Key';
+
+export interface EndpointCredentials {
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** The config node's properties, as the editor saves them. */
+export interface EndpointConfig {
+  name?: string;
+  baseUrl?: string;
+  port?: string | number;
+  method?: string;
+  headers?: Array<{ name?: string; value?: string }>;
+  timeout?: string | number;
+  keepAlive?: boolean | string;
+  authType?: string;
+  apiKeyIn?: string;
+  apiKeyName?: string;
+  tokenUrl?: string;
+  scope?: string;
+  audience?: string;
+  tokenAuth?: string;
+}
+
+export interface EndpointOptions {
+  id: string;
+  config: EndpointConfig;
+  credentials?: EndpointCredentials;
+  /** from a tls-config node's addTLSOptions({}), when one is chosen */
+  tls?: TlsOptions;
+  /** a problem found by the glue (e.g. the tls-config node is missing) */
+  extraProblem?: IntegrationError;
+  env?: NodeJS.ProcessEnv;
+  /** translates status keys (RED._); identity by default */
+  translate?: (key: string) => string;
+  /** clock for the token manager (tests) */
+  now?: () => number;
+}
+
+export interface EndpointUser {
+  id: string;
+  status(s: EndpointStatus): void;
+}
+
+export const STATUS_KEYS = {
+  invalidConfig: 'endpoint.status.invalidConfig',
+  tokenOk: 'endpoint.status.tokenOk',
+  tokenFailed: 'endpoint.status.tokenFailed',
+} as const;
+
+const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
+
+function toBool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null || v === '') return dflt;
+  return v === true || v === 'true';
+}
+
+export class Endpoint implements EndpointHandle {
+  readonly id: string;
+  readonly label: string;
+  readonly defaultMethod: HttpMethod;
+  /** the reason every prepare() rejects, when the settings do not work */
+  readonly setupError: IntegrationError | undefined;
+  /** things worth a warning that do not stop the endpoint (never secrets) */
+  readonly warnings: string[] = [];
+  readonly timeoutMs: number;
+  readonly authType: AuthType;
+  readonly apiKeyName: string;
+
+  private readonly translate: (key: string) => string;
+  private base: URL | undefined;
+  private defaultHeaders: Record<string, string> = {};
+  private auth: AuthSettings = { type: 'none' };
+  private secretValues: string[] = [];
+  private agents: Agents | undefined;
+  private tokens: OAuth2TokenManager | undefined;
+  private users = new Map<string, EndpointUser>();
+  private current: EndpointStatus | undefined;
+  private closed = false;
+
+  constructor(o: EndpointOptions) {
+    const c = o.config || {};
+    const env = o.env ?? process.env;
+    this.id = o.id;
+    this.translate = o.translate ?? ((k) => k);
+    const problems: ErrorDetail[] = [];
+    const collect = (err: unknown) => {
+      if (err instanceof IntegrationError) problems.push(...(err.details.length ? err.details : [{ reason: err.message }]));
+      else problems.push({ reason: String(err) });
+    };
+
+    // credentials: a whole `${VAR}` is read from the environment now
+    const creds: EndpointCredentials = {};
+    for (const field of CREDENTIAL_FIELDS) {
+      const r = resolveEnvRef(o.credentials?.[field], env);
+      if (r.missing) problems.push({ field, reason: `environment variable ${r.variable} is not set` });
+      creds[field] = r.value;
+    }
+
+    this.label = safeLabel(c.baseUrl, c.port, env);
+    const method = String(c.method || 'POST').toUpperCase() as HttpMethod;
+    if (!METHODS.includes(method)) problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
+    this.defaultMethod = METHODS.includes(method) ? method : 'POST';
+
+    const timeout = c.timeout === undefined || c.timeout === '' ? DEFAULT_TIMEOUT_MS : Number(c.timeout);
+    if (!Number.isInteger(timeout) || timeout < 1) problems.push({ field: 'timeout', reason: 'expected a whole number of milliseconds, at least 1', value: String(c.timeout) });
+    this.timeoutMs = Number.isInteger(timeout) && timeout >= 1 ? timeout : DEFAULT_TIMEOUT_MS;
+
+    let userinfo: { username: string; password: string } | undefined;
+    let portOk = true;
+    try {
+      parsePort(c.port);
+    } catch (err) {
+      collect(err);
+      portOk = false;
+    }
+    try {
+      const b = resolveBaseUrl(c.baseUrl, portOk ? c.port : undefined, env);
+      this.base = b.url;
+      userinfo = b.userinfo;
+    } catch (err) {
+      collect(err);
+    }
+
+    // default headers; `${VAR}` / `${VAR:-default}` in a value are resolved now
+    const headerList = Array.isArray(c.headers) ? c.headers : [];
+    const defaults: Record<string, string> = {};
+    headerList.forEach((h, i) => {
+      const name = typeof h?.name === 'string' ? h.name.trim() : '';
+      const raw = h?.value === undefined || h?.value === null ? '' : String(h.value);
+      if (!isValidHeaderName(name)) {
+        problems.push({ field: `headers[${i}]`, reason: name === '' ? 'a header name is required' : 'not a valid header name', value: name });
+        return;
+      }
+      const sub = substituteEnv(raw, env);
+      if (sub.missing.length) {
+        problems.push({ field: `headers[${i}]`, reason: `environment variable ${sub.missing.join(', ')} is not set` });
+        return;
+      }
+      if (/[\r\n\0]/.test(sub.value)) {
+        problems.push({ field: `headers[${i}]`, reason: 'the value contains a line break' });
+        return;
+      }
+      if (sub.substituted && sub.value !== '') this.secretValues.push(sub.value);
+      defaults[name] = sub.value;
+    });
+    try {
+      this.defaultHeaders = mergeHeaderLayers(defaults);
+    } catch (err) {
+      collect(err);
+    }
+
+    const authType = (c.authType || 'none') as AuthType;
+    this.authType = AUTH_TYPES.includes(authType) ? authType : 'none';
+    const apiKeyIn = (c.apiKeyIn || 'header') as 'header' | 'query';
+    this.apiKeyName = c.apiKeyName === undefined || c.apiKeyName === '' ? DEFAULT_API_KEY_NAME : String(c.apiKeyName).trim();
+    this.auth = {
+      type: authType,
+      apiKeyIn,
+      apiKeyName: this.apiKeyName,
+      apiKey: creds.apiKey,
+      username: creds.username,
+      password: creds.password,
+      token: creds.token,
+    };
+    const authProblem = checkAuthSettings(this.auth);
+    if (authProblem) collect(authProblem);
+
+    let tokenUrl: string | undefined;
+    const tokenAuth = (c.tokenAuth || 'body') as TokenAuth;
+    if (authType === 'oauth2') {
+      try {
+        const t = resolveBaseUrl(c.tokenUrl, undefined, env);
+        if (t.userinfo) problems.push({ field: 'tokenUrl', reason: 'put the client id and secret in the credentials, not in the URL' });
+        tokenUrl = t.url.toString();
+      } catch (err) {
+        problems.push({ field: 'tokenUrl', reason: err instanceof IntegrationError ? err.message.replace(/^The base URL/, 'The token URL') : String(err) });
+      }
+      if (!creds.clientId) problems.push({ field: 'clientId', reason: 'the client id is required' });
+      if (!creds.clientSecret) problems.push({ field: 'clientSecret', reason: 'the client secret is required' });
+      if (tokenAuth !== 'body' && tokenAuth !== 'basic') problems.push({ field: 'tokenAuth', reason: 'expected body or basic', value: String(c.tokenAuth) });
+    }
+
+    if (userinfo) {
+      if (authType === 'none') {
+        // user:password@ in the base URL becomes HTTP Basic, never part of the URL we hand out
+        this.auth = { type: 'basic', username: userinfo.username, password: userinfo.password };
+      } else {
+        this.warnings.push('The user name and password in the base URL are ignored because another authentication is chosen');
+      }
+    }
+
+    if (o.extraProblem) collect(o.extraProblem);
+
+    for (const v of [creds.apiKey, creds.password, creds.token, creds.clientSecret, userinfo?.password, o.tls?.passphrase]) {
+      if (v) this.secretValues.push(v);
+    }
+    if (this.auth.type === 'basic' && this.auth.username !== undefined) {
+      this.secretValues.push(basicAuthorization(this.auth.username, this.auth.password || '').slice(6));
+    }
+
+    if (problems.length) {
+      const summary = problems.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
+      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: ${summary}`, problems);
+      this.current = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+      return;
+    }
+
+    this.agents = createAgents({ keepAlive: toBool(c.keepAlive, true), tls: o.tls });
+    if (authType === 'oauth2' && tokenUrl) {
+      this.tokens = new OAuth2TokenManager({
+        tokenUrl,
+        clientId: creds.clientId || '',
+        clientSecret: creds.clientSecret || '',
+        scope: c.scope ? String(c.scope).trim() : undefined,
+        audience: c.audience ? String(c.audience).trim() : undefined,
+        tokenAuth,
+        timeoutMs: this.timeoutMs,
+        httpAgent: this.agents.http,
+        httpsAgent: this.agents.https,
+        now: o.now,
+        onResult: (ok) => this.tokenResult(ok),
+      });
+    }
+  }
+
+  /** the base URL label (same as `label`), recomputed from a URL */
+  get baseUrl(): string {
+    return this.base ? urlLabel(this.base) : this.label;
+  }
+
+  /** the keep-alive agents (undefined when the settings do not work or after close) */
+  get httpAgents(): Agents | undefined {
+    return this.agents;
+  }
+
+  /** the OAuth2 token manager, for oauth2 endpoints */
+  get tokenManager(): OAuth2TokenManager | undefined {
+    return this.tokens;
+  }
+
+  async prepare(intent: RequestIntent): Promise<PreparedRequest> {
+    if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
+    if (this.setupError) throw this.setupError;
+    if (!intent || typeof intent !== 'object') {
+      throw new IntegrationError('INVALID_REQUEST', 'The request intent must be an object');
+    }
+    const method = (intent.method ? String(intent.method).toUpperCase() : this.defaultMethod) as HttpMethod;
+    if (!METHODS.includes(method)) {
+      throw new IntegrationError('INVALID_METHOD', `The method ${String(intent.method)} is not supported`, [
+        { field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(intent.method) },
+      ]);
+    }
+    const base = this.base as URL;
+    const url = joinUrl(base, intent.path);
+    const accessToken = this.tokens ? await this.tokens.getToken() : undefined;
+    if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
+    const authed = applyAuth(this.auth, url, accessToken);
+    const headers = mergeHeaderLayers(this.defaultHeaders, intent.headers, authed.headers);
+    const agents = this.agents as Agents;
+    return {
+      method,
+      url: authed.url,
+      headers,
+      timeoutMs: this.timeoutMs,
+      agent: agents.forUrl(base),
+    };
+  }
+
+  invalidateAuth(): boolean {
+    if (!this.tokens) return false;
+    this.tokens.invalidate();
+    return true;
+  }
+
+  secrets(): string[] {
+    const all = [...this.secretValues];
+    const token = this.tokens?.currentToken;
+    if (token) all.push(token);
+    return [...new Set(all.filter((s) => typeof s === 'string' && s !== ''))];
+  }
+
+  sensitiveNames(): string[] {
+    const names = ['authorization', 'proxy-authorization', this.apiKeyName.toLowerCase(), 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token'];
+    return [...new Set(names)];
+  }
+
+  register(user: EndpointUser): void {
+    if (!user || typeof user.id !== 'string') return;
+    this.users.set(user.id, user);
+    if (this.current) this.push(user, this.current);
+  }
+
+  deregister(user: { id: string }): void {
+    if (user) this.users.delete(user.id);
+  }
+
+  /** how many users are registered */
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** the status last pushed (or undefined) */
+  get currentStatus(): EndpointStatus | undefined {
+    return this.current ? { ...this.current } : undefined;
+  }
+
+  /** Pushes a status to every registered user (and to users that register later). */
+  setStatus(s: EndpointStatus): void {
+    this.current = { ...s };
+    for (const user of this.users.values()) this.push(user, this.current);
+  }
+
+  /** Destroys the agents, stops the token manager, forgets the users. */
+  close(): void {
+    this.closed = true;
+    this.tokens?.close();
+    this.agents?.destroy();
+    this.agents = undefined;
+    this.users.clear();
+  }
+
+  private push(user: EndpointUser, s: EndpointStatus): void {
+    try {
+      user.status({ ...s });
+    } catch {
+      // a user's status handler must not break the others
+    }
+  }
+
+  private tokenResult(ok: boolean): void {
+    if (this.closed) return;
+    const key = ok ? STATUS_KEYS.tokenOk : STATUS_KEYS.tokenFailed;
+    const text = this.translate(key);
+    if (this.current && this.current.text === text) return;
+    this.setStatus(ok ? { fill: 'green', shape: 'dot', text } : { fill: 'red', shape: 'ring', text });
+  }
+}

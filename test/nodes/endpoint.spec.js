@@ -1,0 +1,422 @@
+'use strict';
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const https = require('node:https');
+const vm = require('node:vm');
+const { execFileSync } = require('node:child_process');
+const axios = require('axios');
+const helper = require('node-red-node-test-helper');
+const endpointNode = require('../../dist/nodes/endpoint.js');
+const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
+
+helper.init(require.resolve('node-red'));
+
+const OPENSSL = '/usr/bin/openssl';
+const SECRET = 'client-secret-Zq9!';
+
+function load(nodes, flow, creds) {
+  return new Promise((resolve) => helper.load(nodes, flow, creds || {}, resolve));
+}
+
+/** one endpoint config node e1 with the given properties */
+async function endpoint(config, creds, more) {
+  await load([endpointNode, tlsNode], [{ id: 'e1', type: 'saypro-endpoint', ...config }, ...(more || [])], { e1: creds || {} });
+  return helper.getNode('e1');
+}
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+function close(server) {
+  if (!server) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Every log line of the run, as one string, to look for secrets in. */
+function logs() {
+  return JSON.stringify(helper.log().args.map((a) => a[0]));
+}
+
+describe('saypro-endpoint node', function () {
+  afterEach(async function () {
+    for (const k of Object.keys(process.env)) if (k.startsWith('SAYPRO_TEST_EP_')) delete process.env[k];
+    await helper.unload();
+  });
+
+  it('loads with defaults', async function () {
+    const e1 = await endpoint({ name: 'api', baseUrl: 'https://api.example.com/v1' });
+    assert.strictEqual(e1.type, 'saypro-endpoint');
+    assert.strictEqual(e1.name, 'api');
+    assert.strictEqual(e1.label, 'https://api.example.com/v1');
+    assert.strictEqual(e1.defaultMethod, 'POST');
+    assert.strictEqual(e1.endpoint.setupError, undefined);
+    const r = await e1.prepare({ path: '/customers', headers: {} });
+    assert.strictEqual(r.method, 'POST');
+    assert.strictEqual(r.url, 'https://api.example.com/v1/customers');
+    assert.deepStrictEqual(r.headers, {});
+    assert.strictEqual(r.timeoutMs, 10000);
+    assert.ok(r.agent instanceof https.Agent);
+    assert.strictEqual(r.agent.keepAlive, true);
+    assert.strictEqual(e1.invalidateAuth(), false);
+    assert.deepStrictEqual(e1.secrets(), []);
+  });
+
+  it('prepare() for none, API key (header, query), Basic and Bearer', async function () {
+    let e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9/api', authType: 'none', method: 'PUT', timeout: 1500, keepAlive: false });
+    let r = await e1.prepare({ path: '/items?x=1', headers: { 'X-Trace': 't' } });
+    assert.deepStrictEqual({ method: r.method, url: r.url, headers: r.headers, timeoutMs: r.timeoutMs }, {
+      method: 'PUT', url: 'http://127.0.0.1:9/api/items?x=1', headers: { 'X-Trace': 't' }, timeoutMs: 1500,
+    });
+    assert.ok(r.agent instanceof http.Agent && !(r.agent instanceof https.Agent));
+    assert.strictEqual(r.agent.keepAlive, false);
+    await helper.unload();
+
+    e1 = await endpoint({ baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Api-Token' }, { apiKey: 'key-123' });
+    r = await e1.prepare({ path: '/c', headers: { 'x-api-token': 'forged', Accept: 'application/json' } });
+    assert.strictEqual(r.url, 'https://x/v1/c');
+    assert.deepStrictEqual(r.headers, { Accept: 'application/json', 'X-Api-Token': 'key-123' });
+    await helper.unload();
+
+    e1 = await endpoint({ baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key' }, { apiKey: 'k&1 /=' });
+    assert.strictEqual((await e1.prepare({ path: '/c', headers: {} })).url, 'https://x/v1/c?api_key=k%261%20%2F%3D');
+    assert.strictEqual((await e1.prepare({ path: '/c?limit=2', headers: {} })).url, 'https://x/v1/c?limit=2&api_key=k%261%20%2F%3D');
+    assert.deepStrictEqual((await e1.prepare({ path: '/c', headers: {} })).headers, {});
+    await helper.unload();
+
+    e1 = await endpoint({ baseUrl: 'https://x', authType: 'basic' }, { username: 'ann', password: 'p@ss wörd' });
+    r = await e1.prepare({ path: '/c', headers: { authorization: 'forged' } });
+    assert.deepStrictEqual(r.headers, { Authorization: 'Basic ' + Buffer.from('ann:p@ss wörd', 'utf8').toString('base64') });
+    await helper.unload();
+
+    e1 = await endpoint({ baseUrl: 'https://x', authType: 'bearer', headers: [{ name: 'Accept', value: 'application/json' }] }, { token: 'tok-abc' });
+    r = await e1.prepare({ method: 'GET', path: '/me', headers: { accept: 'text/plain' } });
+    assert.strictEqual(r.method, 'GET');
+    assert.deepStrictEqual(r.headers, { accept: 'text/plain', Authorization: 'Bearer tok-abc' });
+    assert.deepStrictEqual(e1.secrets(), ['tok-abc']);
+  });
+
+  it('rejects an absolute URL as the path', async function () {
+    const e1 = await endpoint({ baseUrl: 'https://x/v1' });
+    await assert.rejects(e1.prepare({ path: 'https://evil.example/steal', headers: {} }), (err) => err.code === 'INVALID_PATH');
+    await assert.rejects(e1.prepare({ path: 'http://evil.example/steal', headers: {} }), /absolute URL/);
+  });
+
+  it('reads ${VAR} credentials from the environment when it starts', async function () {
+    process.env.SAYPRO_TEST_EP_USER = 'env-user';
+    process.env.SAYPRO_TEST_EP_PASS = 'env-pass';
+    const e1 = await endpoint({ baseUrl: 'https://x', authType: 'basic' }, { username: '${SAYPRO_TEST_EP_USER}', password: '${SAYPRO_TEST_EP_PASS}' });
+    const r = await e1.prepare({ path: '/', headers: {} });
+    assert.strictEqual(r.headers.Authorization, 'Basic ' + Buffer.from('env-user:env-pass').toString('base64'));
+    assert.ok(e1.secrets().includes('env-pass'));
+  });
+
+  it('a ${VAR} credential that is not set: invalid config for users, an error naming the variable', async function () {
+    const e1 = await endpoint({ baseUrl: 'https://x', authType: 'bearer' }, { token: '${SAYPRO_TEST_EP_MISSING}' });
+    const seen = [];
+    e1.register({ id: 'u1', status: (s) => seen.push(s) });
+    assert.deepStrictEqual(seen, [{ fill: 'red', shape: 'ring', text: 'endpoint.status.invalidConfig' }]);
+    await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => {
+      assert.strictEqual(err.code, 'INVALID_CONFIG');
+      assert.match(err.message, /SAYPRO_TEST_EP_MISSING is not set/);
+      return true;
+    });
+    assert.match(logs(), /SAYPRO_TEST_EP_MISSING/);
+  });
+
+  it('${VAR:-default} in the base URL, with and without the variable', async function () {
+    const config = { baseUrl: '${SAYPRO_TEST_EP_URL:-https://api.stripe.com}/v1' };
+    let e1 = await endpoint(config);
+    assert.strictEqual(e1.label, 'https://api.stripe.com/v1');
+    assert.strictEqual((await e1.prepare({ path: '/customers', headers: {} })).url, 'https://api.stripe.com/v1/customers');
+    await helper.unload();
+    process.env.SAYPRO_TEST_EP_URL = 'http://127.0.0.1:12111';
+    e1 = await endpoint(config);
+    assert.strictEqual(e1.label, 'http://127.0.0.1:12111/v1');
+    const r = await e1.prepare({ path: '/customers', headers: {} });
+    assert.strictEqual(r.url, 'http://127.0.0.1:12111/v1/customers');
+    assert.ok(!(r.agent instanceof https.Agent));
+  });
+
+  it('the port setting overrides the URL port; an empty port keeps it', async function () {
+    let e1 = await endpoint({ baseUrl: 'http://127.0.0.1:1880/in', port: '8081' });
+    assert.strictEqual((await e1.prepare({ path: '/x', headers: {} })).url, 'http://127.0.0.1:8081/in/x');
+    assert.strictEqual(e1.label, 'http://127.0.0.1:8081/in');
+    await helper.unload();
+    e1 = await endpoint({ baseUrl: 'http://127.0.0.1:1880/in', port: '' });
+    assert.strictEqual((await e1.prepare({ path: '/x', headers: {} })).url, 'http://127.0.0.1:1880/in/x');
+    await helper.unload();
+    e1 = await endpoint({ baseUrl: 'http://127.0.0.1:1880/in', port: '70000' });
+    await assert.rejects(e1.prepare({ path: '/x', headers: {} }), /port/);
+  });
+
+  it('label and errors never show userinfo', async function () {
+    const e1 = await endpoint({ baseUrl: 'https://ann:hunter2@api.example.com/v1' });
+    assert.strictEqual(e1.label, 'https://api.example.com/v1');
+    const r = await e1.prepare({ path: '/c', headers: {} });
+    assert.strictEqual(r.url, 'https://api.example.com/v1/c');
+    assert.strictEqual(r.headers.Authorization, 'Basic ' + Buffer.from('ann:hunter2').toString('base64'));
+    assert.ok(!logs().includes('hunter2'));
+  });
+
+  it('sensitiveNames() and users registered/deregistered through setStatus', async function () {
+    const e1 = await endpoint({ baseUrl: 'https://x', authType: 'apikey', apiKeyName: 'Stripe-Key' }, { apiKey: 'sk' });
+    assert.deepStrictEqual(e1.sensitiveNames(), ['authorization', 'proxy-authorization', 'stripe-key', 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token']);
+    const a = []; const b = [];
+    e1.register({ id: 'a', status: (s) => a.push(s) });
+    e1.register({ id: 'b', status: (s) => b.push(s) });
+    assert.deepStrictEqual(a, [], 'no status before there is one');
+    e1.setStatus({ fill: 'yellow', shape: 'ring', text: 'endpoint.status.x' });
+    e1.deregister({ id: 'a' });
+    e1.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.y' });
+    assert.deepStrictEqual(a.map((s) => s.text), ['endpoint.status.x']);
+    assert.deepStrictEqual(b.map((s) => s.text), ['endpoint.status.x', 'endpoint.status.y']);
+  });
+
+  it('close destroys the agents; prepare() afterwards is refused', async function () {
+    const e1 = await endpoint({ baseUrl: 'https://x' });
+    const agents = e1.endpoint.httpAgents;
+    const destroyed = [];
+    for (const k of ['http', 'https']) {
+      const orig = agents[k].destroy;
+      agents[k].destroy = function () { destroyed.push(k); return orig.call(this); };
+    }
+    await helper.unload();
+    assert.deepStrictEqual(destroyed.sort(), ['http', 'https']);
+    await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => err.code === 'ENDPOINT_CLOSED');
+  });
+
+  describe('OAuth2 against a local token server', function () {
+    let server; let tokenUrl; let requests; let respond; let hold;
+
+    beforeEach(async function () {
+      requests = [];
+      hold = null;
+      respond = (n) => ({ status: 200, body: { access_token: `at-${n}`, token_type: 'Bearer', expires_in: 3600 } });
+      server = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => { body += d; });
+        req.on('end', async () => {
+          requests.push({ headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
+          if (hold) await hold.promise;
+          const r = respond(requests.length);
+          res.writeHead(r.status, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(r.body));
+        });
+      });
+      tokenUrl = `http://127.0.0.1:${await listen(server)}/oauth/token`;
+    });
+    afterEach(function () { return close(server); });
+
+    function oauthEndpoint(extra, creds) {
+      return endpoint(
+        { baseUrl: 'https://api.example.com', authType: 'oauth2', tokenUrl, scope: 'payments:write', audience: 'https://api.example.com/', ...(extra || {}) },
+        { clientId: 'cid', clientSecret: SECRET, ...(creds || {}) },
+      );
+    }
+
+    it('20 concurrent prepare() calls → exactly 1 token request; 401 → invalidateAuth() → refetch', async function () {
+      const e1 = await oauthEndpoint();
+      let release;
+      hold = { promise: new Promise((r) => { release = r; }) };
+      const all = Promise.all(Array.from({ length: 20 }, () => e1.prepare({ path: '/v1/charges', headers: {} })));
+      while (requests.length < 1) await new Promise((r) => setImmediate(r));
+      release();
+      const prepared = await all;
+      hold = null;
+      assert.strictEqual(requests.length, 1);
+      for (const p of prepared) {
+        assert.strictEqual(p.url, 'https://api.example.com/v1/charges');
+        assert.deepStrictEqual(p.headers, { Authorization: 'Bearer at-1' });
+      }
+      assert.deepStrictEqual(requests[0].form, {
+        grant_type: 'client_credentials', scope: 'payments:write', audience: 'https://api.example.com/', client_id: 'cid', client_secret: SECRET,
+      });
+      assert.ok(e1.secrets().includes('at-1') && e1.secrets().includes(SECRET));
+      assert.strictEqual(e1.invalidateAuth(), true);
+      assert.strictEqual((await e1.prepare({ path: '/v1/charges', headers: {} })).headers.Authorization, 'Bearer at-2');
+      assert.strictEqual(requests.length, 2);
+    });
+
+    it('tokenAuth "basic" sends the client as HTTP Basic to the token endpoint', async function () {
+      const e1 = await oauthEndpoint({ tokenAuth: 'basic' });
+      await e1.prepare({ path: '/', headers: {} });
+      assert.strictEqual(requests[0].headers.authorization, 'Basic ' + Buffer.from(`cid:${encodeURIComponent(SECRET)}`).toString('base64'));
+      assert.strictEqual(requests[0].form.client_secret, undefined);
+    });
+
+    it('a client secret from ${VAR}', async function () {
+      process.env.SAYPRO_TEST_EP_SECRET = 'secret-from-env';
+      const e1 = await oauthEndpoint({}, { clientSecret: '${SAYPRO_TEST_EP_SECRET}' });
+      await e1.prepare({ path: '/', headers: {} });
+      assert.strictEqual(requests[0].form.client_secret, 'secret-from-env');
+    });
+
+    it('token failure: red ring "token failed" to users, a clear error without the secret, none in status, label or log', async function () {
+      respond = (n) => (n === 1
+        ? { status: 401, body: { error: 'invalid_client', error_description: `bad secret ${SECRET}` } }
+        : { status: 200, body: { access_token: 'at-ok', expires_in: 60 } });
+      const e1 = await oauthEndpoint();
+      const seen = [];
+      e1.register({ id: 'u1', status: (s) => seen.push(s) });
+      let message;
+      await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => {
+        message = err.message;
+        assert.strictEqual(err.code, 'OAUTH2_TOKEN');
+        assert.match(err.message, /HTTP 401: invalid_client \(bad secret \*\*\*\)/);
+        return true;
+      });
+      assert.ok(!message.includes(SECRET));
+      assert.deepStrictEqual(seen, [{ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' }]);
+      await e1.prepare({ path: '/', headers: {} });
+      assert.deepStrictEqual(seen[1], { fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' });
+      const everything = JSON.stringify({ seen, label: e1.label, logs: logs() });
+      assert.ok(!everything.includes(SECRET), everything);
+    });
+
+    it('an unreachable token URL is a clear rejection', async function () {
+      const e1 = await oauthEndpoint({ tokenUrl: 'http://127.0.0.1:1/token' });
+      await assert.rejects(e1.prepare({ path: '/', headers: {} }), /The token request to http:\/\/127\.0\.0\.1:1\/token failed: .*ECONNREFUSED/);
+    });
+  });
+
+  describe('TLS with a self-signed certificate', function () {
+    let dir; let server; let base;
+
+    before(async function () {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-ep-tls-'));
+      execFileSync(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+      server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, path: req.url, auth: req.headers.authorization || null }));
+      });
+      base = `https://127.0.0.1:${await listen(server)}/api`;
+    });
+    after(async function () {
+      await close(server);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    function send(prepared) {
+      return axios.request({
+        method: prepared.method, url: prepared.url, headers: prepared.headers, timeout: prepared.timeoutMs,
+        httpsAgent: prepared.agent, httpAgent: prepared.agent, proxy: false, data: prepared.method === 'GET' ? undefined : '{}',
+      });
+    }
+
+    function tls(extra) {
+      return { id: 't1', type: 'tls-config', name: 'local ca', cert: '', key: '', ca: '', verifyservercert: true, ...(extra || {}) };
+    }
+
+    it('fails with verification on and no CA', async function () {
+      const e1 = await endpoint({ baseUrl: base });
+      const prepared = await e1.prepare({ path: '/hello', headers: {} });
+      await assert.rejects(send(prepared), (err) => {
+        assert.match(String(err.code), /SELF_SIGNED|UNABLE_TO_VERIFY/);
+        return true;
+      });
+    });
+
+    it('succeeds with the CA from a tls-config node (file path)', async function () {
+      const e1 = await endpoint({ baseUrl: base, tls: 't1', authType: 'bearer' }, { token: 'tok-tls' }, [tls({ ca: path.join(dir, 'cert.pem') })]);
+      const prepared = await e1.prepare({ path: '/hello', headers: {} });
+      assert.ok(prepared.agent.options.ca, 'the CA reached the agent');
+      const res = await send(prepared);
+      assert.strictEqual(res.status, 200);
+      assert.deepStrictEqual(res.data, { ok: true, path: '/api/hello', auth: 'Bearer tok-tls' });
+    });
+
+    it('succeeds with the CA uploaded into the tls-config credentials (cadata)', async function () {
+      await load([endpointNode, tlsNode], [
+        { id: 'e1', type: 'saypro-endpoint', baseUrl: base, tls: 't1' },
+        tls({ caname: 'cert.pem' }),
+      ], { t1: { cadata: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') } });
+      const res = await send(await helper.getNode('e1').prepare({ path: '/x', headers: {} }));
+      assert.strictEqual(res.status, 200);
+    });
+
+    it('a tls-config node with verification off connects without a CA; a missing tls node is invalid config', async function () {
+      let e1 = await endpoint({ baseUrl: base, tls: 't1' }, {}, [tls({ verifyservercert: false })]);
+      const prepared = await e1.prepare({ path: '/x', headers: {} });
+      assert.strictEqual(prepared.agent.options.rejectUnauthorized, false);
+      assert.strictEqual((await send(prepared)).status, 200);
+      await helper.unload();
+      e1 = await endpoint({ baseUrl: base, tls: 'nope' });
+      await assert.rejects(e1.prepare({ path: '/x', headers: {} }), /TLS configuration was not found|tls/);
+    });
+  });
+
+  describe('editor definition (nodes/endpoint.html)', function () {
+    let def;
+    before(function () {
+      const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'endpoint.html'), 'utf8');
+      const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)[1];
+      const RED = { nodes: { registerType: (type, d) => { def = { type, ...d }; } }, validators: {} };
+      const $ = () => ({ length: 0, val: () => undefined });
+      vm.runInNewContext(script, { RED, $, URL });
+    });
+    const ctx = (props) => ({ _: (k, o) => (o ? `${k} ${JSON.stringify(o)}` : k), ...(props || {}) });
+    const check = (prop, value, props) => def.defaults[prop].validate.call(ctx(props), value, {});
+
+    it('is a config node with the documented defaults and credentials', function () {
+      assert.strictEqual(def.type, 'saypro-endpoint');
+      assert.strictEqual(def.category, 'config');
+      const values = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(def.defaults).map(([k, v]) => [k, v.value]))));
+      assert.deepStrictEqual(values, {
+        name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
+        authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '', tokenAuth: 'body',
+      });
+      assert.strictEqual(def.defaults.baseUrl.required, true);
+      assert.deepStrictEqual({ type: def.defaults.tls.type, required: def.defaults.tls.required }, { type: 'tls-config', required: false });
+      assert.deepStrictEqual(Object.fromEntries(Object.entries(def.credentials).map(([k, v]) => [k, v.type])), {
+        apiKey: 'password', username: 'text', password: 'password', token: 'password', clientId: 'text', clientSecret: 'password',
+      });
+    });
+
+    it('label: name, else the base URL without userinfo, placeholders given their default', function () {
+      assert.strictEqual(def.label.call(ctx({ name: 'Stripe', baseUrl: 'https://x' })), 'Stripe');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}' })), 'https://api.stripe.com');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: 'https://u:pw@api.x.com/v1/?k=1' })), 'https://api.x.com/v1');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: '' })), 'endpoint.paletteLabel');
+    });
+
+    it('validators explain themselves', function () {
+      assert.strictEqual(check('baseUrl', 'https://api.x.com/v1'), true);
+      assert.strictEqual(check('baseUrl', '${API_URL}'), true);
+      assert.strictEqual(check('baseUrl', '${API_URL:-https://a.b}/v1'), true);
+      assert.strictEqual(check('baseUrl', 'ftp://x'), 'endpoint.errors.urlScheme');
+      assert.strictEqual(check('baseUrl', ''), 'endpoint.errors.baseUrlRequired');
+      assert.strictEqual(check('port', ''), true);
+      assert.strictEqual(check('port', '8443'), true);
+      assert.strictEqual(check('port', '0'), 'endpoint.errors.port');
+      assert.strictEqual(check('port', '65536'), 'endpoint.errors.port');
+      assert.strictEqual(check('timeout', 1), true);
+      assert.strictEqual(check('timeout', 0), 'endpoint.errors.timeout');
+      assert.strictEqual(check('timeout', '1.5'), 'endpoint.errors.timeout');
+      assert.strictEqual(check('method', 'DELETE'), 'endpoint.errors.method');
+      // a property missing from an imported flow takes the runtime default
+      assert.strictEqual(check('method', undefined), true);
+      assert.strictEqual(check('timeout', ''), true);
+      assert.strictEqual(check('authType', undefined), true);
+      assert.strictEqual(check('tokenAuth', undefined, { authType: 'oauth2' }), true);
+      assert.strictEqual(check('tokenAuth', 'jwt', { authType: 'oauth2' }), 'endpoint.errors.tokenAuth');
+      assert.strictEqual(check('apiKeyName', '', { authType: 'apikey' }), true);
+      assert.strictEqual(check('apiKeyName', '', { authType: 'apikey', apiKeyIn: 'query' }), 'endpoint.errors.apiKeyParam');
+      assert.strictEqual(check('apiKeyName', 'Bad Name', { authType: 'none' }), true);
+      assert.strictEqual(check('apiKeyName', 'Bad Name', { authType: 'apikey' }), 'endpoint.errors.apiKeyName');
+      assert.strictEqual(check('apiKeyName', 'X-Key', { authType: 'apikey' }), true);
+      assert.strictEqual(check('apiKeyName', 'api key', { authType: 'apikey', apiKeyIn: 'query' }), true);
+      assert.strictEqual(check('tokenUrl', '', { authType: 'basic' }), true);
+      assert.strictEqual(check('tokenUrl', '', { authType: 'oauth2' }), 'endpoint.errors.tokenUrlRequired');
+      assert.strictEqual(check('tokenUrl', 'auth.x.com/token', { authType: 'oauth2' }), 'endpoint.errors.urlScheme');
+      assert.strictEqual(check('tokenUrl', 'https://auth.x.com/token', { authType: 'oauth2' }), true);
+      assert.strictEqual(check('headers', [{ name: 'Accept', value: 'x' }]), true);
+      const problems = check('headers', [{ name: 'Bad Name', value: 'x' }, { name: '', value: 'y' }]);
+      assert.ok(Array.isArray(problems) && problems.length === 2, JSON.stringify(problems));
+    });
+  });
+});
