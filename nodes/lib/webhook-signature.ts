@@ -49,9 +49,46 @@ export function webhookDigest(key: Buffer, id: string, timestamp: number | strin
   return createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(asBuffer(body)).digest();
 }
 
-/** The `webhook-signature` header value (`v1,<base64>`) for a message. */
-export function signWebhook(key: Buffer, id: string, timestamp: number | string, body: Buffer | string): string {
+/**
+ * The `webhook-signature` header value (`v1,<base64>`) for a message. The
+ * first argument is the decoded key, or the `whsec_…` secret itself (decoded
+ * with decodeWebhookSecret, so a bad secret throws INVALID_SECRET).
+ */
+export function signWebhook(keyOrSecret: Buffer | string, id: string, timestamp: number | string, body: Buffer | string): string {
+  const key = Buffer.isBuffer(keyOrSecret) ? keyOrSecret : decodeWebhookSecret(keyOrSecret);
   return 'v1,' + webhookDigest(key, id, timestamp, body).toString('base64');
+}
+
+/** The three Standard Webhooks request headers. */
+export interface WebhookSignatureHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+  [name: string]: string;
+}
+
+/**
+ * The headers a sender puts on a signed request: `webhook-id`,
+ * `webhook-timestamp` (Unix seconds, default now) and `webhook-signature`
+ * over the exact body bytes. The id must be a single line.
+ */
+export function webhookSignatureHeaders(
+  keyOrSecret: Buffer | string,
+  id: string,
+  body: Buffer | string,
+  timestampSeconds: number = Math.floor(Date.now() / 1000),
+): WebhookSignatureHeaders {
+  if (typeof id !== 'string' || id === '' || /[\r\n]/.test(id)) {
+    throw new IntegrationError('INVALID_WEBHOOK_ID', 'the webhook id must be a non-empty single-line string');
+  }
+  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
+    throw new IntegrationError('INVALID_TIMESTAMP', 'the webhook timestamp must be whole seconds since 1970');
+  }
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': signWebhook(keyOrSecret, id, timestampSeconds, body),
+  };
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -1,0 +1,629 @@
+/**
+ * The delivery engine: sends one request through an endpoint (EndpointHandle)
+ * until it succeeds, fails for good, runs out of attempts or is cancelled.
+ *
+ *  - every attempt carries the same idempotency key (header configurable)
+ *    and, when signing is on, fresh Standard Webhooks headers over the exact
+ *    body bytes;
+ *  - the endpoint prepares each attempt (URL, defaults, auth, agent, timeout);
+ *  - retryable failures (lib/http/retry.ts) wait with full-jitter backoff or
+ *    the server's Retry-After; the wait can be cancelled with an AbortSignal;
+ *  - a 401 with OAuth2 (endpoint.invalidateAuth() → true) is retried once at
+ *    once with a fresh token; that retry is not counted against maxAttempts;
+ *  - every attempt is reported (already redacted) to `onAttempt`.
+ *
+ * Its progress lives in a DeliveryState: a plain object of strings, numbers,
+ * booleans and nulls (JSON-serialisable) that the engine updates as it goes.
+ * A caller can store it and later hand the same state back to deliver() to
+ * resume: the attempts already made are counted and a pending
+ * `nextAttemptAt` is waited for first.
+ *
+ * No Node-RED import; the HTTP client is axios unless a transport is injected.
+ */
+import { randomUUID } from 'node:crypto';
+import axios, { type AxiosRequestConfig } from 'axios';
+import { IntegrationError, type ErrorDetail } from '../errors';
+import { webhookSignatureHeaders } from '../webhook-signature';
+import type { EndpointHandle, HttpMethod, PreparedRequest } from './types';
+import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry } from './retry';
+import { Redactor } from './redact';
+import { bodyExcerpt, parseResponseBody, type ParsedBody } from './response';
+
+export const METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
+export const DEFAULT_IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const EXCERPT_CHARS = 500;
+
+// ------------------------------------------------------------------ state
+
+export type DeliveryPhase = 'pending' | 'sending' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Where a delivery stands. Plain data only, so it can be journaled as JSON. */
+export interface DeliveryState {
+  /** the same on every attempt (and on a re-sent message) */
+  idempotencyKey: string;
+  /** requests tried so far, including a free OAuth2 refresh retry */
+  attempts: number;
+  maxAttempts: number;
+  /** true once the single 401 → fresh token retry was used */
+  authRetried: boolean;
+  phase: DeliveryPhase;
+  /** epoch ms when the delivery was created */
+  createdAt: number;
+  /** epoch ms of the next attempt while waiting, else null */
+  nextAttemptAt: number | null;
+  /** the status of the last answer, null when none came */
+  lastStatusCode: number | null;
+  /** the code of the last failure (HTTP_503, TIMEOUT …), null when none */
+  lastErrorCode: string | null;
+  /** epoch ms when the delivery ended, else null */
+  finishedAt: number | null;
+}
+
+export function newDeliveryState(idempotencyKey: string, maxAttempts: number, now: number = Date.now()): DeliveryState {
+  return {
+    idempotencyKey,
+    attempts: 0,
+    maxAttempts: Math.max(1, Math.floor(maxAttempts)),
+    authRetried: false,
+    phase: 'pending',
+    createdAt: now,
+    nextAttemptAt: null,
+    lastStatusCode: null,
+    lastErrorCode: null,
+    finishedAt: null,
+  };
+}
+
+/** Attempts that count against maxAttempts (the free OAuth2 retry does not). */
+export function countedAttempts(state: DeliveryState): number {
+  return state.attempts - (state.authRetried ? 1 : 0);
+}
+
+/**
+ * The idempotency key of a message: `msg.event.id` when present, else a key
+ * kept from an earlier delivery (`msg.delivery.idempotencyKey`), else a new
+ * UUID.
+ */
+export function idempotencyKeyFor(msg: unknown, uuid: () => string = randomUUID): string {
+  const m = (msg && typeof msg === 'object' ? msg : {}) as Record<string, unknown>;
+  const event = m.event as Record<string, unknown> | undefined;
+  const id = event && typeof event === 'object' ? event.id : undefined;
+  if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) return String(id);
+  const delivery = m.delivery as Record<string, unknown> | undefined;
+  const kept = delivery && typeof delivery === 'object' ? delivery.idempotencyKey : undefined;
+  if (typeof kept === 'string' && kept.trim() !== '') return kept;
+  return uuid();
+}
+
+// ---------------------------------------------------------------- request
+
+/** What to send; `body` is the exact bytes (null: none). */
+export interface DeliveryRequest {
+  /** undefined: the endpoint's default method */
+  method?: HttpMethod;
+  /** path (and query) relative to the endpoint, already templated */
+  path: string;
+  /** sender headers: node headers < msg headers, content type included */
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+export interface HeaderEntry {
+  name?: unknown;
+  value?: unknown;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Set by the HTTP client from the request itself; a stale copy from msg.headers would break it. */
+export const DROPPED_HEADERS: readonly string[] = ['content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer'];
+
+/** Looks a header up regardless of case; returns the name as stored. */
+export function findHeader(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).find((k) => k.toLowerCase() === lower);
+}
+
+/** Sets a header, replacing any spelling of the same name. */
+export function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  const existing = findHeader(headers, name);
+  if (existing !== undefined) delete headers[existing];
+  headers[name] = value;
+}
+
+function headerText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value) && value.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) return value.join(', ');
+  return undefined;
+}
+
+/**
+ * Merges the node's header table and (optionally) msg.headers, the latter
+ * winning, names compared without case. Problems (bad names, values that are
+ * objects or hold line breaks) are collected; the caller fails the message
+ * with all of them (code INVALID_HEADER).
+ */
+export function buildSenderHeaders(
+  nodeHeaders: HeaderEntry[] | undefined,
+  msgHeaders: unknown,
+): { headers: Record<string, string>; problems: ErrorDetail[] } {
+  const headers: Record<string, string> = {};
+  const problems: ErrorDetail[] = [];
+  const add = (name: string, value: unknown, where: string) => {
+    if (!TOKEN.test(name)) {
+      problems.push({ field: name, rule: where, reason: 'is not a valid header name' });
+      return;
+    }
+    if (DROPPED_HEADERS.includes(name.toLowerCase())) return;
+    const text = headerText(value);
+    if (text === undefined) {
+      if (value !== undefined && value !== null) problems.push({ field: name, rule: where, reason: 'the value must be text, a number or a boolean' });
+      return;
+    }
+    if (BAD_VALUE.test(text)) {
+      problems.push({ field: name, rule: where, reason: 'the value holds a line break or a character HTTP headers cannot carry' });
+      return;
+    }
+    setHeader(headers, name, text);
+  };
+  (Array.isArray(nodeHeaders) ? nodeHeaders : []).forEach((h, i) => {
+    const name = typeof h?.name === 'string' ? h.name.trim() : '';
+    if (name === '') return;
+    add(name, h.value ?? '', `header ${i + 1}`);
+  });
+  if (msgHeaders && typeof msgHeaders === 'object' && !Array.isArray(msgHeaders)) {
+    for (const name of Object.keys(msgHeaders)) add(name, (msgHeaders as Record<string, unknown>)[name], 'msg.headers');
+  }
+  return { headers, problems };
+}
+
+/**
+ * The bytes to send for msg.payload: a string as UTF-8, a Buffer as it is,
+ * anything else as JSON (content-type application/json unless one is given).
+ * GET, and a payload of undefined or null, send no body.
+ */
+export function encodeBody(payload: unknown, method: HttpMethod, headers: Record<string, string>): Buffer | null {
+  if (method === 'GET' || payload === undefined || payload === null) return null;
+  if (Buffer.isBuffer(payload)) return payload;
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  if (payload instanceof Uint8Array) return Buffer.from(payload);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (err) {
+    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [{ field: 'payload', reason: (err as Error).message }]);
+  }
+  if (json === undefined) {
+    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [{ field: 'payload', reason: `a ${typeof payload} has no JSON form` }]);
+  }
+  if (findHeader(headers, 'content-type') === undefined) headers['content-type'] = 'application/json';
+  return Buffer.from(json, 'utf8');
+}
+
+// ---------------------------------------------------------------- engine
+
+export interface DeliverySettings {
+  maxAttempts: number;
+  /** ms */
+  initialDelay: number;
+  /** ms */
+  maxDelay: number;
+  /** seconds: the longest Retry-After wait honoured */
+  maxRetryAfter: number;
+  /** "" for none */
+  idempotencyHeader: string;
+  /** Standard Webhooks signing: a `whsec_…` secret or its decoded key */
+  signingKey?: string | Buffer;
+}
+
+export interface TransportResponse {
+  status: number;
+  statusText?: string;
+  headers: unknown;
+  data: unknown;
+}
+
+export type Transport = (config: AxiosRequestConfig) => Promise<TransportResponse>;
+
+export type AttemptResult = 'success' | 'retry' | 'auth-retry' | 'failed' | 'cancelled';
+
+/** One line of the attempt log; every string in it is already redacted. */
+export interface AttemptLog {
+  attempt: number;
+  maxAttempts: number;
+  method: string;
+  url: string;
+  statusCode?: number;
+  errorCode?: string;
+  durationMs: number;
+  result: AttemptResult;
+  /** the wait before the next attempt, for result "retry" */
+  delayMs?: number;
+  /** everything above as one readable line */
+  text: string;
+}
+
+export interface DeliveryOptions {
+  /** aborts a wait or a request in flight: the outcome is CANCELLED */
+  signal?: AbortSignal;
+  /** default: built from endpoint.secrets(), endpoint.sensitiveNames() and the signing key */
+  redactor?: Redactor;
+  random?: () => number;
+  now?: () => number;
+  transport?: Transport;
+  onAttempt?: (log: AttemptLog) => void;
+  /** called whenever state.phase changes to sending or waiting */
+  onPhase?: (state: DeliveryState) => void;
+  /** the message of a CANCELLED outcome */
+  cancelMessage?: (phase: 'waiting' | 'sending') => string;
+}
+
+export interface DeliverySuccess {
+  ok: true;
+  state: DeliveryState;
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: ParsedBody;
+  durationMs: number;
+}
+
+export interface DeliveryFailure {
+  ok: false;
+  state: DeliveryState;
+  error: IntegrationError;
+  /** present when a response came back */
+  statusCode?: number;
+  headers?: Record<string, string | string[]>;
+  durationMs: number;
+}
+
+export type DeliveryOutcome = DeliverySuccess | DeliveryFailure;
+
+/** Extra fields on the detail of a delivery failure (msg.error.details[0]). */
+export interface DeliveryErrorDetail extends ErrorDetail {
+  attempts: number;
+  statusCode: number | null;
+  bodyExcerpt: string;
+  method?: string;
+  url?: string;
+}
+
+const defaultTransport: Transport = (config) => axios.request(config);
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+export function cancellableWait(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Response headers as a plain object with lower-case names. */
+export function plainHeaders(headers: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  const source =
+    typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+      ? ((headers as { toJSON: () => Record<string, unknown> }).toJSON() as Record<string, unknown>)
+      : (headers as Record<string, unknown>);
+  for (const name of Object.keys(source)) {
+    const v = source[name];
+    if (v === undefined || v === null) continue;
+    const value = Array.isArray(v) ? v.map(String) : String(v);
+    Object.defineProperty(out, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function toBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data === undefined || data === null) return Buffer.alloc(0);
+  return Buffer.from(JSON.stringify(data), 'utf8');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Builds the default redactor for an endpoint (and the signing key). */
+export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer): Redactor {
+  const secrets: string[] = [];
+  try {
+    secrets.push(...(endpoint.secrets?.() ?? []));
+  } catch {
+    // an endpoint that cannot list its secrets still gets header redaction
+  }
+  if (typeof signingKey === 'string') secrets.push(signingKey);
+  else if (Buffer.isBuffer(signingKey)) secrets.push(signingKey.toString('base64'));
+  let names: string[] = [];
+  try {
+    names = endpoint.sensitiveNames?.() ?? [];
+  } catch {
+    names = [];
+  }
+  return new Redactor({ secrets, sensitiveNames: names });
+}
+
+interface LastAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  raw: Buffer;
+}
+
+/**
+ * Delivers `request` through `endpoint`. Never rejects: every ending is an
+ * outcome. `state` is updated in place and returned in the outcome.
+ */
+export async function deliver(
+  endpoint: EndpointHandle,
+  request: DeliveryRequest,
+  state: DeliveryState,
+  settings: DeliverySettings,
+  options: DeliveryOptions = {},
+): Promise<DeliveryOutcome> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const transport = options.transport ?? defaultTransport;
+  const signal = options.signal;
+  const redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey);
+  const maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
+  state.maxAttempts = maxAttempts;
+  const timing = { initialDelay: settings.initialDelay, maxDelay: settings.maxDelay, maxRetryAfter: settings.maxRetryAfter };
+
+  let last: LastAnswer | undefined;
+  let lastMethod: string | undefined;
+  let lastUrl: string | undefined;
+
+  const setPhase = (phase: DeliveryPhase) => {
+    state.phase = phase;
+    if (phase === 'sending' || phase === 'waiting') {
+      try {
+        options.onPhase?.(state);
+      } catch {
+        // a listener's bug must not stop the delivery
+      }
+    }
+  };
+
+  const report = (log: Omit<AttemptLog, 'text' | 'maxAttempts'>) => {
+    const what = log.statusCode !== undefined ? String(log.statusCode) : log.errorCode ?? '?';
+    let text = `${log.method} ${log.url} → ${what} in ${log.durationMs} ms (attempt ${log.attempt}/${maxAttempts})`;
+    if (log.result === 'retry') text += `; retry in ${log.delayMs} ms`;
+    else if (log.result === 'auth-retry') text += '; retrying at once with a fresh token';
+    else if (log.result === 'failed') text += '; giving up';
+    else if (log.result === 'cancelled') text += '; cancelled';
+    try {
+      options.onAttempt?.({ ...log, maxAttempts, text });
+    } catch {
+      // logging must not stop the delivery
+    }
+  };
+
+  const detail = (reason: string): DeliveryErrorDetail => {
+    const d: DeliveryErrorDetail = {
+      reason: redactor.text(reason),
+      attempts: state.attempts,
+      statusCode: last ? last.statusCode : null,
+      bodyExcerpt: last ? redactor.text(bodyExcerpt(last.raw, last.headers['content-type'], EXCERPT_CHARS)) : '',
+    };
+    if (lastMethod) d.method = lastMethod;
+    if (lastUrl) d.url = lastUrl;
+    return d;
+  };
+
+  const finish = (phase: 'failed' | 'cancelled', code: string, message: string, reason: string): DeliveryFailure => {
+    state.phase = phase;
+    state.nextAttemptAt = null;
+    state.finishedAt = now();
+    if (phase === 'failed') state.lastErrorCode = code;
+    const error = new IntegrationError(code, redactor.text(message), [detail(reason)]);
+    const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
+    if (last) {
+      out.statusCode = last.statusCode;
+      out.headers = last.headers;
+    }
+    return out;
+  };
+
+  const cancelled = (phase: 'waiting' | 'sending'): DeliveryFailure => {
+    const message =
+      options.cancelMessage?.(phase) ??
+      (phase === 'waiting' ? 'the delivery was cancelled while waiting to be retried' : 'the delivery was cancelled while the request was in flight');
+    return finish('cancelled', 'CANCELLED', message, message);
+  };
+
+  try {
+    for (;;) {
+      // ---- wait for the next attempt (also after resuming a stored state)
+      if (signal?.aborted) return cancelled(state.attempts > 0 ? 'waiting' : 'sending');
+      if (state.nextAttemptAt !== null) {
+        const delay = state.nextAttemptAt - now();
+        if (delay > 0) {
+          setPhase('waiting');
+          const waited = await cancellableWait(delay, signal);
+          if (!waited) return cancelled('waiting');
+        }
+        state.nextAttemptAt = null;
+      }
+
+      // ---- prepare the attempt
+      state.attempts++;
+      const attempt = countedAttempts(state);
+      setPhase('sending');
+      const headers: Record<string, string> = { ...request.headers };
+      if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, state.idempotencyKey);
+      const body = request.body;
+      if (settings.signingKey !== undefined) {
+        const signed = webhookSignatureHeaders(settings.signingKey, state.idempotencyKey, body ?? Buffer.alloc(0), Math.floor(now() / 1000));
+        for (const name of Object.keys(signed)) setHeader(headers, name, signed[name]);
+      }
+
+      const started = now();
+      let prepared: PreparedRequest;
+      try {
+        prepared = await endpoint.prepare({ method: request.method, path: request.path, headers });
+      } catch (err) {
+        const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
+        const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
+        const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
+        const retryable = e?.retryable === true;
+        state.lastErrorCode = 'PREPARE_FAILED';
+        const durationMs = now() - started;
+        const base = { attempt, method: request.method ?? endpoint.defaultMethod, url: redactor.url(request.path), errorCode: 'PREPARE_FAILED', durationMs };
+        if (signal?.aborted) {
+          report({ ...base, result: 'cancelled' });
+          return cancelled('sending');
+        }
+        if (retryable && attempt < maxAttempts) {
+          const wait = waitBeforeRetry(attempt, timing, undefined, random);
+          state.nextAttemptAt = now() + wait.delayMs;
+          report({ ...base, result: 'retry', delayMs: wait.delayMs });
+          continue;
+        }
+        report({ ...base, result: 'failed' });
+        return finish('failed', 'PREPARE_FAILED', `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`, reason);
+      }
+      if (signal?.aborted) return cancelled('sending');
+
+      const method = prepared.method;
+      const url = prepared.url;
+      lastMethod = method;
+      lastUrl = redactor.url(url);
+      const isHttps = /^https:/i.test(url);
+
+      // ---- send it
+      const attemptCtl = new AbortController();
+      let timedOut = false;
+      const onOuterAbort = () => attemptCtl.abort();
+      signal?.addEventListener('abort', onOuterAbort, { once: true });
+      const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
+      const deadline = timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            attemptCtl.abort();
+          }, timeoutMs)
+        : undefined;
+      // axios would label a body without a Content-Type as a form; `false` keeps it unlabelled
+      const wireHeaders: Record<string, string | false> = { ...prepared.headers };
+      if (findHeader(prepared.headers, 'content-type') === undefined) wireHeaders['Content-Type'] = false;
+      const config: AxiosRequestConfig = {
+        url,
+        method,
+        headers: wireHeaders as AxiosRequestConfig['headers'],
+        data: method === 'GET' || body === null ? undefined : body,
+        timeout: timeoutMs,
+        responseType: 'arraybuffer',
+        validateStatus: () => true,
+        maxRedirects: 0,
+        transformRequest: [(x: unknown) => x],
+        transformResponse: [(x: unknown) => x],
+        decompress: true,
+        proxy: false,
+        signal: attemptCtl.signal,
+      };
+      if (isHttps) config.httpsAgent = prepared.agent;
+      else config.httpAgent = prepared.agent;
+
+      let response: TransportResponse | undefined;
+      let failure: unknown;
+      try {
+        response = await transport(config);
+      } catch (err) {
+        failure = err;
+      } finally {
+        if (deadline) clearTimeout(deadline);
+        signal?.removeEventListener('abort', onOuterAbort);
+      }
+      const durationMs = now() - started;
+      const base = { attempt, method, url: lastUrl, durationMs };
+
+      if (signal?.aborted && !response) {
+        report({ ...base, errorCode: 'CANCELLED', result: 'cancelled' });
+        return cancelled('sending');
+      }
+
+      // ---- no answer
+      if (!response) {
+        const cls = classifyError(failure, timedOut);
+        state.lastErrorCode = cls.code;
+        const message = cls.code === 'TIMEOUT' ? `no answer within ${timeoutMs} ms` : String((failure as Error)?.message ?? failure);
+        if (cls.retryable && attempt < maxAttempts) {
+          const wait = waitBeforeRetry(attempt, timing, undefined, random);
+          state.nextAttemptAt = now() + wait.delayMs;
+          report({ ...base, errorCode: cls.code, result: 'retry', delayMs: wait.delayMs });
+          continue;
+        }
+        report({ ...base, errorCode: cls.code, result: 'failed' });
+        const summary =
+          cls.code === 'TIMEOUT'
+            ? `No answer within ${timeoutMs} ms (${plural(state.attempts, 'attempt')})`
+            : `The request failed with ${cls.code} (${plural(state.attempts, 'attempt')})`;
+        return finish('failed', cls.code, cls.retryable ? summary : `${summary}: not retried`, message);
+      }
+
+      // ---- an answer
+      const statusCode = response.status;
+      const respHeaders = plainHeaders(response.headers);
+      const raw = toBuffer(response.data);
+      last = { statusCode, headers: respHeaders, raw };
+      state.lastStatusCode = statusCode;
+
+      if (statusCode >= 200 && statusCode < 300) {
+        report({ ...base, statusCode, result: 'success' });
+        state.phase = 'succeeded';
+        state.lastErrorCode = null;
+        state.finishedAt = now();
+        const parsed = await parseResponseBody(raw, respHeaders['content-type']);
+        return { ok: true, state, statusCode, headers: respHeaders, body: parsed, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
+      }
+
+      const code = `HTTP_${statusCode}`;
+      state.lastErrorCode = code;
+      if (statusCode === 401 && !state.authRetried) {
+        let fresh = false;
+        try {
+          fresh = endpoint.invalidateAuth() === true;
+        } catch {
+          fresh = false;
+        }
+        if (fresh) {
+          state.authRetried = true;
+          report({ ...base, statusCode, result: 'auth-retry' });
+          continue;
+        }
+      }
+
+      const statusText = response.statusText ? ` ${response.statusText}` : '';
+      if (isRetryableStatus(statusCode) && attempt < maxAttempts) {
+        const wait = waitBeforeRetry(attempt, timing, parseRetryAfter(respHeaders['retry-after'], now()), random);
+        state.nextAttemptAt = now() + wait.delayMs;
+        report({ ...base, statusCode, result: 'retry', delayMs: wait.delayMs });
+        continue;
+      }
+      report({ ...base, statusCode, result: 'failed' });
+      let reason: string;
+      if (isRetryableStatus(statusCode)) reason = `the server answered ${statusCode}${statusText}; no attempts left`;
+      else if (statusCode >= 300 && statusCode < 400) {
+        const location = respHeaders.location;
+        reason = `the server redirected${location ? ` to ${redactor.url(String(location))}` : ''}; redirects are not followed`;
+      } else reason = `the server answered ${statusCode}${statusText}, which is not retried`;
+      return finish('failed', code, `The server answered ${statusCode}${statusText} (${plural(state.attempts, 'attempt')})`, reason);
+    }
+  } catch (err) {
+    // a bug of ours or of the endpoint: report it, never reject
+    return finish('failed', 'DELIVERY_FAILED', 'The delivery failed unexpectedly', String((err as Error)?.message ?? err));
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Keeps credentials out of logs, statuses and error messages.
+ *
+ * A Redactor knows the secret values in play (API keys, passwords, tokens,
+ * the signing secret) and the header / query-parameter names that carry
+ * them. It replaces each secret with "[redacted]" wherever it appears in a
+ * string (also URL- and form-encoded), blanks the values of sensitive
+ * headers and query parameters, and the user information of a URL.
+ */
+
+export const REDACTED = '[redacted]';
+
+/** Headers whose values are always credentials. */
+export const SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
+
+/** Query parameters whose values are credentials in every API we know. */
+export const SENSITIVE_PARAMS: readonly string[] = [
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'token',
+  'secret',
+  'client_secret',
+  'password',
+  'passwd',
+  'signature',
+  'sig',
+];
+
+/** Secrets shorter than this are still redacted, but only as whole words (so "[redacted]" stays readable). */
+const SHORT_SECRET = 4;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function variants(secret: string): string[] {
+  const out = new Set<string>([secret]);
+  try {
+    const uri = encodeURIComponent(secret);
+    out.add(uri);
+    out.add(uri.replace(/%20/g, '+'));
+  } catch {
+    // a lone surrogate cannot be URI-encoded; the raw value is still covered
+  }
+  const trimmed = secret.trim();
+  if (trimmed) out.add(trimmed);
+  // a Standard Webhooks secret: the key itself is the base64 after the prefix
+  if (trimmed.startsWith('whsec_') && trimmed.length > 6 + SHORT_SECRET) out.add(trimmed.slice(6));
+  return [...out].filter((v) => v.length > 0);
+}
+
+export interface RedactorOptions {
+  /** secret values that must never appear */
+  secrets?: Iterable<string | undefined | null>;
+  /** extra header and query-parameter names whose values are secret (case-insensitive) */
+  sensitiveNames?: Iterable<string | undefined | null>;
+}
+
+export class Redactor {
+  private readonly pattern: RegExp | undefined;
+  private readonly names: Set<string>;
+
+  constructor(options: RedactorOptions = {}) {
+    const values = new Set<string>();
+    for (const s of options.secrets ?? []) {
+      if (typeof s === 'string' && s.length > 0) for (const v of variants(s)) values.add(v);
+    }
+    const sorted = [...values].sort((a, b) => b.length - a.length);
+    const parts = sorted.map((v) =>
+      v.length < SHORT_SECRET ? `(?<![A-Za-z0-9])${escapeRegExp(v)}(?![A-Za-z0-9])` : escapeRegExp(v),
+    );
+    this.pattern = parts.length ? new RegExp(parts.join('|'), 'g') : undefined;
+    this.names = new Set<string>();
+    for (const n of options.sensitiveNames ?? []) {
+      if (typeof n === 'string' && n.trim() !== '') this.names.add(n.trim().toLowerCase());
+    }
+  }
+
+  /** True for a header name whose value must never be shown. */
+  isSensitiveHeader(name: string): boolean {
+    const lower = name.toLowerCase();
+    return SENSITIVE_HEADERS.includes(lower) || this.names.has(lower);
+  }
+
+  /** True for a query-parameter name whose value must never be shown. */
+  isSensitiveParam(name: string): boolean {
+    const lower = name.toLowerCase();
+    return SENSITIVE_PARAMS.includes(lower) || this.names.has(lower);
+  }
+
+  /** Replaces every secret value in a string. */
+  text(value: unknown): string {
+    const s = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+    return this.pattern ? s.replace(this.pattern, REDACTED) : s;
+  }
+
+  /** A URL fit for a log: no user information, no sensitive query values, no secret anywhere. */
+  url(value: string): string {
+    let text = String(value);
+    // user information: scheme://user:password@host
+    text = text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#@]*)@/, (_m, scheme: string) => `${scheme}${REDACTED}@`);
+    const q = text.indexOf('?');
+    if (q >= 0) {
+      const hash = text.indexOf('#', q);
+      const query = hash >= 0 ? text.slice(q + 1, hash) : text.slice(q + 1);
+      const rest = hash >= 0 ? text.slice(hash) : '';
+      const redactedQuery = query
+        .split('&')
+        .map((pair) => {
+          const eq = pair.indexOf('=');
+          if (eq < 0) return pair;
+          let name = pair.slice(0, eq);
+          try {
+            name = decodeURIComponent(name.replace(/\+/g, ' '));
+          } catch {
+            // keep the raw name
+          }
+          return this.isSensitiveParam(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+        })
+        .join('&');
+      text = text.slice(0, q + 1) + redactedQuery + rest;
+    }
+    return this.text(text);
+  }
+
+  /** A copy of the headers with sensitive values blanked and secrets replaced elsewhere. */
+  headers(headers: Record<string, unknown> | undefined | null): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (!headers || typeof headers !== 'object') return out;
+    for (const name of Object.keys(headers)) {
+      const v = headers[name];
+      if (v === undefined || v === null) continue;
+      out[name] = this.isSensitiveHeader(name) ? REDACTED : this.text(Array.isArray(v) ? v.join(', ') : v);
+    }
+    return out;
+  }
+}

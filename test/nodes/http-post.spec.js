@@ -1,0 +1,518 @@
+'use strict';
+const assert = require('node:assert');
+const http = require('node:http');
+const crypto = require('node:crypto');
+const helper = require('node-red-node-test-helper');
+const { Webhook } = require('standardwebhooks');
+const postNode = require('../../dist/nodes/http-post.js');
+const endpointNode = require('../../dist/nodes/endpoint.js');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+helper.init(require.resolve('node-red'));
+
+const NODES = [postNode, endpointNode, catchNode];
+
+/** The editor defaults of saypro-http-post, exactly as in nodes/http-post.html. */
+const EDITOR_DEFAULTS = {
+  name: '',
+  endpoint: '',
+  method: '',
+  path: '',
+  headers: [],
+  msgHeaders: true,
+  maxAttempts: 5,
+  initialDelay: 1000,
+  maxDelay: 30000,
+  maxRetryAfter: 120,
+  idempotencyHeader: 'Idempotency-Key',
+  sign: false,
+};
+
+/** Fast retries for the tests. */
+const FAST = { initialDelay: 20, maxDelay: 50 };
+
+/**
+ * A real HTTP server on 127.0.0.1. `script` is a list of handlers, one per
+ * request (the last one repeats); each gets (req, res, body) after the body
+ * was read. Every request is recorded.
+ */
+async function startServer(script) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const parts = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body, at: Date.now() });
+      const handler = script[Math.min(requests.length - 1, script.length - 1)];
+      handler(req, res, body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    requests,
+    base: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+const answer = (status, body = '', headers = {}) => (req, res) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+const reset = () => (req) => req.socket.destroy();
+const never = () => () => {};
+
+function flow(server, props = {}, endpointProps = {}) {
+  return [
+    { id: 'tab', type: 'tab', label: 'http post' },
+    { id: 'ep', type: 'saypro-endpoint', name: 'api', baseUrl: server ? server.base : 'http://127.0.0.1:9', timeout: 2000, ...endpointProps },
+    { id: 'n1', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
+    { id: 'ok', z: 'tab', type: 'helper' },
+    { id: 'failed', z: 'tab', type: 'helper' },
+    { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+}
+
+async function load(server, props, endpointProps, credentials) {
+  await helper.load(NODES, flow(server, props, endpointProps), credentials || {});
+  const got = { ok: [], failed: [], caught: [] };
+  for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg) => got[id].push(msg));
+  return { n1: helper.getNode('n1'), got };
+}
+
+/** Resolves once `n` messages arrived in list. */
+function waitFor(list, n = 1, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    (function poll() {
+      if (list.length >= n) return resolve(list);
+      if (Date.now() - started > ms) return reject(new Error(`expected ${n} message(s), got ${list.length}`));
+      setTimeout(poll, 5);
+    })();
+  });
+}
+
+/** Resolves once predicate() is true. */
+function until(predicate, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    (function poll() {
+      if (predicate()) return resolve();
+      if (Date.now() - started > ms) return reject(new Error('condition not met'));
+      setTimeout(poll, 5);
+    })();
+  });
+}
+
+function statusCalls(node) {
+  return node.status.getCalls().map((c) => c.args[0]);
+}
+
+function newSecret() {
+  return 'whsec_' + crypto.randomBytes(24).toString('base64');
+}
+
+describe('saypro-http-post node', function () {
+  let server;
+
+  afterEach(async function () {
+    await helper.unload();
+    if (server) await server.close();
+    server = undefined;
+    delete process.env.SAYPRO_TEST_SIGNING_SECRET;
+  });
+
+  it('loads with defaults', async function () {
+    const f = [
+      { id: 'ep', type: 'saypro-endpoint', baseUrl: 'http://127.0.0.1:9' },
+      { id: 'n1', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post', endpoint: 'ep', wires: [[], []] },
+    ];
+    await helper.load(NODES, f);
+    const n1 = helper.getNode('n1');
+    assert.strictEqual(n1.name, 'post');
+    assert.strictEqual(n1.type, 'saypro-http-post');
+    assert.deepStrictEqual(statusCalls(n1).pop(), {});
+  });
+
+  it('without an endpoint: red status, and every message goes to output 2 and Catch', async function () {
+    const f = flow(null, { endpoint: '' });
+    await helper.load(NODES, f);
+    const n1 = helper.getNode('n1');
+    const failed = [];
+    const caught = [];
+    helper.getNode('failed').on('input', (m) => failed.push(m));
+    helper.getNode('caught').on('input', (m) => caught.push(m));
+    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.noEndpoint' });
+    n1.receive({ payload: 'x' });
+    await waitFor(failed);
+    await waitFor(caught);
+    assert.strictEqual(failed[0].error.code, 'INVALID_CONFIG');
+    assert.strictEqual(failed[0].payload, 'x');
+  });
+
+  it('503, 503, 200: success on attempt 3, one idempotency key, Retry-After respected, parsed answer', async function () {
+    server = await startServer([
+      answer(503, { error: 'busy' }, { 'retry-after': '1' }),
+      answer(503, { error: 'busy' }),
+      answer(200, { id: 'cus_1', ok: true }, { 'x-request-id': 'req_7' }),
+    ]);
+    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}' });
+    const msg = { payload: { name: 'Ada' }, event: { id: 'evt_123', data: { id: 'cus 1' } } };
+    n1.receive(msg);
+    const [m] = await waitFor(got.ok);
+    assert.strictEqual(got.failed.length, 0);
+    assert.strictEqual(server.requests.length, 3);
+    const keys = server.requests.map((r) => r.headers['idempotency-key']);
+    assert.deepStrictEqual(keys, ['evt_123', 'evt_123', 'evt_123']);
+    assert.ok(server.requests[1].at - server.requests[0].at >= 1000, 'waited at least the Retry-After second');
+    for (const r of server.requests) {
+      assert.strictEqual(r.method, 'POST');
+      assert.strictEqual(r.url, '/v1/customers/cus%201');
+      assert.strictEqual(r.headers['content-type'], 'application/json');
+      assert.strictEqual(r.body.toString(), '{"name":"Ada"}');
+    }
+    assert.strictEqual(m.statusCode, 200);
+    assert.deepStrictEqual(m.payload, { id: 'cus_1', ok: true });
+    assert.strictEqual(m.responseHeaders['x-request-id'], 'req_7');
+    assert.deepStrictEqual(Object.keys(m.delivery), ['attempts', 'idempotencyKey', 'statusCode', 'durationMs', 'endpoint']);
+    assert.strictEqual(m.delivery.attempts, 3);
+    assert.strictEqual(m.delivery.idempotencyKey, 'evt_123');
+    assert.strictEqual(m.delivery.statusCode, 200);
+    assert.ok(m.delivery.durationMs >= 1000);
+    assert.strictEqual(m.delivery.endpoint, server.base);
+    const st = statusCalls(n1);
+    assert.ok(st.some((s) => s.fill === 'blue' && s.shape === 'dot' && s.text === 'http-post.status.sending'));
+    assert.ok(st.some((s) => s.fill === 'yellow' && s.shape === 'ring' && s.text === 'http-post.status.retry'));
+    assert.deepStrictEqual(st.pop(), { fill: 'green', shape: 'dot', text: 'http-post.status.success' });
+  });
+
+  it('a message without msg.event.id gets one UUID for all its attempts, kept on msg.delivery for a re-send', async function () {
+    server = await startServer([answer(500), answer(201, 'created', { 'content-type': 'text/plain' })]);
+    const { n1, got } = await load(server, { path: '/things' });
+    n1.receive({ payload: 'raw text' });
+    const [m] = await waitFor(got.ok);
+    const [a, b] = server.requests.map((r) => r.headers['idempotency-key']);
+    assert.match(a, /^[0-9a-f-]{36}$/);
+    assert.strictEqual(a, b);
+    assert.strictEqual(m.delivery.idempotencyKey, a);
+    assert.strictEqual(m.payload, 'created');
+    assert.strictEqual(server.requests[0].headers['content-type'], undefined, 'a string is sent without an invented Content-Type');
+    assert.strictEqual(server.requests[0].body.toString(), 'raw text');
+    // sent again (e.g. replayed from output 2): the same key
+    n1.receive({ payload: 'raw text', delivery: m.delivery });
+    await waitFor(got.ok, 2);
+    assert.strictEqual(server.requests[2].headers['idempotency-key'], a);
+  });
+
+  it('400 goes to output 2 after one attempt, payload kept as sent, error details, Catch fires', async function () {
+    server = await startServer([answer(400, { error: { message: 'amount is required' } })]);
+    const { n1, got } = await load(server, { path: '/v1/charges' });
+    const body = Buffer.from('amount=&currency=usd');
+    n1.receive({ payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, event: { id: 'evt_4' } });
+    const [m] = await waitFor(got.failed);
+    await waitFor(got.caught);
+    assert.strictEqual(server.requests.length, 1);
+    assert.strictEqual(got.ok.length, 0);
+    assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'payload is the body that was sent');
+    assert.strictEqual(server.requests[0].headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.strictEqual(m.statusCode, 400);
+    assert.strictEqual(m.error.code, 'HTTP_400');
+    const d = m.error.details[0];
+    assert.strictEqual(d.statusCode, 400);
+    assert.strictEqual(d.attempts, 1);
+    assert.strictEqual(d.bodyExcerpt, '{"error":{"message":"amount is required"}}');
+    assert.deepStrictEqual(m.delivery, { attempts: 1, idempotencyKey: 'evt_4', statusCode: 400, durationMs: m.delivery.durationMs, endpoint: server.base });
+    assert.strictEqual(got.caught[0].error.code, 'HTTP_400');
+    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed' });
+  });
+
+  it('a server that never answers: each attempt times out and is retried, finally TIMEOUT on output 2', async function () {
+    server = await startServer([never()]);
+    const { n1, got } = await load(server, { maxAttempts: 2 }, { timeout: 150 });
+    n1.receive({ payload: 'x' });
+    const [m] = await waitFor(got.failed);
+    assert.strictEqual(server.requests.length, 2);
+    assert.strictEqual(m.error.code, 'TIMEOUT');
+    assert.strictEqual(m.error.details[0].attempts, 2);
+    assert.strictEqual(m.statusCode, undefined);
+    assert.strictEqual(m.delivery.statusCode, null);
+    assert.strictEqual(m.payload, 'x');
+  });
+
+  it('a connection reset is retried and then succeeds', async function () {
+    server = await startServer([reset(), answer(200, { ok: 1 })]);
+    const { n1, got } = await load(server, {});
+    n1.receive({ payload: { a: 1 } });
+    const [m] = await waitFor(got.ok);
+    assert.strictEqual(server.requests.length, 2);
+    assert.strictEqual(m.delivery.attempts, 2);
+    const debug = n1.debug.getCalls().map((c) => String(c.args[0]));
+    assert.ok(debug.some((l) => /→ ECONNRESET in \d+ ms \(attempt 1\/5\); retry in \d+ ms/.test(l)), debug.join('\n'));
+  });
+
+  it('connection refused on every attempt ends as ECONNREFUSED', async function () {
+    const probe = await startServer([answer(200)]);
+    const base = probe.base;
+    await probe.close();
+    await helper.load(NODES, flow({ base }, { maxAttempts: 2 }));
+    const n1 = helper.getNode('n1');
+    const failed = [];
+    helper.getNode('failed').on('input', (m) => failed.push(m));
+    n1.receive({ payload: 'x' });
+    const [m] = await waitFor(failed);
+    assert.strictEqual(m.error.code, 'ECONNREFUSED');
+    assert.strictEqual(m.delivery.attempts, 2);
+  });
+
+  it('Retry-After as an HTTP date is honoured', async function () {
+    server = await startServer([
+      (req, res) => answer(429, '', { 'retry-after': new Date(Date.now() + 2000).toUTCString() })(req, res),
+      answer(200, {}),
+    ]);
+    const { n1, got } = await load(server, {});
+    n1.receive({ payload: 'x' });
+    await waitFor(got.ok);
+    assert.ok(server.requests[1].at - server.requests[0].at >= 1000, 'waited until the date (at least a second)');
+  });
+
+  it('a Retry-After beyond maxRetryAfter waits the cap', async function () {
+    server = await startServer([answer(503, '', { 'retry-after': '3600' }), answer(200, {})]);
+    const { n1, got } = await load(server, { maxRetryAfter: 1 });
+    n1.receive({ payload: 'x' });
+    await waitFor(got.ok);
+    assert.ok(server.requests[1].at - server.requests[0].at >= 1000);
+    const debug = n1.debug.getCalls().map((c) => String(c.args[0]));
+    assert.ok(debug.some((l) => /→ 503 .*\(attempt 1\/5\); retry in 1000 ms$/.test(l)), debug.join('\n'));
+  });
+
+  it('headers: node headers < msg.headers (when merged); GET sends no body; the method setting wins', async function () {
+    server = await startServer([answer(200, '<r><a>1</a></r>', { 'content-type': 'application/xml' })]);
+    const headers = [{ name: 'X-Source', value: 'node' }, { name: 'X-Node-Only', value: 'n' }];
+    let r = await load(server, { headers, method: 'GET', path: '/q?x={{topic}}' }, { headers: [{ name: 'X-Default', value: 'd' }] });
+    r.n1.receive({ topic: 'a&b', payload: { ignored: true }, headers: { 'x-source': 'msg', 'Content-Length': '999' } });
+    let [m] = await waitFor(r.got.ok);
+    let req = server.requests[0];
+    assert.strictEqual(req.method, 'GET');
+    assert.strictEqual(req.url, '/q?x=a%26b');
+    assert.strictEqual(req.body.length, 0);
+    assert.strictEqual(req.headers['x-source'], 'msg');
+    assert.strictEqual(req.headers['x-node-only'], 'n');
+    assert.strictEqual(req.headers['x-default'], 'd');
+    assert.deepStrictEqual(m.payload, { r: { a: '1' } });
+    await helper.unload();
+    r = await load(server, { headers, msgHeaders: false, method: 'PUT' });
+    r.n1.receive({ payload: 'x', headers: { 'x-source': 'msg' } });
+    [m] = await waitFor(r.got.ok);
+    req = server.requests[1];
+    assert.strictEqual(req.method, 'PUT');
+    assert.strictEqual(req.headers['x-source'], 'node');
+  });
+
+  it('a path template value that is missing goes to output 2 as TEMPLATE, naming the placeholder, without a request', async function () {
+    server = await startServer([answer(200)]);
+    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}' });
+    n1.receive({ payload: 'x', event: { id: 'e' } });
+    const [m] = await waitFor(got.failed);
+    assert.strictEqual(m.error.code, 'TEMPLATE');
+    assert.match(m.error.message, /\{\{event\.data\.id\}\}/);
+    assert.strictEqual(server.requests.length, 0);
+  });
+
+  it('signs what it sends with Standard Webhooks; standardwebhooks verifies it ($' + '{VAR} secret)', async function () {
+    const secret = newSecret();
+    process.env.SAYPRO_TEST_SIGNING_SECRET = secret;
+    server = await startServer([answer(502), answer(200, {})]);
+    const { n1, got } = await load(server, { sign: true }, {}, { n1: { signingSecret: '${SAYPRO_TEST_SIGNING_SECRET}' } });
+    n1.receive({ payload: { amount: 1250, note: 'café' }, event: { id: 'evt_sig' } });
+    await waitFor(got.ok);
+    const wh = new Webhook(secret);
+    for (const r of server.requests) {
+      assert.strictEqual(r.headers['webhook-id'], 'evt_sig');
+      assert.deepStrictEqual(wh.verify(r.body.toString('utf8'), r.headers), { amount: 1250, note: 'café' });
+      assert.throws(() => new Webhook(newSecret()).verify(r.body.toString('utf8'), r.headers));
+    }
+  });
+
+  it('signing without a usable secret: red status and output 2, no request', async function () {
+    server = await startServer([answer(200)]);
+    const { n1, got } = await load(server, { sign: true }, {}, { n1: { signingSecret: 'not-a-secret' } });
+    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.invalidSecret' });
+    n1.receive({ payload: 'x' });
+    const [m] = await waitFor(got.failed);
+    assert.strictEqual(m.error.code, 'INVALID_SECRET');
+    assert.ok(!JSON.stringify(m.error).includes('not-a-secret'));
+    assert.strictEqual(server.requests.length, 0);
+  });
+
+  it('no credential ever reaches a log, a status or msg.error (API key in the query, Basic auth, signing secret)', async function () {
+    const apiKey = 'ak_live_Q1w2E3r4T5y6';
+    const password = 'pw-Zx9-Secret-Cv8';
+    const signing = newSecret();
+    const basic = Buffer.from(`bob:${password}`).toString('base64');
+    const echo = (req, res, body) => answer(400, { url: req.url, auth: req.headers.authorization || null, sig: req.headers['webhook-signature'], echo: body.toString() })(req, res);
+    server = await startServer([answer(503, '', { 'retry-after': '0' }), echo]);
+    const seen = [];
+    const runs = [
+      [{ authType: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key' }, { apiKey }],
+      [{ authType: 'basic' }, { username: 'bob', password }],
+    ];
+    for (const [ep, creds] of runs) {
+      server.requests.length = 0;
+      const { n1, got } = await load(server, { sign: true, path: '/v1/x?mode=test' }, ep, { ep: creds, n1: { signingSecret: signing } });
+      n1.receive({ payload: 'a body', event: { id: 'evt_r' } });
+      const [m] = await waitFor(got.failed);
+      await waitFor(got.caught);
+      assert.strictEqual(m.error.code, 'HTTP_400');
+      // the server really got the credentials (so there was something to leak)
+      const r = server.requests[0];
+      assert.ok(r.url.includes(encodeURIComponent(apiKey)) || r.headers.authorization === `Basic ${basic}`);
+      // and echoed them back in the answer, which the error excerpt shows redacted
+      assert.match(m.error.details[0].bodyExcerpt, /"url":"\/v1\/x\?mode=test(&api_key=\[redacted\])?","auth":("Basic \[redacted\]"|null)/);
+      const debug = n1.debug.getCalls().map((c) => c.args[0]);
+      assert.strictEqual(debug.length, 2, 'one debug line per attempt');
+      assert.match(String(debug[0]), /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/x\?mode=test(&api_key=\[redacted\])? → 503 in \d+ ms \(attempt 1\/5\); retry in 0 ms$/);
+      seen.push({
+        logs: helper.log().args,
+        node: ['debug', 'log', 'warn', 'error', 'trace'].map((k) => n1[k].getCalls().map((c) => c.args)),
+        status: statusCalls(n1),
+        error: m.error,
+        caughtError: got.caught[0].error,
+        delivery: m.delivery,
+      });
+      await helper.unload();
+    }
+    const text = JSON.stringify(seen);
+    assert.ok(text.includes('[redacted]'), 'something was redacted');
+    assert.ok(text.includes('attempt 2/5'), 'the attempt logs were captured');
+    for (const secret of [apiKey, encodeURIComponent(apiKey), password, basic, signing, signing.slice(6)]) {
+      assert.ok(!text.includes(secret), `found a secret in the logs: ${secret.slice(0, 4)}…`);
+    }
+  });
+
+  it('status texts carry the in-flight count, the next attempt, the status code and the failure code', async function () {
+    // the helper's RED._ returns the key only; this wrapper shows the substitutions too
+    const withArgs = (RED) => {
+      RED._ = (key, subs) => (subs ? `${key} ${JSON.stringify(subs)}` : key);
+      return postNode(RED);
+    };
+    const held = [];
+    server = await startServer([
+      (req, res) => {
+        held.push(res);
+        if (held.length === 3) held.forEach((r) => answer(200, {})(req, r));
+      },
+      (req, res) => {
+        held.push(res);
+        if (held.length === 3) held.forEach((r) => answer(200, {})(req, r));
+      },
+      (req, res) => {
+        held.push(res);
+        if (held.length === 3) held.forEach((r) => answer(200, {})(req, r));
+      },
+      answer(503, '', { 'retry-after': '1' }),
+      answer(422, {}),
+    ]);
+    await helper.load([withArgs, endpointNode, catchNode], flow(server, { maxAttempts: 2 }));
+    const n1 = helper.getNode('n1');
+    const ok = [];
+    const failed = [];
+    helper.getNode('ok').on('input', (m) => ok.push(m));
+    helper.getNode('failed').on('input', (m) => failed.push(m));
+    for (let i = 0; i < 3; i++) n1.receive({ payload: String(i) });
+    await waitFor(ok, 3);
+    let st = statusCalls(n1);
+    assert.ok(st.some((x) => x.fill === 'blue' && x.text === 'http-post.status.sending {"count":3}'), JSON.stringify(st));
+    assert.deepStrictEqual(st.pop(), { fill: 'green', shape: 'dot', text: 'http-post.status.success {"status":200}' });
+    n1.receive({ payload: 'x' });
+    await waitFor(failed);
+    st = statusCalls(n1);
+    assert.ok(st.some((x) => x.fill === 'yellow' && x.shape === 'ring' && x.text === 'http-post.status.retry {"n":2,"m":2}'), JSON.stringify(st));
+    assert.deepStrictEqual(st.pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed {"code":"HTTP_422"}' });
+  });
+
+  it('401 with OAuth2: one immediate retry with a fresh token, then success', async function () {
+    let issued = 0;
+    server = await startServer([
+      (req, res, body) => {
+        if (req.url === '/oauth/token') {
+          issued++;
+          return answer(200, { access_token: `tok_${issued}_abcdefgh`, token_type: 'Bearer', expires_in: 3600 })(req, res);
+        }
+        const fresh = req.headers.authorization === 'Bearer tok_2_abcdefgh';
+        return answer(fresh ? 200 : 401, { fresh })(req, res);
+      },
+    ]);
+    const ep = { authType: 'oauth2', tokenUrl: `${server.base}/oauth/token` };
+    const { n1, got } = await load(server, { path: '/api', maxAttempts: 1 }, ep, { ep: { clientId: 'client', clientSecret: 'cs_verysecret' } });
+    n1.receive({ payload: { a: 1 } });
+    const [m] = await waitFor(got.ok);
+    assert.deepStrictEqual(m.payload, { fresh: true });
+    assert.strictEqual(issued, 2);
+    assert.strictEqual(m.delivery.attempts, 2, 'two requests, although maxAttempts is 1');
+    const api = server.requests.filter((r) => r.url === '/api');
+    assert.strictEqual(api[0].headers['idempotency-key'], api[1].headers['idempotency-key']);
+  });
+
+  it('an endpoint that cannot prepare the request (token refused) gives PREPARE_FAILED without leaking the secret', async function () {
+    server = await startServer([answer(401, { error: 'invalid_client', error_description: 'bad secret' })]);
+    const ep = { authType: 'oauth2', tokenUrl: `${server.base}/oauth/token` };
+    const { n1, got } = await load(server, { path: '/api' }, ep, { ep: { clientId: 'client', clientSecret: 'cs_verysecret' } });
+    n1.receive({ payload: 'x' });
+    const [m] = await waitFor(got.failed);
+    assert.strictEqual(m.error.code, 'PREPARE_FAILED');
+    assert.match(m.error.details[0].reason, /invalid_client/);
+    assert.strictEqual(server.requests.length, 1, 'only the token request');
+    assert.ok(!JSON.stringify(m).includes('cs_verysecret'));
+  });
+
+  it('shows the endpoint status (e.g. a failed token) when idle', async function () {
+    server = await startServer([answer(200)]);
+    const { n1 } = await load(server, {});
+    const ep = helper.getNode('ep');
+    ep.setStatus({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' });
+    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' });
+  });
+
+  it('on redeploy: a message waiting for a retry leaves on output 2 as CANCELLED and reaches Catch', async function () {
+    server = await startServer([answer(503, '', { 'retry-after': '60' })]);
+    const { n1, got } = await load(server, {});
+    n1.receive({ payload: 'keep me', event: { id: 'evt_c' } });
+    await until(() => statusCalls(n1).some((s) => s.fill === 'yellow'));
+    assert.strictEqual(server.requests.length, 1);
+    const sent = () => n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
+    assert.strictEqual(sent().length, 0);
+    // the runtime's redeploy: only this node changes, so the wired nodes stay and receive it
+    const changed = flow(server, { name: 'post v2' });
+    await helper.setFlows(changed, 'nodes');
+    assert.strictEqual(sent().length, 1, 'reported before the old node finished closing');
+    const [m] = await waitFor(got.failed);
+    await waitFor(got.caught);
+    assert.strictEqual(m.error.code, 'CANCELLED');
+    assert.strictEqual(m.error.message, 'the flow was redeployed while this message was waiting to be retried');
+    assert.strictEqual(m.payload, 'keep me');
+    assert.strictEqual(m.delivery.attempts, 1);
+    assert.strictEqual(m.statusCode, 503);
+    assert.strictEqual(got.caught[0].error.code, 'CANCELLED');
+    assert.strictEqual(server.requests.length, 1, 'no further attempt');
+  });
+
+  it('close() calls done only after the in-flight message was reported CANCELLED', async function () {
+    server = await startServer([never()]);
+    const { n1 } = await load(server, {}, { timeout: 60000 });
+    n1.receive({ payload: 'x' });
+    await until(() => server.requests.length === 1);
+    let sentBeforeDone;
+    await n1.close(false).then(() => {
+      sentBeforeDone = n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
+    });
+    assert.strictEqual(sentBeforeDone.length, 1);
+    assert.strictEqual(sentBeforeDone[0][1].error.code, 'CANCELLED');
+    assert.strictEqual(sentBeforeDone[0][1].error.message, 'the flow was redeployed while this message was being sent');
+  });
+});
