@@ -23,7 +23,11 @@ const LABELS = {
   'saypro-format-encoder': 'format encoder',
   'saypro-encrypt': 'encrypt',
   'saypro-decrypt': 'decrypt',
+  'saypro-http-post': 'http post',
+  'saypro-response-check': 'response check',
 };
+const CONFIG_TYPES = ['saypro-endpoint'];
+const PALETTE_TYPES = TYPES.filter((t) => !CONFIG_TYPES.includes(t));
 
 describe('editor in Chromium', function () {
   this.timeout(120000);
@@ -54,7 +58,8 @@ describe('editor in Chromium', function () {
   });
 
   it('shows every node in the palette under "integration" with its plain label', async function () {
-    for (const type of TYPES) {
+    assert.deepStrictEqual(Object.keys(LABELS).sort(), PALETTE_TYPES.slice().sort(), 'a label is expected for every palette node');
+    for (const type of PALETTE_TYPES) {
       const el = page.locator(`#red-ui-palette-container-integration .red-ui-palette-node[data-palette-type="${type}"]`);
       assert.strictEqual(await el.count(), 1, type);
       assert.strictEqual((await el.locator('.red-ui-palette-label').innerText()).replace(/\s+/g, ' ').trim(), LABELS[type]);
@@ -90,20 +95,29 @@ describe('editor in Chromium', function () {
 
   it('opens each node\'s edit dialog without a script error, and shows its help', async function () {
     for (const type of TYPES) {
-      const id = await page.evaluate((t) => RED.nodes.filterNodes({ type: t })[0].id, type);
-      await page.evaluate((nid) => RED.editor.edit(RED.nodes.node(nid)), id);
+      const isConfig = CONFIG_TYPES.includes(type);
+      const id = await page.evaluate(([t, config]) => {
+        const found = config ? [] : RED.nodes.filterNodes({ type: t });
+        if (config) RED.nodes.eachConfig((n) => { if (n.type === t) found.push(n); });
+        return found.length ? found[0].id : null;
+      }, [type, isConfig]);
+      assert.ok(id, `the demo has a ${type}`);
+      await page.evaluate(([t, nid, config]) => (config ? RED.editor.editConfig('', t, nid) : RED.editor.edit(RED.nodes.node(nid))), [type, id, isConfig]);
       const tray = page.locator('.red-ui-tray').last();
-      await tray.locator('#dialog-form').waitFor({ state: 'visible' });
-      assert.ok(await tray.locator('#node-input-name').count() === 1, `${type} has a name field`);
-      await page.locator('#node-dialog-cancel').click();
-      await page.locator('#dialog-form').waitFor({ state: 'detached' });
+      const form = isConfig ? '#node-config-dialog-edit-form' : '#dialog-form';
+      await tray.locator(form).waitFor({ state: 'visible' });
+      assert.ok(await tray.locator(isConfig ? '#node-config-input-name' : '#node-input-name').count() === 1, `${type} has a name field`);
+      await page.locator(isConfig ? '#node-config-dialog-cancel' : '#node-dialog-cancel').click();
+      await page.locator(form).waitFor({ state: 'detached' });
 
       await page.evaluate((t) => RED.sidebar.help.show(t), type);
       const help = page.locator('.red-ui-help >> visible=true').first();
       await help.waitFor({ state: 'visible' });
       const helpText = await help.innerText();
-      assert.match(helpText, /Inputs/, `${type} help: ${helpText.slice(0, 200)}`);
-      assert.match(helpText, /Outputs/, `${type} help: ${helpText.slice(0, 200)}`);
+      // a config node has no ports: its help has Details only
+      for (const heading of isConfig ? ['Details'] : ['Inputs', 'Outputs', 'Details']) {
+        assert.match(helpText, new RegExp(heading), `${type} help: ${helpText.slice(0, 200)}`);
+      }
     }
     assert.deepStrictEqual(pageErrors, []);
   });

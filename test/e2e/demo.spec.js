@@ -96,6 +96,28 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
     assert.deepStrictEqual(parsed, expected);
   });
 
+  it('delivers over HTTP to the receiving flow, retries its 503, and shows the verdict with the transaction id', async function () {
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post(base + '/demo/events', JSON.stringify({
+        type: 'listing.created', data: { listingId: 'R-' + i, title: 'Lamp', price: 12, seller: { email: 's@example.com' } },
+      }));
+      assert.strictEqual(res.status, 202);
+      ids.push((await res.json()).id);
+    }
+    // every third request to the partner flow is answered 503 + Retry-After: 1: all three still get through
+    for (let i = 0; i < 3; i++) {
+      const verdict = await pane.waitFor((d) => d.name === 'delivered: transaction id' && String(d.msg).startsWith(`txn_R-${i}_`), 15000);
+      assert.match(String(verdict.msg), new RegExp(`^txn_R-${i}_\\d+$`));
+    }
+    // txn_<listing>_<n>: n counts the requests the partner flow answered, 503s included,
+    // so a counter missing from the delivered ones was a 503 that the POST node retried
+    const counters = pane.messages.filter((d) => d.name === 'delivered: transaction id')
+      .map((d) => Number(/_(\d+)$/.exec(String(d.msg))[1]));
+    assert.strictEqual(counters.length, 4, 'the README event and these three were delivered once each');
+    assert.ok(Math.max(...counters) > counters.length, `a request was answered 503 and retried: ${counters}`);
+  });
+
   it('an event with bad fields shows every problem in the debug pane; bad JSON gets a 400', async function () {
     const res = await post(base + '/demo/events', JSON.stringify({ type: 'listing.created', data: { listingId: 'L-2', price: 'free', seller: {} } }));
     assert.strictEqual(res.status, 202);
