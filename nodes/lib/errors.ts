@@ -23,12 +23,15 @@ export interface IntegrationErrorInfo {
 export class IntegrationError extends Error implements IntegrationErrorInfo {
   readonly code: string;
   readonly details: ErrorDetail[];
+  /** true when trying again later may succeed (a network error, a 5xx from a token endpoint …) */
+  readonly retryable: boolean;
 
-  constructor(code: string, message: string, details: ErrorDetail[] = []) {
+  constructor(code: string, message: string, details: ErrorDetail[] = [], options: { retryable?: boolean } = {}) {
     super(message);
     this.name = 'IntegrationError';
     this.code = code;
     this.details = details;
+    this.retryable = options.retryable === true;
   }
 
   /** The plain object that goes on `msg.error`. */

@@ -192,6 +192,23 @@ describe('lib/http/oauth2', function () {
     assert.deepStrictEqual(results, [[false, 'OAUTH2_TOKEN'], [true, undefined]]);
   });
 
+  it('a busy or unreachable token server is retryable; a refused client is not', async function () {
+    for (const [status, retryable] of [[503, true], [500, true], [429, true], [408, true], [400, false], [401, false], [403, false]]) {
+      srv.respond = () => ({ status, json: { error: 'e' } });
+      await assert.rejects(manager().getToken(), (err) => {
+        assert.strictEqual(err.retryable, retryable, `HTTP ${status}`);
+        return true;
+      });
+    }
+    const closed = http.createServer();
+    await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+    const port = closed.address().port;
+    await new Promise((r) => closed.close(r));
+    const m = new OAuth2TokenManager({ tokenUrl: `http://127.0.0.1:${port}/t`, clientId: 'c', clientSecret: SECRET });
+    managers.push(m);
+    await assert.rejects(m.getToken(), (err) => err.retryable === true);
+  });
+
   it('a 200 without access_token, a 500 with an HTML body, and a refused connection are clear rejections', async function () {
     srv.respond = () => ({ status: 200, json: { token_type: 'Bearer' } });
     await assert.rejects(manager().getToken(), /has no access_token/);

@@ -196,7 +196,7 @@ export class OAuth2TokenManager {
       const reason = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? `no answer within ${o.timeoutMs} ms` : (e.message || e.code || 'network error');
       throw this.fail(new IntegrationError('OAUTH2_TOKEN', redact(`The token request to ${where} failed: ${reason}`, secrets), [
         { field: 'tokenUrl', reason: redact(String(reason), secrets) },
-      ]));
+      ], { retryable: true }));
     } finally {
       if (this.controller === controller) this.controller = undefined;
     }
@@ -209,7 +209,9 @@ export class OAuth2TokenManager {
       const details: ErrorDetail[] = [{ field: 'tokenUrl', reason: `HTTP ${res.status}`, value: res.status }];
       if (code) details.push({ field: 'error', reason: redact(code, secrets) });
       if (description) details.push({ field: 'error_description', reason: redact(description, secrets) });
-      throw this.fail(new IntegrationError('OAUTH2_TOKEN', redact(message, secrets), details));
+      // the token server being busy or down is worth another attempt; a refused client is not
+      const retryable = res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500;
+      throw this.fail(new IntegrationError('OAUTH2_TOKEN', redact(message, secrets), details, { retryable }));
     }
     const accessToken = body && typeof body.access_token === 'string' ? body.access_token : '';
     if (!accessToken) {
