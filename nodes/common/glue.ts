@@ -4,6 +4,7 @@
  */
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { IntegrationError, toErrorInfo, type IntegrationErrorInfo } from '../lib/errors';
+import { settle } from '../lib/acks';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;
@@ -47,6 +48,8 @@ export function sendError(
 ): IntegrationErrorInfo {
   const info = toErrorInfo(err);
   msg.error = info;
+  // an event trigger waiting on this message answers 422 with the reason
+  settle(msg, { ok: false, status: 422, error: info });
   const out: Array<NodeMessage | null> = new Array(outputs).fill(null);
   out[errorOutput] = msg;
   send(out);
