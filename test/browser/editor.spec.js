@@ -93,6 +93,22 @@ describe('editor in Chromium', function () {
     assert.deepStrictEqual(pageErrors, []);
   });
 
+  it('explains a bad key in the encrypt dialog (validator from resources/editor-common.js)', async function () {
+    const id = await page.evaluate(() => RED.nodes.filterNodes({ type: 'saypro-encrypt' })[0].id);
+    await page.evaluate((nid) => RED.editor.edit(RED.nodes.node(nid)), id);
+    const key = page.locator('#node-input-key');
+    await key.waitFor({ state: 'visible' });
+    await key.fill('0123abcd');
+    await key.dispatchEvent('change');
+    await page.waitForFunction(() => $('#node-input-key').hasClass('input-error'));
+    await key.fill('ab'.repeat(32));
+    await key.dispatchEvent('change');
+    await page.waitForFunction(() => !$('#node-input-key').hasClass('input-error'));
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#dialog-form').waitFor({ state: 'detached' });
+    assert.deepStrictEqual(pageErrors, []);
+  });
+
   it('opens each node\'s edit dialog without a script error, and shows its help', async function () {
     for (const type of TYPES) {
       const isConfig = CONFIG_TYPES.includes(type);
