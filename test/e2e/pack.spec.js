@@ -59,6 +59,9 @@ describe('npm pack → npm install <tgz> → Node-RED (real process)', function 
       assert.ok(html.includes(`data-template-name="${t}"`), `editor template for ${t}`);
       assert.ok(html.includes(`data-help-name="${t}"`), `help for ${t}`);
     }
+    const shared = await fetch(`${nr.base}/resources/${pkg.name}/editor-common.js`);
+    assert.strictEqual(shared.status, 200, 'the editor script in resources/ is served');
+    assert.match(await shared.text(), /SayProIntegrationKit/);
     const catalogues = await (await fetch(nr.base + '/nodes/messages?lng=en-US')).json();
     for (const t of TYPES) {
       const file = path.basename(pkg['node-red'].nodes[t], '.js');
