@@ -4,9 +4,14 @@
  * duplicates and emits `msg.event` + `msg.payload`. The logic lives in
  * lib/event.ts (and patterns, dedupe, webhook-signature); this file is the
  * Node-RED glue: configuration, the route, replies, status, send/done.
+ *
+ * In "durable" reply mode an HTTP event carries a settlement token
+ * (msg._sayproAck, see lib/acks.ts) and the reply waits until a node of the
+ * flow settles it: 202 only once the event is safe.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { onInput, sendError, type Msg } from './common/glue';
 import { IntegrationError, toErrorInfo } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
@@ -21,8 +26,14 @@ import {
   readBody,
   tooLarge,
   statusFor,
+  replyModeOf,
+  ackTimeoutOf,
+  durableReply,
+  type DurableReply,
+  type EventMeta,
   type Outcome,
 } from './lib/event';
+import { ACK_PROPERTY, expectSettlement } from './lib/acks';
 import { checkWebhookHeaders, decodeWebhookSecret, safeEqualSecret, verifyWebhook } from './lib/webhook-signature';
 
 interface EventTriggerDef extends NodeDef {
@@ -33,6 +44,8 @@ interface EventTriggerDef extends NodeDef {
   dedupeWindow?: number | string;
   auth?: string;
   authHeader?: string;
+  reply?: string;
+  ackTimeout?: number | string;
 }
 
 interface EventTriggerCredentials {
@@ -45,6 +58,15 @@ type AuthMode = 'none' | 'secret' | 'webhook';
 type Req = IncomingMessage & { body?: unknown; _body?: boolean };
 type Res = ServerResponse;
 type Handler = (req: Req, res: Res, next?: (err?: unknown) => void) => void;
+
+/** An emitted event whose HTTP reply waits for its settlement. */
+interface Waiting {
+  id: string;
+  /** set when the node closes: the reply is 503 SHUTTING_DOWN */
+  closing: boolean;
+  cancel(): void;
+  reply: Promise<DurableReply>;
+}
 
 const OUTPUTS = 2;
 const EVENTS = 0;
@@ -89,12 +111,22 @@ export = function (RED: NodeAPI) {
     let url = (config.url ?? '').trim();
     if (url && url[0] !== '/') url = '/' + url;
 
+    const replyMode = replyModeOf(config.reply);
+    const ackTimeout = ackTimeoutOf(config.ackTimeout);
+
     const intake = new EventIntake({ filter: config.filter ?? '', dedupeWindowSeconds: dedupeWindow });
     if (intake.filter.invalid.length > 0) {
       node.warn(RED._('event-trigger.errors.invalid-filter', { entries: intake.filter.invalid.join(', ') }));
     }
 
-    const counts = { accepted: 0, ignored: 0, duplicate: 0, rejected: 0 };
+    // accepted … rejected: as before; refused … failed: outcomes of durable replies
+    const counts = { accepted: 0, ignored: 0, duplicate: 0, rejected: 0, refused: 0, busy: 0, unconfirmed: 0, failed: 0 };
+    /** durable replies still waiting (one per emitted event) */
+    const waiting = new Set<Waiting>();
+    /** the same, by event id, so that a repeated id joins the first (only while dedupe is on) */
+    const waitingById = new Map<string, Waiting>();
+    let closed = false;
+    let warnedTimeout = false;
     let authProblem: string | undefined;
     let sharedSecret: string | undefined;
     let webhookKey: Buffer | undefined;
@@ -105,8 +137,8 @@ export = function (RED: NodeAPI) {
         node.status({ fill: 'red', shape: 'ring', text: 'event-trigger.status.auth-missing' });
         return;
       }
-      const total = counts.accepted + counts.ignored + counts.duplicate + counts.rejected;
-      if (total === 0) {
+      const total = (Object.keys(counts) as Array<keyof typeof counts>).reduce((sum, k) => sum + counts[k], 0);
+      if (total === 0 && waiting.size === 0) {
         node.status(
           listening
             ? { fill: 'blue', shape: 'dot', text: RED._('event-trigger.status.listening', { url }) }
@@ -117,6 +149,7 @@ export = function (RED: NodeAPI) {
         const parts = (Object.keys(counts) as Array<keyof typeof counts>)
           .filter((k) => k === 'accepted' || counts[k] > 0)
           .map((k) => RED._(`event-trigger.status.${k}`, { count: counts[k] }));
+        if (waiting.size > 0) parts.unshift(RED._('event-trigger.status.waiting', { count: waiting.size }));
         node.status({ fill: 'green', shape: 'dot', text: parts.join(' · ') });
       }
     }
@@ -125,6 +158,38 @@ export = function (RED: NodeAPI) {
     function tally(outcome: Outcome): void {
       counts[outcome.status]++;
       updateStatus();
+    }
+
+    /**
+     * Durable mode: registers a settlement token, emits the event carrying it
+     * and returns what the reply will be once a node settles it (or nothing
+     * does within the timeout, or the node closes).
+     */
+    function emitDurable(event: EventMeta, data: unknown): Waiting {
+      const token = randomUUID();
+      const expectation = expectSettlement(token, ackTimeout * 1000);
+      const entry: Waiting = { id: event.id, closing: false, cancel: expectation.cancel, reply: undefined as never };
+      entry.reply = expectation.promise.then((settlement) => {
+        waiting.delete(entry);
+        if (waitingById.get(entry.id) === entry) waitingById.delete(entry.id);
+        const result = durableReply(entry.id, settlement, { timeoutSeconds: ackTimeout, closing: entry.closing });
+        // only a safe event is remembered: a sender retrying after a 4xx/5xx is heard again
+        if (result.status >= 200 && result.status < 300) intake.remember(entry.id);
+        if (!entry.closing) {
+          counts[result.outcome]++;
+          if (!settlement && !warnedTimeout) {
+            warnedTimeout = true;
+            node.warn(RED._('event-trigger.errors.ack-timeout', { seconds: ackTimeout }));
+          }
+          updateStatus();
+        }
+        return result;
+      });
+      waiting.add(entry);
+      if (intake.dedupe.enabled) waitingById.set(event.id, entry);
+      updateStatus();
+      node.send([{ event, payload: data, [ACK_PROPERTY]: token } as NodeMessage, null]);
+      return entry;
     }
 
     // ---------------------------------------------------------------- wire
@@ -180,11 +245,12 @@ export = function (RED: NodeAPI) {
         }
       }
 
-      const reply = (res: Res, status: number, body: unknown, close = false) => {
+      const reply = (res: Res, status: number, body: unknown, close = false, retryAfter?: number) => {
         if (res.headersSent || res.writableEnded) return;
         res.statusCode = status;
         res.setHeader('Content-Type', 'application/json; charset=utf-8');
         res.setHeader('Cache-Control', 'no-store');
+        if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
         if (close) res.setHeader('Connection', 'close');
         res.end(JSON.stringify(body));
       };
@@ -263,8 +329,26 @@ export = function (RED: NodeAPI) {
         } catch (err) {
           return reject(res, err as IntegrationError, body);
         }
-        const outcome = intake.process(payload, { source: 'http', fallbackId });
+        const durable = replyMode === 'durable';
+        const outcome = intake.process(payload, { source: 'http', fallbackId, record: !durable });
         if (outcome.status === 'rejected') return reject(res, outcome.error, body);
+        if (durable && outcome.status === 'accepted') {
+          const sent = (r: DurableReply) => reply(res, r.status, r.body, false, r.retryAfter);
+          // the same id still waiting: not emitted again, answered with the first one's outcome
+          const first = waitingById.get(outcome.event.id);
+          if (first) {
+            counts.duplicate++;
+            updateStatus();
+            sent(await first.reply);
+            return;
+          }
+          if (closed) {
+            sent(durableReply(outcome.event.id, undefined, { timeoutSeconds: ackTimeout, closing: true }));
+            return;
+          }
+          sent(await emitDurable(outcome.event, outcome.data).reply);
+          return;
+        }
         tally(outcome);
         if (outcome.status === 'accepted') {
           node.send([{ event: outcome.event, payload: outcome.data } as NodeMessage, null]);
@@ -305,10 +389,21 @@ export = function (RED: NodeAPI) {
     updateStatus();
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       if (handler) removeRoute(RED.httpNode, url, method, handler);
-      intake.dedupe.clear();
-      node.status({});
-      done();
+      // every waiting request is answered 503 + Retry-After before the node is gone
+      const pending = [...waiting];
+      for (const entry of pending) {
+        entry.closing = true;
+        entry.cancel();
+      }
+      const finish = () => {
+        intake.dedupe.clear();
+        node.status({});
+        done();
+      };
+      if (pending.length === 0) finish();
+      else void Promise.all(pending.map((entry) => entry.reply)).then(() => setImmediate(finish), () => setImmediate(finish));
     });
   }
 

@@ -54,7 +54,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 function flowWith(props) {
   return [
     { id: 'tab', type: 'tab' },
-    Object.assign({ id: 'n1', z: 'tab', type: 'saypro-event-trigger', name: 'trigger', wires: [['out'], ['bad']] }, props),
+    // these tests are about the immediate reply; event-trigger-ack.spec.js covers "durable"
+    Object.assign({ id: 'n1', z: 'tab', type: 'saypro-event-trigger', name: 'trigger', reply: 'immediate', wires: [['out'], ['bad']] }, props),
     { id: 'out', z: 'tab', type: 'helper' },
     { id: 'bad', z: 'tab', type: 'helper' },
     { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -124,6 +125,21 @@ describe('saypro-event-trigger node', function () {
     assert.strictEqual(n.name, 'trigger');
     assert.strictEqual(n.type, 'saypro-event-trigger');
     assert.deepStrictEqual(statusCalls(n).pop(), { fill: 'blue', shape: 'dot', text: 'event-trigger.status.ready' });
+  });
+
+  it('a node without the reply property (an older flow) answers at once, with no token on the message', async function () {
+    await helper.load(trigger, [
+      { id: 'tab', type: 'tab' },
+      { id: 'n1', z: 'tab', type: 'saypro-event-trigger', url: '/events', wires: [['out'], []] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ]);
+    const out = [];
+    helper.getNode('out').on('input', (m) => out.push(m));
+    const res = await request({ headers: JSON_HEADERS, body: { id: 'old-1', type: 'x' } });
+    assert.strictEqual(res.status, 202);
+    assert.deepStrictEqual(res.json, { id: 'old-1', status: 'accepted' });
+    const [msg] = await waitFor(out);
+    assert.strictEqual(msg._sayproAck, undefined);
   });
 
   describe('wire input', function () {
