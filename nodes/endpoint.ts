@@ -2,7 +2,9 @@
  * saypro-endpoint: config node for a third-party API — base URL, port,
  * default method and headers, timeout, keep-alive agents with TLS options from
  * a tls-config node, and authentication (API key, Basic, Bearer, OAuth2 client
- * credentials). Nodes that send (saypro-http-post) get it with
+ * credentials), and per-endpoint pacing (concurrency, rate limit, Retry-After
+ * pause, circuit breaker, network-down probing) shared by every node that
+ * sends through it. Nodes that send (saypro-http-post) get it with
  * RED.nodes.getNode(id) and use it through EndpointHandle (lib/http/types.ts).
  * Thin glue around lib/http/endpoint.ts.
  */
@@ -54,11 +56,12 @@ export = function (RED: NodeAPI) {
       credentials: node.credentials,
       tls,
       extraProblem: tlsProblem,
-      translate: (key) => RED._(key),
+      translate: (key, substitutions) => (substitutions ? RED._(key, substitutions as Record<string, string | number>) : RED._(key)),
     });
 
     Object.defineProperty(node, 'label', { value: endpoint.label, enumerable: true });
     Object.defineProperty(node, 'defaultMethod', { value: endpoint.defaultMethod, enumerable: true });
+    Object.defineProperty(node, 'pacer', { value: endpoint.pacer, enumerable: true });
     node.endpoint = endpoint;
     node.prepare = (intent) => endpoint.prepare(intent);
     node.invalidateAuth = () => endpoint.invalidateAuth();
@@ -67,6 +70,7 @@ export = function (RED: NodeAPI) {
     node.register = (user) => endpoint.register(user);
     node.deregister = (user) => endpoint.deregister(user);
     node.setStatus = (s) => endpoint.setStatus(s);
+    node.pacing = () => endpoint.pacing();
 
     if (endpoint.setupError) {
       node.error(`${RED._('endpoint.status.invalidConfig')}: ${endpoint.setupError.message}`);

@@ -344,3 +344,140 @@ describe('lib/http/endpoint (Endpoint)', function () {
     await assert.rejects(e.prepare({ path: '/', headers: {} }), (err) => err.code === 'ENDPOINT_CLOSED');
   });
 });
+
+describe('lib/http/endpoint pacing', function () {
+  const { PACING_DEFAULTS, pacingSettings, pacingStatus } = require('../../dist/nodes/lib/http/endpoint');
+  const { PACER_DEFAULTS } = require('../../dist/nodes/lib/http/pacing');
+  const open = [];
+  afterEach(function () {
+    while (open.length) open.pop().close();
+  });
+  const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** clock and timers that move only when told to */
+  function fakeClock(start = 1700000000000) {
+    let t = start;
+    let seq = 0;
+    const timers = new Map();
+    return {
+      now: () => t,
+      setTimer: (fn, ms) => { const id = ++seq; timers.set(id, { at: t + ms, fn }); return id; },
+      clearTimer: (id) => timers.delete(id),
+      pending: () => timers.size,
+      async advance(ms) {
+        const end = t + ms;
+        for (;;) {
+          let next;
+          for (const [id, timer] of timers) if (timer.at <= end && (!next || timer.at < next[1].at)) next = [id, timer];
+          if (!next) break;
+          timers.delete(next[0]);
+          t = Math.max(t, next[1].at);
+          next[1].fn();
+          await flush();
+        }
+        t = end;
+        await flush();
+      },
+    };
+  }
+  const translate = (k, o) => (o ? `${k} ${JSON.stringify(o)}` : k);
+  function make(config, clock) {
+    const extra = clock ? { now: clock.now, pacer: { setTimer: clock.setTimer, clearTimer: clock.clearTimer } } : {};
+    const e = new Endpoint({ id: 'e1', config, env: {}, translate, ...extra });
+    open.push(e);
+    return e;
+  }
+
+  it('the settings (seconds where the editor has seconds) reach the pacer; empty means the default', function () {
+    const e = make({
+      baseUrl: 'https://x', maxConcurrent: '2', rateCount: 100, rateInterval: '10', breakerFailures: 0,
+      breakerRate: '50', breakerMinRequests: 20, breakerWindow: 0.5, breakerOpen: '45',
+    });
+    assert.strictEqual(e.setupError, undefined);
+    assert.deepStrictEqual({ ...e.pacer.settings }, {
+      ...PACER_DEFAULTS, maxConcurrent: 2, rateCount: 100, rateIntervalMs: 10000, breakerFailures: 0,
+      breakerRate: 50, breakerMinRequests: 20, breakerWindowMs: 500, breakerOpenMs: 45000,
+    });
+    const d = make({ baseUrl: 'https://x', maxConcurrent: '', rateCount: '', rateInterval: ' ', breakerOpen: undefined });
+    assert.deepStrictEqual({ ...d.pacer.settings }, { ...PACER_DEFAULTS });
+    assert.deepStrictEqual(PACING_DEFAULTS, {
+      maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
+    });
+    const unlimited = make({ baseUrl: 'https://x', maxConcurrent: 0 });
+    assert.strictEqual(unlimited.pacer.settings.maxConcurrent, 0);
+    assert.strictEqual(e.pacing().circuit, 'closed');
+  });
+
+  it('bad pacing settings are reported with every other problem', async function () {
+    const problems = [];
+    pacingSettings({
+      maxConcurrent: '-1', rateCount: 'x', rateInterval: '0', breakerFailures: 1.5, breakerRate: 101,
+      breakerMinRequests: 0, breakerWindow: 'abc', breakerOpen: 90000,
+    }, problems);
+    assert.deepStrictEqual(problems.map((p) => p.field), [
+      'maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen',
+    ]);
+    assert.match(problems[4].reason, /percentage from 0 \(off\) to 100/);
+    const e = make({ baseUrl: 'https://x', maxConcurrent: 'many' });
+    assert.match(e.setupError.message, /maxConcurrent: expected a whole number from 0 \(no limit\) to 1000/);
+    await assert.rejects(e.prepare({ path: '/', headers: {} }), (err) => err.code === 'INVALID_CONFIG');
+    assert.ok(e.pacer, 'a pacer even so');
+  });
+
+  it('pacingStatus: offline, circuit open, half-open, paused n s, or nothing', function () {
+    const base = { circuit: 'closed', pausedUntil: null, offline: false, inFlight: 0, waiting: 0, consecutiveFailures: 0, openUntil: null, nextProbeAt: null, offlineCode: null };
+    const now = 1000000;
+    assert.strictEqual(pacingStatus(base, now, translate), undefined);
+    assert.deepStrictEqual(pacingStatus({ ...base, pausedUntil: now + 11200 }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused {"seconds":12}' });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', pausedUntil: now + 5 }, now, translate), { fill: 'red', shape: 'ring', text: 'endpoint.status.circuitOpen' });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'half-open' }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.halfOpen' });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', offline: true }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.offline' });
+  });
+
+  it('users see the pacing status while requests are held back, and the last status again afterwards', async function () {
+    const clock = fakeClock();
+    const e = make({ baseUrl: 'https://x', breakerFailures: 1, breakerOpen: 30 }, clock);
+    const seen = [];
+    e.register({ id: 'u', status: (s) => seen.push(s.text || '{}') });
+    e.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' });
+    // a 429 with Retry-After: 12 s
+    (await e.pacer.acquire()).release({ kind: 'response', status: 429, retryAfterMs: 12000 });
+    assert.deepStrictEqual(e.currentStatus, { fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused {"seconds":12}' });
+    await clock.advance(12000);
+    // network down, then back
+    (await e.pacer.acquire()).release({ kind: 'network', code: 'ECONNREFUSED' });
+    assert.strictEqual(e.pacing().offline, true);
+    await clock.advance(1000);
+    (await e.pacer.acquire()).release({ kind: 'response', status: 404 });
+    // circuit open, half-open, closed
+    (await e.pacer.acquire()).release({ kind: 'response', status: 500 });
+    assert.deepStrictEqual(e.currentStatus, { fill: 'red', shape: 'ring', text: 'endpoint.status.circuitOpen' });
+    await clock.advance(30000);
+    const probe = await e.pacer.acquire();
+    assert.strictEqual(probe.probe, true);
+    probe.release({ kind: 'response', status: 200 });
+    assert.deepStrictEqual(seen, [
+      'endpoint.status.tokenOk',
+      'endpoint.status.paused {"seconds":12}', 'endpoint.status.tokenOk',
+      'endpoint.status.offline', 'endpoint.status.tokenOk',
+      'endpoint.status.circuitOpen', 'endpoint.status.halfOpen', 'endpoint.status.tokenOk',
+    ]);
+    // with no status of its own, the pacing status is cleared with {}
+    const plain = make({ baseUrl: 'https://x' }, clock);
+    const got = [];
+    plain.register({ id: 'u', status: (s) => got.push(s) });
+    plain.pacer.pauseUntil(clock.now() + 2000);
+    await clock.advance(2000);
+    assert.deepStrictEqual(got, [{ fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused {"seconds":2}' }, {}]);
+    assert.strictEqual(plain.currentStatus, undefined);
+  });
+
+  it('close() rejects the requests waiting for the pacer with ENDPOINT_CLOSED', async function () {
+    const e = make({ baseUrl: 'https://x', maxConcurrent: 1 });
+    const first = await e.pacer.acquire();
+    const waiting = e.pacer.acquire();
+    e.close();
+    await assert.rejects(waiting, (err) => err.code === 'ENDPOINT_CLOSED');
+    first.release();
+  });
+});

@@ -559,5 +559,157 @@ describe('http post lib', function () {
         server.close();
       }
     });
+
+    describe('with the endpoint pacer', function () {
+      const { Pacer } = require('../../dist/nodes/lib/http/pacing');
+      const pacers = [];
+      afterEach(function () {
+        while (pacers.length) pacers.pop().close();
+      });
+      function pacerOf(options) {
+        const p = new Pacer({ maxConcurrent: 0, breakerFailures: 0, ...options });
+        pacers.push(p);
+        return p;
+      }
+      /** The pacer as deliver() sees it, recording every permit and how it was released. */
+      function recording(pacer) {
+        const rec = { outcomes: [], acquired: 0 };
+        const wrap = (p) => p && { probe: p.probe, release: (o) => { rec.outcomes.push(o); p.release(o); } };
+        rec.pacer = {
+          acquire: async (signal) => { const p = await pacer.acquire(signal); rec.acquired++; return wrap(p); },
+          tryAcquire: () => { const p = pacer.tryAcquire(); if (p) rec.acquired++; return wrap(p); },
+          pauseUntil: (t) => pacer.pauseUntil(t),
+          state: () => pacer.state(),
+        };
+        return rec;
+      }
+      const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+
+      it('every attempt, the OAuth2 retry too, is made under a permit released with what happened', async function () {
+        const rec = recording(pacerOf());
+        const { ep } = endpoint({ oauth: true, timeoutMs: 30 });
+        ep.pacer = rec.pacer;
+        const hang = (config) => new Promise((resolve, reject) => {
+          config.signal.addEventListener('abort', () => reject(Object.assign(new Error('canceled'), { code: 'ERR_CANCELED' })));
+        });
+        const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        const s = scripted([401, reset, hang, 500, 200]);
+        const out = await d.deliver(ep, request(), d.newDeliveryState('k', 5), SETTINGS, { transport: s.transport, random: () => 0 });
+        assert.strictEqual(out.ok, true);
+        assert.strictEqual(s.seen.length, 5);
+        assert.strictEqual(rec.acquired, 5, 'one permit per request');
+        assert.deepStrictEqual(rec.outcomes, [
+          { kind: 'response', status: 401 },
+          { kind: 'network', code: 'ECONNRESET' },
+          { kind: 'timeout' },
+          { kind: 'response', status: 500 },
+          { kind: 'response', status: 200 },
+        ]);
+        // no request made (the endpoint could not prepare it): released as cancelled
+        const rec2 = recording(pacerOf());
+        const failing = endpoint({ prepare: () => { throw new Error('no token'); } }).ep;
+        failing.pacer = rec2.pacer;
+        await d.deliver(failing, request(), d.newDeliveryState('k', 5), SETTINGS, { transport: s.transport });
+        assert.deepStrictEqual(rec2.outcomes, [{ kind: 'cancelled' }]);
+      });
+
+      it('a 429 or 503 with Retry-After pauses the whole endpoint, capped like the message\'s own wait', async function () {
+        const pacer = pacerOf();
+        const rec = recording(pacer);
+        const { ep } = endpoint();
+        ep.pacer = rec.pacer;
+        const s = scripted([{ status: 429, headers: { 'retry-after': '7' } }]);
+        const before = Date.now();
+        const out = await d.deliver(ep, request(), d.newDeliveryState('k', 1), { ...SETTINGS, maxAttempts: 1, maxRetryAfter: 2 }, { transport: s.transport });
+        assert.strictEqual(out.error.code, 'HTTP_429');
+        assert.deepStrictEqual(rec.outcomes, [{ kind: 'response', status: 429, retryAfterMs: 2000 }]);
+        const until = pacer.state().pausedUntil;
+        assert.ok(until >= before + 2000 && until <= Date.now() + 2000, String(until - before));
+        // a 500 with a Retry-After does not pause the endpoint
+        const rec2 = recording(pacerOf());
+        ep.pacer = rec2.pacer;
+        await d.deliver(ep, request(), d.newDeliveryState('k', 1), { ...SETTINGS, maxAttempts: 1 }, { transport: scripted([{ status: 500, headers: { 'retry-after': '7' } }]).transport });
+        assert.deepStrictEqual(rec2.outcomes, [{ kind: 'response', status: 500 }]);
+      });
+
+      it('a connection that cannot be made is no attempt: the delivery waits for the endpoint, then goes on', async function () {
+        const pacer = pacerOf({ offlineInitialMs: 10, offlineMaxMs: 40 });
+        const { ep } = endpoint();
+        ep.pacer = pacer;
+        const s = scripted([refused(), refused(), refused(), { status: 200, body: 'ok' }]);
+        const logs = [];
+        const phases = [];
+        const offline = [];
+        const state = d.newDeliveryState('k', 1);
+        const out = await d.deliver(ep, request(), state, { ...SETTINGS, maxAttempts: 1 }, {
+          transport: s.transport,
+          onAttempt: (l) => logs.push(l),
+          onPhase: (st) => { phases.push(st.phase); offline.push(pacer.state().offline); },
+        });
+        assert.strictEqual(out.ok, true, JSON.stringify(out.error));
+        assert.strictEqual(s.seen.length, 4);
+        assert.strictEqual(state.attempts, 1, 'only the request that got an answer counts');
+        assert.deepStrictEqual(logs.map((l) => [l.attempt, l.errorCode || l.statusCode, l.result]), [
+          [1, 'ECONNREFUSED', 'offline'], [1, 'ECONNREFUSED', 'offline'], [1, 'ECONNREFUSED', 'offline'], [1, 200, 'success'],
+        ]);
+        assert.match(logs[0].text, /→ ECONNREFUSED in \d+ ms \(attempt 1\/1\); endpoint unreachable, waiting for it \(not counted\)$/);
+        assert.deepStrictEqual(phases, ['sending', 'paced', 'sending', 'paced', 'sending', 'paced', 'sending']);
+        assert.deepStrictEqual(offline.filter((x, i) => phases[i] === 'paced'), [true, true, true]);
+        assert.strictEqual(pacer.state().offline, false);
+      });
+
+      it('an open circuit makes the delivery wait, without using up attempts, until its probe', async function () {
+        const pacer = pacerOf({ breakerFailures: 2, breakerOpenMs: 60 });
+        const { ep } = endpoint();
+        ep.pacer = pacer;
+        const s = scripted([500, 500, 200]);
+        const seenAt = [];
+        const transport = (c) => { seenAt.push(Date.now()); return s.transport(c); };
+        let openUntil;
+        const phases = [];
+        const out = await d.deliver(ep, request(), d.newDeliveryState('k', 3), { ...SETTINGS, maxAttempts: 3 }, {
+          transport,
+          random: () => 0,
+          onPhase: (st) => {
+            phases.push(st.phase);
+            if (st.phase === 'paced') openUntil = pacer.state().openUntil;
+          },
+        });
+        assert.strictEqual(out.ok, true);
+        assert.strictEqual(out.state.attempts, 3);
+        assert.deepStrictEqual(phases, ['sending', 'sending', 'paced', 'sending']);
+        assert.ok(openUntil, 'the circuit was open while the delivery waited');
+        assert.ok(seenAt[2] >= openUntil, 'the third request went only when the circuit let a probe through');
+        assert.strictEqual(pacer.state().circuit, 'closed');
+      });
+
+      it('an abort while waiting for a permit ends as CANCELLED; so does a pacer that is closed', async function () {
+        const pacer = pacerOf({ maxConcurrent: 1 });
+        const { ep } = endpoint();
+        ep.pacer = pacer;
+        const held = await pacer.acquire();
+        const s = scripted([200]);
+        const ctl = new AbortController();
+        let out = await d.deliver(ep, request(), d.newDeliveryState('k', 5), SETTINGS, {
+          transport: s.transport,
+          signal: ctl.signal,
+          onPhase: (st) => { if (st.phase === 'paced') setImmediate(() => ctl.abort()); },
+          cancelMessage: (phase) => `stopped while ${phase}`,
+        });
+        assert.strictEqual(out.error.code, 'CANCELLED');
+        assert.strictEqual(out.error.message, 'stopped while sending');
+        assert.strictEqual(out.state.attempts, 0);
+        assert.strictEqual(pacer.state().waiting, 0);
+        out = await d.deliver(ep, request(), d.newDeliveryState('k', 5), SETTINGS, {
+          transport: s.transport,
+          onPhase: (st) => { if (st.phase === 'paced') setImmediate(() => pacer.close()); },
+        });
+        assert.strictEqual(out.error.code, 'CANCELLED');
+        assert.strictEqual(out.error.message, 'the endpoint was stopped while this message was waiting for it');
+        assert.strictEqual(out.state.phase, 'cancelled');
+        assert.strictEqual(s.seen.length, 0);
+        held.release();
+      });
+    });
   });
 });

@@ -189,6 +189,54 @@ describe('saypro-endpoint node', function () {
     await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => err.code === 'ENDPOINT_CLOSED');
   });
 
+  describe('pacing', function () {
+    it('the node hands out its pacer (handle.pacer) and pacing(); the settings come from the flow', async function () {
+      const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9', maxConcurrent: 2, rateCount: '100', rateInterval: '10', breakerFailures: 3, breakerRate: 50, breakerWindow: 30, breakerOpen: 5 });
+      assert.strictEqual(e1.pacer, e1.endpoint.pacer);
+      assert.strictEqual(typeof e1.pacer.acquire, 'function');
+      const st = e1.pacing();
+      assert.deepStrictEqual([st.circuit, st.pausedUntil, st.offline, st.inFlight, st.waiting, st.consecutiveFailures], ['closed', null, false, 0, 0, 0]);
+      const s = e1.pacer.settings;
+      assert.deepStrictEqual([s.maxConcurrent, s.rateCount, s.rateIntervalMs, s.breakerFailures, s.breakerRate, s.breakerWindowMs, s.breakerOpenMs], [2, 100, 10000, 3, 50, 30000, 5000]);
+      const a = await e1.pacer.acquire();
+      const b = await e1.pacer.acquire();
+      const third = e1.pacer.acquire();
+      assert.deepStrictEqual([e1.pacing().inFlight, e1.pacing().waiting], [2, 1]);
+      a.release({ kind: 'response', status: 200 });
+      (await third).release();
+      b.release();
+      assert.deepStrictEqual([e1.pacing().inFlight, e1.pacing().waiting], [0, 0]);
+    });
+
+    it('a bad pacing setting is an invalid config naming the field', async function () {
+      const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9', breakerRate: 150 });
+      await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => err.code === 'INVALID_CONFIG' && /breakerRate/.test(err.message));
+      assert.match(logs(), /endpoint\.status\.invalidConfig.*breakerRate/);
+    });
+
+    it('users are shown "paused" while a Retry-After pause lasts, then the status before it', async function () {
+      const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9' });
+      const seen = [];
+      e1.register({ id: 'u', status: (s) => seen.push(s) });
+      e1.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' });
+      (await e1.pacer.acquire()).release({ kind: 'response', status: 503, retryAfterMs: 150 });
+      assert.deepStrictEqual(seen[1], { fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepStrictEqual(seen.slice(2), [{ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' }]);
+      assert.strictEqual(e1.pacing().pausedUntil, null);
+    });
+
+    it('stopping the endpoint rejects the requests waiting for it with ENDPOINT_CLOSED and leaves no timer behind', async function () {
+      const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9', rateCount: 1, rateInterval: 3600 });
+      (await e1.pacer.acquire()).release({ kind: 'response', status: 200 });
+      const waiting = e1.pacer.acquire();
+      await helper.unload();
+      await assert.rejects(waiting, (err) => err.code === 'ENDPOINT_CLOSED');
+      await assert.rejects(e1.pacer.acquire(), (err) => err.code === 'ENDPOINT_CLOSED');
+      assert.strictEqual(e1.pacer.isClosed, true);
+    });
+  });
+
   describe('OAuth2 against a local token server', function () {
     let server; let tokenUrl; let requests; let respond; let hold;
 
@@ -369,7 +417,11 @@ describe('saypro-endpoint node', function () {
       assert.deepStrictEqual(values, {
         name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
         authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '', tokenAuth: 'body',
+        maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
       });
+      // the runtime has the same defaults
+      const { PACING_DEFAULTS } = require('../../dist/nodes/lib/http/endpoint');
+      for (const [k, v] of Object.entries(PACING_DEFAULTS)) assert.strictEqual(values[k], v, k);
       assert.strictEqual(def.defaults.baseUrl.required, true);
       assert.deepStrictEqual({ type: def.defaults.tls.type, required: def.defaults.tls.required }, { type: 'tls-config', required: false });
       assert.deepStrictEqual(Object.fromEntries(Object.entries(def.credentials).map(([k, v]) => [k, v.type])), {
@@ -417,6 +469,45 @@ describe('saypro-endpoint node', function () {
       assert.strictEqual(check('headers', [{ name: 'Accept', value: 'x' }]), true);
       const problems = check('headers', [{ name: 'Bad Name', value: 'x' }, { name: '', value: 'y' }]);
       assert.ok(Array.isArray(problems) && problems.length === 2, JSON.stringify(problems));
+    });
+
+    it('pacing validators explain themselves; empty takes the default', function () {
+      for (const f of ['maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen']) {
+        assert.strictEqual(check(f, ''), true, f);
+        assert.strictEqual(check(f, undefined), true, f);
+        assert.strictEqual(check(f, 'x'), `endpoint.errors.${f}`, f);
+        assert.strictEqual(check(f, -1), `endpoint.errors.${f}`, f);
+      }
+      assert.strictEqual(check('maxConcurrent', 0), true);
+      assert.strictEqual(check('maxConcurrent', '16'), true);
+      assert.strictEqual(check('maxConcurrent', 1001), 'endpoint.errors.maxConcurrent');
+      assert.strictEqual(check('maxConcurrent', 2.5), 'endpoint.errors.maxConcurrent');
+      assert.strictEqual(check('rateCount', 100), true);
+      assert.strictEqual(check('rateInterval', '0.5'), true);
+      assert.strictEqual(check('rateInterval', 0), 'endpoint.errors.rateInterval');
+      assert.strictEqual(check('breakerRate', 100), true);
+      assert.strictEqual(check('breakerRate', 101), 'endpoint.errors.breakerRate');
+      assert.strictEqual(check('breakerMinRequests', 0), 'endpoint.errors.breakerMinRequests');
+      assert.strictEqual(check('breakerOpen', 86400), true);
+      assert.strictEqual(check('breakerOpen', 86401), 'endpoint.errors.breakerOpen');
+      assert.strictEqual(check('breakerWindow', '60'), true);
+    });
+
+    it('every pacing field has a form input, and every i18n key used exists in the catalogue', function () {
+      const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'endpoint.html'), 'utf8');
+      for (const f of ['maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen']) {
+        assert.ok(html.includes(`id="node-config-input-${f}"`), f);
+      }
+      const catalogue = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', 'en-US', 'endpoint.json'), 'utf8'));
+      const keys = new Set();
+      for (const m of html.matchAll(/(?:data-i18n="(?:\[[a-z]+\])?|_\(')(endpoint\.[A-Za-z0-9.]+)/g)) keys.add(m[1]);
+      for (const k of Object.values(require('../../dist/nodes/lib/http/endpoint').STATUS_KEYS)) keys.add(k);
+      assert.ok(keys.has('endpoint.label.pacingTip') && keys.has('endpoint.status.paused'));
+      for (const key of keys) {
+        const value = key.split('.').reduce((o, part) => (o ? o[part] : undefined), catalogue);
+        assert.strictEqual(typeof value, 'string', key);
+      }
+      assert.match(catalogue.endpoint.status.paused, /__seconds__/);
     });
   });
 });

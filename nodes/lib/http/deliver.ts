@@ -10,7 +10,19 @@
  *    the server's Retry-After; the wait can be cancelled with an AbortSignal;
  *  - a 401 with OAuth2 (endpoint.invalidateAuth() → true) is retried once at
  *    once with a fresh token; that retry is not counted against maxAttempts;
- *  - every attempt is reported (already redacted) to `onAttempt`.
+ *  - every attempt is reported (already redacted) to `onAttempt`;
+ *  - every attempt (the OAuth2 retry too) is made under a permit of the
+ *    endpoint's pacer (`endpoint.pacer`, lib/http/pacing.ts), released with
+ *    what happened. Waiting for a permit (concurrency, rate, a pause, an open
+ *    circuit, the network down) never uses up an attempt: only requests that
+ *    were made count against maxAttempts. When the connection could not be
+ *    made at all (pacing OFFLINE_CODES: ECONNREFUSED, ENOTFOUND …) the attempt
+ *    is not counted either (state.attempts is unchanged): the delivery waits
+ *    at the pacer until the endpoint answers a probe, then tries again. A 429
+ *    or 503 with Retry-After pauses the whole endpoint for the same (capped)
+ *    time this message waits. The phase is "paced" while the delivery waits
+ *    for a permit. A handle without a pacer is not paced, and a failed
+ *    connection counts as an attempt like any other network error.
  *
  * Its progress lives in a DeliveryState: a plain object of strings, numbers,
  * booleans and nulls (JSON-serialisable) that the engine updates as it goes.
@@ -24,7 +36,8 @@ import { randomUUID } from 'node:crypto';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { webhookSignatureHeaders } from '../webhook-signature';
-import type { EndpointHandle, HttpMethod, PreparedRequest } from './types';
+import type { EndpointHandle, HttpMethod, PacerLike, PacerOutcome, PacerPermit, PreparedRequest } from './types';
+import { offlineCodeOf } from './pacing';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry } from './retry';
 import { Redactor } from './redact';
 import { bodyExcerpt, parseResponseBody, type ParsedBody } from './response';
@@ -35,13 +48,14 @@ export const EXCERPT_CHARS = 500;
 
 // ------------------------------------------------------------------ state
 
-export type DeliveryPhase = 'pending' | 'sending' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+/** "paced": waiting for a permit of the endpoint's pacer (no attempt is used up meanwhile) */
+export type DeliveryPhase = 'pending' | 'paced' | 'sending' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Where a delivery stands. Plain data only, so it can be journaled as JSON. */
 export interface DeliveryState {
   /** the same on every attempt (and on a re-sent message) */
   idempotencyKey: string;
-  /** requests tried so far, including a free OAuth2 refresh retry */
+  /** requests tried so far, including a free OAuth2 refresh retry (not connections that could not be made while paced) */
   attempts: number;
   maxAttempts: number;
   /** true once the single 401 → fresh token retry was used */
@@ -227,7 +241,8 @@ export interface TransportResponse {
 
 export type Transport = (config: AxiosRequestConfig) => Promise<TransportResponse>;
 
-export type AttemptResult = 'success' | 'retry' | 'auth-retry' | 'failed' | 'cancelled';
+/** "offline": the connection could not be made; not counted, the delivery waits for the endpoint */
+export type AttemptResult = 'success' | 'retry' | 'auth-retry' | 'offline' | 'failed' | 'cancelled';
 
 /** One line of the attempt log; every string in it is already redacted. */
 export interface AttemptLog {
@@ -254,7 +269,7 @@ export interface DeliveryOptions {
   now?: () => number;
   transport?: Transport;
   onAttempt?: (log: AttemptLog) => void;
-  /** called whenever state.phase changes to sending or waiting */
+  /** called whenever state.phase changes to sending, waiting or paced */
   onPhase?: (state: DeliveryState) => void;
   /** the message of a CANCELLED outcome */
   cancelMessage?: (phase: 'waiting' | 'sending') => string;
@@ -382,6 +397,7 @@ export async function deliver(
   const maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
   state.maxAttempts = maxAttempts;
   const timing = { initialDelay: settings.initialDelay, maxDelay: settings.maxDelay, maxRetryAfter: settings.maxRetryAfter };
+  const pacer: PacerLike | undefined = endpoint.pacer && typeof endpoint.pacer.acquire === 'function' ? endpoint.pacer : undefined;
 
   let last: LastAnswer | undefined;
   let lastMethod: string | undefined;
@@ -389,7 +405,7 @@ export async function deliver(
 
   const setPhase = (phase: DeliveryPhase) => {
     state.phase = phase;
-    if (phase === 'sending' || phase === 'waiting') {
+    if (phase === 'sending' || phase === 'waiting' || phase === 'paced') {
       try {
         options.onPhase?.(state);
       } catch {
@@ -403,6 +419,7 @@ export async function deliver(
     let text = `${log.method} ${log.url} → ${what} in ${log.durationMs} ms (attempt ${log.attempt}/${maxAttempts})`;
     if (log.result === 'retry') text += `; retry in ${log.delayMs} ms`;
     else if (log.result === 'auth-retry') text += '; retrying at once with a fresh token';
+    else if (log.result === 'offline') text += '; endpoint unreachable, waiting for it (not counted)';
     else if (log.result === 'failed') text += '; giving up';
     else if (log.result === 'cancelled') text += '; cancelled';
     try {
@@ -459,90 +476,111 @@ export async function deliver(
         state.nextAttemptAt = null;
       }
 
-      // ---- prepare the attempt
-      state.attempts++;
-      const attempt = countedAttempts(state);
-      setPhase('sending');
-      const headers: Record<string, string> = { ...request.headers };
-      if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, state.idempotencyKey);
-      const body = request.body;
-      if (settings.signingKey !== undefined) {
-        const signed = webhookSignatureHeaders(settings.signingKey, state.idempotencyKey, body ?? Buffer.alloc(0), Math.floor(now() / 1000));
-        for (const name of Object.keys(signed)) setHeader(headers, name, signed[name]);
-      }
-
-      const started = now();
-      let prepared: PreparedRequest;
-      try {
-        prepared = await endpoint.prepare({ method: request.method, path: request.path, headers });
-      } catch (err) {
-        const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
-        const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
-        const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
-        const retryable = e?.retryable === true;
-        state.lastErrorCode = 'PREPARE_FAILED';
-        const durationMs = now() - started;
-        const base = { attempt, method: request.method ?? endpoint.defaultMethod, url: redactor.url(request.path), errorCode: 'PREPARE_FAILED', durationMs };
-        if (signal?.aborted) {
-          report({ ...base, result: 'cancelled' });
-          return cancelled('sending');
+      // ---- a permit from the endpoint's pacer (waits here do not use up attempts)
+      let permit: PacerPermit | undefined;
+      if (pacer) {
+        permit = pacer.tryAcquire();
+        if (!permit) {
+          setPhase('paced');
+          try {
+            permit = await pacer.acquire(signal);
+          } catch (err) {
+            if (signal?.aborted) return cancelled(state.attempts > 0 || state.lastErrorCode !== null ? 'waiting' : 'sending');
+            if ((err as { code?: unknown })?.code === 'ENDPOINT_CLOSED') {
+              const message = 'the endpoint was stopped while this message was waiting for it';
+              return finish('cancelled', 'CANCELLED', message, message);
+            }
+            throw err;
+          }
         }
-        if (retryable && attempt < maxAttempts) {
-          const wait = waitBeforeRetry(attempt, timing, undefined, random);
-          state.nextAttemptAt = now() + wait.delayMs;
-          report({ ...base, result: 'retry', delayMs: wait.delayMs });
-          continue;
-        }
-        report({ ...base, result: 'failed' });
-        return finish('failed', 'PREPARE_FAILED', `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`, reason);
       }
-      if (signal?.aborted) return cancelled('sending');
-
-      const method = prepared.method;
-      const url = prepared.url;
-      lastMethod = method;
-      lastUrl = redactor.url(url);
-      const isHttps = /^https:/i.test(url);
-
-      // ---- send it
-      const attemptCtl = new AbortController();
-      let timedOut = false;
-      const onOuterAbort = () => attemptCtl.abort();
-      signal?.addEventListener('abort', onOuterAbort, { once: true });
-      const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
-      const deadline = timeoutMs
-        ? setTimeout(() => {
-            timedOut = true;
-            attemptCtl.abort();
-          }, timeoutMs)
-        : undefined;
-      // axios would label a body without a Content-Type as a form; `false` keeps it unlabelled
-      const wireHeaders: Record<string, string | false> = { ...prepared.headers };
-      if (findHeader(prepared.headers, 'content-type') === undefined) wireHeaders['Content-Type'] = false;
-      const config: AxiosRequestConfig = {
-        url,
-        method,
-        headers: wireHeaders as AxiosRequestConfig['headers'],
-        data: method === 'GET' || body === null ? undefined : body,
-        timeout: timeoutMs,
-        responseType: 'arraybuffer',
-        validateStatus: () => true,
-        maxRedirects: 0,
-        transformRequest: [(x: unknown) => x],
-        transformResponse: [(x: unknown) => x],
-        decompress: true,
-        proxy: false,
-        signal: attemptCtl.signal,
-      };
-      if (isHttps) config.httpsAgent = prepared.agent;
-      else config.httpAgent = prepared.agent;
-
-      let response: TransportResponse | undefined;
-      let failure: unknown;
+      // what the pacer is told when the permit is released (no request made: cancelled)
+      let outcome: PacerOutcome = { kind: 'cancelled' };
       try {
-        response = await transport(config);
-      } catch (err) {
-        failure = err;
+        // ---- prepare the attempt
+        state.attempts++;
+        const attempt = countedAttempts(state);
+        setPhase('sending');
+        const headers: Record<string, string> = { ...request.headers };
+        if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, state.idempotencyKey);
+        const body = request.body;
+        if (settings.signingKey !== undefined) {
+          const signed = webhookSignatureHeaders(settings.signingKey, state.idempotencyKey, body ?? Buffer.alloc(0), Math.floor(now() / 1000));
+          for (const name of Object.keys(signed)) setHeader(headers, name, signed[name]);
+        }
+
+        const started = now();
+        let prepared: PreparedRequest;
+        try {
+          prepared = await endpoint.prepare({ method: request.method, path: request.path, headers });
+        } catch (err) {
+          const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
+          const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
+          const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
+          const retryable = e?.retryable === true;
+          state.lastErrorCode = 'PREPARE_FAILED';
+          const durationMs = now() - started;
+          const base = { attempt, method: request.method ?? endpoint.defaultMethod, url: redactor.url(request.path), errorCode: 'PREPARE_FAILED', durationMs };
+          if (signal?.aborted) {
+            report({ ...base, result: 'cancelled' });
+            return cancelled('sending');
+          }
+          if (retryable && attempt < maxAttempts) {
+            const wait = waitBeforeRetry(attempt, timing, undefined, random);
+            state.nextAttemptAt = now() + wait.delayMs;
+            report({ ...base, result: 'retry', delayMs: wait.delayMs });
+            continue;
+          }
+          report({ ...base, result: 'failed' });
+          return finish('failed', 'PREPARE_FAILED', `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`, reason);
+        }
+        if (signal?.aborted) return cancelled('sending');
+
+        const method = prepared.method;
+        const url = prepared.url;
+        lastMethod = method;
+        lastUrl = redactor.url(url);
+        const isHttps = /^https:/i.test(url);
+
+        // ---- send it
+        const attemptCtl = new AbortController();
+        let timedOut = false;
+        const onOuterAbort = () => attemptCtl.abort();
+        signal?.addEventListener('abort', onOuterAbort, { once: true });
+        const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
+        const deadline = timeoutMs
+          ? setTimeout(() => {
+              timedOut = true;
+              attemptCtl.abort();
+            }, timeoutMs)
+          : undefined;
+        // axios would label a body without a Content-Type as a form; `false` keeps it unlabelled
+        const wireHeaders: Record<string, string | false> = { ...prepared.headers };
+        if (findHeader(prepared.headers, 'content-type') === undefined) wireHeaders['Content-Type'] = false;
+        const config: AxiosRequestConfig = {
+          url,
+          method,
+          headers: wireHeaders as AxiosRequestConfig['headers'],
+          data: method === 'GET' || body === null ? undefined : body,
+          timeout: timeoutMs,
+          responseType: 'arraybuffer',
+          validateStatus: () => true,
+          maxRedirects: 0,
+          transformRequest: [(x: unknown) => x],
+          transformResponse: [(x: unknown) => x],
+          decompress: true,
+          proxy: false,
+          signal: attemptCtl.signal,
+        };
+        if (isHttps) config.httpsAgent = prepared.agent;
+        else config.httpAgent = prepared.agent;
+
+        let response: TransportResponse | undefined;
+        let failure: unknown;
+        try {
+          response = await transport(config);
+        } catch (err) {
+          failure = err;
       } finally {
         if (deadline) clearTimeout(deadline);
         signal?.removeEventListener('abort', onOuterAbort);
@@ -557,7 +595,17 @@ export async function deliver(
 
       // ---- no answer
       if (!response) {
+        const down = pacer && !timedOut ? offlineCodeOf(failure) : undefined;
+        if (down) {
+          // the connection was never made: not an attempt; wait at the pacer for the endpoint
+          outcome = { kind: 'network', code: down };
+          state.attempts--;
+          state.lastErrorCode = down;
+          report({ ...base, errorCode: down, result: 'offline' });
+          continue;
+        }
         const cls = classifyError(failure, timedOut);
+        outcome = cls.code === 'TIMEOUT' ? { kind: 'timeout' } : { kind: 'network', code: cls.code };
         state.lastErrorCode = cls.code;
         const message = cls.code === 'TIMEOUT' ? `no answer within ${timeoutMs} ms` : String((failure as Error)?.message ?? failure);
         if (cls.retryable && attempt < maxAttempts) {
@@ -580,6 +628,12 @@ export async function deliver(
       const raw = toBuffer(response.data);
       last = { statusCode, headers: respHeaders, raw };
       state.lastStatusCode = statusCode;
+      const retryAfterMs = parseRetryAfter(respHeaders['retry-after'], now());
+      outcome = { kind: 'response', status: statusCode };
+      if (retryAfterMs !== undefined && (statusCode === 429 || statusCode === 503)) {
+        // the whole endpoint pauses as long as this message waits (capped alike)
+        outcome.retryAfterMs = waitBeforeRetry(attempt, timing, retryAfterMs, random).delayMs;
+      }
 
       if (statusCode >= 200 && statusCode < 300) {
         report({ ...base, statusCode, result: 'success' });
@@ -608,7 +662,7 @@ export async function deliver(
 
       const statusText = response.statusText ? ` ${response.statusText}` : '';
       if (isRetryableStatus(statusCode) && attempt < maxAttempts) {
-        const wait = waitBeforeRetry(attempt, timing, parseRetryAfter(respHeaders['retry-after'], now()), random);
+        const wait = waitBeforeRetry(attempt, timing, retryAfterMs, random);
         state.nextAttemptAt = now() + wait.delayMs;
         report({ ...base, statusCode, result: 'retry', delayMs: wait.delayMs });
         continue;
@@ -621,6 +675,9 @@ export async function deliver(
         reason = `the server redirected${location ? ` to ${redactor.url(String(location))}` : ''}; redirects are not followed`;
       } else reason = `the server answered ${statusCode}${statusText}, which is not retried`;
       return finish('failed', code, `The server answered ${statusCode}${statusText} (${plural(state.attempts, 'attempt')})`, reason);
+      } finally {
+        permit?.release(outcome);
+      }
     }
   } catch (err) {
     // a bug of ours or of the endpoint: report it, never reject

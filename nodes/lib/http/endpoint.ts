@@ -5,7 +5,12 @@
  * turns a sender's RequestIntent into a PreparedRequest. Users (the nodes that
  * send through it) register to receive its status.
  *
- * The rate limiter and the circuit state for the endpoint will live here too.
+ * It also owns the endpoint's Pacer (lib/http/pacing.ts): the concurrency
+ * cap, the rate limit, the Retry-After pause, the circuit breaker and the
+ * "network down" probing, shared by every node that sends through it. While
+ * the pacer holds requests back, users see that instead of the last status:
+ * offline (yellow ring), circuit open (red ring), circuit half-open or paused
+ * (yellow ring); when it clears they see the last status again.
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { resolveEnvRef } from '../env';
@@ -13,7 +18,8 @@ import { AUTH_TYPES, applyAuth, basicAuthorization, checkAuthSettings, isValidHe
 import { createAgents, type Agents, type TlsOptions } from './agent';
 import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
 import { OAuth2TokenManager, type TokenAuth } from './oauth2';
-import type { EndpointHandle, EndpointStatus, HttpMethod, PreparedRequest, RequestIntent } from './types';
+import { PACER_DEFAULTS, Pacer, type PacerOptions } from './pacing';
+import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
 
 export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -44,6 +50,22 @@ export interface EndpointConfig {
   scope?: string;
   audience?: string;
   tokenAuth?: string;
+  /** requests at once; 0: no limit (default 4) */
+  maxConcurrent?: string | number;
+  /** requests per rateInterval seconds; 0: no rate limit (default) */
+  rateCount?: string | number;
+  /** seconds (default 1) */
+  rateInterval?: string | number;
+  /** failures in a row that open the circuit; 0: off (default 5) */
+  breakerFailures?: string | number;
+  /** failure percentage that opens the circuit; 0: off (default) */
+  breakerRate?: string | number;
+  /** requests in the window before the failure rate counts (default 10) */
+  breakerMinRequests?: string | number;
+  /** seconds of the failure-rate window (default 60) */
+  breakerWindow?: string | number;
+  /** seconds the circuit stays open at first (default 30; doubles per failed probe up to 5 minutes) */
+  breakerOpen?: string | number;
 }
 
 export interface EndpointOptions {
@@ -56,9 +78,11 @@ export interface EndpointOptions {
   extraProblem?: IntegrationError;
   env?: NodeJS.ProcessEnv;
   /** translates status keys (RED._); identity by default */
-  translate?: (key: string) => string;
-  /** clock for the token manager (tests) */
+  translate?: (key: string, substitutions?: Record<string, unknown>) => string;
+  /** clock for the token manager and the pacer (tests) */
   now?: () => number;
+  /** overrides for the pacer (timers, offline probe timing …), applied over the settings */
+  pacer?: Omit<PacerOptions, 'onChange'>;
 }
 
 export interface EndpointUser {
@@ -70,7 +94,77 @@ export const STATUS_KEYS = {
   invalidConfig: 'endpoint.status.invalidConfig',
   tokenOk: 'endpoint.status.tokenOk',
   tokenFailed: 'endpoint.status.tokenFailed',
+  paused: 'endpoint.status.paused',
+  circuitOpen: 'endpoint.status.circuitOpen',
+  halfOpen: 'endpoint.status.halfOpen',
+  offline: 'endpoint.status.offline',
 } as const;
+
+/** The pacing settings as the editor saves them, with their defaults (seconds where the editor has seconds). */
+export const PACING_DEFAULTS = {
+  maxConcurrent: PACER_DEFAULTS.maxConcurrent,
+  rateCount: PACER_DEFAULTS.rateCount,
+  rateInterval: PACER_DEFAULTS.rateIntervalMs / 1000,
+  breakerFailures: PACER_DEFAULTS.breakerFailures,
+  breakerRate: PACER_DEFAULTS.breakerRate,
+  breakerMinRequests: PACER_DEFAULTS.breakerMinRequests,
+  breakerWindow: PACER_DEFAULTS.breakerWindowMs / 1000,
+  breakerOpen: PACER_DEFAULTS.breakerOpenMs / 1000,
+} as const;
+
+/**
+ * Reads one numeric pacing setting: empty means the default; a problem is
+ * collected (field, reason, value) and the default used.
+ */
+function numberSetting(
+  problems: ErrorDetail[],
+  field: string,
+  raw: unknown,
+  dflt: number,
+  rule: { min: number; max: number; integer: boolean; reason: string; aboveMin?: boolean },
+): number {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return dflt;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  const low = rule.aboveMin ? n <= rule.min : n < rule.min;
+  if (!Number.isFinite(n) || low || n > rule.max || (rule.integer && !Number.isInteger(n))) {
+    problems.push({ field, reason: rule.reason, value: String(raw) });
+    return dflt;
+  }
+  return n;
+}
+
+/** The pacer settings of an endpoint config (problems collected). */
+export function pacingSettings(c: EndpointConfig, problems: ErrorDetail[]): Partial<PacerOptions> {
+  const d = PACING_DEFAULTS;
+  const count = { min: 0, max: 1000000, integer: true, reason: 'expected a whole number, 0 or more' };
+  const seconds = { min: 0, aboveMin: true, max: 86400, integer: false, reason: 'expected a number of seconds above 0, at most 86400' };
+  const ms = (s: number) => Math.max(1, Math.round(s * 1000));
+  return {
+    maxConcurrent: numberSetting(problems, 'maxConcurrent', c.maxConcurrent, d.maxConcurrent, { ...count, max: 1000, reason: 'expected a whole number from 0 (no limit) to 1000' }),
+    rateCount: numberSetting(problems, 'rateCount', c.rateCount, d.rateCount, { ...count, reason: 'expected a whole number of requests, 0 (no limit) or more' }),
+    rateIntervalMs: ms(numberSetting(problems, 'rateInterval', c.rateInterval, d.rateInterval, seconds)),
+    breakerFailures: numberSetting(problems, 'breakerFailures', c.breakerFailures, d.breakerFailures, { ...count, max: 1000, reason: 'expected a whole number from 0 (off) to 1000' }),
+    breakerRate: numberSetting(problems, 'breakerRate', c.breakerRate, d.breakerRate, { min: 0, max: 100, integer: true, reason: 'expected a whole percentage from 0 (off) to 100' }),
+    breakerMinRequests: numberSetting(problems, 'breakerMinRequests', c.breakerMinRequests, d.breakerMinRequests, { min: 1, max: 1000000, integer: true, reason: 'expected a whole number, at least 1' }),
+    breakerWindowMs: ms(numberSetting(problems, 'breakerWindow', c.breakerWindow, d.breakerWindow, seconds)),
+    breakerOpenMs: ms(numberSetting(problems, 'breakerOpen', c.breakerOpen, d.breakerOpen, seconds)),
+  };
+}
+
+/** What users see while the pacer holds requests back; undefined when it does not. */
+export function pacingStatus(
+  s: PacerState,
+  now: number,
+  translate: (key: string, substitutions?: Record<string, unknown>) => string = (k) => k,
+): EndpointStatus | undefined {
+  if (s.offline) return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.offline) };
+  if (s.circuit === 'open') return { fill: 'red', shape: 'ring', text: translate(STATUS_KEYS.circuitOpen) };
+  if (s.circuit === 'half-open') return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.halfOpen) };
+  if (s.pausedUntil !== null && s.pausedUntil > now) {
+    return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.paused, { seconds: Math.ceil((s.pausedUntil - now) / 1000) }) };
+  }
+  return undefined;
+}
 
 const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
 
@@ -81,6 +175,8 @@ function toBool(v: unknown, dflt: boolean): boolean {
 
 export class Endpoint implements EndpointHandle {
   readonly id: string;
+  /** pacing shared by every node that sends through this endpoint */
+  readonly pacer: Pacer;
   readonly label: string;
   readonly defaultMethod: HttpMethod;
   /** the reason every prepare() rejects, when the settings do not work */
@@ -91,7 +187,8 @@ export class Endpoint implements EndpointHandle {
   readonly authType: AuthType;
   readonly apiKeyName: string;
 
-  private readonly translate: (key: string) => string;
+  private readonly translate: (key: string, substitutions?: Record<string, unknown>) => string;
+  private readonly clock: () => number;
   private base: URL | undefined;
   private defaultHeaders: Record<string, string> = {};
   private auth: AuthSettings = { type: 'none' };
@@ -99,7 +196,11 @@ export class Endpoint implements EndpointHandle {
   private agents: Agents | undefined;
   private tokens: OAuth2TokenManager | undefined;
   private users = new Map<string, EndpointUser>();
+  /** the last status set (token, invalid config …) */
+  private baseStatus: EndpointStatus | undefined;
+  /** what users see: the pacing status while there is one, else base */
   private current: EndpointStatus | undefined;
+  private currentKey = '';
   private closed = false;
 
   constructor(o: EndpointOptions) {
@@ -107,6 +208,7 @@ export class Endpoint implements EndpointHandle {
     const env = o.env ?? process.env;
     this.id = o.id;
     this.translate = o.translate ?? ((k) => k);
+    this.clock = o.now ?? Date.now;
     const problems: ErrorDetail[] = [];
     const collect = (err: unknown) => {
       if (err instanceof IntegrationError) problems.push(...(err.details.length ? err.details : [{ reason: err.message }]));
@@ -214,6 +316,9 @@ export class Endpoint implements EndpointHandle {
       }
     }
 
+    const pacing = pacingSettings(c, problems);
+    this.pacer = new Pacer({ now: o.now, ...pacing, ...(o.pacer || {}), onChange: () => this.refresh() });
+
     if (o.extraProblem) collect(o.extraProblem);
 
     for (const v of [creds.apiKey, creds.password, creds.token, creds.clientSecret, userinfo?.password, o.tls?.passphrase]) {
@@ -226,7 +331,9 @@ export class Endpoint implements EndpointHandle {
     if (problems.length) {
       const summary = problems.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
       this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: ${summary}`, problems);
-      this.current = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+      this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+      this.current = this.baseStatus;
+      this.currentKey = JSON.stringify(this.baseStatus);
       return;
     }
 
@@ -256,6 +363,11 @@ export class Endpoint implements EndpointHandle {
   /** the keep-alive agents (undefined when the settings do not work or after close) */
   get httpAgents(): Agents | undefined {
     return this.agents;
+  }
+
+  /** the pacer's state now */
+  pacing(): PacerState {
+    return this.pacer.state();
   }
 
   /** the OAuth2 token manager, for oauth2 endpoints */
@@ -329,19 +441,37 @@ export class Endpoint implements EndpointHandle {
     return this.current ? { ...this.current } : undefined;
   }
 
-  /** Pushes a status to every registered user (and to users that register later). */
+  /**
+   * Pushes a status to every registered user (and to users that register
+   * later). While the pacer holds requests back, its status is shown instead
+   * and this one comes back when it clears.
+   */
   setStatus(s: EndpointStatus): void {
-    this.current = { ...s };
-    for (const user of this.users.values()) this.push(user, this.current);
+    this.baseStatus = { ...s };
+    this.refresh(true);
   }
 
-  /** Destroys the agents, stops the token manager, forgets the users. */
+  /** Destroys the agents, stops the token manager and the pacer (waiters get ENDPOINT_CLOSED), forgets the users. */
   close(): void {
     this.closed = true;
+    this.pacer.close();
     this.tokens?.close();
     this.agents?.destroy();
     this.agents = undefined;
     this.users.clear();
+  }
+
+  /** Shows the pacing status, or the base status when pacing holds nothing back; {} clears a pacing status without base. */
+  private refresh(force = false): void {
+    if (this.closed) return;
+    const next = pacingStatus(this.pacer.state(), this.clock(), this.translate) ?? this.baseStatus;
+    const key = next ? JSON.stringify(next) : '';
+    if (!force && key === this.currentKey) return;
+    const hadOne = this.current !== undefined;
+    this.current = next ? { ...next } : undefined;
+    this.currentKey = key;
+    if (!next && !hadOne) return;
+    for (const user of this.users.values()) this.push(user, next ?? {});
   }
 
   private push(user: EndpointUser, s: EndpointStatus): void {
@@ -356,7 +486,7 @@ export class Endpoint implements EndpointHandle {
     if (this.closed) return;
     const key = ok ? STATUS_KEYS.tokenOk : STATUS_KEYS.tokenFailed;
     const text = this.translate(key);
-    if (this.current && this.current.text === text) return;
+    if (this.baseStatus && this.baseStatus.text === text) return;
     this.setStatus(ok ? { fill: 'green', shape: 'dot', text } : { fill: 'red', shape: 'ring', text });
   }
 }

@@ -1,0 +1,514 @@
+/**
+ * Per-endpoint pacing: one Pacer per endpoint config node, shared by every
+ * node that sends through it. A request is made only with a permit from
+ * `acquire()`, and the permit is released with what became of the request.
+ * A permit is granted when all of these allow it:
+ *
+ *  - concurrency: at most `maxConcurrent` permits out at once (0: no limit);
+ *  - rate: at most `rateCount` permits granted in any `rateIntervalMs`
+ *    (a sliding window over the grant times, so no burst at a window's edge
+ *    can exceed it; 0: no limit);
+ *  - pause: a 429 or 503 with Retry-After (outcome `retryAfterMs`) or
+ *    `pauseUntil(t)` holds every request until then; a pause only grows;
+ *  - circuit breaker: it opens after `breakerFailures` failures in a row
+ *    (0: off) or, when `breakerRate` > 0, when at least `breakerRate` % of at
+ *    least `breakerMinRequests` outcomes in the last `breakerWindowMs` failed.
+ *    Open, it lets nothing through for `breakerOpenMs`; then, half-open, it
+ *    lets exactly one probe through: a success closes it, a failure opens it
+ *    again for twice as long (at most `breakerMaxOpenMs`); a probe that says
+ *    nothing (cancelled, 429) lets the next waiter probe. Failures are 5xx
+ *    answers, timeouts and connection errors other than "network down"; any
+ *    other answer except 429 is a success; 429 and cancelled are neutral;
+ *  - network down: a connection that could not even be made (OFFLINE_CODES:
+ *    ECONNREFUSED, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, ENETUNREACH, ENETDOWN,
+ *    EHOSTDOWN: no byte reached the server) takes the endpoint offline. Then
+ *    one probe goes out after `offlineInitialMs`, doubling up to
+ *    `offlineMaxMs` while probes fail (network error or timeout); the first
+ *    HTTP answer of any status brings it back and releases everyone.
+ *    ECONNRESET, EPIPE and ETIMEDOUT are not "down": the server may have got
+ *    the request, so they are ordinary (breaker) failures. "Network down", and
+ *    anything but an answer while offline, is neutral for the breaker.
+ *
+ * Waiters are served first come, first served. There is no polling: a single
+ * timer is set for the next moment something can change (pause end, open
+ * circuit end, next offline probe, a rate slot), and releases wake waiters.
+ * `close()` clears the timer and rejects every waiter with ENDPOINT_CLOSED.
+ *
+ * Pure: no Node-RED, no I/O; the clock and timers are injectable.
+ */
+import { IntegrationError } from '../errors';
+import type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
+
+export type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
+
+/** Network error codes that prove the connection was never made: the endpoint is "offline". */
+export const OFFLINE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN'];
+
+export function isOfflineCode(code: unknown): boolean {
+  return typeof code === 'string' && OFFLINE_CODES.includes(code);
+}
+
+/** The first OFFLINE_CODES code in an error or its `cause` chain, else undefined. */
+export function offlineCodeOf(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let e: unknown = err;
+  while (e && typeof e === 'object' && !seen.has(e)) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (isOfflineCode(code)) return code as string;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) {
+      // AggregateError (happy eyeballs): offline only when every address was
+      const codes = errors.map((x) => offlineCodeOf(x));
+      if (codes.length && codes.every((c) => c !== undefined)) return codes[0];
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export type Verdict = 'success' | 'failure' | 'neutral';
+
+/** What an outcome tells the circuit breaker. */
+export function breakerVerdict(outcome: PacerOutcome): Verdict {
+  switch (outcome.kind) {
+    case 'response':
+      if (outcome.status === 429) return 'neutral';
+      return outcome.status >= 500 ? 'failure' : 'success';
+    case 'timeout':
+      return 'failure';
+    case 'network':
+      return isOfflineCode(outcome.code) ? 'neutral' : 'failure';
+    default:
+      return 'neutral';
+  }
+}
+
+export interface PacerSettings {
+  /** permits out at once; 0: no limit */
+  maxConcurrent: number;
+  /** permits per rateIntervalMs; 0: no rate limit */
+  rateCount: number;
+  rateIntervalMs: number;
+  /** failures in a row that open the circuit; 0: off */
+  breakerFailures: number;
+  /** failure percentage in the window that opens the circuit; 0: off */
+  breakerRate: number;
+  /** outcomes in the window needed before the rate counts */
+  breakerMinRequests: number;
+  breakerWindowMs: number;
+  /** how long the circuit stays open the first time */
+  breakerOpenMs: number;
+  /** the longest it stays open after failed probes (never less than breakerOpenMs) */
+  breakerMaxOpenMs: number;
+  /** the first wait before an offline probe; doubles per failed probe */
+  offlineInitialMs: number;
+  offlineMaxMs: number;
+}
+
+export const PACER_DEFAULTS: Readonly<PacerSettings> = Object.freeze({
+  maxConcurrent: 4,
+  rateCount: 0,
+  rateIntervalMs: 1000,
+  breakerFailures: 5,
+  breakerRate: 0,
+  breakerMinRequests: 10,
+  breakerWindowMs: 60000,
+  breakerOpenMs: 30000,
+  breakerMaxOpenMs: 300000,
+  offlineInitialMs: 1000,
+  offlineMaxMs: 60000,
+});
+
+export type TimerHandle = unknown;
+
+export interface PacerOptions extends Partial<PacerSettings> {
+  /** epoch ms */
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => TimerHandle;
+  clearTimer?: (handle: TimerHandle) => void;
+  /** called when the circuit, the pause or the offline state changes (not for every permit) */
+  onChange?: (state: PacerState) => void;
+}
+
+/** The longest single timer (setTimeout's limit); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Waiter {
+  resolve: (p: PacerPermit) => void;
+  reject: (e: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+type Gate = { ok: true; offlineProbe: boolean; circuitProbe: boolean } | { ok: false; until: number };
+
+interface Sample {
+  at: number;
+  failed: boolean;
+}
+
+/** The error acquire() rejects with when its signal aborts. */
+export function abortError(): Error {
+  const e = new Error('The wait for the endpoint was aborted') as Error & { code: string };
+  e.name = 'AbortError';
+  e.code = 'ABORT_ERR';
+  return e;
+}
+
+export function closedError(): IntegrationError {
+  return new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
+}
+
+function whole(v: unknown, dflt: number, min: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : dflt;
+}
+
+export class Pacer implements PacerLike {
+  readonly settings: Readonly<PacerSettings>;
+
+  private readonly now: () => number;
+  private readonly setTimer: (fn: () => void, ms: number) => TimerHandle;
+  private readonly clearTimer: (handle: TimerHandle) => void;
+  private readonly onChange?: (state: PacerState) => void;
+
+  private inFlight = 0;
+  private waiters: Waiter[] = [];
+  private grants: number[] = [];
+  private pausedUntilMs = 0;
+
+  private circuit: CircuitState = 'closed';
+  private circuitEpoch = 0;
+  private openUntilMs = 0;
+  private openMs: number;
+  private circuitProbeOut = false;
+  private consecutive = 0;
+  private samples: Sample[] = [];
+
+  private offline = false;
+  private offlineEpoch = 0;
+  private offlineCode: string | null = null;
+  private offlineDelay = 0;
+  private nextProbeAtMs = 0;
+  private offlineProbeOut = false;
+
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
+  private closed = false;
+  private lastSignature: string;
+
+  constructor(options: PacerOptions = {}) {
+    const d = PACER_DEFAULTS;
+    const breakerOpenMs = whole(options.breakerOpenMs, d.breakerOpenMs, 1);
+    this.settings = Object.freeze({
+      maxConcurrent: whole(options.maxConcurrent, d.maxConcurrent, 0),
+      rateCount: whole(options.rateCount, d.rateCount, 0),
+      rateIntervalMs: whole(options.rateIntervalMs, d.rateIntervalMs, 1),
+      breakerFailures: whole(options.breakerFailures, d.breakerFailures, 0),
+      breakerRate: Math.min(100, whole(options.breakerRate, d.breakerRate, 0)),
+      breakerMinRequests: whole(options.breakerMinRequests, d.breakerMinRequests, 1),
+      breakerWindowMs: whole(options.breakerWindowMs, d.breakerWindowMs, 1),
+      breakerOpenMs,
+      breakerMaxOpenMs: Math.max(breakerOpenMs, whole(options.breakerMaxOpenMs, d.breakerMaxOpenMs, 1)),
+      offlineInitialMs: whole(options.offlineInitialMs, d.offlineInitialMs, 1),
+      offlineMaxMs: Math.max(whole(options.offlineInitialMs, d.offlineInitialMs, 1), whole(options.offlineMaxMs, d.offlineMaxMs, 1)),
+    });
+    this.openMs = this.settings.breakerOpenMs;
+    this.now = options.now ?? Date.now;
+    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+    this.onChange = options.onChange;
+    this.lastSignature = this.signature();
+  }
+
+  // ---------------------------------------------------------------- public
+
+  acquire(signal?: AbortSignal): Promise<PacerPermit> {
+    if (this.closed) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(abortError());
+    return new Promise<PacerPermit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i < 0) return;
+          this.waiters.splice(i, 1);
+          reject(abortError());
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  tryAcquire(): PacerPermit | undefined {
+    if (this.closed || this.waiters.length > 0) return undefined;
+    const now = this.now();
+    this.advance(now);
+    const gate = this.gate(now);
+    const permit = gate.ok ? this.grant(now, gate) : undefined;
+    this.schedule(now);
+    this.notify();
+    return permit;
+  }
+
+  pauseUntil(t: number): void {
+    if (this.closed || !Number.isFinite(t)) return;
+    if (t > this.pausedUntilMs && t > this.now()) this.pausedUntilMs = t;
+    this.pump();
+  }
+
+  state(): PacerState {
+    const now = this.now();
+    const openOver = this.circuit === 'open' && now >= this.openUntilMs;
+    return {
+      circuit: openOver ? 'half-open' : this.circuit,
+      pausedUntil: this.pausedUntilMs > now ? this.pausedUntilMs : null,
+      offline: this.offline,
+      inFlight: this.inFlight,
+      waiting: this.waiters.length,
+      consecutiveFailures: this.consecutive,
+      openUntil: this.circuit === 'open' && !openOver ? this.openUntilMs : null,
+      nextProbeAt: this.offline ? this.nextProbeAtMs : null,
+      offlineCode: this.offline ? this.offlineCode : null,
+    };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Clears the timer and rejects every waiter with ENDPOINT_CLOSED; later calls are refused. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearWake();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      w.reject(closedError());
+    }
+  }
+
+  // --------------------------------------------------------------- inner
+
+  /** Time-driven transitions: a pause that ended, an open circuit whose time is up. */
+  private advance(now: number): void {
+    if (this.pausedUntilMs !== 0 && now >= this.pausedUntilMs) this.pausedUntilMs = 0;
+    if (this.circuit === 'open' && now >= this.openUntilMs) {
+      this.circuit = 'half-open';
+      this.openUntilMs = 0;
+      this.circuitProbeOut = false;
+    }
+  }
+
+  /** May a permit be granted now? If not, until when (Infinity: until a release). */
+  private gate(now: number): Gate {
+    const s = this.settings;
+    if (s.maxConcurrent > 0 && this.inFlight >= s.maxConcurrent) return { ok: false, until: Infinity };
+    if (this.pausedUntilMs > now) return { ok: false, until: this.pausedUntilMs };
+    let offlineProbe = false;
+    if (this.offline) {
+      if (this.offlineProbeOut) return { ok: false, until: Infinity };
+      if (this.nextProbeAtMs > now) return { ok: false, until: this.nextProbeAtMs };
+      offlineProbe = true;
+    }
+    let circuitProbe = false;
+    if (this.circuit === 'open') return { ok: false, until: this.openUntilMs };
+    if (this.circuit === 'half-open') {
+      if (this.circuitProbeOut) return { ok: false, until: Infinity };
+      circuitProbe = true;
+    }
+    if (s.rateCount > 0) {
+      const from = now - s.rateIntervalMs;
+      while (this.grants.length && this.grants[0] <= from) this.grants.shift();
+      if (this.grants.length >= s.rateCount) return { ok: false, until: this.grants[0] + s.rateIntervalMs };
+    }
+    return { ok: true, offlineProbe, circuitProbe };
+  }
+
+  private grant(now: number, gate: { offlineProbe: boolean; circuitProbe: boolean }): PacerPermit {
+    this.inFlight++;
+    if (this.settings.rateCount > 0) this.grants.push(now);
+    if (gate.offlineProbe) this.offlineProbeOut = true;
+    if (gate.circuitProbe) this.circuitProbeOut = true;
+    const offlineEpoch = gate.offlineProbe ? this.offlineEpoch : -1;
+    const circuitEpoch = gate.circuitProbe ? this.circuitEpoch : -1;
+    const closedAtGrant = this.circuit === 'closed';
+    let released = false;
+    return {
+      probe: gate.offlineProbe || gate.circuitProbe,
+      release: (outcome?: PacerOutcome) => {
+        if (released) return;
+        released = true;
+        this.settle(outcome ?? { kind: 'cancelled' }, offlineEpoch, circuitEpoch, closedAtGrant);
+      },
+    };
+  }
+
+  private settle(outcome: PacerOutcome, offlineEpoch: number, circuitEpoch: number, closedAtGrant: boolean): void {
+    if (this.closed) return;
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const now = this.now();
+    const s = this.settings;
+    const wasOffline = this.offline;
+    const offlineProbe = this.offline && offlineEpoch === this.offlineEpoch;
+    const circuitProbe = this.circuit === 'half-open' && circuitEpoch === this.circuitEpoch;
+
+    // ---- pause for a 429 / 503 with Retry-After
+    if (outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503)) {
+      const ms = outcome.retryAfterMs;
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && now + ms > this.pausedUntilMs) this.pausedUntilMs = now + ms;
+    }
+
+    // ---- network down / back
+    if (outcome.kind === 'response') {
+      if (this.offline) {
+        this.offline = false;
+        this.offlineCode = null;
+        this.offlineDelay = 0;
+        this.nextProbeAtMs = 0;
+        this.offlineProbeOut = false;
+      }
+    } else if (outcome.kind === 'network' && isOfflineCode(outcome.code)) {
+      if (!this.offline) {
+        this.offline = true;
+        this.offlineEpoch++;
+        this.offlineCode = outcome.code;
+        this.offlineDelay = s.offlineInitialMs;
+        this.nextProbeAtMs = now + this.offlineDelay;
+        this.offlineProbeOut = false;
+      } else if (offlineProbe) {
+        this.offlineCode = outcome.code;
+        this.probeFailed(now);
+      }
+    } else if (offlineProbe && (outcome.kind === 'network' || outcome.kind === 'timeout')) {
+      // the probe got no answer either: keep waiting, longer
+      this.probeFailed(now);
+    } else if (offlineProbe) {
+      // cancelled: the next waiter may probe at once
+      this.offlineProbeOut = false;
+    }
+
+    // ---- circuit breaker (while offline, only an answer says anything about the server)
+    const verdict = wasOffline && outcome.kind !== 'response' ? 'neutral' : breakerVerdict(outcome);
+    if (circuitProbe) {
+      this.circuitProbeOut = false;
+      if (verdict === 'success') this.closeCircuit();
+      else if (verdict === 'failure') {
+        this.consecutive++;
+        this.openCircuit(now, Math.min(s.breakerMaxOpenMs, this.openMs * 2));
+      }
+    } else if (this.circuit === 'closed' && closedAtGrant && verdict !== 'neutral') {
+      if (verdict === 'success') this.consecutive = 0;
+      else this.consecutive++;
+      if (s.breakerRate > 0) {
+        this.samples.push({ at: now, failed: verdict === 'failure' });
+        const from = now - s.breakerWindowMs;
+        while (this.samples.length && this.samples[0].at <= from) this.samples.shift();
+      }
+      if (verdict === 'failure' && this.shouldTrip()) this.openCircuit(now, s.breakerOpenMs);
+    }
+
+    this.pump();
+  }
+
+  private probeFailed(now: number): void {
+    this.offlineDelay = Math.min(this.settings.offlineMaxMs, Math.max(this.settings.offlineInitialMs, this.offlineDelay * 2));
+    this.nextProbeAtMs = now + this.offlineDelay;
+    this.offlineProbeOut = false;
+  }
+
+  private shouldTrip(): boolean {
+    const s = this.settings;
+    if (s.breakerFailures > 0 && this.consecutive >= s.breakerFailures) return true;
+    if (s.breakerRate > 0 && this.samples.length >= s.breakerMinRequests) {
+      const failed = this.samples.filter((x) => x.failed).length;
+      if (failed * 100 >= s.breakerRate * this.samples.length) return true;
+    }
+    return false;
+  }
+
+  private openCircuit(now: number, ms: number): void {
+    this.circuit = 'open';
+    this.circuitEpoch++;
+    this.openMs = ms;
+    this.openUntilMs = now + ms;
+    this.circuitProbeOut = false;
+    this.samples = [];
+  }
+
+  private closeCircuit(): void {
+    this.circuit = 'closed';
+    this.circuitEpoch++;
+    this.openMs = this.settings.breakerOpenMs;
+    this.openUntilMs = 0;
+    this.circuitProbeOut = false;
+    this.consecutive = 0;
+    this.samples = [];
+  }
+
+  /** Grants what can be granted (first come, first served), then sets the timer. */
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.advance(now);
+    while (this.waiters.length) {
+      const gate = this.gate(now);
+      if (!gate.ok) break;
+      const w = this.waiters.shift() as Waiter;
+      if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+      w.resolve(this.grant(now, gate));
+    }
+    this.schedule(now);
+    this.notify();
+  }
+
+  /** One timer, for the next moment something can change; none when nothing will. */
+  private schedule(now: number): void {
+    let at = Infinity;
+    if (this.pausedUntilMs > now) at = Math.min(at, this.pausedUntilMs);
+    if (this.circuit === 'open') at = Math.min(at, this.openUntilMs);
+    if (this.waiters.length) {
+      const gate = this.gate(now);
+      if (!gate.ok) at = Math.min(at, gate.until);
+    }
+    if (!Number.isFinite(at)) {
+      this.clearWake();
+      return;
+    }
+    if (this.timer !== undefined && this.timerAt === at) return;
+    this.clearWake();
+    this.timerAt = at;
+    this.timer = this.setTimer(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+  }
+
+  private clearWake(): void {
+    if (this.timer !== undefined) this.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  private signature(): string {
+    return `${this.circuit}|${this.openUntilMs}|${this.pausedUntilMs}|${this.offline}|${this.nextProbeAtMs}`;
+  }
+
+  private notify(): void {
+    const sig = this.signature();
+    if (sig === this.lastSignature) return;
+    this.lastSignature = sig;
+    if (!this.onChange) return;
+    try {
+      this.onChange(this.state());
+    } catch {
+      // a listener's bug must not break the pacer
+    }
+  }
+}
