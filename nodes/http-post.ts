@@ -25,6 +25,7 @@ import {
   type DeliveryState,
   type HeaderEntry,
 } from './lib/http/deliver';
+import { parseStatusSpec } from './lib/checks';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -37,6 +38,7 @@ interface HttpPostDef extends NodeDef {
   maxDelay?: number | string;
   maxRetryAfter?: number | string;
   idempotencyHeader?: string;
+  successStatuses?: string;
   sign?: boolean;
 }
 
@@ -124,6 +126,14 @@ export = function (RED: NodeAPI) {
       problem(new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [{ field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: idempotencyHeader }]));
     }
 
+    // e.g. "409": HubSpot's "already exists" is as good as a 201 for this flow
+    let alsoSuccess: ((status: number) => boolean) | undefined;
+    if (typeof config.successStatuses === 'string' && config.successStatuses.trim() !== '') {
+      const parsed = parseStatusSpec(config.successStatuses);
+      if (parsed.ok) alsoSuccess = (status) => parsed.spec.matches(status);
+      else problem(new IntegrationError('INVALID_CONFIG', 'The extra success statuses are not valid', [{ field: 'successStatuses', reason: parsed.reason, value: config.successStatuses }]));
+    }
+
     let signingSecret: string | undefined;
     if (config.sign === true) {
       const resolved = resolveEnvRef(node.credentials?.signingSecret);
@@ -154,6 +164,7 @@ export = function (RED: NodeAPI) {
       maxRetryAfter,
       idempotencyHeader,
       signingKey: signingSecret,
+      alsoSuccess,
     };
 
     // ------------------------------------------------------------ status

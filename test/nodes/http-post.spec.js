@@ -233,6 +233,34 @@ describe('saypro-http-post node', function () {
     assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed' });
   });
 
+  it('"also success" statuses (409) leave on output 1 with the parsed answer; a bad list stops the node', async function () {
+    const conflict = { status: 'error', message: 'Contact already exists. Existing ID: 512', category: 'CONFLICT' };
+    server = await startServer([answer(409, conflict), answer(409, conflict)]);
+    let { n1, got } = await load(server, { path: '/crm/v3/objects/contacts', successStatuses: '409' });
+    n1.receive({ payload: { properties: { email: 'a@example.com' } } });
+    const [m] = await waitFor(got.ok);
+    assert.strictEqual(got.failed.length, 0);
+    assert.strictEqual(m.statusCode, 409);
+    assert.deepStrictEqual(m.payload, conflict);
+    assert.strictEqual(m.delivery.attempts, 1);
+    await helper.unload();
+
+    // without the setting the same answer is a failure, after one attempt
+    ({ n1, got } = await load(server, { path: '/crm/v3/objects/contacts' }));
+    n1.receive({ payload: { properties: { email: 'a@example.com' } } });
+    const [f] = await waitFor(got.failed);
+    assert.strictEqual(f.error.code, 'HTTP_409');
+    assert.strictEqual(server.requests.length, 2);
+    await helper.unload();
+
+    ({ n1, got } = await load(server, { path: '/x', successStatuses: '409, 6xx' }));
+    n1.receive({ payload: 'x' });
+    const [bad] = await waitFor(got.failed);
+    assert.strictEqual(bad.error.code, 'INVALID_CONFIG');
+    assert.strictEqual(bad.error.details[0].field, 'successStatuses');
+    assert.strictEqual(server.requests.length, 2, 'nothing was sent');
+  });
+
   it('a server that never answers: each attempt times out and is retried, finally TIMEOUT on output 2', async function () {
     server = await startServer([never()]);
     const { n1, got } = await load(server, { maxAttempts: 2 }, { timeout: 150 });

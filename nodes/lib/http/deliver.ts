@@ -230,6 +230,8 @@ export interface DeliverySettings {
   idempotencyHeader: string;
   /** Standard Webhooks signing: a `whsec_…` secret or its decoded key */
   signingKey?: string | Buffer;
+  /** statuses besides 2xx that count as success (e.g. 409 "already exists") */
+  alsoSuccess?: (status: number) => boolean;
 }
 
 export interface TransportResponse {
@@ -635,7 +637,7 @@ export async function deliver(
         outcome.retryAfterMs = waitBeforeRetry(attempt, timing, retryAfterMs, random).delayMs;
       }
 
-      if (statusCode >= 200 && statusCode < 300) {
+      if ((statusCode >= 200 && statusCode < 300) || settings.alsoSuccess?.(statusCode) === true) {
         report({ ...base, statusCode, result: 'success' });
         state.phase = 'succeeded';
         state.lastErrorCode = null;
