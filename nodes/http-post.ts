@@ -26,6 +26,7 @@ import {
   type HeaderEntry,
 } from './lib/http/deliver';
 import { parseStatusSpec } from './lib/checks';
+import { parseResponseBody } from './lib/http/response';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -295,6 +296,8 @@ export = function (RED: NodeAPI) {
       if (outcome.statusCode !== undefined) {
         msg.statusCode = outcome.statusCode;
         msg.responseHeaders = outcome.headers;
+        // the third party's answer, parsed, so that a flow can show its reason (e.g. Stripe's decline message)
+        msg.responseBody = (await parseResponseBody(outcome.raw, outcome.headers?.['content-type'])).value;
       }
       // msg.payload stays the body that was sent, so the message can be replayed
       sendError(msg, outcome.error, send, done, OUTPUTS);

@@ -228,6 +228,7 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(d.statusCode, 400);
     assert.strictEqual(d.attempts, 1);
     assert.strictEqual(d.bodyExcerpt, '{"error":{"message":"amount is required"}}');
+    assert.deepStrictEqual(m.responseBody, { error: { message: 'amount is required' } }, 'the parsed answer, whole');
     assert.deepStrictEqual(m.delivery, { attempts: 1, idempotencyKey: 'evt_4', statusCode: 400, durationMs: m.delivery.durationMs, endpoint: server.base });
     assert.strictEqual(got.caught[0].error.code, 'HTTP_400');
     assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed' });

@@ -293,6 +293,8 @@ export interface DeliveryFailure {
   /** present when a response came back */
   statusCode?: number;
   headers?: Record<string, string | string[]>;
+  /** the last response's body as received (parse it with parseResponseBody) */
+  raw?: Buffer;
   durationMs: number;
 }
 
@@ -453,6 +455,7 @@ export async function deliver(
     if (last) {
       out.statusCode = last.statusCode;
       out.headers = last.headers;
+      out.raw = last.raw;
     }
     return out;
   };
