@@ -421,6 +421,7 @@ describe('saypro-http-post node', function () {
         error: m.error,
         caughtError: got.caught[0].error,
         delivery: m.delivery,
+        responseBody: m.responseBody,
       });
       await helper.unload();
     }

@@ -293,7 +293,7 @@ export interface DeliveryFailure {
   /** present when a response came back */
   statusCode?: number;
   headers?: Record<string, string | string[]>;
-  /** the last response's body as received (parse it with parseResponseBody) */
+  /** the last response's body, secrets redacted (parse it with parseResponseBody) */
   raw?: Buffer;
   durationMs: number;
 }
@@ -455,7 +455,10 @@ export async function deliver(
     if (last) {
       out.statusCode = last.statusCode;
       out.headers = last.headers;
-      out.raw = last.raw;
+      // a third party may echo what it got (a key in the URL …): never hand that on
+      const text = last.raw.toString('utf8');
+      const clean = redactor.text(text);
+      out.raw = clean === text ? last.raw : Buffer.from(clean, 'utf8');
     }
     return out;
   };
