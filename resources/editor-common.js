@@ -40,5 +40,9 @@
         return node._(ns + '.errors.keyFormat');
     }
 
-    window.SayProIntegrationKit = { keyProblem: keyProblem, base64Bytes: base64Bytes };
+    // extend, never replace: resources/presets.js may have loaded first
+    var kit = window.SayProIntegrationKit || {};
+    kit.keyProblem = keyProblem;
+    kit.base64Bytes = base64Bytes;
+    window.SayProIntegrationKit = kit;
 })();

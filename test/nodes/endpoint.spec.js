@@ -415,7 +415,7 @@ describe('saypro-endpoint node', function () {
       assert.strictEqual(def.category, 'config');
       const values = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(def.defaults).map(([k, v]) => [k, v.value]))));
       assert.deepStrictEqual(values, {
-        name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
+        preset: '', name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
         authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '', tokenAuth: 'body',
         maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
       });

@@ -69,7 +69,7 @@ function installedPackageSuite(runtime, extra) {
   });
 
   it('packs the built nodes with their catalogues and the editor script, and no sources or tests', function () {
-    for (const f of ['dist/nodes/locales/en-US/event-trigger.json', 'resources/editor-common.js', 'LICENSE', 'README.md']) {
+    for (const f of ['dist/nodes/locales/en-US/event-trigger.json', 'resources/editor-common.js', 'resources/presets.js', 'LICENSE', 'README.md']) {
       assert.ok(ctx.files.includes(f), `${f} is packed`);
     }
     assert.ok(!ctx.files.some((f) => f.startsWith('test/') || f.startsWith('nodes/')), 'sources and tests are not packed');
@@ -95,9 +95,11 @@ function installedPackageSuite(runtime, extra) {
       assert.ok(html.includes(`data-template-name="${t}"`), `editor template for ${t}`);
       assert.ok(html.includes(`data-help-name="${t}"`), `help for ${t}`);
     }
-    const shared = await fetch(`${nr.base}/resources/${pkg.name}/editor-common.js`);
-    assert.strictEqual(shared.status, 200, 'the editor script in resources/ is served');
-    assert.match(await shared.text(), /SayProIntegrationKit/);
+    for (const script of ['editor-common.js', 'presets.js']) {
+      const shared = await fetch(`${nr.base}/resources/${pkg.name}/${script}`);
+      assert.strictEqual(shared.status, 200, `the editor script resources/${script} is served`);
+      assert.match(await shared.text(), /SayProIntegrationKit/);
+    }
     const catalogues = await (await fetch(nr.base + '/nodes/messages?lng=en-US')).json();
     for (const t of TYPES) {
       const file = path.basename(pkg['node-red'].nodes[t], '.js');
