@@ -2,11 +2,23 @@
  * saypro-http-post: sends msg.payload through an endpoint config node
  * (saypro-endpoint) with retries, an idempotency key and optional Standard
  * Webhooks signing. Output 1: the parsed answer of a 2xx; output 2: the
- * message as it was sent, with msg.error. Thin glue around
- * lib/http/deliver.ts (engine), lib/template.ts (path) and friends.
+ * message as it was sent, with msg.error.
+ *
+ * Durable mode (the default): each message is written to a journal on disk
+ * (lib/outbox/durable.ts) and acknowledged (lib/acks.ts) once it is fsync'd;
+ * a scheduler makes the attempts one at a time per item and journals each
+ * result, so that pending messages survive a crash, a power cut or a
+ * redeploy. In-memory mode (durable off) retries in memory as before.
+ * Thin glue around lib/http/deliver.ts (engine), lib/outbox/ (queue),
+ * lib/template.ts (path) and friends; admin routes in common/outbox-admin.ts.
  */
+import * as os from 'os';
+import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
+import { deregisterOutboxAdmin, installOutboxAdmin, registerOutboxAdmin, type OutboxAdminHandle } from './common/outbox-admin';
+import { settle } from './lib/acks';
+import { DurableQueue, formatAge, msUntilAgeChanges } from './lib/outbox/durable';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { compileTemplate, type CompiledTemplate } from './lib/template';
@@ -41,6 +53,15 @@ interface HttpPostDef extends NodeDef {
   idempotencyHeader?: string;
   successStatuses?: string;
   sign?: boolean;
+  /** durable queue on disk; a config without the property is durable too */
+  durable?: boolean | string;
+  maxQueued?: number | string;
+  maxQueuedMB?: number | string;
+  fullPolicy?: string;
+  /** a msg property path ('' = none): messages with the same value go out one at a time, in order */
+  orderingKey?: string;
+  /** 0 = no limit */
+  maxDeadLetters?: number | string;
 }
 
 interface HttpPostCredentials {
@@ -63,7 +84,21 @@ const DEFAULTS = {
   initialDelay: 1000,
   maxDelay: 30000,
   maxRetryAfter: 120,
+  maxQueued: 10000,
+  maxQueuedMB: 100,
+  fullPolicy: 'refuse' as const,
+  maxDeadLetters: 10000,
 };
+
+/** messages that steer the dead letters instead of being delivered */
+const COMMANDS = ['replay', 'purge', 'list'];
+/** what a trigger waiting on a refused message tells its caller */
+const REFUSED_RETRY_AFTER_S = 30;
+
+/** A directory name from a node id (ids are hex, but a subflow instance's may hold other characters). */
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
 
 function numberSetting(value: unknown, fallback: number, min: number, max: number, integer = true): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -73,6 +108,9 @@ function numberSetting(value: unknown, fallback: number, min: number, max: numbe
 }
 
 export = function (RED: NodeAPI) {
+  // GET/POST /saypro-integration-kit/outbox/:id… on the editor's admin API
+  installOutboxAdmin(RED);
+
   function HttpPostNode(this: Node<HttpPostCredentials>, config: HttpPostDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -168,13 +206,41 @@ export = function (RED: NodeAPI) {
       alsoSuccess,
     };
 
+    // ------------------------------------------------------------ durable settings
+    const durable = config.durable !== false && config.durable !== 'false';
+    const maxQueued = numberSetting(config.maxQueued, DEFAULTS.maxQueued, 1, 10_000_000);
+    const maxQueuedMB = numberSetting(config.maxQueuedMB, DEFAULTS.maxQueuedMB, 0.001, 1024 * 1024, false);
+    const maxDeadLetters = numberSetting(config.maxDeadLetters, DEFAULTS.maxDeadLetters, 0, 10_000_000);
+    let fullPolicy: 'refuse' | 'dead-letter-oldest' = DEFAULTS.fullPolicy;
+    if (config.fullPolicy === 'dead-letter-oldest' || config.fullPolicy === 'refuse') fullPolicy = config.fullPolicy;
+    else if (config.fullPolicy !== undefined && config.fullPolicy !== '') {
+      problem(new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [{ field: 'fullPolicy', reason: "expected 'refuse' or 'dead-letter-oldest'", value: String(config.fullPolicy) }]));
+    }
+    const orderingKey = typeof config.orderingKey === 'string' ? config.orderingKey.trim().replace(/^msg\./, '') : '';
+    if (orderingKey !== '') {
+      try {
+        RED.util.normalisePropertyExpression(orderingKey);
+      } catch (err) {
+        problem(new IntegrationError('INVALID_CONFIG', 'The ordering key is not a message property path', [{ field: 'orderingKey', reason: String((err as Error)?.message ?? err), value: orderingKey }]));
+      }
+    }
+
     // ------------------------------------------------------------ status
     const jobs = new Set<Job>();
     let lastWaiting: DeliveryState | undefined;
     let lastResult: NodeStatus | undefined;
+    /** durable mode: what the last delivery did (shown with the queue depth) */
+    let lastOutcome: { ok: true; status: number } | { ok: false; code: string } | undefined;
     let endpointStatus: NodeStatus | undefined;
     let resultTimer: NodeJS.Timeout | undefined;
+    let ageTimer: NodeJS.Timeout | undefined;
     let closing = false;
+
+    // durable mode: the queue once open ('opening' until then, 'unavailable' when it could not be opened)
+    let queue: DurableQueue | undefined;
+    let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
+    let queueError: IntegrationError | undefined;
+    let opened: Promise<void> = Promise.resolve();
 
     let shown = '';
     function setStatus(s: NodeStatus): void {
@@ -188,6 +254,10 @@ export = function (RED: NodeAPI) {
       if (closing) return;
       if (setupError) {
         setStatus({ fill: 'red', shape: 'ring', text: RED._(setupStatus) });
+        return;
+      }
+      if (durable) {
+        showQueueStatus();
         return;
       }
       if (jobs.size > 0) {
@@ -204,6 +274,62 @@ export = function (RED: NodeAPI) {
       else setStatus(endpointStatus ?? {});
     }
 
+    /** the endpoint's pacing problem, if any: offline, circuit open or paused */
+    function pacingProblem(): string | undefined {
+      let p;
+      try {
+        p = endpoint?.pacing?.();
+      } catch {
+        p = undefined;
+      }
+      if (!p) return undefined;
+      if (p.offline) return 'offline';
+      if (p.circuit === 'open') return 'circuitOpen';
+      if (p.pausedUntil !== null && p.pausedUntil > Date.now()) return 'paused';
+      return undefined;
+    }
+
+    function showQueueStatus(): void {
+      if (ageTimer) clearTimeout(ageTimer);
+      ageTimer = undefined;
+      if (queueState === 'opening' || !queue) {
+        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: RED._('http-post.status.outboxUnavailable') });
+        else setStatus({ fill: 'grey', shape: 'ring', text: RED._('http-post.status.opening') });
+        return;
+      }
+      const st = queue.brief();
+      const depth = st.depth;
+      if (lastOutcome && lastOutcome.ok && resultTimer) {
+        setStatus({ fill: 'green', shape: 'dot', text: RED._('http-post.status.delivered', { status: lastOutcome.status, depth }) });
+      } else if (lastOutcome && !lastOutcome.ok) {
+        setStatus(
+          depth > 0
+            ? { fill: 'red', shape: 'ring', text: RED._('http-post.status.failedQueued', { code: lastOutcome.code, depth }) }
+            : { fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: lastOutcome.code }) },
+        );
+      } else if (depth > 0) {
+        const age = formatAge(st.oldestAgeMs);
+        const problemNow = pacingProblem();
+        if (problemNow) {
+          setStatus({ fill: 'yellow', shape: 'ring', text: RED._('http-post.status.queuedPaced', { depth, age, state: RED._(`http-post.status.${problemNow}`) }) });
+        } else if (st.sending > 0) {
+          setStatus({ fill: 'blue', shape: 'dot', text: RED._('http-post.status.queued', { depth, age }) });
+        } else {
+          setStatus({ fill: 'yellow', shape: 'ring', text: RED._('http-post.status.queued', { depth, age }) });
+        }
+      } else {
+        setStatus(endpointStatus ?? {});
+      }
+      if (depth > 0) {
+        // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
+        ageTimer = setTimeout(() => {
+          ageTimer = undefined;
+          showStatus();
+        }, msUntilAgeChanges(st.oldestAgeMs) + 50);
+        ageTimer.unref?.();
+      }
+    }
+
     function showResult(status: NodeStatus, clearAfterMs?: number): void {
       if (resultTimer) clearTimeout(resultTimer);
       resultTimer = undefined;
@@ -212,16 +338,29 @@ export = function (RED: NodeAPI) {
         resultTimer = setTimeout(() => {
           resultTimer = undefined;
           lastResult = undefined;
+          if (lastOutcome?.ok) lastOutcome = undefined;
           showStatus();
         }, clearAfterMs);
       }
       showStatus();
     }
 
+    /** durable mode: a delivery ended (success shown for a moment; a failure until the next message or success) */
+    function showOutcome(outcome: { ok: true; status: number } | { ok: false; code: string }): void {
+      lastOutcome = outcome;
+      if (outcome.ok) showResult({ fill: 'green', shape: 'dot', text: RED._('http-post.status.success', { status: outcome.status }) }, SUCCESS_STATUS_MS);
+      else showResult({ fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: outcome.code }) });
+    }
+
     const user = {
       id: node.id,
       status(s: EndpointStatus) {
         endpointStatus = s && (s.text || s.fill) ? { fill: s.fill, shape: s.shape, text: s.text } : undefined;
+        if (durable) {
+          // the pacing state (offline, circuit open, paused) shows with the queue
+          showStatus();
+          return;
+        }
         if (jobs.size === 0 && !(lastResult && resultTimer)) {
           // a fresh endpoint status replaces a stale failure ring while idle
           lastResult = undefined;
@@ -239,23 +378,209 @@ export = function (RED: NodeAPI) {
     if (setupError) node.warn(`${RED._(setupStatus)}: ${setupError.message}`);
     showStatus();
 
-    // ------------------------------------------------------------ messages
+    const label = endpoint ? String(endpoint.label ?? '') : '';
+    const emptyDelivery = (key: string) => ({ attempts: 0, idempotencyKey: key, statusCode: null, durationMs: 0, endpoint: label });
+
+    // ------------------------------------------------------------ durable queue
+    /** where the journal lives: sayproOutboxDir, else the user directory, else the temp directory (with a warning) */
+    function outboxDir(): string {
+      const s = RED.settings as unknown as Record<string, unknown>;
+      const name = safeName(node.id);
+      if (typeof s.sayproOutboxDir === 'string' && s.sayproOutboxDir.trim() !== '') return path.join(s.sayproOutboxDir, name);
+      if (typeof s.userDir === 'string' && s.userDir.trim() !== '') return path.join(s.userDir, 'saypro-outbox', name);
+      const dir = path.join(os.tmpdir(), 'saypro-outbox', name);
+      node.warn(RED._('http-post.errors.tmpOutbox', { dir }));
+      return dir;
+    }
+
+    const admin: OutboxAdminHandle = {
+      state: () => (!durable ? 'memory' : queue ? 'open' : queueState === 'opening' && !setupError ? 'opening' : 'unavailable'),
+      stats: () => {
+        const q = queue as DurableQueue;
+        return { ...q.stats(), deadLetters: q.deadLetter.counts().total };
+      },
+      listDeadLetters: (o) => (queue as DurableQueue).listDeadLetters(o),
+      replay: (ids) => (queue as DurableQueue).replay(ids),
+      purge: (ids) => (queue as DurableQueue).purge(ids),
+    };
+    registerOutboxAdmin(node.id, admin);
+
+    if (durable && !setupError && endpoint) {
+      const dir = outboxDir();
+      queueState = 'opening';
+      showStatus();
+      opened = DurableQueue.open({
+        dir,
+        endpoint,
+        settings,
+        maxItems: maxQueued,
+        maxBytes: Math.max(1, Math.floor(maxQueuedMB * 1024 * 1024)),
+        fullPolicy,
+        maxDeadLetters,
+        warn: (text) => node.warn(text),
+        onAttempt: (log) => node.debug(log.text),
+        onDelivered: (msg) => {
+          node.send([msg as Msg, null]);
+          showOutcome({ ok: true, status: Number(msg.statusCode) });
+        },
+        onFailed: (msg, err) => {
+          node.send([null, msg as Msg]);
+          // done() was called when the message was queued: Catch nodes learn of it here
+          node.error(err, msg as Msg);
+          showOutcome({ ok: false, code: err.code });
+        },
+        onChange: () => showStatus(),
+      }).then(
+        async (q) => {
+          if (closing) {
+            await q.close();
+            return;
+          }
+          queue = q;
+          queueState = 'open';
+          showStatus();
+        },
+        (err: unknown) => {
+          queueState = 'unavailable';
+          queueError = new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue could not be opened', [
+            { field: 'outbox', reason: String((err as Error)?.message ?? err), value: dir },
+          ]);
+          node.error(`${RED._('http-post.status.outboxUnavailable')}: ${queueError.details[0].reason}`);
+          showStatus();
+        },
+      );
+    }
+
+    /** The message cannot be queued: output 2, Catch, and a waiting trigger answers 503. */
+    function refuse(msg: Msg, err: IntegrationError, send: Send, done: Done, key: string): void {
+      settle(msg, { ok: false, status: 503, retryAfterSeconds: REFUSED_RETRY_AFTER_S, error: err.toJSON(), by: node.id });
+      msg.delivery = emptyDelivery(key);
+      sendError(msg, err, send, done, OUTPUTS);
+      showOutcome({ ok: false, code: err.code });
+    }
+
+    /** msg.ids: absent for all, one id, or a list of ids; anything else is refused (never "all" by mistake) */
+    function idsOf(msg: Msg): string[] | 'all' | undefined {
+      const ids = msg.ids;
+      if (ids === undefined || ids === null) return 'all';
+      if (typeof ids === 'string' || typeof ids === 'number') return [String(ids)];
+      if (Array.isArray(ids) && ids.every((x: unknown) => typeof x === 'string' || typeof x === 'number')) return ids.map(String);
+      return undefined;
+    }
+
+    function intOf(v: unknown, fallback: number): number {
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : fallback;
+    }
+
+    /** msg.command: replay / purge / list the dead letters; never delivered */
+    async function command(msg: Msg, send: Send, done: Done): Promise<void> {
+      if (!durable) {
+        sendError(msg, new IntegrationError('NOT_DURABLE', `"${msg.command}" works on the dead letters of the durable queue, which is off for this node`, [{ field: 'durable', reason: 'turn on the durable queue' }]), send, done, OUTPUTS);
+        return;
+      }
+      await opened;
+      if (!queue) {
+        sendError(msg, queueError ?? setupError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'), send, done, OUTPUTS);
+        return;
+      }
+      if (msg.command === 'list') {
+        msg.payload = queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
+        send([msg, null]);
+        done();
+        return;
+      }
+      const ids = idsOf(msg);
+      if (ids === undefined) {
+        sendError(msg, new IntegrationError('INVALID_COMMAND', 'msg.ids must be an id or a list of ids (absent: all)', [{ field: 'ids', reason: 'not an id or a list of ids' }]), send, done, OUTPUTS);
+        return;
+      }
+      if (msg.command === 'replay') {
+        const r = await queue.replay(ids);
+        node.log(RED._('http-post.log.replayed', { requeued: r.requeued.length, duplicate: r.duplicate.length, full: r.full.length }));
+        if (r.full.length > 0) node.warn(RED._('http-post.log.replayFull', { full: r.full.length }));
+      } else {
+        const n = await queue.purge(ids);
+        node.log(RED._('http-post.log.purged', { count: n }));
+      }
+      showStatus();
+      done();
+    }
+
+    async function handleDurable(msg: Msg, send: Send, done: Done): Promise<void> {
+      const key = idempotencyKeyFor(msg);
+      if (setupError || !endpoint || !template) {
+        msg.delivery = emptyDelivery(key);
+        sendError(msg, setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'), send, done, OUTPUTS);
+        return;
+      }
+      // the request exactly as in-memory mode builds it
+      let reqPath: string;
+      let body: Buffer | null;
+      const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
+      const resolvedMethod = method ?? endpoint.defaultMethod;
+      try {
+        reqPath = template.render(msg);
+        if (built.problems.length) throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
+        body = encodeBody(msg.payload, resolvedMethod, built.headers);
+      } catch (err) {
+        msg.delivery = emptyDelivery(key);
+        sendError(msg, err, send, done, OUTPUTS);
+        return;
+      }
+      let group: string | undefined;
+      if (orderingKey !== '') {
+        const v = RED.util.getMessageProperty(msg, orderingKey);
+        if (typeof v === 'string' ? v !== '' : typeof v === 'number' || typeof v === 'boolean') group = String(v);
+      }
+
+      await opened;
+      if (!queue) {
+        refuse(msg, queueError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'), send, done, key);
+        return;
+      }
+      let result;
+      try {
+        // an HTTP-in flow's req/res cannot be stored: kept by reference while this process lives
+        const live: Record<string, unknown> = {};
+        for (const k of ['req', 'res', '_msgid']) if (msg[k] !== undefined) live[k] = msg[k];
+        result = await queue.enqueue({ id: key, orderingKey: group, method: method ?? null, path: reqPath, headers: built.headers, body, msg, live });
+      } catch (err) {
+        const e = err as IntegrationError;
+        if (e?.code === 'OUTBOX_BAD_ARGUMENT') {
+          msg.delivery = emptyDelivery(key);
+          sendError(msg, err, send, done, OUTPUTS);
+          return;
+        }
+        refuse(msg, new IntegrationError('OUTBOX_UNAVAILABLE', 'The message could not be written to the delivery queue', [{ field: 'outbox', reason: String(e?.message ?? err) }]), send, done, key);
+        return;
+      }
+      if (result.status === 'full') {
+        refuse(msg, result.error, send, done, key);
+        return;
+      }
+      // on disk (fsync'd), or already there: safe
+      settle(msg, { ok: true, by: node.id });
+      showStatus();
+      done();
+    }
+
+    // ------------------------------------------------------------ messages (in memory)
     const closeController = new AbortController();
 
     async function handle(msg: Msg, send: Send, done: Done, job: Job): Promise<void> {
       const key = idempotencyKeyFor(msg);
-      const label = endpoint ? String(endpoint.label ?? '') : '';
-      msg.delivery = { attempts: 0, idempotencyKey: key, statusCode: null, durationMs: 0, endpoint: label };
+      msg.delivery = emptyDelivery(key);
       if (setupError || !endpoint || !template) {
         sendError(msg, setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'), send, done, OUTPUTS);
         return;
       }
 
-      let path: string;
+      let reqPath: string;
       let body: Buffer | null;
       const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
       try {
-        path = template.render(msg);
+        reqPath = template.render(msg);
         if (built.problems.length) throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
         body = encodeBody(msg.payload, method ?? endpoint.defaultMethod, built.headers);
       } catch (err) {
@@ -265,7 +590,7 @@ export = function (RED: NodeAPI) {
 
       const state = newDeliveryState(key, maxAttempts);
       job.state = state;
-      const outcome = await deliver(endpoint, { method, path, headers: built.headers, body }, state, settings, {
+      const outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
         signal: closeController.signal,
         onAttempt: (log) => node.debug(log.text),
         onPhase: (s) => {
@@ -304,10 +629,23 @@ export = function (RED: NodeAPI) {
     }
 
     onInput(node, (msg, send, done) => {
-      const job: Job = { state: newDeliveryState('', maxAttempts), finished: Promise.resolve() };
+      if (typeof msg.command === 'string' && COMMANDS.includes(msg.command)) {
+        return command(msg, send, done);
+      }
       if (resultTimer) clearTimeout(resultTimer);
       resultTimer = undefined;
       lastResult = undefined;
+      lastOutcome = undefined;
+
+      if (durable) {
+        showStatus();
+        return handleDurable(msg, send, done).catch((err) => {
+          // a bug of ours: the message still leaves on output 2, and a waiting trigger answers 503
+          refuse(msg, new IntegrationError('INTERNAL_ERROR', 'The message could not be queued', [{ reason: String((err as Error)?.message ?? err) }]), send, done, idempotencyKeyFor(msg));
+        });
+      }
+
+      const job: Job = { state: newDeliveryState('', maxAttempts), finished: Promise.resolve() };
       jobs.add(job);
       showStatus();
 
@@ -347,15 +685,14 @@ export = function (RED: NodeAPI) {
       return job.finished;
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
       if (resultTimer) clearTimeout(resultTimer);
       resultTimer = undefined;
-      // cancels every retry wait and aborts every request in flight; each
-      // message still here leaves on output 2 (CANCELLED) before we are done
-      closeController.abort();
-      const pending = [...jobs].map((j) => j.finished);
-      Promise.allSettled(pending).then(() => {
+      if (ageTimer) clearTimeout(ageTimer);
+      ageTimer = undefined;
+      const finish = () => {
+        deregisterOutboxAdmin(node.id, admin);
         if (endpoint) {
           try {
             endpoint.deregister(user);
@@ -365,7 +702,29 @@ export = function (RED: NodeAPI) {
         }
         node.status({});
         done();
-      });
+      };
+      if (durable) {
+        // stops the scheduler and aborts the attempts in flight (not counted:
+        // those items stay queued on disk as they were); waits for the journal
+        // to close so that a redeployed node can open it again
+        (async () => {
+          await opened;
+          const q = queue;
+          queue = undefined;
+          if (!q) return;
+          const depth = q.stats().depth;
+          await q.close();
+          if (removed && depth > 0) node.warn(RED._('http-post.errors.removedWithQueue', { count: depth }));
+        })()
+          .catch((err) => node.warn(`${RED._('http-post.errors.closeFailed')}: ${String((err as Error)?.message ?? err)}`))
+          .then(finish);
+        return;
+      }
+      // cancels every retry wait and aborts every request in flight; each
+      // message still here leaves on output 2 (CANCELLED) before we are done
+      closeController.abort();
+      const pending = [...jobs].map((j) => j.finished);
+      Promise.allSettled(pending).then(finish);
     });
   }
 

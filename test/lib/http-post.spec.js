@@ -711,5 +711,123 @@ describe('http post lib', function () {
         held.release();
       });
     });
+
+    describe('one attempt at a time (deliverOnce), for the durable queue', function () {
+      it('a retryable failure comes back at once with retryAt instead of being waited for; the stored state goes on from there', async function () {
+        const { ep } = endpoint();
+        let s = scripted([{ status: 503, headers: { 'retry-after': '30' } }]);
+        const state = d.newDeliveryState('k-once', 3, Date.now() - 1000);
+        const started = Date.now();
+        const out = await d.deliverOnce(ep, request(), state, { ...SETTINGS, maxAttempts: 3 }, { transport: s.transport, random: () => 0 });
+        assert.ok(Date.now() - started < 1000, 'did not wait for the Retry-After');
+        assert.strictEqual(s.seen.length, 1);
+        assert.strictEqual(out.ok, false);
+        assert.strictEqual(out.error.code, 'HTTP_503');
+        assert.match(out.error.message, /attempt 1 of 3/);
+        assert.strictEqual(out.statusCode, 503);
+        assert.ok(out.retryAt >= started + 29000 && out.retryAt <= Date.now() + 30000, 'Retry-After honoured in retryAt');
+        assert.strictEqual(out.state.nextAttemptAt, out.retryAt);
+        assert.strictEqual(out.state.attempts, 1);
+        assert.strictEqual(out.state.phase, 'waiting');
+        // what a queue would journal and hand back when the time has come
+        const stored = JSON.parse(JSON.stringify({ ...state, nextAttemptAt: null }));
+        s = scripted([{ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }]);
+        const next = await d.deliverOnce(ep, request(), stored, { ...SETTINGS, maxAttempts: 3 }, { transport: s.transport });
+        assert.strictEqual(next.ok, true);
+        assert.strictEqual(next.state.attempts, 2);
+        assert.strictEqual(s.seen[0].headers['Idempotency-Key'], 'k-once');
+        assert.ok(next.durationMs >= 1000, 'measured from the state creation');
+      });
+
+      it('network errors and retryable PREPARE_FAILED also come back with retryAt; a permanent failure or the last attempt without', async function () {
+        const { ep } = endpoint();
+        const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        let s = scripted([reset]);
+        let out = await d.deliverOnce(ep, request(), d.newDeliveryState('k', 5), SETTINGS, { transport: s.transport, random: () => 0 });
+        assert.strictEqual(out.error.code, 'ECONNRESET');
+        assert.strictEqual(typeof out.retryAt, 'number');
+        assert.strictEqual(out.statusCode, undefined);
+
+        const flaky = endpoint({ prepare: () => { throw Object.assign(new Error('token endpoint 502'), { retryable: true }); } }).ep;
+        out = await d.deliverOnce(flaky, request(), d.newDeliveryState('k', 5), SETTINGS, { random: () => 0 });
+        assert.strictEqual(out.error.code, 'PREPARE_FAILED');
+        assert.strictEqual(typeof out.retryAt, 'number');
+
+        s = scripted([400]);
+        out = await d.deliverOnce(ep, request(), d.newDeliveryState('k', 5), SETTINGS, { transport: s.transport });
+        assert.strictEqual(out.error.code, 'HTTP_400');
+        assert.strictEqual(out.retryAt, undefined);
+        assert.strictEqual(out.state.phase, 'failed');
+
+        const last = { ...d.newDeliveryState('k', 2), attempts: 1 };
+        s = scripted([503]);
+        out = await d.deliverOnce(ep, request(), last, { ...SETTINGS, maxAttempts: 2 }, { transport: s.transport });
+        assert.strictEqual(out.retryAt, undefined);
+        assert.match(out.error.details[0].reason, /no attempts left/);
+        assert.strictEqual(out.state.attempts, 2);
+      });
+
+      it('the free OAuth2 retry happens inside the step and does not count', async function () {
+        const { ep } = endpoint({ oauth: true });
+        const s = scripted([401, 503]);
+        const out = await d.deliverOnce(ep, request(), d.newDeliveryState('k', 5), SETTINGS, { transport: s.transport, random: () => 0 });
+        assert.strictEqual(s.seen.length, 2);
+        assert.strictEqual(out.error.code, 'HTTP_503');
+        assert.strictEqual(typeof out.retryAt, 'number');
+        assert.strictEqual(d.countedAttempts(out.state), 1);
+      });
+    });
+  });
+
+  describe('message snapshot (durable queue)', function () {
+    const { snapshotMessage, restoreMessage } = require('../../dist/nodes/lib/outbox/snapshot');
+
+    it('is plain JSON without req, res, _msgid, the settlement token, functions and cycles', function () {
+      const msg = { _msgid: 'm1', _sayproAck: 'tok', req: { socket: {} }, res: {}, topic: 't', fn() {}, u: undefined, n: NaN, nested: { a: [1, undefined, () => 1] } };
+      msg.self = msg;
+      msg.nested.back = msg.nested;
+      const snap = snapshotMessage(msg);
+      assert.deepStrictEqual(JSON.parse(JSON.stringify(snap)), snap, 'plain JSON');
+      assert.deepStrictEqual(snap, { topic: 't', n: null, nested: { a: [1, null, null] } });
+      assert.deepStrictEqual(restoreMessage(snap), { topic: 't', n: null, nested: { a: [1, null, null] } });
+    });
+
+    it('restores Buffers, Dates, Maps, Sets and BigInts; an own "$saypro" key stays data; "__proto__" stays data', function () {
+      const msg = {
+        payload: { bin: Buffer.from([0, 1, 255]), when: new Date('2024-01-02T03:04:05.006Z') },
+        m: new Map([['a', 1], ['b', Buffer.from('x')]]),
+        s: new Set(['x', 2]),
+        big: 12345678901234567890n,
+        tricky: { $saypro: 'buffer', base64: 'AAAA' },
+        arr: [new Uint8Array([7, 8])],
+      };
+      const snap = JSON.parse(JSON.stringify(snapshotMessage(msg)));
+      const back = restoreMessage(snap);
+      assert.ok(Buffer.isBuffer(back.payload.bin) && back.payload.bin.equals(Buffer.from([0, 1, 255])));
+      assert.ok(back.payload.when instanceof Date && back.payload.when.getTime() === msg.payload.when.getTime());
+      assert.ok(back.m instanceof Map && back.m.get('a') === 1 && Buffer.isBuffer(back.m.get('b')));
+      assert.deepStrictEqual([...back.s], ['x', 2]);
+      assert.strictEqual(back.big, 12345678901234567890n);
+      assert.deepStrictEqual(back.tricky, { $saypro: 'buffer', base64: 'AAAA' });
+      assert.ok(Buffer.isBuffer(back.arr[0]) && back.arr[0].equals(Buffer.from([7, 8])));
+      const proto = restoreMessage(JSON.parse('{"x":{"__proto__":{"polluted":true}}}'));
+      assert.strictEqual({}.polluted, undefined);
+      assert.deepStrictEqual(Object.keys(proto.x), ['__proto__']);
+    });
+
+    it('a payload that is exactly the request body is not stored twice', function () {
+      const text = JSON.stringify({ ct: 'x'.repeat(1000) });
+      const body = Buffer.from(text, 'utf8');
+      const asString = snapshotMessage({ payload: text, topic: 't' }, body);
+      assert.ok(JSON.stringify(asString).length < 200, 'a marker, not the text');
+      assert.strictEqual(restoreMessage(asString, body).payload, text);
+      const bin = Buffer.from([1, 2, 3]);
+      const asBuffer = snapshotMessage({ payload: bin }, Buffer.from(bin));
+      const back = restoreMessage(JSON.parse(JSON.stringify(asBuffer)), Buffer.from(bin));
+      assert.ok(Buffer.isBuffer(back.payload) && back.payload.equals(bin));
+      // an object payload (sent as JSON) and a payload unlike the body are kept as they are
+      assert.deepStrictEqual(restoreMessage(snapshotMessage({ payload: { a: 1 } }, Buffer.from('{"a":1}')), Buffer.from('{"a":1}')).payload, { a: 1 });
+      assert.strictEqual(restoreMessage(snapshotMessage({ payload: 'other' }, body), body).payload, 'other');
+    });
   });
 });

@@ -2,6 +2,9 @@
 const assert = require('node:assert');
 const http = require('node:http');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 const { Webhook } = require('standardwebhooks');
 const postNode = require('../../dist/nodes/http-post.js');
@@ -25,7 +28,14 @@ const EDITOR_DEFAULTS = {
   maxDelay: 30000,
   maxRetryAfter: 120,
   idempotencyHeader: 'Idempotency-Key',
+  successStatuses: '',
   sign: false,
+  durable: true,
+  maxQueued: 10000,
+  maxQueuedMB: 100,
+  fullPolicy: 'refuse',
+  orderingKey: '',
+  maxDeadLetters: 10000,
 };
 
 /** Fast retries for the tests. */
@@ -121,12 +131,20 @@ function newSecret() {
 
 describe('saypro-http-post node', function () {
   let server;
+  let outboxDir;
+
+  beforeEach(function () {
+    // durable nodes keep their queue here (one directory per test)
+    outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-post-spec-'));
+    helper.settings({ sayproOutboxDir: outboxDir });
+  });
 
   afterEach(async function () {
     await helper.unload();
     if (server) await server.close();
     server = undefined;
     delete process.env.SAYPRO_TEST_SIGNING_SECRET;
+    fs.rmSync(outboxDir, { recursive: true, force: true });
   });
 
   it('loads with defaults', async function () {
@@ -138,7 +156,9 @@ describe('saypro-http-post node', function () {
     const n1 = helper.getNode('n1');
     assert.strictEqual(n1.name, 'post');
     assert.strictEqual(n1.type, 'saypro-http-post');
-    assert.deepStrictEqual(statusCalls(n1).pop(), {});
+    // durable by default: "opening queue" until the journal is open, then idle
+    await until(() => JSON.stringify(statusCalls(n1).pop()) === '{}');
+    assert.ok(fs.existsSync(path.join(outboxDir, 'n1', 'dead-letter')), 'the queue lives in sayproOutboxDir/<node id>');
   });
 
   it('without an endpoint: red status, and every message goes to output 2 and Catch', async function () {
@@ -163,7 +183,8 @@ describe('saypro-http-post node', function () {
       answer(503, { error: 'busy' }),
       answer(200, { id: 'cus_1', ok: true }, { 'x-request-id': 'req_7' }),
     ]);
-    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}' });
+    // (in memory; test/nodes/http-post-durable.spec.js has the durable version)
+    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}', durable: false });
     const msg = { payload: { name: 'Ada' }, event: { id: 'evt_123', data: { id: 'cus 1' } } };
     n1.receive(msg);
     const [m] = await waitFor(got.ok);
@@ -291,7 +312,7 @@ describe('saypro-http-post node', function () {
     const probe = await startServer([answer(200)]);
     const base = probe.base;
     await probe.close();
-    await helper.load(NODES, flow({ base }, { maxAttempts: 2 }));
+    await helper.load(NODES, flow({ base }, { maxAttempts: 2, durable: false }));
     const n1 = helper.getNode('n1');
     const ep = helper.getNode('ep');
     n1.receive({ payload: 'x' });
@@ -456,7 +477,7 @@ describe('saypro-http-post node', function () {
       answer(503, '', { 'retry-after': '1' }),
       answer(422, {}),
     ]);
-    await helper.load([withArgs, endpointNode, catchNode], flow(server, { maxAttempts: 2 }));
+    await helper.load([withArgs, endpointNode, catchNode], flow(server, { maxAttempts: 2, durable: false }));
     const n1 = helper.getNode('n1');
     const ok = [];
     const failed = [];
@@ -514,19 +535,21 @@ describe('saypro-http-post node', function () {
     const { n1 } = await load(server, {});
     const ep = helper.getNode('ep');
     ep.setStatus({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' });
-    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' });
+    // (durable: shown once the queue is open and empty)
+    await until(() => JSON.stringify(statusCalls(n1).pop()) === JSON.stringify({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' }));
   });
 
   it('on redeploy: a message waiting for a retry leaves on output 2 as CANCELLED and reaches Catch', async function () {
     server = await startServer([answer(503, '', { 'retry-after': '60' })]);
-    const { n1, got } = await load(server, {});
+    // in memory (durable: the message stays queued, see http-post-durable.spec.js)
+    const { n1, got } = await load(server, { durable: false });
     n1.receive({ payload: 'keep me', event: { id: 'evt_c' } });
     await until(() => statusCalls(n1).some((s) => s.fill === 'yellow'));
     assert.strictEqual(server.requests.length, 1);
     const sent = () => n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
     assert.strictEqual(sent().length, 0);
     // the runtime's redeploy: only this node changes, so the wired nodes stay and receive it
-    const changed = flow(server, { name: 'post v2' });
+    const changed = flow(server, { name: 'post v2', durable: false });
     await helper.setFlows(changed, 'nodes');
     assert.strictEqual(sent().length, 1, 'reported before the old node finished closing');
     const [m] = await waitFor(got.failed);
@@ -542,7 +565,7 @@ describe('saypro-http-post node', function () {
 
   it('close() calls done only after the in-flight message was reported CANCELLED', async function () {
     server = await startServer([never()]);
-    const { n1 } = await load(server, {}, { timeout: 60000 });
+    const { n1 } = await load(server, { durable: false }, { timeout: 60000 });
     n1.receive({ payload: 'x' });
     await until(() => server.requests.length === 1);
     let sentBeforeDone;

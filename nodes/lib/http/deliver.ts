@@ -30,6 +30,10 @@
  * resume: the attempts already made are counted and a pending
  * `nextAttemptAt` is waited for first.
  *
+ * `deliverOnce` (option `oneAttempt`) makes one attempt and returns, with
+ * `retryAt` set when another one is due, so that a durable queue can journal
+ * each attempt and need not keep a waiting delivery in memory.
+ *
  * No Node-RED import; the HTTP client is axios unless a transport is injected.
  */
 import { randomUUID } from 'node:crypto';
@@ -275,6 +279,13 @@ export interface DeliveryOptions {
   onPhase?: (state: DeliveryState) => void;
   /** the message of a CANCELLED outcome */
   cancelMessage?: (phase: 'waiting' | 'sending') => string;
+  /**
+   * One step only (see deliverOnce): when a retry is due, return at once with
+   * `retryAt` set instead of waiting for it. Waits for the pacer (and the
+   * uncounted retries after a connection that could not be made) and the
+   * immediate OAuth2 refresh retry still happen inside the step.
+   */
+  oneAttempt?: boolean;
 }
 
 export interface DeliverySuccess {
@@ -296,6 +307,12 @@ export interface DeliveryFailure {
   /** the last response's body, secrets redacted (parse it with parseResponseBody) */
   raw?: Buffer;
   durationMs: number;
+  /**
+   * Only with `oneAttempt`: the delivery is not over; the next attempt is due
+   * at this time (epoch ms, also in state.nextAttemptAt) and `error` says why
+   * this one failed.
+   */
+  retryAt?: number;
 }
 
 export type DeliveryOutcome = DeliverySuccess | DeliveryFailure;
@@ -470,6 +487,19 @@ export async function deliver(
     return finish('cancelled', 'CANCELLED', message, message);
   };
 
+  /** oneAttempt: this attempt failed and another one is due at state.nextAttemptAt */
+  const later = (code: string, message: string, reason: string): DeliveryFailure => {
+    state.phase = 'waiting';
+    const retryAt = state.nextAttemptAt ?? now();
+    const error = new IntegrationError(code, redactor.text(message), [detail(reason)]);
+    const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, now() - state.createdAt), retryAt };
+    if (last) {
+      out.statusCode = last.statusCode;
+      out.headers = last.headers;
+    }
+    return out;
+  };
+
   try {
     for (;;) {
       // ---- wait for the next attempt (also after resuming a stored state)
@@ -537,6 +567,9 @@ export async function deliver(
             const wait = waitBeforeRetry(attempt, timing, undefined, random);
             state.nextAttemptAt = now() + wait.delayMs;
             report({ ...base, result: 'retry', delayMs: wait.delayMs });
+            if (options.oneAttempt) {
+              return later('PREPARE_FAILED', `The endpoint could not prepare the request (attempt ${attempt} of ${maxAttempts})`, reason);
+            }
             continue;
           }
           report({ ...base, result: 'failed' });
@@ -620,6 +653,10 @@ export async function deliver(
           const wait = waitBeforeRetry(attempt, timing, undefined, random);
           state.nextAttemptAt = now() + wait.delayMs;
           report({ ...base, errorCode: cls.code, result: 'retry', delayMs: wait.delayMs });
+          if (options.oneAttempt) {
+            const what = cls.code === 'TIMEOUT' ? `No answer within ${timeoutMs} ms` : `The request failed with ${cls.code}`;
+            return later(cls.code, `${what} (attempt ${attempt} of ${maxAttempts})`, message);
+          }
           continue;
         }
         report({ ...base, errorCode: cls.code, result: 'failed' });
@@ -673,6 +710,9 @@ export async function deliver(
         const wait = waitBeforeRetry(attempt, timing, retryAfterMs, random);
         state.nextAttemptAt = now() + wait.delayMs;
         report({ ...base, statusCode, result: 'retry', delayMs: wait.delayMs });
+        if (options.oneAttempt) {
+          return later(code, `The server answered ${statusCode}${statusText} (attempt ${attempt} of ${maxAttempts})`, `the server answered ${statusCode}${statusText}; retried`);
+        }
         continue;
       }
       report({ ...base, statusCode, result: 'failed' });
@@ -691,4 +731,21 @@ export async function deliver(
     // a bug of ours or of the endpoint: report it, never reject
     return finish('failed', 'DELIVERY_FAILED', 'The delivery failed unexpectedly', String((err as Error)?.message ?? err));
   }
+}
+
+/**
+ * One step of a delivery, for a caller that journals every attempt (the
+ * durable outbox): makes the next attempt (waiting for the endpoint's pacer
+ * first, which uses up no attempt) and returns its outcome. A failure that
+ * will be retried comes back with `retryAt` (and state.nextAttemptAt) set
+ * instead of being waited for; hand the stored state back later to go on.
+ */
+export function deliverOnce(
+  endpoint: EndpointHandle,
+  request: DeliveryRequest,
+  state: DeliveryState,
+  settings: DeliverySettings,
+  options: DeliveryOptions = {},
+): Promise<DeliveryOutcome> {
+  return deliver(endpoint, request, state, settings, { ...options, oneAttempt: true });
 }

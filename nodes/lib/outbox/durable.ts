@@ -1,0 +1,684 @@
+/**
+ * Durable delivery: the HTTP POST node's queue, built from the outbox (the
+ * journal on disk), the scheduler and the delivery engine's single-attempt
+ * step. No Node-RED import: the node hands in callbacks for its outputs.
+ *
+ *   enqueue(message)  → the request as built (method, path, headers, body as
+ *                       base64) and a JSON-safe snapshot of the message go
+ *                       into the outbox; resolves after the fsync.
+ *   scheduler         → takes due items (at most maxInFlight, one per
+ *                       ordering key), loads their data and makes ONE
+ *                       attempt each (deliverOnce; waits for the endpoint's
+ *                       pacer use up no attempt), then journals the result:
+ *                         success            → complete(id), onDelivered(msg)
+ *                         retry later        → recordAttempt(id, {attempts, nextAttemptAt, lastError})
+ *                         permanent / no attempts left
+ *                                            → toDeadLetter(id, error, history), onFailed(msg, error)
+ *                         cancelled (closing) → nothing: the item stays as it was on disk
+ *   close()           → stops the scheduler, aborts the attempts in flight
+ *                       (not counted), waits for them, closes the outbox.
+ *
+ * Only the index of pending items is in memory (the outbox's); the data of
+ * an item is read back when its attempt is due and dropped afterwards. The
+ * one exception: properties that cannot be stored (`msg.req`, `msg.res` of an
+ * HTTP-in flow waiting for its answer, and the original `_msgid`) of messages
+ * queued by this process are kept by reference until the message leaves, so
+ * that a request/response flow still answers its caller; after a restart
+ * they are gone (so is the caller).
+ */
+import * as path from 'path';
+import { createHash } from 'crypto';
+import { IntegrationError, type ErrorDetail } from '../errors';
+import { Outbox, type PendingItem } from './outbox';
+import { DeadLetterStore, type AttemptRecord, type DeadLetterCounts, type DeadLetterSummary } from './dead-letter';
+import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
+import { restoreMessage, snapshotMessage } from './snapshot';
+import { METHODS, countedAttempts, deliverOnce, newDeliveryState, type AttemptLog, type DeliveryFailure, type DeliverySettings, type DeliveryState } from '../http/deliver';
+import { parseResponseBody } from '../http/response';
+import type { EndpointHandle, HttpMethod, PacerState } from '../http/types';
+
+/** The request as stored: exactly what was built from the message. */
+export interface StoredRequest {
+  method: HttpMethod | null;
+  path: string;
+  headers: Record<string, string>;
+  bodyBase64: string | null;
+}
+
+/** An outbox item's data. */
+export interface StoredItem {
+  /** the key sent with every attempt (the item id, unless one event became several requests, see enqueue) */
+  idempotencyKey: string;
+  request: StoredRequest;
+  /** the message without req, res, _msgid and _sayproAck (see snapshot.ts) */
+  msg: Record<string, unknown>;
+  /** epoch ms when the message was first queued */
+  createdAt: number;
+}
+
+export interface DurableQueueOptions {
+  dir: string;
+  endpoint: EndpointHandle;
+  settings: DeliverySettings;
+  /** most pending items */
+  maxItems: number;
+  /** most bytes of pending data */
+  maxBytes: number;
+  fullPolicy: 'refuse' | 'dead-letter-oldest';
+  /** most dead letters kept (the oldest are dropped with a warning); 0: no limit */
+  maxDeadLetters: number;
+  /** most items worked on at once (default 32); the endpoint's pacer limits further */
+  maxInFlight?: number;
+  warn?: (text: string) => void;
+  /** each request made (already redacted) */
+  onAttempt?: (log: AttemptLog) => void;
+  /** delivered: the restored message with the answer, for output 1 */
+  onDelivered?: (msg: Record<string, unknown>) => void;
+  /** moved to the dead letters: the restored message with msg.error, for output 2 */
+  onFailed?: (msg: Record<string, unknown>, error: IntegrationError) => void;
+  /** something the status shows changed */
+  onChange?: () => void;
+  now?: () => number;
+}
+
+export interface DurableEnqueueInput {
+  /** the idempotency key (also the item id, see enqueue) */
+  id: string;
+  orderingKey?: string;
+  /** the request as built; method resolved (null: the endpoint's default) */
+  method: HttpMethod | null;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+  msg: unknown;
+  /** properties the snapshot cannot keep (req, res, _msgid), put back on the message when it leaves this process */
+  live?: Record<string, unknown>;
+}
+
+export type DurableEnqueueResult =
+  | { status: 'accepted'; id: string; evicted: string[] }
+  | { status: 'duplicate'; id: string }
+  | { status: 'full'; id: string; error: IntegrationError };
+
+export interface DurableCounters {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+  refused: number;
+}
+
+export interface DurableStats extends DurableCounters {
+  /** pending items */
+  depth: number;
+  /** bytes of pending data */
+  bytes: number;
+  /** age of the oldest pending item (0 when none) */
+  oldestAgeMs: number;
+  /** items being worked on (an attempt made, or waiting for the endpoint's pacer) */
+  inFlight: number;
+  /** of those, requests on the wire */
+  sending: number;
+  /** the endpoint's pacing state (circuit, pause, offline …), null when it has no pacer */
+  circuit: PacerState | null;
+}
+
+/** Dead-letter list entries as the admin API shows them. */
+export interface DeadLetterListing {
+  counts: DeadLetterCounts;
+  items: DeadLetterSummary[];
+}
+
+/** attempt histories kept in memory for items being retried (bounded) */
+const MAX_HISTORIES = 1000;
+const MAX_HISTORY = 20;
+/** a journal write that failed: the item's slot is held this long before it is tried again */
+const JOURNAL_FAILURE_BACKOFF_MS = 5000;
+/** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
+const CANCELLED_BACKOFF_MS = 5000;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The stored data, checked; undefined when it is not what enqueue wrote. */
+export function parseStoredItem(data: unknown): StoredItem | undefined {
+  if (!isObj(data) || !isObj(data.request) || !isObj(data.msg)) return undefined;
+  const r = data.request;
+  if (typeof r.path !== 'string' || !isObj(r.headers)) return undefined;
+  if (r.bodyBase64 !== null && typeof r.bodyBase64 !== 'string') return undefined;
+  const method = typeof r.method === 'string' && METHODS.includes(r.method as HttpMethod) ? (r.method as HttpMethod) : null;
+  const headers: Record<string, string> = {};
+  for (const k of Object.keys(r.headers)) {
+    const v = r.headers[k];
+    if (typeof v === 'string') headers[k] = v;
+  }
+  return {
+    idempotencyKey: typeof data.idempotencyKey === 'string' && data.idempotencyKey !== '' ? data.idempotencyKey : '',
+    request: { method, path: r.path, headers, bodyBase64: r.bodyBase64 as string | null },
+    msg: data.msg,
+    createdAt: typeof data.createdAt === 'number' ? data.createdAt : 0,
+  };
+}
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class DurableQueue {
+  readonly outbox: Outbox;
+  readonly deadLetter: DeadLetterStore;
+  private readonly opts: DurableQueueOptions;
+  private readonly scheduler: Scheduler;
+  private readonly abort = new AbortController();
+  private readonly clock: () => number;
+  /** the delivery state of each step in flight (for the status) */
+  private readonly live = new Map<string, DeliveryState>();
+  private readonly histories = new Map<string, AttemptRecord[]>();
+  /** ids being enqueued (written, not yet synced) → the routes (method + path) of those requests */
+  private readonly enqueuing = new Map<string, string[]>();
+  /** live properties (req, res, _msgid) of messages queued by this process, by id */
+  private readonly liveProps = new Map<string, Record<string, unknown>>();
+  private readonly reports = new Set<Promise<void>>();
+  readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  private constructor(opts: DurableQueueOptions, outbox: Outbox, deadLetter: DeadLetterStore) {
+    this.opts = opts;
+    this.outbox = outbox;
+    this.deadLetter = deadLetter;
+    this.clock = opts.now ?? Date.now;
+    this.scheduler = new Scheduler({
+      queue: outbox,
+      run: (item) => this.step(item),
+      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      now: this.clock,
+      onError: (err, item) => this.warn(`outbox: ${item ? `the attempt for ${item.id} failed unexpectedly: ` : ''}${(err as Error)?.message ?? err}`),
+      onChange: () => this.changed(),
+    });
+  }
+
+  /**
+   * Opens (or creates) the queue in `dir` (dead letters in `dir/dead-letter`)
+   * and starts working off what is pending there: every item resumes with its
+   * attempt count, next attempt time and idempotency key.
+   */
+  static async open(opts: DurableQueueOptions): Promise<DurableQueue> {
+    const warn = (text: string) => opts.warn?.(text);
+    const journalWarn = (text: string) => warn(typeof text === 'string' ? text : String(text));
+    const deadLetter = await DeadLetterStore.open(path.join(opts.dir, 'dead-letter'), {
+      maxEntries: opts.maxDeadLetters > 0 ? opts.maxDeadLetters : 0,
+      warn: journalWarn,
+      now: opts.now,
+    });
+    let outbox: Outbox;
+    try {
+      outbox = await Outbox.open(opts.dir, {
+        maxItems: opts.maxItems,
+        maxBytes: opts.maxBytes,
+        fullPolicy: opts.fullPolicy,
+        deadLetter,
+        warn: journalWarn,
+        now: opts.now,
+      });
+    } catch (err) {
+      await deadLetter.close().catch(() => undefined);
+      throw err;
+    }
+    const q = new DurableQueue(opts, outbox, deadLetter);
+    q.scheduler.start();
+    return q;
+  }
+
+  private warn(text: string): void {
+    try {
+      this.opts.warn?.(text);
+    } catch {
+      // a listener's bug must not stop the queue
+    }
+  }
+
+  private changed(): void {
+    try {
+      this.opts.onChange?.();
+    } catch {
+      // a listener's bug must not stop the queue
+    }
+  }
+
+  // -------------------------------------------------------------- enqueue
+
+  /**
+   * Queues a message durably: resolves after the fsync with 'accepted', or
+   * 'duplicate' (the same request under this key is already pending: nothing
+   * written, the message is already safe), or 'full' with an OUTBOX_FULL
+   * error (policy 'refuse', or a message larger than the whole queue may
+   * hold). Rejects when the journal cannot be written (the message is then
+   * NOT safe).
+   *
+   * The item id is the idempotency key. One event may become several
+   * requests through the same node (e.g. the same order to /orders.csv and
+   * /orders.xml): a pending item with this key but another method or path is
+   * not a duplicate, and the new one is queued as `<key>#<hash of method and
+   * path>`, still sent with the same idempotency key.
+   */
+  async enqueue(input: DurableEnqueueInput): Promise<DurableEnqueueResult> {
+    const now = this.clock();
+    const data: StoredItem = {
+      idempotencyKey: input.id,
+      request: {
+        method: input.method,
+        path: input.path,
+        headers: { ...input.headers },
+        bodyBase64: input.body ? input.body.toString('base64') : null,
+      },
+      msg: snapshotMessage(input.msg, input.body),
+      createdAt: now,
+    };
+    const route = `${data.request.method ?? ''} ${data.request.path}`;
+    const routeId = () => `${input.id}#${createHash('sha256').update(route).digest('hex').slice(0, 12)}`;
+    let r: Awaited<ReturnType<Outbox['enqueue']>>;
+    const busy = this.enqueuing.get(input.id);
+    if (busy && !busy.includes(route)) {
+      // the same key is being queued right now for another request
+      r = await this.outbox.enqueue({ id: routeId(), orderingKey: input.orderingKey, data, now });
+    } else {
+      this.enqueuing.set(input.id, (busy ?? []).concat(route));
+      try {
+        r = await this.outbox.enqueue({ id: input.id, orderingKey: input.orderingKey, data, now });
+      } finally {
+        const list = this.enqueuing.get(input.id) ?? [];
+        const i = list.indexOf(route);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.enqueuing.delete(input.id);
+      }
+      if (r.status === 'duplicate') {
+        let pending: StoredItem | undefined;
+        try {
+          pending = parseStoredItem(await this.outbox.load(input.id));
+        } catch {
+          pending = undefined;
+        }
+        const pendingRoute = pending ? `${pending.request.method ?? ''} ${pending.request.path}` : route;
+        if (pendingRoute !== route) r = await this.outbox.enqueue({ id: routeId(), orderingKey: input.orderingKey, data, now });
+      }
+    }
+    if (r.status === 'full') {
+      this.counters.refused++;
+      this.changed();
+      const error = new IntegrationError('OUTBOX_FULL', 'The delivery queue is full; the message was not queued', [
+        { field: r.reason === 'maxBytes' || r.reason === 'itemTooLarge' ? 'maxQueuedMB' : 'maxQueued', reason: r.message },
+      ]);
+      return { status: 'full', id: r.id, error };
+    }
+    if (r.status === 'duplicate') return { status: 'duplicate', id: r.id };
+    if (input.live && Object.keys(input.live).length > 0) this.liveProps.set(r.id, input.live);
+    if (r.evicted.length > 0) {
+      this.counters.deadLettered += r.evicted.length;
+      for (const id of r.evicted) this.reportEvicted(id);
+    }
+    this.changed();
+    this.scheduler.wake();
+    return { status: 'accepted', id: r.id, evicted: r.evicted };
+  }
+
+  /** An item pushed out of a full queue (policy 'dead-letter-oldest'): never silent, it leaves on output 2 too. */
+  private reportEvicted(id: string): void {
+    this.histories.delete(id);
+    const p = (async () => {
+      const entry = await this.deadLetter.get(id);
+      const stored = entry ? parseStoredItem(entry.data) : undefined;
+      const msg = stored ? restoreMessage(stored.msg, stored.request.bodyBase64 ? Buffer.from(stored.request.bodyBase64, 'base64') : null) : {};
+      const info = entry?.error ?? { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [] };
+      const error = new IntegrationError('OUTBOX_FULL', `${info.message}; moved to the dead letters`, (info.details as ErrorDetail[]) ?? []);
+      msg.delivery = {
+        attempts: entry?.attempts ?? 0,
+        idempotencyKey: stored?.idempotencyKey || id,
+        statusCode: null,
+        durationMs: entry && entry.createdAt ? Math.max(0, this.clock() - entry.createdAt) : 0,
+        endpoint: this.label(),
+      };
+      msg.error = error.toJSON();
+      this.opts.onFailed?.(this.reattach(id, msg), error);
+    })()
+      .catch((err) => this.warn(`outbox: ${id} was moved to the dead letters (queue full) but could not be reported: ${(err as Error)?.message ?? err}`))
+      .finally(() => this.reports.delete(p));
+    this.reports.add(p);
+  }
+
+  /** puts back what the snapshot could not keep, for a message queued by this process */
+  private reattach(id: string, msg: Record<string, unknown>): Record<string, unknown> {
+    const live = this.liveProps.get(id);
+    this.liveProps.delete(id);
+    if (live) {
+      for (const k of Object.keys(live)) if (!(k in msg)) msg[k] = live[k];
+    }
+    return msg;
+  }
+
+  // -------------------------------------------------------------- one step
+
+  private label(): string {
+    try {
+      return String(this.opts.endpoint.label ?? '');
+    } catch {
+      return '';
+    }
+  }
+
+  private async step(item: PendingItem): Promise<void> {
+    if (this.closing) return;
+    const id = item.id;
+    let data: unknown;
+    try {
+      data = await this.outbox.load(id);
+    } catch (err) {
+      if (this.closing) return;
+      await this.giveUp(item, undefined, new IntegrationError('OUTBOX_UNREADABLE', 'The queued message cannot be read back from disk', [{ reason: (err as Error)?.message ?? String(err) }]));
+      return;
+    }
+    if (data === undefined || this.closing) return; // gone meanwhile
+    const stored = parseStoredItem(data);
+    if (!stored) {
+      await this.giveUp(item, undefined, new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [{ reason: 'the stored data has no request or message' }]));
+      return;
+    }
+    const body = stored.request.bodyBase64 !== null ? Buffer.from(stored.request.bodyBase64, 'base64') : null;
+    const settings = this.opts.settings;
+    if (item.attempts >= Math.max(1, Math.floor(settings.maxAttempts))) {
+      // its attempts were used up (a crash right after the last one was journaled, or a lower maxAttempts since)
+      const le = item.lastError;
+      const error = new IntegrationError(le?.code ?? 'NO_ATTEMPTS_LEFT', le?.message ? `${le.message}; no attempts left` : 'No attempts left', [
+        { reason: `${item.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' },
+      ]);
+      await this.giveUp(item, { stored, body }, error);
+      return;
+    }
+    const key = stored.idempotencyKey || id;
+    const state = newDeliveryState(key, settings.maxAttempts, item.createdAt);
+    state.attempts = item.attempts;
+    state.lastErrorCode = item.lastError?.code ?? null;
+    state.lastStatusCode = item.lastError?.statusCode ?? null;
+    this.live.set(id, state);
+    const attempts: AttemptRecord[] = [];
+    let outcome;
+    try {
+      outcome = await deliverOnce(
+        this.opts.endpoint,
+        { method: stored.request.method ?? undefined, path: stored.request.path, headers: stored.request.headers, body },
+        state,
+        settings,
+        {
+          signal: this.abort.signal,
+          onAttempt: (log) => {
+            if (log.result !== 'offline' && log.result !== 'cancelled') {
+              const rec: AttemptRecord = { at: this.clock() };
+              if (log.statusCode !== undefined) rec.statusCode = log.statusCode;
+              if (log.errorCode !== undefined) rec.errorCode = log.errorCode;
+              attempts.push(rec);
+            }
+            this.opts.onAttempt?.(log);
+          },
+          onPhase: () => this.changed(),
+          cancelMessage: () => 'the queue was closed while this message was being sent; it stays queued',
+        },
+      );
+    } finally {
+      this.live.delete(id);
+    }
+
+    if (outcome.ok) {
+      this.histories.delete(id);
+      let journaled = false;
+      try {
+        journaled = await this.outbox.complete(id);
+      } catch (err) {
+        this.warn(`outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`);
+        await this.cooldown();
+      }
+      if (!journaled && !this.outbox.has(id)) {
+        // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
+        this.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
+      }
+      this.counters.delivered++;
+      const msg = restoreMessage(stored.msg, body);
+      msg.delivery = {
+        attempts: state.attempts,
+        idempotencyKey: key,
+        statusCode: outcome.statusCode,
+        durationMs: outcome.durationMs,
+        endpoint: this.label(),
+      };
+      msg.statusCode = outcome.statusCode;
+      msg.responseHeaders = outcome.headers;
+      msg.payload = outcome.body.value;
+      this.changed();
+      this.opts.onDelivered?.(this.reattach(id, msg));
+      return;
+    }
+
+    const failure = outcome as DeliveryFailure;
+    if (failure.error.code === 'CANCELLED') {
+      if (this.closing) return; // stays pending exactly as it is on disk
+      // the endpoint went away under us: look again later, no attempt used up
+      try {
+        await this.outbox.recordAttempt(id, { attempts: item.attempts, nextAttemptAt: this.clock() + CANCELLED_BACKOFF_MS, lastError: item.lastError ?? null });
+      } catch {
+        await this.cooldown();
+      }
+      return;
+    }
+
+    if (failure.retryAt !== undefined) {
+      this.remember(id, attempts);
+      try {
+        const lastError: { code: string; message: string; statusCode?: number } = { code: failure.error.code, message: failure.error.message };
+        if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
+        await this.outbox.recordAttempt(id, { attempts: countedAttempts(state), nextAttemptAt: failure.retryAt, lastError });
+        this.counters.retried++;
+      } catch (err) {
+        if (!this.closing) this.warn(`outbox: the attempt for ${id} could not be written to the journal: ${(err as Error)?.message ?? err}`);
+        await this.cooldown();
+      }
+      this.changed();
+      return;
+    }
+
+    // the dead letter shows every attempt made: journal the last one first
+    if (countedAttempts(state) !== item.attempts) {
+      try {
+        const lastError: { code: string; message: string; statusCode?: number } = { code: failure.error.code, message: failure.error.message };
+        if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
+        await this.outbox.recordAttempt(id, { attempts: countedAttempts(state), nextAttemptAt: this.clock(), lastError });
+      } catch {
+        // toDeadLetter below says whether the journal works
+      }
+    }
+    await this.giveUp(item, { stored, body, state, failure }, failure.error, attempts);
+  }
+
+  /** keeps the attempts of an item that will be retried (a few, for its dead-letter history) */
+  private remember(id: string, attempts: AttemptRecord[]): void {
+    const prior = this.histories.get(id) ?? [];
+    this.histories.delete(id);
+    const all = prior.concat(attempts).slice(-MAX_HISTORY);
+    this.histories.set(id, all);
+    while (this.histories.size > MAX_HISTORIES) {
+      const oldest = this.histories.keys().next().value as string;
+      this.histories.delete(oldest);
+    }
+  }
+
+  private cooldown(): Promise<void> {
+    return wait(JOURNAL_FAILURE_BACKOFF_MS, this.abort.signal);
+  }
+
+  /** No more attempts: to the dead letters (durably), then output 2. */
+  private async giveUp(
+    item: PendingItem,
+    ctx: { stored: StoredItem; body: Buffer | null; state?: DeliveryState; failure?: DeliveryFailure } | undefined,
+    error: IntegrationError,
+    attempts: AttemptRecord[] = [],
+  ): Promise<void> {
+    const id = item.id;
+    const history = (this.histories.get(id) ?? []).concat(attempts).slice(-MAX_HISTORY);
+    if (history.length === 0 && item.lastError) history.push({ at: this.clock(), errorCode: item.lastError.code, ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}) });
+    let moved = false;
+    try {
+      moved = await this.outbox.toDeadLetter(id, error.toJSON(), history);
+    } catch (err) {
+      if (!this.closing) this.warn(`outbox: ${id} could not be moved to the dead letters: ${(err as Error)?.message ?? err}`);
+      await this.cooldown();
+      return; // still pending: it is tried again
+    }
+    this.histories.delete(id);
+    if (!moved) {
+      this.liveProps.delete(id);
+      return; // not pending any more (pushed out of a full queue: reported then)
+    }
+    this.counters.deadLettered++;
+    let msg: Record<string, unknown> = {};
+    if (ctx) msg = restoreMessage(ctx.stored.msg, ctx.body);
+    if (ctx?.failure && ctx.state) {
+      const f = ctx.failure;
+      msg.delivery = {
+        attempts: ctx.state.attempts,
+        idempotencyKey: ctx.stored.idempotencyKey || id,
+        statusCode: f.statusCode ?? null,
+        durationMs: f.durationMs,
+        endpoint: this.label(),
+      };
+      if (f.statusCode !== undefined) {
+        msg.statusCode = f.statusCode;
+        msg.responseHeaders = f.headers;
+        msg.responseBody = (await parseResponseBody(f.raw ?? Buffer.alloc(0), f.headers?.['content-type'])).value;
+      }
+    } else {
+      msg.delivery = {
+        attempts: item.attempts,
+        idempotencyKey: ctx?.stored.idempotencyKey || id,
+        statusCode: item.lastError?.statusCode ?? null,
+        durationMs: Math.max(0, this.clock() - item.createdAt),
+        endpoint: this.label(),
+      };
+    }
+    msg.error = error.toJSON();
+    this.changed();
+    this.opts.onFailed?.(this.reattach(id, msg), error);
+  }
+
+  // -------------------------------------------------------------- admin
+
+  /** Wakes the scheduler (e.g. after items were added from outside). */
+  wake(): void {
+    this.scheduler.wake();
+  }
+
+  get inFlight(): number {
+    return this.scheduler.inFlight;
+  }
+
+  /** steps whose request is on the wire */
+  get sending(): number {
+    let n = 0;
+    for (const s of this.live.values()) if (s.phase === 'sending') n++;
+    return n;
+  }
+
+  pacing(): PacerState | null {
+    try {
+      return this.opts.endpoint.pacing?.() ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** What the status shows, cheaply (no journal figures): depth, age of the oldest, requests on the wire. */
+  brief(): { depth: number; oldestAgeMs: number; sending: number } {
+    const depth = this.outbox.size;
+    const oldest = depth > 0 ? this.outbox.list({ limit: 1 })[0] : undefined;
+    return { depth, oldestAgeMs: oldest ? Math.max(0, this.clock() - oldest.createdAt) : 0, sending: this.sending };
+  }
+
+  stats(): DurableStats {
+    const s = this.outbox.stats(this.clock());
+    return {
+      depth: s.depth,
+      bytes: s.bytes,
+      oldestAgeMs: s.oldestAgeMs,
+      delivered: this.counters.delivered,
+      retried: this.counters.retried,
+      deadLettered: this.counters.deadLettered,
+      refused: this.counters.refused,
+      inFlight: this.inFlight,
+      sending: this.sending,
+      circuit: this.pacing(),
+    };
+  }
+
+  listDeadLetters(options: { limit?: number; offset?: number } = {}): DeadLetterListing {
+    return { counts: this.deadLetter.counts(), items: this.deadLetter.list({ limit: options.limit ?? 50, offset: options.offset ?? 0 }) };
+  }
+
+  /**
+   * Queues dead letters again (same key, same data, attempts from 0); an
+   * entry leaves the dead letters only once it is queued. Entries the queue
+   * refuses (full) stay dead letters.
+   */
+  async replay(ids: Iterable<string> | 'all'): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
+    const r = await this.outbox.replayDeadLetters(ids, this.clock());
+    this.changed();
+    this.scheduler.wake();
+    return r;
+  }
+
+  /** Deletes dead letters for good; returns how many. */
+  async purge(ids: Iterable<string> | 'all'): Promise<number> {
+    const n = await this.deadLetter.purge(ids);
+    this.changed();
+    return n;
+  }
+
+  /**
+   * Stops: no new attempts; attempts in flight are aborted (not counted, the
+   * items stay pending as journaled) and awaited; then the journals close.
+   */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closing = true;
+      this.closed = (async () => {
+        this.abort.abort();
+        await this.scheduler.stop();
+        await Promise.allSettled([...this.reports]);
+        await this.outbox.close();
+        await this.deadLetter.close();
+        this.liveProps.clear();
+      })();
+    }
+    return this.closed;
+  }
+}
+
+/** "3m", "2h", "4d"; "<1m" under a minute. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return '<1m';
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** ms until formatAge(ms) shows something else. */
+export function msUntilAgeChanges(ms: number): number {
+  const unit = ms < 3600000 ? 60000 : ms < 48 * 3600000 ? 3600000 : 86400000;
+  return unit - (Math.max(0, ms) % unit);
+}

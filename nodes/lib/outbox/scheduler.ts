@@ -1,0 +1,214 @@
+/**
+ * Drives the work of a durable outbox: takes the items that are due, at most
+ * `maxInFlight` at a time, and runs one step (one delivery attempt) for each.
+ *
+ *  - Items with an ordering key go one at a time: while one of a key is being
+ *    worked on, the key is busy and `due()` skips it; the outbox itself only
+ *    ever offers the head (oldest pending item) of a key, so a head waiting
+ *    for its retry blocks its key.
+ *  - There is no polling loop: one timer, set for the next due time the
+ *    outbox reports (`nextDueAt`), plus `wake()` when something changed (an
+ *    item was enqueued or replayed). A step that ends frees its slot and looks
+ *    again.
+ *  - `run(item)` is expected to journal the outcome of its step (complete,
+ *    recordAttempt, toDeadLetter) before it resolves, so that the outbox's
+ *    view (next due time, the head of a key) is current when the scheduler
+ *    looks again.
+ *
+ * Pure: no Node-RED, no file system; the clock and the timer can be injected.
+ */
+import type { PendingItem } from './outbox';
+
+/** What the scheduler needs of an outbox. */
+export interface DueQueue {
+  due(now: number, limit: number, busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): PendingItem[];
+  nextDueAt(busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): number | undefined;
+}
+
+export interface SchedulerOptions {
+  queue: DueQueue;
+  /** one step for one item; should not reject (a rejection is reported to onError) */
+  run: (item: PendingItem) => Promise<void>;
+  /** most items worked on at once (default 32) */
+  maxInFlight?: number;
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+  /** a step rejected, or the queue threw */
+  onError?: (err: unknown, item?: PendingItem) => void;
+  /** called after the set of items in flight changed */
+  onChange?: () => void;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 32;
+/** setTimeout's longest delay; a later due time is looked at again then */
+const MAX_TIMER_MS = 2147483647;
+/** a due time that has passed but yielded nothing is looked at again after this */
+const MIN_REPOLL_MS = 10;
+
+export class Scheduler {
+  private readonly queue: DueQueue;
+  private readonly runStep: (item: PendingItem) => Promise<void>;
+  readonly maxInFlight: number;
+  private readonly now: () => number;
+  private readonly setTimer: (fn: () => void, ms: number) => unknown;
+  private readonly clearTimer: (handle: unknown) => void;
+  private readonly onError: (err: unknown, item?: PendingItem) => void;
+  private readonly onChange: () => void;
+  /** ids being worked on */
+  readonly busyIds = new Set<string>();
+  /** ordering keys being worked on → how many (at most one, as due() only offers heads) */
+  private readonly keyCount = new Map<string, number>();
+  private readonly running = new Map<string, Promise<void>>();
+  private timer: unknown;
+  /** when the timer fires, undefined when none is set */
+  timerAt: number | undefined;
+  private started = false;
+  private stopped = false;
+  private pumping = false;
+  private again = false;
+
+  constructor(options: SchedulerOptions) {
+    this.queue = options.queue;
+    this.runStep = options.run;
+    this.maxInFlight = options.maxInFlight && options.maxInFlight > 0 ? Math.floor(options.maxInFlight) : DEFAULT_MAX_IN_FLIGHT;
+    this.now = options.now ?? Date.now;
+    this.setTimer = options.setTimer ?? ((fn, ms) => {
+      const t = setTimeout(fn, ms);
+      return t;
+    });
+    this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+    this.onError = options.onError ?? (() => undefined);
+    this.onChange = options.onChange ?? (() => undefined);
+  }
+
+  /** items being worked on */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** ordering keys being worked on */
+  get busyKeys(): ReadonlySet<string> {
+    return new Set(this.keyCount.keys());
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.pump();
+  }
+
+  /** Something changed (an item was added or became due): look now. */
+  wake(): void {
+    if (!this.started || this.stopped) return;
+    this.pump();
+  }
+
+  /** Stops taking items and waits for the steps in flight to end (abort them first if they should not finish). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) this.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = undefined;
+  }
+
+  private pump(): void {
+    if (this.pumping) {
+      this.again = true; // called from inside a step that started synchronously
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        this.pumpOnce();
+      } while (this.again && !this.stopped);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
+    if (this.stopped) return;
+    this.cancelTimer();
+    const now = this.now();
+    const room = this.maxInFlight - this.running.size;
+    let launched = 0;
+    if (room > 0) {
+      let items: PendingItem[];
+      try {
+        items = this.queue.due(now, room, this.keyCount.keys(), this.busyIds);
+      } catch (err) {
+        this.onError(err);
+        items = [];
+      }
+      for (const item of items) {
+        if (this.busyIds.has(item.id)) continue;
+        if (item.orderingKey !== undefined && this.keyCount.has(item.orderingKey)) continue;
+        this.launch(item);
+        launched++;
+      }
+    }
+    if (this.running.size >= this.maxInFlight) return; // a step that ends looks again
+    let next: number | undefined;
+    try {
+      next = this.queue.nextDueAt(this.keyCount.keys(), this.busyIds);
+    } catch (err) {
+      this.onError(err);
+      next = undefined;
+    }
+    if (next === undefined) return;
+    let delay = next - now;
+    if (delay <= 0) delay = launched > 0 ? 0 : MIN_REPOLL_MS;
+    this.timerAt = now + delay;
+    this.timer = this.setTimer(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.pump();
+    }, Math.min(delay, MAX_TIMER_MS));
+    const t = this.timer as { unref?: () => void } | undefined;
+    // the timer alone never keeps the process alive
+    if (t && typeof t.unref === 'function') t.unref();
+  }
+
+  private launch(item: PendingItem): void {
+    const id = item.id;
+    const key = item.orderingKey;
+    this.busyIds.add(id);
+    if (key !== undefined) this.keyCount.set(key, (this.keyCount.get(key) ?? 0) + 1);
+    let p: Promise<void>;
+    try {
+      p = Promise.resolve(this.runStep(item));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    const tracked = p
+      .catch((err) => this.onError(err, item))
+      .then(() => {
+        this.running.delete(id);
+        this.busyIds.delete(id);
+        if (key !== undefined) {
+          const n = (this.keyCount.get(key) ?? 1) - 1;
+          if (n <= 0) this.keyCount.delete(key);
+          else this.keyCount.set(key, n);
+        }
+        this.changed();
+        if (!this.stopped) this.pump();
+      });
+    this.running.set(id, tracked);
+    this.changed();
+  }
+
+  private changed(): void {
+    try {
+      this.onChange();
+    } catch {
+      // a listener's bug must not stop the scheduler
+    }
+  }
+}
