@@ -312,7 +312,13 @@ describe('saypro-http-post node, durable mode', function () {
     n1.receive({ payload: { n: 1 } }); // no event id: the key is a UUID made on the way in
     await until(() => server.requests.length === 1);
     await until(() => (n1.status.getCalls().map((c) => c.args[0]).pop() || {}).fill === 'yellow');
-    const stats = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body;
+    // the status may turn yellow just before the attempt's journal write has been confirmed
+    let stats;
+    for (const deadline = Date.now() + 3000; ;) {
+      stats = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body;
+      if (stats.retried === 1 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.strictEqual(stats.retried, 1, 'the failed attempt is journaled');
     const closedAt = Date.now();
     await helper.unload(); // Node-RED stops (or redeploys) mid-backoff
