@@ -118,9 +118,13 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
     assert.ok(Math.max(...counters) > counters.length, `a request was answered 503 and retried: ${counters}`);
   });
 
-  it('an event with bad fields shows every problem in the debug pane; bad JSON gets a 400', async function () {
+  it('an event with bad fields gets a 422 with every problem, shown in the debug pane too; bad JSON gets a 400', async function () {
     const res = await post(base + '/demo/events', JSON.stringify({ type: 'listing.created', data: { listingId: 'L-2', price: 'free', seller: {} } }));
-    assert.strictEqual(res.status, 202);
+    // durable replies: the platform learns at once that this event cannot be mapped, and why
+    assert.strictEqual(res.status, 422);
+    const reply = await res.json();
+    assert.strictEqual(reply.status, 'rejected');
+    assert.deepStrictEqual(reply.error.details.map((x) => x.field).sort(), ['amount', 'seller.email', 'title']);
     const shown = await pane.waitFor((d) => d.name === 'invalid or failed');
     const error = JSON.parse(shown.msg);
     const fields = error.details.map((x) => x.field).sort();
