@@ -5,7 +5,6 @@
  * dead letters (commands and admin endpoints) and the status.
  */
 const assert = require('node:assert');
-const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -20,75 +19,12 @@ const { Outbox } = require('../../dist/nodes/lib/outbox/index.js');
 helper.init(require.resolve('node-red'));
 
 const NODES = [postNode, endpointNode, catchNode];
+const harness = require('../support/http-post-harness');
+const { EDITOR_DEFAULTS, startServer, answer, never, until, waitFor, statusCalls } = harness;
 
-const EDITOR_DEFAULTS = {
-  name: '',
-  endpoint: '',
-  method: '',
-  path: '',
-  headers: [],
-  msgHeaders: true,
-  maxAttempts: 5,
-  initialDelay: 1000,
-  maxDelay: 30000,
-  maxRetryAfter: 120,
-  idempotencyHeader: 'Idempotency-Key',
-  successStatuses: '',
-  sign: false,
-  durable: true,
-  maxQueued: 10000,
-  maxQueuedMB: 100,
-  fullPolicy: 'refuse',
-  orderingKey: '',
-  maxDeadLetters: 10000,
-};
-
-const FAST = { initialDelay: 20, maxDelay: 50 };
 const ADMIN = '/saypro-integration-kit/outbox';
 
-async function startServer(script, port = 0) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const parts = [];
-    req.on('data', (c) => parts.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(parts);
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body, at: Date.now() });
-      const handler = script[Math.min(requests.length - 1, script.length - 1)];
-      handler(req, res, body);
-    });
-  });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const bound = server.address().port;
-  return {
-    requests,
-    port: bound,
-    base: `http://127.0.0.1:${bound}`,
-    script,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
-const answer = (status, body = '', headers = {}) => (req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
-const never = () => () => {};
-
-function flow(server, props = {}, endpointProps = {}) {
-  return [
-    { id: 'tab', type: 'tab', label: 'durable post' },
-    { id: 'ep', type: 'saypro-endpoint', name: 'api', baseUrl: server ? server.base : 'http://127.0.0.1:9', timeout: 5000, ...endpointProps },
-    { id: 'n1', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
-    { id: 'ok', z: 'tab', type: 'helper' },
-    { id: 'failed', z: 'tab', type: 'helper' },
-    { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper' },
-  ];
-}
+const flow = (server, props, endpointProps) => harness.flow(server, props, endpointProps, { label: 'durable post', timeout: 5000 });
 
 async function load(server, props, endpointProps, nodes = NODES) {
   await helper.load(nodes, flow(server, props, endpointProps));
@@ -97,32 +33,6 @@ async function load(server, props, endpointProps, nodes = NODES) {
   const n1 = helper.getNode('n1');
   await until(() => statusCalls(n1).some((s) => s.text !== 'http-post.status.opening' && !/^http-post\.status\.opening/.test(s.text || '')));
   return { n1, got };
-}
-
-function until(predicate, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-      let ok = false;
-      try {
-        ok = predicate();
-      } catch (err) {
-        return reject(err);
-      }
-      if (ok) return resolve();
-      if (Date.now() - started > ms) return reject(new Error('condition not met'));
-      setTimeout(poll, 5);
-    })();
-  });
-}
-
-const waitFor = async (list, n = 1, ms) => {
-  await until(() => list.length >= n, ms);
-  return list;
-};
-
-function statusCalls(node) {
-  return node.status.getCalls().map((c) => c.args[0]);
 }
 
 /** the test helper's RED._ returns the key only; this one shows the substitutions too */

@@ -1,6 +1,5 @@
 'use strict';
 const assert = require('node:assert');
-const http = require('node:http');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -14,115 +13,17 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 helper.init(require.resolve('node-red'));
 
 const NODES = [postNode, endpointNode, catchNode];
+const harness = require('../support/http-post-harness');
+const { EDITOR_DEFAULTS, FAST, startServer, answer, reset, never, until, waitFor, statusCalls } = harness;
 
 /** The editor defaults of saypro-http-post, exactly as in nodes/http-post.html. */
-const EDITOR_DEFAULTS = {
-  name: '',
-  endpoint: '',
-  method: '',
-  path: '',
-  headers: [],
-  msgHeaders: true,
-  maxAttempts: 5,
-  initialDelay: 1000,
-  maxDelay: 30000,
-  maxRetryAfter: 120,
-  idempotencyHeader: 'Idempotency-Key',
-  successStatuses: '',
-  sign: false,
-  durable: true,
-  maxQueued: 10000,
-  maxQueuedMB: 100,
-  fullPolicy: 'refuse',
-  orderingKey: '',
-  maxDeadLetters: 10000,
-};
-
-/** Fast retries for the tests. */
-const FAST = { initialDelay: 20, maxDelay: 50 };
-
-/**
- * A real HTTP server on 127.0.0.1. `script` is a list of handlers, one per
- * request (the last one repeats); each gets (req, res, body) after the body
- * was read. Every request is recorded.
- */
-async function startServer(script, port = 0) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const parts = [];
-    req.on('data', (c) => parts.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(parts);
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body, at: Date.now() });
-      const handler = script[Math.min(requests.length - 1, script.length - 1)];
-      handler(req, res, body);
-    });
-  });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const bound = server.address().port;
-  return {
-    requests,
-    port: bound,
-    base: `http://127.0.0.1:${bound}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
-const answer = (status, body = '', headers = {}) => (req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
-const reset = () => (req) => req.socket.destroy();
-const never = () => () => {};
-
-function flow(server, props = {}, endpointProps = {}) {
-  return [
-    { id: 'tab', type: 'tab', label: 'http post' },
-    { id: 'ep', type: 'saypro-endpoint', name: 'api', baseUrl: server ? server.base : 'http://127.0.0.1:9', timeout: 2000, ...endpointProps },
-    { id: 'n1', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
-    { id: 'ok', z: 'tab', type: 'helper' },
-    { id: 'failed', z: 'tab', type: 'helper' },
-    { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'tab', type: 'helper' },
-  ];
-}
+const flow = (server, props, endpointProps) => harness.flow(server, props, endpointProps);
 
 async function load(server, props, endpointProps, credentials) {
   await helper.load(NODES, flow(server, props, endpointProps), credentials || {});
   const got = { ok: [], failed: [], caught: [] };
   for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg) => got[id].push(msg));
   return { n1: helper.getNode('n1'), got };
-}
-
-/** Resolves once `n` messages arrived in list. */
-function waitFor(list, n = 1, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-      if (list.length >= n) return resolve(list);
-      if (Date.now() - started > ms) return reject(new Error(`expected ${n} message(s), got ${list.length}`));
-      setTimeout(poll, 5);
-    })();
-  });
-}
-
-/** Resolves once predicate() is true. */
-function until(predicate, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-      if (predicate()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error('condition not met'));
-      setTimeout(poll, 5);
-    })();
-  });
-}
-
-function statusCalls(node) {
-  return node.status.getCalls().map((c) => c.args[0]);
 }
 
 function newSecret() {
