@@ -6,7 +6,9 @@
  * that receives encrypted CSV and XML. Each test posts platform events to an
  * example's event trigger and checks, field by field, what the fake received
  * (method, path, auth header, content type, body) and what the flow shows in
- * the debug pane (read over the editor's /comms websocket).
+ * the debug pane (read over the editor's /comms websocket). The triggers reply
+ * in durable mode: 202 only once an HTTP POST node has the event in its queue on
+ * disk, 422 with the reasons when a node of the flow refuses it.
  */
 const assert = require('assert');
 const crypto = require('crypto');
@@ -111,7 +113,11 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
               assert.ok(/^\$\{[A-Z_]+\}$/.test(value) || field === 'username', `${key}: credential ${field} of ${n.name} holds a literal secret`);
             }
           }
-          if (n.type === 'saypro-event-trigger') assert.strictEqual(n.reply, 'immediate', `${key}: trigger reply mode`);
+          if (n.type === 'saypro-event-trigger') {
+            assert.strictEqual(n.reply, 'durable', `${key}: trigger reply mode`);
+            assert.strictEqual(n.ackTimeout, 10, `${key}: trigger ackTimeout`);
+          }
+          if (n.type === 'saypro-http-post') assert.notStrictEqual(n.durable, false, `${key}: ${n.name} keeps a durable queue`);
           if (n.type === 'saypro-event-trigger' || n.type === 'http in') {
             assert.ok(!urls.has(n.url) && !otherUrls.has(n.url), `${key}: path ${n.url} is used twice`);
             urls.add(n.url);
@@ -120,6 +126,9 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
         }
         const about = flow.find((n) => n.type === 'comment');
         assert.ok(about && about.info.length > 200, `${key}: the comment explains the flow`);
+        if (flow.some((n) => n.type === 'saypro-event-trigger')) {
+          for (const reply of ['`202', '`422', '`503` with `Retry-After`', 'safely queued']) assert.ok(about.info.includes(reply), `${key}: the comment explains the reply ${reply}`);
+        }
         for (const t of flow.filter((n) => n.type === 'saypro-event-trigger')) {
           assert.ok(about.info.includes(`curl -s -X POST http://127.0.0.1:1880${t.url}`), `${key}: the comment has a curl line for ${t.url}`);
         }
@@ -163,14 +172,41 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       assert.strictEqual(msg.delivery.attempts, 1);
     });
 
-    it('ignores other listing events and sends an event without the seller email to the failure output', async function () {
+    it('ignores other listing events and answers 422 with the mapper\'s reasons for an event without the seller email', async function () {
       const before = sg.requests.length;
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', { id: 'evt-20-2', type: 'listing.updated', data: {} }), { id: 'evt-20-2', status: 'ignored' });
-      await postEvent('/saypro/events/listings', { id: 'evt-20-3', type: 'listing.created', data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo' } } });
+      const reply = await postEvent('/saypro/events/listings', { id: 'evt-20-3', type: 'listing.created', data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo' } } }, 422);
+      assert.strictEqual(reply.id, 'evt-20-3');
+      assert.strictEqual(reply.status, 'rejected');
+      assert.strictEqual(reply.error.code, 'MAPPING_INVALID');
+      assert.deepStrictEqual(reply.error.details.map((d) => [d.field, d.reason]), [['personalizations[0].to[0].email', 'required value is missing']]);
       const msg = await shown(nodeId(f, 'debug', 'invalid or failed'), (m) => m.event.id === 'evt-20-3');
-      assert.strictEqual(msg.error.code, 'MAPPING_INVALID');
-      assert.deepStrictEqual(msg.error.details.map((d) => [d.field, d.reason]), [['personalizations[0].to[0].email', 'required value is missing']]);
+      assert.deepStrictEqual(msg.error, reply.error, 'the reply carries the error the debug pane shows');
       assert.strictEqual(sg.requests.length, before, 'nothing was sent to SendGrid');
+      // the sender may send the event again once it is fixed: a refused id is not remembered as a duplicate
+      const fixed = { id: 'evt-20-3', type: 'listing.created', data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo', email: 'bo@example.com' } } };
+      assert.deepStrictEqual(await postEvent('/saypro/events/listings', fixed), { id: 'evt-20-3', status: 'accepted' });
+      await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-3');
+    });
+
+    it('answers 202 only once the mail is in the HTTP POST node\'s queue on disk: the reply comes while SendGrid still holds its answer', async function () {
+      const postNode = nodeId(f, 'saypro-http-post', 'POST /v3/mail/send');
+      const journal = path.join(nr.userDir, 'saypro-outbox', postNode);
+      sg.delayNext(1, 1500, { match: { method: 'POST', path: '/v3/mail/send' } });
+      const event = {
+        id: 'evt-20-4',
+        type: 'listing.created',
+        data: { listingId: 'L-1003', title: 'Desk', price: '80', currency: 'usd', seller: { name: 'Cy', email: 'cy@example.com' } },
+      };
+      assert.deepStrictEqual(await postEvent('/saypro/events/listings', event), { id: 'evt-20-4', status: 'accepted' });
+      // at the moment of the 202: the message is in the journal, and SendGrid has not answered
+      const onDisk = fs.readdirSync(journal).filter((n) => /^seg-\d+\.log$/.test(n)).map((n) => fs.readFileSync(path.join(journal, n), 'utf8')).join('');
+      assert.ok(onDisk.includes('"id":"evt-20-4"'), 'the event is journaled when the trigger answers 202');
+      assert.ok(!sg.requests.some((r) => r.headers['idempotency-key'] === 'evt-20-4' && r.status !== undefined), 'SendGrid has not answered yet');
+      const msg = await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-4');
+      assert.strictEqual(msg.statusCode, 202);
+      const sent = sg.requests.filter((r) => r.headers['idempotency-key'] === 'evt-20-4');
+      assert.deepStrictEqual(sent.map((r) => r.status), [202]);
     });
   });
 
@@ -240,6 +276,20 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       const b = await shown(failed, (m) => m.event.id === 'evt-21-4' && m.delivery.endpoint === mc.url && m.error.code === 'HTTP_400' && /valid email address/.test(m.error.details[0].bodyExcerpt));
       assert.strictEqual(b.statusCode, 400);
       assert.ok(!pane.messages.some((m) => (m.id === hubspotDone() || m.id === mailchimpDone()) && m.msg.includes('evt-21-4')));
+    });
+
+    it('answers 422 when the event maps for neither delivery: the first mapper that refuses it settles the reply', async function () {
+      const before = hs.requests.length + mc.requests.length;
+      const reply = await postEvent('/saypro/events/users', { id: 'evt-21-5', type: 'user.registered', data: { firstName: 'No', lastName: 'Email' } }, 422);
+      assert.strictEqual(reply.status, 'rejected');
+      assert.strictEqual(reply.error.code, 'MAPPING_INVALID');
+      assert.strictEqual(reply.error.details.length, 1);
+      assert.ok(['properties.email', 'email_address'].includes(reply.error.details[0].field), JSON.stringify(reply.error));
+      assert.strictEqual(reply.error.details[0].reason, 'required value is missing');
+      const failed = nodeId(f, 'debug', 'invalid or failed');
+      await shown(failed, (m) => m.event.id === 'evt-21-5' && m.error.details[0].field === 'properties.email');
+      await shown(failed, (m) => m.event.id === 'evt-21-5' && m.error.details[0].field === 'email_address');
+      assert.strictEqual(hs.requests.length + mc.requests.length, before, 'nothing was sent');
     });
   });
 

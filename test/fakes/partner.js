@@ -17,14 +17,24 @@
  *       application/xml for .xml)
  *   404 {"status":"error","reasons":["no such endpoint: …"]} for other paths.
  *
+ * And a plain JSON webhook for platform events (example 25):
+ *
+ *   POST /events       one event as a JSON object, `X-API-Key: <apiKey>` required
+ *                      (401 {"status":"error","reasons":["invalid API key"]} otherwise);
+ *                      200 {"status":"success","reference":"EVT-<n>"}, the event kept in
+ *                      `p.events`; 400 when the body is not a JSON object.
+ *                      `failNext(n, { status: 400, match: { path: '/events' } })` makes
+ *                      it refuse the next n events.
+ *
  * With `relay` set to a base URL, a file that decrypted is passed on as it came
  * (the same bytes, content type and idempotency key) to relay + path, and that
  * receiver's answer is returned instead: a test can put a real receiving flow
  * behind these byte-level checks.
  *
- *   const p = await startPartner({ keyHex, kid, aad });   // all optional
- *   p.url, p.keyHex, p.env → { PARTNER_URL, PARTNER_KEY }
+ *   const p = await startPartner({ keyHex, kid, aad, apiKey });   // all optional
+ *   p.url, p.keyHex, p.apiKey, p.env → { PARTNER_URL, PARTNER_KEY, PARTNER_API_KEY }
  *   p.received   opened files: [{ path, headers, envelope, cty, plaintext (string), bytes (Buffer), at }]
+ *   p.events     webhook events accepted: [{ body, headers, at }]
  *   p.relay      base URL or null
  *   plus everything from ./index.js (requests, failNext, rateLimitNext, reset, stop …)
  */
@@ -62,8 +72,11 @@ async function startPartner(opts = {}) {
   const keyHex = opts.keyHex || crypto.randomBytes(32).toString('hex');
   const key = Buffer.from(keyHex, 'hex');
   if (key.length !== 32) throw new Error('keyHex must be 64 hex characters');
+  const apiKey = opts.apiKey || 'pk_' + crypto.randomBytes(16).toString('hex');
   const received = [];
+  const events = [];
   let count = 0;
+  let eventCount = 0;
   const refuse = (status, ...reasons) => ({ status, body: { status: 'error', reasons } });
 
   async function receive({ record, rawBody, bodyError, contentType, headers, fake }) {
@@ -101,6 +114,18 @@ async function startPartner(opts = {}) {
     return { status: 200, body: { status: 'success', reference: `FAKE-${count}` } };
   }
 
+  function webhook({ body, bodyError, contentType, headers }) {
+    const given = Buffer.from(String(headers['x-api-key'] || ''));
+    const expected = Buffer.from(apiKey);
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return refuse(401, 'invalid API key');
+    if (!contentType.startsWith('application/json') || bodyError || !body || typeof body !== 'object' || Array.isArray(body)) {
+      return refuse(400, 'the body must be one event as a JSON object');
+    }
+    events.push({ body, headers, at: Date.now() });
+    eventCount++;
+    return { status: 200, body: { status: 'success', reference: `EVT-${eventCount}` } };
+  }
+
   const fake = await startFakeServer({
     name: 'partner',
     errorBody(status, ctx) {
@@ -109,17 +134,22 @@ async function startPartner(opts = {}) {
     },
     onReset() {
       received.length = 0;
+      events.length = 0;
       count = 0;
+      eventCount = 0;
     },
     routes: [
       ['POST', '/orders.csv', receive],
       ['POST', '/orders.xml', receive],
+      ['POST', '/events', webhook],
     ],
   });
   fake.keyHex = keyHex;
+  fake.apiKey = apiKey;
   fake.received = received;
+  fake.events = events;
   fake.relay = null;
-  fake.env = { PARTNER_URL: fake.url, PARTNER_KEY: keyHex };
+  fake.env = { PARTNER_URL: fake.url, PARTNER_KEY: keyHex, PARTNER_API_KEY: apiKey };
   return fake;
 }
 
