@@ -25,8 +25,9 @@ async function main() {
   // placeholders so that every endpoint and key resolves; nothing is sent anywhere
   const env = { SAYPRO_DEMO_KEY: '11'.repeat(32), PARTNER_KEY: '22'.repeat(32) };
   for (const name of ['STRIPE_SECRET_KEY', 'SENDGRID_API_KEY', 'SENDGRID_FROM', 'MAILCHIMP_API_KEY', 'MAILCHIMP_LIST_ID',
-    'HUBSPOT_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET']) {
-    env[name] = name === 'SENDGRID_FROM' ? 'shop@example.com' : name === 'TWILIO_FROM' ? '+15005550006' : 'placeholder';
+    'HUBSPOT_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET',
+    'PARTNER_API_KEY', 'ALERT_EMAIL']) {
+    env[name] = name === 'SENDGRID_FROM' || name === 'ALERT_EMAIL' ? 'shop@example.com' : name === 'TWILIO_FROM' ? '+15005550006' : 'placeholder';
   }
   const nr = await startNodeRed({ flow, env });
   const browser = await chromium.launch({
@@ -34,7 +35,7 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 2400, height: 1100 }, deviceScaleFactor: 1 });
+    const page = await browser.newPage({ viewport: { width: 3200, height: 1100 }, deviceScaleFactor: 1 });
     await page.goto(nr.base + '/', { waitUntil: 'load' });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'saypro-http-post' }).length > 0, null, { timeout: 30000 });
     await page.evaluate(() => RED.actions.invoke('core:toggle-sidebar', false));
