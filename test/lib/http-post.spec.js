@@ -333,7 +333,7 @@ describe('http post lib', function () {
         idempotencyKey: 'key-1', attempts: 3, maxAttempts: 5, authRetried: false, phase: 'succeeded',
         createdAt: 0, nextAttemptAt: null, lastStatusCode: 200, lastErrorCode: null, finishedAt: 0,
       });
-      // the axios options the brief asks for
+      // the axios options the node relies on
       const c = seen[0];
       assert.strictEqual(c.responseType, 'arraybuffer');
       assert.strictEqual(c.maxRedirects, 0);

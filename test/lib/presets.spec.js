@@ -28,7 +28,7 @@ const SECRET_FIELDS = ['apiKey', 'password', 'token', 'clientSecret'];
 const CREDENTIAL_FIELDS = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
 const CONFIG_KEYS = ['baseUrl', 'port', 'method', 'headers', 'timeout', 'keepAlive', 'authType', 'apiKeyIn', 'apiKeyName', 'tokenUrl', 'scope', 'audience', 'tokenAuth'];
 
-/** What each endpoint preset must say (the table of the brief, checked field by field). */
+/** What each endpoint preset must say, checked field by field. */
 const EXPECTED = {
   stripe: {
     baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}', authType: 'bearer',
