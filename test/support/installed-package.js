@@ -114,6 +114,10 @@ function installedPackageSuite(runtime, extra) {
     const shipped = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
     assert.deepStrictEqual(list.map((e) => e.fn).sort(), shipped.sort());
 
+    // every node type of the package is shown in at least one example
+    const used = new Set(shipped.flatMap((n) => JSON.parse(fs.readFileSync(path.join(root, 'examples', n + '.json'), 'utf8')).map((x) => x.type)));
+    assert.deepStrictEqual(TYPES.filter((t) => !used.has(t)), [], 'node types missing from the examples');
+
     const demoName = shipped.find((n) => /^01 Demo/.test(n));
     const flow = await (await fetch(`${nr.base}/library/examples/flows/${pkg.name}/${encodeURIComponent(demoName)}`)).json();
     const startsBefore = (nr.output.match(/Started flows/g) || []).length;
