@@ -26,6 +26,21 @@ function freePort() {
   });
 }
 
+/** Resolves true once `GET base/` answers (any status), false on timeout or when gone() says the process died. */
+function waitForHttp(base, timeoutMs, gone) {
+  const http = require('http');
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (gone() || Date.now() > deadline) return resolve(false);
+      const req = http.get(base + '/', (res) => { res.resume(); resolve(true); });
+      req.setTimeout(2000, () => req.destroy());
+      req.on('error', () => setTimeout(attempt, 100));
+    };
+    attempt();
+  });
+}
+
 function tmpDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -82,6 +97,8 @@ async function startNodeRed(opts = {}) {
       }
     }, 50);
   });
+  // "Started flows" can be logged before the HTTP port listens: wait until it answers.
+  const listening = started && await waitForHttp(base, opts.startTimeout || 30000, () => child.exitCode !== null);
   const instance = {
     port, base, userDir, child,
     get output() { return output; },
@@ -94,7 +111,7 @@ async function startNodeRed(opts = {}) {
       }
     },
   };
-  if (!started) {
+  if (!started || !listening) {
     await instance.stop();
     throw new Error('Node-RED did not start:\n' + output);
   }
@@ -141,4 +158,4 @@ function debugPane(base) {
   };
 }
 
-module.exports = { startNodeRed, debugPane, freePort, tmpDir, root };
+module.exports = { startNodeRed, debugPane, freePort, tmpDir, waitForHttp, root };
