@@ -410,13 +410,9 @@ describe('lib/crypto', function () {
       });
     }
 
-    it('the README shows the GCM receiver recipes verbatim too', function () {
+    it('the README points to these receiver recipes', function () {
       const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-      const readmeBlocks = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]);
-      for (const file of ['receiver-gcm.js', 'receiver-gcm.py']) {
-        const text = fs.readFileSync(path.join(root, 'test', 'fixtures', file), 'utf8');
-        assert.ok(readmeBlocks.includes(text), `${file} differs from its recipe in README.md`);
-      }
+      assert.match(readme, /\]\(docs\/encryption\.md\)/);
     });
 
     it('documents the header names, key generation and the openssl command', function () {
