@@ -55,7 +55,8 @@ function tmpDir(prefix) {
  * @param {string} [opts.nodePath]  node binary (default: this one)
  */
 async function startNodeRed(opts = {}) {
-  const port = await freePort();
+  // a caller may fix the port (e.g. to restart on the same address) through settings.uiPort
+  const port = (opts.settings && opts.settings.uiPort) || await freePort();
   const userDir = opts.userDir || tmpDir('saypro-nr-');
   if (opts.flow) {
     const { flows, credentials } = splitCredentials(opts.flow);
