@@ -270,7 +270,8 @@ export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle
         method: log.method,
         url: redactor.url(log.url),
         status: log.statusCode,
-        errorCode: log.errorCode,
+        // an answer that is not a success carries no code of its own: HTTP_<status>, as in msg.error
+        errorCode: log.errorCode ?? (log.statusCode !== undefined && log.result !== 'success' ? `HTTP_${log.statusCode}` : undefined),
         durationMs: log.durationMs,
         result: log.result,
         attempt: log.attempt,
