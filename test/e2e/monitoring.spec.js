@@ -276,3 +276,40 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     assert.ok(nr.output.includes('"action":"delivery-attempt"'));
   });
 });
+
+describe('monitoring settings from the environment (real Node-RED process)', function () {
+  this.timeout(60000);
+  let nr;
+  after(async function () {
+    if (nr) await nr.stop();
+  });
+
+  it('SAYPRO_METRICS=off: no /metrics route; SAYPRO_AUDIT_LOG=userdir: the audit file in the user directory', async function () {
+    const z = 'mon0000000000002';
+    nr = await startNodeRed({
+      env: { SAYPRO_METRICS: 'off', SAYPRO_AUDIT_LOG: 'userdir' },
+      flow: [
+        { id: z, type: 'tab', label: 'env' },
+        { id: 'montrig2', z, type: 'saypro-event-trigger', name: 'env events', url: '/mon/env', method: 'post', maxBytes: 1048576,
+          filter: 'order.*', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'immediate', ackTimeout: 10, wires: [[], []] },
+      ],
+    });
+    const res = await fetch(nr.base + '/metrics');
+    assert.strictEqual(res.status, 404);
+    await res.arrayBuffer();
+    const sent = await fetch(nr.base + '/mon/env', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'evt_env_1', type: 'user.created', data: {} }),
+    });
+    assert.strictEqual(sent.status, 202);
+    await sent.arrayBuffer();
+    const file = path.join(nr.userDir, 'saypro-audit', 'audit.log');
+    const rec = await waitUntil(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() !== '' && JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n')[0]), 10000, 'the audit file');
+    assert.strictEqual(rec.event.action, 'event-received');
+    assert.strictEqual(rec.event.id, 'evt_env_1');
+    assert.strictEqual(rec.event.reason, 'ignored');
+    assert.strictEqual(rec.labels.trigger, 'env events');
+    assert.strictEqual(rec.labels.event_type, 'user.created');
+  });
+});
