@@ -24,17 +24,39 @@ const ENDPOINTS = 50;
 function attempt(i) {
   const e = i % ENDPOINTS;
   return {
-    kind: 'attempt', endpoint: 'endpoint ' + e, endpointId: 'ep' + e, node: 'post ' + (i % (ENDPOINTS * 2)), nodeId: 'n' + (i % (ENDPOINTS * 2)),
-    method: 'POST', url: `https://api${e}.example.com/v1/orders?api_key=[redacted]`, status: i % 10 === 0 ? 503 : 200,
-    errorCode: i % 10 === 0 ? 'HTTP_503' : undefined, durationMs: 20 + (i % 300), result: i % 10 === 0 ? 'retry' : 'success',
-    attempt: 1, maxAttempts: 5, eventId: 'evt_' + i, at: Date.now(),
+    kind: 'attempt',
+    endpoint: 'endpoint ' + e,
+    endpointId: 'ep' + e,
+    node: 'post ' + (i % (ENDPOINTS * 2)),
+    nodeId: 'n' + (i % (ENDPOINTS * 2)),
+    method: 'POST',
+    url: `https://api${e}.example.com/v1/orders?api_key=[redacted]`,
+    status: i % 10 === 0 ? 503 : 200,
+    errorCode: i % 10 === 0 ? 'HTTP_503' : undefined,
+    durationMs: 20 + (i % 300),
+    result: i % 10 === 0 ? 'retry' : 'success',
+    attempt: 1,
+    maxAttempts: 5,
+    eventId: 'evt_' + i,
+    at: Date.now(),
   };
 }
 
 function finished(i) {
   const e = i % ENDPOINTS;
-  return { kind: 'delivery-finished', endpoint: 'endpoint ' + e, endpointId: 'ep' + e, node: 'post ' + (i % (ENDPOINTS * 2)), nodeId: 'n' + (i % (ENDPOINTS * 2)),
-    outcome: 'delivered', statusCode: 200, durationMs: 50 + (i % 5000), attempts: 1, eventId: 'evt_' + i, at: Date.now() };
+  return {
+    kind: 'delivery-finished',
+    endpoint: 'endpoint ' + e,
+    endpointId: 'ep' + e,
+    node: 'post ' + (i % (ENDPOINTS * 2)),
+    nodeId: 'n' + (i % (ENDPOINTS * 2)),
+    outcome: 'delivered',
+    statusCode: 200,
+    durationMs: 50 + (i % 5000),
+    attempts: 1,
+    eventId: 'evt_' + i,
+    at: Date.now(),
+  };
 }
 
 /** Reports n deliveries, yielding every 500 so that the audit writer keeps up (as between real requests). */
@@ -55,8 +77,23 @@ async function run(label, n, pause = () => new Promise((r) => setImmediate(r))) 
   try {
     const metrics = createMetrics({ processMetrics: false });
     for (let e = 0; e < ENDPOINTS; e++) {
-      bus.registerEndpoint('ep' + e, () => ({ endpoint: 'endpoint ' + e, endpointId: 'ep' + e, paused: false, circuitOpen: false, halfOpen: false, offline: false }));
-      for (const k of [0, 1]) bus.registerQueue(`n${e}-${k}`, () => ({ node: `post ${e}-${k}`, nodeId: `n${e}-${k}`, endpoint: 'endpoint ' + e, depth: 3, oldestAgeSeconds: 1.5, deadLetters: 0 }));
+      bus.registerEndpoint('ep' + e, () => ({
+        endpoint: 'endpoint ' + e,
+        endpointId: 'ep' + e,
+        paused: false,
+        circuitOpen: false,
+        halfOpen: false,
+        offline: false,
+      }));
+      for (const k of [0, 1])
+        bus.registerQueue(`n${e}-${k}`, () => ({
+          node: `post ${e}-${k}`,
+          nodeId: `n${e}-${k}`,
+          endpoint: 'endpoint ' + e,
+          depth: 3,
+          oldestAgeSeconds: 1.5,
+          deadLetters: 0,
+        }));
     }
     await run('warm-up', 20000);
     await run('bus + Prometheus metrics', N);
@@ -73,8 +110,12 @@ async function run(label, n, pause = () => new Promise((r) => setImmediate(r))) 
     const totalUs = Number(process.hrtime.bigint() - t0) / 1000 / N;
     console.log(`${'… i.e. deliveries per second the audit log takes'.padEnd(48)} ${Math.round(1e6 / totalUs)}`);
     const bytes = fs.readdirSync(dir).reduce((s, n) => s + fs.statSync(path.join(dir, n)).size, 0);
-    const kept = fs.readdirSync(dir).reduce((s, n) => s + fs.readFileSync(path.join(dir, n), 'utf8').split('\n').length - 1, 0);
-    console.log(`${'audit bytes per delivery (2 lines)'.padEnd(48)} ${((2 * bytes) / kept).toFixed(0)} B; ${file.written} lines written, ${file.dropped} dropped; ${fs.readdirSync(dir).length} files, ${(bytes / 1048576).toFixed(1)} MB on disk (cap 60 MB)`);
+    const kept = fs
+      .readdirSync(dir)
+      .reduce((s, n) => s + fs.readFileSync(path.join(dir, n), 'utf8').split('\n').length - 1, 0);
+    console.log(
+      `${'audit bytes per delivery (2 lines)'.padEnd(48)} ${((2 * bytes) / kept).toFixed(0)} B; ${file.written} lines written, ${file.dropped} dropped; ${fs.readdirSync(dir).length} files, ${(bytes / 1048576).toFixed(1)} MB on disk (cap 60 MB)`,
+    );
     unsubscribe();
 
     const s0 = process.hrtime.bigint();
@@ -82,7 +123,9 @@ async function run(label, n, pause = () => new Promise((r) => setImmediate(r))) 
     const SCRAPES = 50;
     for (let i = 0; i < SCRAPES; i++) text = await metrics.text();
     const ms = Number(process.hrtime.bigint() - s0) / 1e6 / SCRAPES;
-    console.log(`${'scrape (50 endpoints, 100 queues)'.padEnd(48)} ${ms.toFixed(2)} ms, ${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB, ${text.split('\n').filter((l) => l && !l.startsWith('#')).length} samples`);
+    console.log(
+      `${'scrape (50 endpoints, 100 queues)'.padEnd(48)} ${ms.toFixed(2)} ms, ${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB, ${text.split('\n').filter((l) => l && !l.startsWith('#')).length} samples`,
+    );
     metrics.stop();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -81,7 +81,8 @@ function start(RED: NodeAPI): Runtime {
     rt.metrics = createMetrics({
       processMetrics: settings.metrics.processMetrics,
       maxEventTypes: settings.metrics.maxEventTypes,
-      deprecations: () => rt.watch.entries().map(([id, st]) => ({ endpoint: rt.names.get(id) ?? id, sunset: st.info.sunset })),
+      deprecations: () =>
+        rt.watch.entries().map(([id, st]) => ({ endpoint: rt.names.get(id) ?? id, sunset: st.info.sunset })),
     });
   }
 
@@ -134,7 +135,8 @@ export function installMonitoring(RED: NodeAPI): void {
   if (!metrics) return;
   const s = RED.settings as unknown as Record<string, unknown>;
   if (s.httpNodeRoot === false) return;
-  const app = (RED as unknown as { httpNode?: { get?: (path: string, h: (req: Req, res: Res) => void) => void } }).httpNode;
+  const app = (RED as unknown as { httpNode?: { get?: (path: string, h: (req: Req, res: Res) => void) => void } })
+    .httpNode;
   if (!app || typeof app.get !== 'function' || rt.routed.has(app)) return;
   rt.routed.add(app);
   const { path, token } = rt.settings.metrics;
@@ -164,7 +166,9 @@ export function installMonitoring(RED: NodeAPI): void {
       },
     );
   });
-  logOf(RED).info(`[saypro] Prometheus metrics at ${String(s.httpNodeRoot ?? '/').replace(/\/$/, '')}${path}${token ? ' (bearer token)' : ''}`);
+  logOf(RED).info(
+    `[saypro] Prometheus metrics at ${String(s.httpNodeRoot ?? '/').replace(/\/$/, '')}${path}${token ? ' (bearer token)' : ''}`,
+  );
 }
 
 function nameOf(node: { name?: unknown; id: string }): string {
@@ -188,7 +192,11 @@ function credentialRedactor(node: Node): Redactor {
 
 export interface TriggerTelemetry {
   /** an event's outcome: the event when it was read, the error when refused */
-  received(outcome: string, event?: { id?: unknown; type?: unknown }, error?: { code?: string; message?: string }): void;
+  received(
+    outcome: string,
+    event?: { id?: unknown; type?: unknown },
+    error?: { code?: string; message?: string },
+  ): void;
 }
 
 export function triggerTelemetry(RED: NodeAPI, node: Node): TriggerTelemetry {
@@ -221,16 +229,27 @@ export interface PostTelemetry {
    * for API deprecation notices (msg.delivery.deprecation, a log warning
    * once per endpoint per day, the endpoint's status, a metric).
    */
-  finished(msg: Record<string, unknown>, outcome: bus.DeliveryOutcome, error?: { code?: string; message?: string }): void;
+  finished(
+    msg: Record<string, unknown>,
+    outcome: bus.DeliveryOutcome,
+    error?: { code?: string; message?: string },
+  ): void;
   /** a durable queue offers its figures (withdrawn when the node closes) */
   queue(q: { stats(): { depth: number; oldestAgeMs: number }; deadLetter: { counts(): { total: number } } }): void;
 }
 
-export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle | undefined, signingKey?: string): PostTelemetry {
+export function postTelemetry(
+  RED: NodeAPI,
+  node: Node,
+  endpoint: EndpointHandle | undefined,
+  signingKey?: string,
+): PostTelemetry {
   const rt = runtime();
   const redactor = endpoint ? redactorFor(endpoint, signingKey) : credentialRedactor(node);
   const endpointId = endpoint?.id ?? '';
-  const endpointName = endpoint ? nameOf({ name: (endpoint as unknown as { name?: unknown }).name, id: endpoint.label || endpoint.id }) : 'none';
+  const endpointName = endpoint
+    ? nameOf({ name: (endpoint as unknown as { name?: unknown }).name, id: endpoint.label || endpoint.id })
+    : 'none';
   const nodeName = nameOf(node as unknown as { name?: unknown; id: string });
   let withdraw: (() => void) | undefined;
   node.on('close', () => withdraw?.());
@@ -244,13 +263,22 @@ export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle
     if (!info) {
       // a 2xx without any notice: the endpoint is no longer marked
       const status = msg.statusCode;
-      if (typeof status === 'number' && status >= 200 && status < 300 && rt.watch.clear(endpointId)) rt.endpointViews.get(endpointId)?.show(undefined);
+      if (typeof status === 'number' && status >= 200 && status < 300 && rt.watch.clear(endpointId))
+        rt.endpointViews.get(endpointId)?.show(undefined);
       return;
     }
     if (info.link) info.link = redactor.url(info.link);
     if (info.warning) info.warning = redactor.text(info.warning);
-    const delivery = msg.delivery && typeof msg.delivery === 'object' ? (msg.delivery as Record<string, unknown>) : (msg.delivery = {} as Record<string, unknown>);
-    delivery.deprecation = { deprecation: info.deprecation ?? null, sunset: info.sunset ?? null, link: info.link ?? null, ...(info.warning ? { warning: info.warning } : {}) };
+    const delivery =
+      msg.delivery && typeof msg.delivery === 'object'
+        ? (msg.delivery as Record<string, unknown>)
+        : (msg.delivery = {} as Record<string, unknown>);
+    delivery.deprecation = {
+      deprecation: info.deprecation ?? null,
+      sunset: info.sunset ?? null,
+      link: info.link ?? null,
+      ...(info.warning ? { warning: info.warning } : {}),
+    };
     rt.names.set(endpointId, endpointName);
     const warn = rt.watch.observe(endpointId, info);
     if (warn) {
@@ -271,7 +299,9 @@ export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle
         url: redactor.url(log.url),
         status: log.statusCode,
         // an answer that is not a success carries no code of its own: HTTP_<status>, as in msg.error
-        errorCode: log.errorCode ?? (log.statusCode !== undefined && log.result !== 'success' ? `HTTP_${log.statusCode}` : undefined),
+        errorCode:
+          log.errorCode ??
+          (log.statusCode !== undefined && log.result !== 'success' ? `HTTP_${log.statusCode}` : undefined),
         durationMs: log.durationMs,
         result: log.result,
         attempt: log.attempt,
@@ -306,7 +336,12 @@ export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle
       withdraw?.();
       withdraw = bus.registerQueue(node.id, () => {
         const st = q.stats();
-        return { ...ids(), depth: st.depth, oldestAgeSeconds: Math.max(0, st.oldestAgeMs) / 1000, deadLetters: q.deadLetter.counts().total };
+        return {
+          ...ids(),
+          depth: st.depth,
+          oldestAgeSeconds: Math.max(0, st.oldestAgeMs) / 1000,
+          deadLetters: q.deadLetter.counts().total,
+        };
       });
     },
   };
@@ -318,7 +353,15 @@ export function postTelemetry(RED: NodeAPI, node: Node, endpoint: EndpointHandle
  * The endpoint's pacing state for the metrics, and its status line for API
  * deprecation notices. Withdrawn when the node closes.
  */
-export function endpointTelemetry(RED: NodeAPI, node: Node, endpoint: { label: string; pacing(): PacerState; setStatus(s: { fill?: 'yellow'; shape?: 'ring'; text?: string }): void }): void {
+export function endpointTelemetry(
+  RED: NodeAPI,
+  node: Node,
+  endpoint: {
+    label: string;
+    pacing(): PacerState;
+    setStatus(s: { fill?: 'yellow'; shape?: 'ring'; text?: string }): void;
+  },
+): void {
   const rt = runtime();
   const name = nameOf({ name: (node as unknown as { name?: unknown }).name, id: endpoint.label || node.id });
   const withdraw = bus.registerEndpoint(node.id, () => {
@@ -337,7 +380,12 @@ export function endpointTelemetry(RED: NodeAPI, node: Node, endpoint: { label: s
     show(info: DeprecationInfo | undefined) {
       try {
         if (!info) endpoint.setStatus({});
-        else if (info.sunset) endpoint.setStatus({ fill: 'yellow', shape: 'ring', text: RED._('endpoint.status.sunset', { date: info.sunset.slice(0, 10) }) });
+        else if (info.sunset)
+          endpoint.setStatus({
+            fill: 'yellow',
+            shape: 'ring',
+            text: RED._('endpoint.status.sunset', { date: info.sunset.slice(0, 10) }),
+          });
         else endpoint.setStatus({ fill: 'yellow', shape: 'ring', text: RED._('endpoint.status.deprecated') });
       } catch {
         // a closed endpoint shows nothing
@@ -356,8 +404,18 @@ export function endpointTelemetry(RED: NodeAPI, node: Node, endpoint: { label: s
 }
 
 /** What the API version watch knows, by endpoint (for the editor's monitor). */
-export function deprecationStates(): Array<{ endpointId: string; endpoint: string; since: number; lastSeen: number } & DeprecationInfo> {
+export function deprecationStates(): Array<
+  { endpointId: string; endpoint: string; since: number; lastSeen: number } & DeprecationInfo
+> {
   const rt = runtime();
   if (!rt) return [];
-  return rt.watch.entries().map(([id, st]) => ({ endpointId: id, endpoint: rt.names.get(id) ?? id, since: st.since, lastSeen: st.lastSeen, ...st.info }));
+  return rt.watch
+    .entries()
+    .map(([id, st]) => ({
+      endpointId: id,
+      endpoint: rt.names.get(id) ?? id,
+      since: st.since,
+      lastSeen: st.lastSeen,
+      ...st.info,
+    }));
 }

@@ -23,7 +23,14 @@ const API_KEY = 'sk_mon_' + crypto.randomBytes(12).toString('hex');
 const TRIGGER_SECRET = 'trg_mon_' + crypto.randomBytes(12).toString('hex');
 const SIGNING_SECRET = 'whsec_' + crypto.randomBytes(24).toString('base64');
 const METRICS_TOKEN = 'mt_' + crypto.randomBytes(12).toString('hex');
-const SECRETS = [API_KEY, TRIGGER_SECRET, SIGNING_SECRET, SIGNING_SECRET.slice(6), METRICS_TOKEN, encodeURIComponent(SIGNING_SECRET.slice(6))];
+const SECRETS = [
+  API_KEY,
+  TRIGGER_SECRET,
+  SIGNING_SECRET,
+  SIGNING_SECRET.slice(6),
+  METRICS_TOKEN,
+  encodeURIComponent(SIGNING_SECRET.slice(6)),
+];
 const SUNSET = 'Wed, 11 Nov 2099 23:59:59 GMT';
 const DEPRECATED_AT = 1688169599; // RFC 9745 example: @1688169599
 
@@ -35,7 +42,11 @@ function startStandIn() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       let body = {};
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* answered 400 below */ }
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        /* answered 400 below */
+      }
       const key = req.headers['idempotency-key'];
       seen.push({ url: req.url, key, kind: body.kind });
       const tries = seen.filter((s) => s.key === key).length;
@@ -45,40 +56,126 @@ function startStandIn() {
       };
       if (!req.url.includes('api_key=' + API_KEY)) return json(401, { error: 'no key' });
       switch (body.kind) {
-        case 'ok': return json(200, { id: 'r_' + key });
-        case 'retry': return tries === 1 ? json(503, { error: 'busy' }) : json(200, { id: 'r_' + key });
-        case 'bad': return json(400, { error: { message: 'amount must be positive' } });
+        case 'ok':
+          return json(200, { id: 'r_' + key });
+        case 'retry':
+          return tries === 1 ? json(503, { error: 'busy' }) : json(200, { id: 'r_' + key });
+        case 'bad':
+          return json(400, { error: { message: 'amount must be positive' } });
         // a careless partner echoes what it got, the key included
-        case 'echo': return json(500, { error: `upstream failed for ${req.url}`, key: API_KEY });
+        case 'echo':
+          return json(500, { error: `upstream failed for ${req.url}`, key: API_KEY });
         case 'deprecated':
-          return json(200, { id: 'r_' + key }, {
-            deprecation: '@' + DEPRECATED_AT,
-            sunset: SUNSET,
-            link: '<https://partner.example/docs/v1-deprecation>; rel="deprecation"; type="text/html"',
-          });
-        default: return json(400, { error: 'unknown kind' });
+          return json(
+            200,
+            { id: 'r_' + key },
+            {
+              deprecation: '@' + DEPRECATED_AT,
+              sunset: SUNSET,
+              link: '<https://partner.example/docs/v1-deprecation>; rel="deprecation"; type="text/html"',
+            },
+          );
+        default:
+          return json(400, { error: 'unknown kind' });
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })),
+  );
 }
 
 function flow(port) {
   const z = 'mon0000000000001';
   return [
     { id: z, type: 'tab', label: 'monitoring e2e' },
-    { id: 'monep', type: 'saypro-endpoint', name: 'partner', baseUrl: `http://127.0.0.1:${port}`, port: '', method: 'POST', headers: [], timeout: 5000,
-      keepAlive: true, tls: '', authType: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key', tokenUrl: '', scope: '', audience: '',
-      tokenAuth: 'body', credentials: { apiKey: API_KEY } },
-    { id: 'montrig', z, type: 'saypro-event-trigger', name: 'orders in', url: '/mon/events', method: 'post', maxBytes: 1048576,
-      filter: '', dedupeWindow: 600, auth: 'secret', authHeader: 'x-webhook-secret', reply: 'durable', ackTimeout: 10,
-      credentials: { secret: TRIGGER_SECRET }, wires: [['monpost'], []] },
-    { id: 'monpost', z, type: 'saypro-http-post', name: 'post orders', endpoint: 'monep', method: '', path: '/orders', headers: [], msgHeaders: false,
-      maxAttempts: 3, initialDelay: 50, maxDelay: 200, maxRetryAfter: 120, idempotencyHeader: 'Idempotency-Key', successStatuses: '',
-      sign: true, durable: true, maxQueued: 10000, maxQueuedMB: 100, fullPolicy: 'refuse', orderingKey: '', maxDeadLetters: 10000,
-      credentials: { signingSecret: SIGNING_SECRET }, wires: [['mondbgok'], ['mondbgfail']] },
-    { id: 'mondbgok', z, type: 'debug', name: 'delivered', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
-    { id: 'mondbgfail', z, type: 'debug', name: 'failed', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
+    {
+      id: 'monep',
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: `http://127.0.0.1:${port}`,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      tls: '',
+      authType: 'apikey',
+      apiKeyIn: 'query',
+      apiKeyName: 'api_key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
+      credentials: { apiKey: API_KEY },
+    },
+    {
+      id: 'montrig',
+      z,
+      type: 'saypro-event-trigger',
+      name: 'orders in',
+      url: '/mon/events',
+      method: 'post',
+      maxBytes: 1048576,
+      filter: '',
+      dedupeWindow: 600,
+      auth: 'secret',
+      authHeader: 'x-webhook-secret',
+      reply: 'durable',
+      ackTimeout: 10,
+      credentials: { secret: TRIGGER_SECRET },
+      wires: [['monpost'], []],
+    },
+    {
+      id: 'monpost',
+      z,
+      type: 'saypro-http-post',
+      name: 'post orders',
+      endpoint: 'monep',
+      method: '',
+      path: '/orders',
+      headers: [],
+      msgHeaders: false,
+      maxAttempts: 3,
+      initialDelay: 50,
+      maxDelay: 200,
+      maxRetryAfter: 120,
+      idempotencyHeader: 'Idempotency-Key',
+      successStatuses: '',
+      sign: true,
+      durable: true,
+      maxQueued: 10000,
+      maxQueuedMB: 100,
+      fullPolicy: 'refuse',
+      orderingKey: '',
+      maxDeadLetters: 10000,
+      credentials: { signingSecret: SIGNING_SECRET },
+      wires: [['mondbgok'], ['mondbgfail']],
+    },
+    {
+      id: 'mondbgok',
+      z,
+      type: 'debug',
+      name: 'delivered',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
+    {
+      id: 'mondbgfail',
+      z,
+      type: 'debug',
+      name: 'failed',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
   ];
 }
 
@@ -110,7 +207,10 @@ async function waitUntil(fn, ms, what) {
 
 describe('monitoring outside the editor (real Node-RED process): metrics, audit log, API version watch', function () {
   this.timeout(90000);
-  let standIn; let nr; let pane; let auditDir;
+  let standIn;
+  let nr;
+  let pane;
+  let auditDir;
   const ids = {};
 
   async function send(kind, headers = { 'x-webhook-secret': TRIGGER_SECRET }) {
@@ -124,7 +224,8 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     return { id, status: res.status };
   }
 
-  const scrape = (token = METRICS_TOKEN) => fetch(nr.base + '/metrics', token ? { headers: { authorization: 'Bearer ' + token } } : {});
+  const scrape = (token = METRICS_TOKEN) =>
+    fetch(nr.base + '/metrics', token ? { headers: { authorization: 'Bearer ' + token } } : {});
 
   before(async function () {
     standIn = await startStandIn();
@@ -174,7 +275,13 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
         link: 'https://partner.example/docs/v1-deprecation',
       });
     }
-    const warnings = nr.output.split('\n').filter((l) => /\[warn\].*API of endpoint "partner" is deprecated since 2023-06-30 and will be withdrawn on 2099-11-11/.test(l));
+    const warnings = nr.output
+      .split('\n')
+      .filter((l) =>
+        /\[warn\].*API of endpoint "partner" is deprecated since 2023-06-30 and will be withdrawn on 2099-11-11/.test(
+          l,
+        ),
+      );
     assert.strictEqual(warnings.length, 1, nr.output.slice(-3000));
     assert.match(warnings[0], /see https:\/\/partner\.example\/docs\/v1-deprecation/);
   });
@@ -188,8 +295,18 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     const text = await res.text();
     const ep = { endpoint: 'partner' };
     const node = { endpoint: 'partner', node: 'post orders' };
-    assert.strictEqual(sample(text, 'saypro_events_received_total', { trigger: 'orders in', type: 'order.created', outcome: 'accepted' }), 6);
-    assert.strictEqual(sample(text, 'saypro_events_received_total', { trigger: 'orders in', type: 'none', outcome: 'rejected' }), 1);
+    assert.strictEqual(
+      sample(text, 'saypro_events_received_total', {
+        trigger: 'orders in',
+        type: 'order.created',
+        outcome: 'accepted',
+      }),
+      6,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_events_received_total', { trigger: 'orders in', type: 'none', outcome: 'rejected' }),
+      1,
+    );
     assert.strictEqual(sample(text, 'saypro_deliveries_total', { ...node, outcome: 'delivered' }), 4);
     assert.strictEqual(sample(text, 'saypro_deliveries_total', { ...node, outcome: 'dead_lettered' }), 2);
     assert.strictEqual(sample(text, 'saypro_delivery_attempts_total', { ...ep, status_class: '2xx' }), 4);
@@ -201,7 +318,8 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     assert.strictEqual(sample(text, 'saypro_queue_depth', node), 0);
     assert.strictEqual(sample(text, 'saypro_queue_oldest_age_seconds', node), 0);
     assert.strictEqual(sample(text, 'saypro_dead_letters', node), 2);
-    for (const state of ['paused', 'circuit_open', 'offline']) assert.strictEqual(sample(text, 'saypro_endpoint_state', { ...ep, state }), 0, state);
+    for (const state of ['paused', 'circuit_open', 'offline'])
+      assert.strictEqual(sample(text, 'saypro_endpoint_state', { ...ep, state }), 0, state);
     assert.strictEqual(sample(text, 'saypro_api_deprecated', ep), 1);
     assert.strictEqual(sample(text, 'saypro_api_deprecation_notices_total', ep), 2);
     assert.strictEqual(sample(text, 'saypro_api_sunset_timestamp_seconds', ep), Date.parse(SUNSET) / 1000);
@@ -211,7 +329,9 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     assert.ok(!text.includes('127.0.0.1'), 'a URL is a label');
 
     if (!havePromtool()) {
-      console.log('      promtool is not installed (Debian package prometheus; .ci/run installs it): exposition check skipped');
+      console.log(
+        '      promtool is not installed (Debian package prometheus; .ci/run installs it): exposition check skipped',
+      );
       this.skip();
     }
     const check = await checkMetrics(text);
@@ -233,7 +353,10 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     await pane.waitFor((d) => d.name === 'delivered' && d.msg.includes(r.id), 20000);
     const after = await (await scrape()).text();
     const key = { endpoint: 'partner', node: 'post orders', outcome: 'delivered' };
-    assert.strictEqual(sample(after, 'saypro_deliveries_total', key), sample(before, 'saypro_deliveries_total', key) + 1);
+    assert.strictEqual(
+      sample(after, 'saypro_deliveries_total', key),
+      sample(before, 'saypro_deliveries_total', key) + 1,
+    );
     assert.strictEqual(sample(after, 'saypro_dead_letters', { endpoint: 'partner', node: 'post orders' }), 2);
     // one route: the metrics answer once, not from a second registration
     assert.strictEqual((nr.output.match(/Prometheus metrics at \/metrics/g) || []).length, 1);
@@ -241,11 +364,23 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
 
   it('writes ECS JSON lines to the audit file, with no configured secret in it or in the Node-RED log', async function () {
     const file = path.join(auditDir, 'audit.log');
-    const read = () => fs.readdirSync(auditDir).map((n) => fs.readFileSync(path.join(auditDir, n), 'utf8')).join('');
-    const records = await waitUntil(() => {
-      const lines = read().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      return lines.filter((r) => r.event.action === 'delivery-finished').length >= 7 ? lines : undefined;
-    }, 10000, 'the audit lines');
+    const read = () =>
+      fs
+        .readdirSync(auditDir)
+        .map((n) => fs.readFileSync(path.join(auditDir, n), 'utf8'))
+        .join('');
+    const records = await waitUntil(
+      () => {
+        const lines = read()
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+        return lines.filter((r) => r.event.action === 'delivery-finished').length >= 7 ? lines : undefined;
+      },
+      10000,
+      'the audit lines',
+    );
     assert.ok(fs.existsSync(file));
     const attempts = records.filter((r) => r.event.action === 'delivery-attempt');
     assert.strictEqual(attempts.length, 10);
@@ -290,8 +425,22 @@ describe('monitoring settings from the environment (real Node-RED process)', fun
       env: { SAYPRO_METRICS: 'off', SAYPRO_AUDIT_LOG: 'userdir' },
       flow: [
         { id: z, type: 'tab', label: 'env' },
-        { id: 'montrig2', z, type: 'saypro-event-trigger', name: 'env events', url: '/mon/env', method: 'post', maxBytes: 1048576,
-          filter: 'order.*', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'immediate', ackTimeout: 10, wires: [[], []] },
+        {
+          id: 'montrig2',
+          z,
+          type: 'saypro-event-trigger',
+          name: 'env events',
+          url: '/mon/env',
+          method: 'post',
+          maxBytes: 1048576,
+          filter: 'order.*',
+          dedupeWindow: 600,
+          auth: 'none',
+          authHeader: 'x-webhook-secret',
+          reply: 'immediate',
+          ackTimeout: 10,
+          wires: [[], []],
+        },
       ],
     });
     const res = await fetch(nr.base + '/metrics');
@@ -305,7 +454,14 @@ describe('monitoring settings from the environment (real Node-RED process)', fun
     assert.strictEqual(sent.status, 202);
     await sent.arrayBuffer();
     const file = path.join(nr.userDir, 'saypro-audit', 'audit.log');
-    const rec = await waitUntil(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() !== '' && JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n')[0]), 10000, 'the audit file');
+    const rec = await waitUntil(
+      () =>
+        fs.existsSync(file) &&
+        fs.readFileSync(file, 'utf8').trim() !== '' &&
+        JSON.parse(fs.readFileSync(file, 'utf8').trim().split('\n')[0]),
+      10000,
+      'the audit file',
+    );
     assert.strictEqual(rec.event.action, 'event-received');
     assert.strictEqual(rec.event.id, 'evt_env_1');
     assert.strictEqual(rec.event.reason, 'ignored');

@@ -6,7 +6,14 @@ const path = require('node:path');
 const bus = require('../../dist/nodes/lib/telemetry/bus');
 const { createMetrics } = require('../../dist/nodes/lib/telemetry/metrics');
 const { BoundedLabel, statusClass, cleanLabel } = require('../../dist/nodes/lib/telemetry/labels');
-const { readDeprecation, parseDeprecation, parseHttpDate, linkWithRel, DeprecationWatch, DAY_MS } = require('../../dist/nodes/lib/telemetry/deprecation');
+const {
+  readDeprecation,
+  parseDeprecation,
+  parseHttpDate,
+  linkWithRel,
+  DeprecationWatch,
+  DAY_MS,
+} = require('../../dist/nodes/lib/telemetry/deprecation');
 const { toEcs, deprecationText } = require('../../dist/nodes/lib/telemetry/ecs');
 const { RotatingFile } = require('../../dist/nodes/lib/telemetry/rotating-file');
 const { readMonitoringSettings } = require('../../dist/nodes/lib/telemetry/settings');
@@ -38,20 +45,27 @@ describe('telemetry: API version watch (Deprecation, Sunset, Link, vendor notice
     assert.strictEqual(parseDeprecation('soon'), undefined);
     assert.strictEqual(parseHttpDate('Wed, 11 Nov 2026 23:59:59 GMT'), '2026-11-11T23:59:59.000Z');
     assert.strictEqual(parseHttpDate('12345'), undefined);
-    const link = '<https://api.example.com/v2>; rel="successor-version", <https://developer.example.com/deprecation>; rel="deprecation"; type="text/html"';
+    const link =
+      '<https://api.example.com/v2>; rel="successor-version", <https://developer.example.com/deprecation>; rel="deprecation"; type="text/html"';
     assert.strictEqual(linkWithRel(link, 'deprecation'), 'https://developer.example.com/deprecation');
     assert.strictEqual(linkWithRel(link, 'sunset'), undefined);
     assert.deepStrictEqual(
       readDeprecation({ Deprecation: '@1688169599', Sunset: 'Wed, 11 Nov 2026 23:59:59 GMT', link }),
-      { deprecation: '2023-06-30T23:59:59.000Z', sunset: '2026-11-11T23:59:59.000Z', link: 'https://developer.example.com/deprecation' },
+      {
+        deprecation: '2023-06-30T23:59:59.000Z',
+        sunset: '2026-11-11T23:59:59.000Z',
+        link: 'https://developer.example.com/deprecation',
+      },
     );
   });
 
   it('reads Stripe-Notice and a Warning 299 about deprecation; ignores unrelated headers', function () {
-    assert.deepStrictEqual(readDeprecation({ 'stripe-notice': 'Your API version 2023-08-16 is outdated.' }), { warning: 'Your API version 2023-08-16 is outdated.' });
+    assert.deepStrictEqual(readDeprecation({ 'stripe-notice': 'Your API version 2023-08-16 is outdated.' }), {
+      warning: 'Your API version 2023-08-16 is outdated.',
+    });
     assert.deepStrictEqual(
       readDeprecation({ warning: '299 - "This API is deprecated and will be removed by Summer \'22."' }),
-      { warning: 'This API is deprecated and will be removed by Summer \'22.' },
+      { warning: "This API is deprecated and will be removed by Summer '22." },
     );
     assert.strictEqual(readDeprecation({ warning: '299 - "Response is stale"' }), undefined);
     assert.strictEqual(readDeprecation({ 'content-type': 'application/json' }), undefined);
@@ -93,8 +107,23 @@ describe('telemetry: labels', function () {
 describe('telemetry: ECS audit records', function () {
   it('an attempt: ECS names, duration in ns, URL and texts scrubbed', function () {
     const scrub = (t) => t.split('sk_live_1').join('[redacted]');
-    const rec = toEcs({ kind: 'attempt', ...ids, method: 'POST', url: 'http://127.0.0.1/v1?key=sk_live_1', status: 503, errorCode: 'HTTP_503',
-      durationMs: 12.5, result: 'retry', attempt: 1, maxAttempts: 5, eventId: 'evt_1', at: Date.UTC(2026, 0, 1) }, scrub);
+    const rec = toEcs(
+      {
+        kind: 'attempt',
+        ...ids,
+        method: 'POST',
+        url: 'http://127.0.0.1/v1?key=sk_live_1',
+        status: 503,
+        errorCode: 'HTTP_503',
+        durationMs: 12.5,
+        result: 'retry',
+        attempt: 1,
+        maxAttempts: 5,
+        eventId: 'evt_1',
+        at: Date.UTC(2026, 0, 1),
+      },
+      scrub,
+    );
     assert.strictEqual(rec['@timestamp'], '2026-01-01T00:00:00.000Z');
     assert.strictEqual(rec.event.action, 'delivery-attempt');
     assert.strictEqual(rec.event.outcome, 'failure');
@@ -110,19 +139,44 @@ describe('telemetry: ECS audit records', function () {
   });
 
   it('events received, deliveries finished, deprecations (only the logged ones)', function () {
-    const r = toEcs({ kind: 'event-received', trigger: 'orders', triggerId: 't1', type: 'order.created', eventId: 'e1', outcome: 'accepted', at: 0 });
+    const r = toEcs({
+      kind: 'event-received',
+      trigger: 'orders',
+      triggerId: 't1',
+      type: 'order.created',
+      eventId: 'e1',
+      outcome: 'accepted',
+      at: 0,
+    });
     assert.strictEqual(r.event.action, 'event-received');
     assert.strictEqual(r.event.outcome, 'success');
     assert.strictEqual(r.labels.event_type, 'order.created');
-    const f = toEcs({ kind: 'delivery-finished', ...ids, outcome: 'dead_lettered', statusCode: 400, durationMs: 3, attempts: 1, eventId: 'e1', errorCode: 'HTTP_400', errorMessage: 'The server answered 400', at: 0 });
+    const f = toEcs({
+      kind: 'delivery-finished',
+      ...ids,
+      outcome: 'dead_lettered',
+      statusCode: 400,
+      durationMs: 3,
+      attempts: 1,
+      eventId: 'e1',
+      errorCode: 'HTTP_400',
+      errorMessage: 'The server answered 400',
+      at: 0,
+    });
     assert.strictEqual(f.event.outcome, 'failure');
     assert.strictEqual(f.event.reason, 'dead_lettered');
     assert.strictEqual(f.error.message, 'The server answered 400');
-    assert.strictEqual(toEcs({ kind: 'deprecation', ...ids, sunset: '2026-11-11T00:00:00.000Z', logged: false, at: 0 }), undefined);
+    assert.strictEqual(
+      toEcs({ kind: 'deprecation', ...ids, sunset: '2026-11-11T00:00:00.000Z', logged: false, at: 0 }),
+      undefined,
+    );
     const d = toEcs({ kind: 'deprecation', ...ids, sunset: '2026-11-11T00:00:00.000Z', logged: true, at: 0 });
     assert.strictEqual(d.event.action, 'api-deprecation');
     assert.match(d.message, /withdrawn on 2026-11-11/);
-    assert.match(deprecationText('stripe', { deprecation: 'true', warning: 'use v2' }), /"stripe" is deprecated: use v2/);
+    assert.match(
+      deprecationText('stripe', { deprecation: 'true', warning: 'use v2' }),
+      /"stripe" is deprecated: use v2/,
+    );
   });
 });
 
@@ -157,7 +211,12 @@ describe('telemetry: rotating audit file', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-rot-'));
     fs.writeFileSync(path.join(dir, 'blocker'), 'a file where a directory should be');
     const errors = [];
-    const f = new RotatingFile({ file: path.join(dir, 'blocker', 'audit.log'), maxBytes: 4096, maxFiles: 1, onError: (e) => errors.push(e) });
+    const f = new RotatingFile({
+      file: path.join(dir, 'blocker', 'audit.log'),
+      maxBytes: 4096,
+      maxFiles: 1,
+      onError: (e) => errors.push(e),
+    });
     f.write('{"a":1}');
     await f.flush();
     assert.strictEqual(f.dropped, 1);
@@ -169,9 +228,19 @@ describe('telemetry: rotating audit file', function () {
 describe('telemetry: settings', function () {
   it('defaults: metrics on at /metrics, audit log off; env wins over settings.js', function () {
     const d = readMonitoringSettings(undefined, {}, '/data');
-    assert.deepStrictEqual(d.metrics, { enabled: true, path: '/metrics', token: '', processMetrics: true, maxEventTypes: 20 });
+    assert.deepStrictEqual(d.metrics, {
+      enabled: true,
+      path: '/metrics',
+      token: '',
+      processMetrics: true,
+      maxEventTypes: 20,
+    });
     assert.strictEqual(d.auditLog.file, '');
-    const s = readMonitoringSettings({ metrics: { path: 'prom', token: 'abc' }, auditLog: { file: true, maxFileMB: 2, maxFiles: 3 } }, { SAYPRO_METRICS: 'off' }, '/data');
+    const s = readMonitoringSettings(
+      { metrics: { path: 'prom', token: 'abc' }, auditLog: { file: true, maxFileMB: 2, maxFiles: 3 } },
+      { SAYPRO_METRICS: 'off' },
+      '/data',
+    );
     assert.strictEqual(s.metrics.enabled, false);
     assert.strictEqual(s.metrics.path, '/prom');
     assert.strictEqual(s.metrics.token, 'abc');
@@ -196,38 +265,120 @@ describe('telemetry: Prometheus metrics from the bus', function () {
     metrics = createMetrics({ processMetrics: false, maxEventTypes: 2, deprecations: () => sunset });
     let depth = 3;
     bus.registerQueue('n1', () => ({ ...ids, depth, oldestAgeSeconds: 12.5, deadLetters: 1 }));
-    bus.registerEndpoint('ep1', () => ({ endpoint: 'partner', endpointId: 'ep1', paused: false, circuitOpen: true, halfOpen: false, offline: false }));
-    for (const type of ['a', 'b', 'c', 'd']) bus.emit({ kind: 'event-received', trigger: 'orders', triggerId: 't1', type, eventId: 'evt-' + type, outcome: 'accepted', at: Date.now() });
-    bus.emit({ kind: 'event-received', trigger: 'orders', triggerId: 't1', outcome: 'rejected', errorCode: 'UNAUTHORIZED', at: Date.now() });
-    const attempt = { kind: 'attempt', ...ids, method: 'POST', url: 'http://127.0.0.1/x', attempt: 1, maxAttempts: 3, at: Date.now() };
+    bus.registerEndpoint('ep1', () => ({
+      endpoint: 'partner',
+      endpointId: 'ep1',
+      paused: false,
+      circuitOpen: true,
+      halfOpen: false,
+      offline: false,
+    }));
+    for (const type of ['a', 'b', 'c', 'd'])
+      bus.emit({
+        kind: 'event-received',
+        trigger: 'orders',
+        triggerId: 't1',
+        type,
+        eventId: 'evt-' + type,
+        outcome: 'accepted',
+        at: Date.now(),
+      });
+    bus.emit({
+      kind: 'event-received',
+      trigger: 'orders',
+      triggerId: 't1',
+      outcome: 'rejected',
+      errorCode: 'UNAUTHORIZED',
+      at: Date.now(),
+    });
+    const attempt = {
+      kind: 'attempt',
+      ...ids,
+      method: 'POST',
+      url: 'http://127.0.0.1/x',
+      attempt: 1,
+      maxAttempts: 3,
+      at: Date.now(),
+    };
     bus.emit({ ...attempt, status: 503, errorCode: 'HTTP_503', durationMs: 30, result: 'retry' });
     bus.emit({ ...attempt, status: 200, durationMs: 70, result: 'success' });
     bus.emit({ ...attempt, errorCode: 'ECONNREFUSED', durationMs: 1, result: 'offline' });
-    bus.emit({ kind: 'delivery-finished', ...ids, outcome: 'delivered', statusCode: 200, durationMs: 1500, attempts: 2, eventId: 'evt-a', at: Date.now() });
-    bus.emit({ kind: 'delivery-finished', ...ids, outcome: 'dead_lettered', statusCode: 400, durationMs: 10, attempts: 1, at: Date.now() });
+    bus.emit({
+      kind: 'delivery-finished',
+      ...ids,
+      outcome: 'delivered',
+      statusCode: 200,
+      durationMs: 1500,
+      attempts: 2,
+      eventId: 'evt-a',
+      at: Date.now(),
+    });
+    bus.emit({
+      kind: 'delivery-finished',
+      ...ids,
+      outcome: 'dead_lettered',
+      statusCode: 400,
+      durationMs: 10,
+      attempts: 1,
+      at: Date.now(),
+    });
     bus.emit({ kind: 'deprecation', ...ids, sunset: sunset[0].sunset, logged: true, at: Date.now() });
 
     const text = await metrics.text();
-    assert.strictEqual(sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'a', outcome: 'accepted' }), 1);
-    assert.strictEqual(sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'other', outcome: 'accepted' }), 2);
-    assert.strictEqual(sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'none', outcome: 'rejected' }), 1);
+    assert.strictEqual(
+      sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'a', outcome: 'accepted' }),
+      1,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'other', outcome: 'accepted' }),
+      2,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_events_received_total', { trigger: 'orders', type: 'none', outcome: 'rejected' }),
+      1,
+    );
     assert.strictEqual(sample(text, 'saypro_delivery_attempts_total', { endpoint: 'partner', status_class: '5xx' }), 1);
     assert.strictEqual(sample(text, 'saypro_delivery_attempts_total', { endpoint: 'partner', status_class: '2xx' }), 1);
-    assert.strictEqual(sample(text, 'saypro_delivery_attempts_total', { endpoint: 'partner', status_class: 'error' }), undefined, 'an offline wait is no attempt');
-    assert.strictEqual(sample(text, 'saypro_delivery_attempt_errors_total', { endpoint: 'partner', code: 'HTTP_503' }), 1);
+    assert.strictEqual(
+      sample(text, 'saypro_delivery_attempts_total', { endpoint: 'partner', status_class: 'error' }),
+      undefined,
+      'an offline wait is no attempt',
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_delivery_attempt_errors_total', { endpoint: 'partner', code: 'HTTP_503' }),
+      1,
+    );
     assert.strictEqual(sample(text, 'saypro_delivery_attempt_duration_seconds_count', { endpoint: 'partner' }), 2);
     assert.strictEqual(sample(text, 'saypro_delivery_attempt_duration_seconds_sum', { endpoint: 'partner' }), 0.1);
-    assert.strictEqual(sample(text, 'saypro_deliveries_total', { endpoint: 'partner', node: 'post orders', outcome: 'delivered' }), 1);
-    assert.strictEqual(sample(text, 'saypro_deliveries_total', { endpoint: 'partner', node: 'post orders', outcome: 'dead_lettered' }), 1);
-    assert.strictEqual(sample(text, 'saypro_delivery_duration_seconds_bucket', { endpoint: 'partner', outcome: 'delivered', le: '2.5' }), 1);
-    assert.strictEqual(sample(text, 'saypro_delivery_duration_seconds_bucket', { endpoint: 'partner', outcome: 'delivered', le: '1' }), 0);
+    assert.strictEqual(
+      sample(text, 'saypro_deliveries_total', { endpoint: 'partner', node: 'post orders', outcome: 'delivered' }),
+      1,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_deliveries_total', { endpoint: 'partner', node: 'post orders', outcome: 'dead_lettered' }),
+      1,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_delivery_duration_seconds_bucket', { endpoint: 'partner', outcome: 'delivered', le: '2.5' }),
+      1,
+    );
+    assert.strictEqual(
+      sample(text, 'saypro_delivery_duration_seconds_bucket', { endpoint: 'partner', outcome: 'delivered', le: '1' }),
+      0,
+    );
     assert.strictEqual(sample(text, 'saypro_queue_depth', { node: 'post orders', endpoint: 'partner' }), 3);
-    assert.strictEqual(sample(text, 'saypro_queue_oldest_age_seconds', { node: 'post orders', endpoint: 'partner' }), 12.5);
+    assert.strictEqual(
+      sample(text, 'saypro_queue_oldest_age_seconds', { node: 'post orders', endpoint: 'partner' }),
+      12.5,
+    );
     assert.strictEqual(sample(text, 'saypro_dead_letters', { node: 'post orders', endpoint: 'partner' }), 1);
     assert.strictEqual(sample(text, 'saypro_endpoint_state', { endpoint: 'partner', state: 'circuit_open' }), 1);
     assert.strictEqual(sample(text, 'saypro_endpoint_state', { endpoint: 'partner', state: 'paused' }), 0);
     assert.strictEqual(sample(text, 'saypro_api_deprecated', { endpoint: 'partner' }), 1);
-    assert.strictEqual(sample(text, 'saypro_api_sunset_timestamp_seconds', { endpoint: 'partner' }), Date.UTC(2026, 10, 11) / 1000);
+    assert.strictEqual(
+      sample(text, 'saypro_api_sunset_timestamp_seconds', { endpoint: 'partner' }),
+      Date.UTC(2026, 10, 11) / 1000,
+    );
     assert.strictEqual(sample(text, 'saypro_api_deprecation_notices_total', { endpoint: 'partner' }), 1);
     assert.ok(!text.includes('evt-'), 'event ids are no labels');
     assert.ok(!text.includes('127.0.0.1'), 'URLs are no labels');
@@ -240,7 +391,9 @@ describe('telemetry: Prometheus metrics from the bus', function () {
     assert.strictEqual(sample(again, 'saypro_api_deprecated', { endpoint: 'partner' }), 0);
 
     if (!havePromtool()) {
-      console.log('      promtool is not installed (Debian package prometheus; .ci/run installs it): exposition check skipped');
+      console.log(
+        '      promtool is not installed (Debian package prometheus; .ci/run installs it): exposition check skipped',
+      );
       this.skip();
     }
     const check = await checkMetrics(text);

@@ -34,7 +34,15 @@ describe('API version watch in the http post and endpoint nodes', function () {
   }
 
   it('puts the notice on the message, warns once, shows it in the endpoint status until a clean answer', async function () {
-    const noticed = answer(200, { ok: true }, { sunset: SUNSET, 'stripe-notice': 'API version 2023-08-16 will be retired', link: '<https://vendor.example/upgrade>; rel="sunset"' });
+    const noticed = answer(
+      200,
+      { ok: true },
+      {
+        sunset: SUNSET,
+        'stripe-notice': 'API version 2023-08-16 will be retired',
+        link: '<https://vendor.example/upgrade>; rel="sunset"',
+      },
+    );
     const { n1, ep, got } = await load([noticed, noticed, answer(200, { ok: true })]);
     n1.receive({ payload: { a: 1 } });
     await waitFor(got.ok, 1);
@@ -48,8 +56,13 @@ describe('API version watch in the http post and endpoint nodes', function () {
         warning: 'API version 2023-08-16 will be retired',
       });
     }
-    const warnings = n1.warn.getCalls().map((c) => String(c.args[0])).filter((t) => t.includes('withdrawn'));
-    assert.deepStrictEqual(warnings, ['API of endpoint "api" will be withdrawn on 2099-12-31: API version 2023-08-16 will be retired (see https://vendor.example/upgrade)']);
+    const warnings = n1.warn
+      .getCalls()
+      .map((c) => String(c.args[0]))
+      .filter((t) => t.includes('withdrawn'));
+    assert.deepStrictEqual(warnings, [
+      'API of endpoint "api" will be withdrawn on 2099-12-31: API version 2023-08-16 will be retired (see https://vendor.example/upgrade)',
+    ]);
     assert.strictEqual(ep.endpoint.currentStatus.text, 'endpoint.status.sunset');
     assert.strictEqual(ep.endpoint.currentStatus.fill, 'yellow');
     assert.ok(deprecationStates().some((d) => d.endpointId === 'ep' && d.sunset === '2099-12-31T23:59:59.000Z'));
@@ -58,7 +71,11 @@ describe('API version watch in the http post and endpoint nodes', function () {
     n1.receive({ payload: { a: 3 } });
     await waitFor(got.ok, 3);
     assert.strictEqual(got.ok[2].delivery.deprecation, undefined);
-    await until(() => !ep.endpoint.currentStatus || !ep.endpoint.currentStatus.text, 2000, 'the endpoint status to clear');
+    await until(
+      () => !ep.endpoint.currentStatus || !ep.endpoint.currentStatus.text,
+      2000,
+      'the endpoint status to clear',
+    );
     assert.ok(!deprecationStates().some((d) => d.endpointId === 'ep'));
   });
 

@@ -15,9 +15,15 @@ function checkMetrics(text) {
   return new Promise((resolve, reject) => {
     const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
-    child.on('error', (err) => (err.code === 'ENOENT' ? resolve({ missing: true, ok: false, output: '' }) : reject(err)));
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    child.on('error', (err) =>
+      err.code === 'ENOENT' ? resolve({ missing: true, ok: false, output: '' }) : reject(err),
+    );
     child.on('close', (code) => resolve({ ok: code === 0, code, output }));
     child.stdin.end(text);
   });

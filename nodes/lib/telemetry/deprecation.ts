@@ -45,7 +45,6 @@ function header(headers: Headers, name: string): string | undefined {
 }
 
 function clean(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const t = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
@@ -81,7 +80,7 @@ export function linkWithRel(value: string | undefined, rel: string): string | un
   while ((m = re.exec(value)) !== null) {
     const params = m[2];
     const r = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
-    const rels = (r ? r[1] ?? r[2] : '').toLowerCase().split(/\s+/);
+    const rels = (r ? (r[1] ?? r[2]) : '').toLowerCase().split(/\s+/);
     if (rels.includes(rel)) return clean(m[1], LINK_CHARS);
   }
   return undefined;

@@ -36,7 +36,14 @@ function ns(ms: number): number {
 }
 
 function ecsOutcome(result: string): 'success' | 'failure' | 'unknown' {
-  if (result === 'success' || result === 'delivered' || result === 'accepted' || result === 'ignored' || result === 'duplicate') return 'success';
+  if (
+    result === 'success' ||
+    result === 'delivered' ||
+    result === 'accepted' ||
+    result === 'ignored' ||
+    result === 'duplicate'
+  )
+    return 'success';
   if (result === 'cancelled') return 'unknown';
   return 'failure';
 }
@@ -58,10 +65,23 @@ export function toEcs(e: TelemetryEvent, scrub: Scrub = (t) => t): Record<string
       r.event.duration = ns(e.durationMs);
       const rec: Record<string, unknown> = r;
       const url = scrub(e.url);
-      rec.http = { request: { method: e.method }, ...(e.status !== undefined ? { response: { status_code: e.status } } : {}) };
+      rec.http = {
+        request: { method: e.method },
+        ...(e.status !== undefined ? { response: { status_code: e.status } } : {}),
+      };
       rec.url = { full: url };
-      if (e.errorCode) rec.error = { code: e.errorCode, message: e.status !== undefined ? `the server answered ${e.status}` : `the request failed with ${e.errorCode}` };
-      Object.assign(r.labels, { endpoint: e.endpoint, node: e.node, attempt: String(e.attempt), max_attempts: String(e.maxAttempts) });
+      if (e.errorCode)
+        rec.error = {
+          code: e.errorCode,
+          message:
+            e.status !== undefined ? `the server answered ${e.status}` : `the request failed with ${e.errorCode}`,
+        };
+      Object.assign(r.labels, {
+        endpoint: e.endpoint,
+        node: e.node,
+        attempt: String(e.attempt),
+        max_attempts: String(e.maxAttempts),
+      });
       r.message = `${e.method} ${url} → ${e.status ?? e.errorCode ?? '?'} in ${e.durationMs} ms (attempt ${e.attempt}/${e.maxAttempts}, ${e.result})`;
       return rec;
     }
@@ -71,7 +91,11 @@ export function toEcs(e: TelemetryEvent, scrub: Scrub = (t) => t): Record<string
       r.event.duration = ns(e.durationMs);
       const rec: Record<string, unknown> = r;
       if (e.statusCode !== undefined) rec.http = { response: { status_code: e.statusCode } };
-      if (e.errorCode || e.errorMessage) rec.error = { ...(e.errorCode ? { code: e.errorCode } : {}), ...(e.errorMessage ? { message: scrub(e.errorMessage) } : {}) };
+      if (e.errorCode || e.errorMessage)
+        rec.error = {
+          ...(e.errorCode ? { code: e.errorCode } : {}),
+          ...(e.errorMessage ? { message: scrub(e.errorMessage) } : {}),
+        };
       Object.assign(r.labels, { endpoint: e.endpoint, node: e.node, attempts: String(e.attempts) });
       r.message = `${e.outcome} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'} (${e.endpoint})${e.errorCode ? `: ${e.errorCode}` : ''}`;
       return rec;
@@ -80,7 +104,11 @@ export function toEcs(e: TelemetryEvent, scrub: Scrub = (t) => t): Record<string
       const r = base('saypro.events', 'event-received', ecsOutcome(e.outcome), e.outcome);
       if (e.eventId) r.event.id = scrub(e.eventId);
       const rec: Record<string, unknown> = r;
-      if (e.errorCode || e.errorMessage) rec.error = { ...(e.errorCode ? { code: e.errorCode } : {}), ...(e.errorMessage ? { message: scrub(e.errorMessage) } : {}) };
+      if (e.errorCode || e.errorMessage)
+        rec.error = {
+          ...(e.errorCode ? { code: e.errorCode } : {}),
+          ...(e.errorMessage ? { message: scrub(e.errorMessage) } : {}),
+        };
       Object.assign(r.labels, { trigger: e.trigger, ...(e.type !== undefined ? { event_type: scrub(e.type) } : {}) });
       r.message = `event ${e.type ?? ''} ${e.outcome} at ${e.trigger}`.replace(/\s+/g, ' ');
       return rec;
@@ -105,9 +133,14 @@ export function toEcs(e: TelemetryEvent, scrub: Scrub = (t) => t): Record<string
 }
 
 /** One readable sentence for a deprecation notice (the log warning). */
-export function deprecationText(endpoint: string, d: { deprecation?: string; sunset?: string; link?: string; warning?: string }, scrub: Scrub = (t) => t): string {
+export function deprecationText(
+  endpoint: string,
+  d: { deprecation?: string; sunset?: string; link?: string; warning?: string },
+  scrub: Scrub = (t) => t,
+): string {
   const parts: string[] = [];
-  if (d.deprecation) parts.push(d.deprecation === 'true' ? 'is deprecated' : `is deprecated since ${d.deprecation.slice(0, 10)}`);
+  if (d.deprecation)
+    parts.push(d.deprecation === 'true' ? 'is deprecated' : `is deprecated since ${d.deprecation.slice(0, 10)}`);
   if (d.sunset) parts.push(`will be withdrawn on ${d.sunset.slice(0, 10)}`);
   let text = `API of endpoint "${endpoint}" ${parts.length ? parts.join(' and ') : 'sent a version notice'}`;
   if (d.warning) text += `: ${scrub(d.warning)}`;

@@ -11,8 +11,9 @@ export const LABEL_CHARS = 64;
 
 export function cleanLabel(value: unknown, fallback = 'unknown'): string {
   if (value === undefined || value === null) return fallback;
-  // eslint-disable-next-line no-control-regex
-  const t = String(value).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const t = String(value)
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim();
   if (t === '') return fallback;
   return t.length > LABEL_CHARS ? t.slice(0, LABEL_CHARS) : t;
 }

@@ -82,7 +82,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   new Gauge({
     name: 'saypro_queue_depth',
-    help: 'Messages waiting in an http post node\'s durable queue.',
+    help: "Messages waiting in an http post node's durable queue.",
     labelNames: ['node', 'endpoint'],
     registers: [registry],
     collect() {
@@ -92,27 +92,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   new Gauge({
     name: 'saypro_queue_oldest_age_seconds',
-    help: 'Age of the oldest message in an http post node\'s durable queue (0 when empty).',
+    help: "Age of the oldest message in an http post node's durable queue (0 when empty).",
     labelNames: ['node', 'endpoint'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const q of bus.queues()) this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, q.oldestAgeSeconds);
+      for (const q of bus.queues())
+        this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, q.oldestAgeSeconds);
     },
   });
   new Gauge({
     name: 'saypro_dead_letters',
-    help: 'Messages kept in an http post node\'s dead letters.',
+    help: "Messages kept in an http post node's dead letters.",
     labelNames: ['node', 'endpoint'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const q of bus.queues()) this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, q.deadLetters);
+      for (const q of bus.queues())
+        this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, q.deadLetters);
     },
   });
   new Gauge({
     name: 'saypro_endpoint_state',
-    help: 'An endpoint\'s pacing state: 1 while it is in the state (paused after a Retry-After, circuit_open, circuit_half_open, offline), else 0.',
+    help: "An endpoint's pacing state: 1 while it is in the state (paused after a Retry-After, circuit_open, circuit_half_open, offline), else 0.",
     labelNames: ['endpoint', 'state'],
     registers: [registry],
     collect() {
@@ -134,13 +136,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     collect() {
       this.reset();
       const marked = new Set((options.deprecations?.() ?? []).map((d) => cleanLabel(d.endpoint)));
-      for (const e of bus.endpoints()) this.set({ endpoint: cleanLabel(e.endpoint) }, marked.has(cleanLabel(e.endpoint)) ? 1 : 0);
+      for (const e of bus.endpoints())
+        this.set({ endpoint: cleanLabel(e.endpoint) }, marked.has(cleanLabel(e.endpoint)) ? 1 : 0);
       for (const m of marked) this.set({ endpoint: m }, 1);
     },
   });
   new Gauge({
     name: 'saypro_api_sunset_timestamp_seconds',
-    help: 'When an endpoint\'s API (version) will be withdrawn, from its Sunset header (Unix time).',
+    help: "When an endpoint's API (version) will be withdrawn, from its Sunset header (Unix time).",
     labelNames: ['endpoint'],
     registers: [registry],
     collect() {
@@ -155,7 +158,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.processMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // gauges whose names end in _total: Prometheus' own linter (promtool check metrics) refuses them
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      registry.removeSingleMetric(name);
   }
 
   const unsubscribe = bus.subscribe((e) => {
@@ -178,7 +182,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       case 'delivery-finished': {
         const endpoint = cleanLabel(e.endpoint);
         deliveries.inc({ endpoint, node: cleanLabel(e.node), outcome: e.outcome });
-        if (e.outcome !== 'refused') deliveryDuration.observe({ endpoint, outcome: e.outcome }, Math.max(0, e.durationMs) / 1000);
+        if (e.outcome !== 'refused')
+          deliveryDuration.observe({ endpoint, outcome: e.outcome }, Math.max(0, e.durationMs) / 1000);
         break;
       }
       case 'deprecation':

@@ -54,7 +54,10 @@ export class RotatingFile {
   write(line: string): void {
     if (this.closed) return;
     let text = line.replace(/[\r\n]+/g, ' ');
-    if (Buffer.byteLength(text) + 1 > this.maxBytes) text = Buffer.from(text).subarray(0, this.maxBytes - 2).toString('utf8');
+    if (Buffer.byteLength(text) + 1 > this.maxBytes)
+      text = Buffer.from(text)
+        .subarray(0, this.maxBytes - 2)
+        .toString('utf8');
     text += '\n';
     const n = Buffer.byteLength(text);
     if (this.pendingBytes + n > this.maxPending) {

@@ -20,7 +20,14 @@ import * as path from 'path';
 
 export interface MonitoringSettings {
   metrics: { enabled: boolean; path: string; token: string; processMetrics: boolean; maxEventTypes: number };
-  auditLog: { file: string; maxFileMB: number; maxFiles: number; nodeRedLog: boolean; events: boolean; attempts: boolean };
+  auditLog: {
+    file: string;
+    maxFileMB: number;
+    maxFiles: number;
+    nodeRedLog: boolean;
+    events: boolean;
+    attempts: boolean;
+  };
   apiVersionWatch: { enabled: boolean; warnEveryHours: number };
   /** settings that were not understood (warned about once) */
   problems: string[];
@@ -51,7 +58,11 @@ function str(v: unknown, fallback: string): string {
 }
 
 /** `settings` is RED.settings.sayproIntegrationKit; `userDir` resolves "userdir" and relative files. */
-export function readMonitoringSettings(settings: unknown, env: NodeJS.ProcessEnv = process.env, userDir?: string): MonitoringSettings {
+export function readMonitoringSettings(
+  settings: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  userDir?: string,
+): MonitoringSettings {
   const s = obj(settings);
   const m = obj(s.metrics);
   const a = obj(s.auditLog);
