@@ -207,6 +207,28 @@ describe('telemetry: rotating audit file', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('keeps at most maxPendingBytes waiting: further lines are dropped, counted and told once', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-rot-'));
+    const errors = [];
+    const f = new RotatingFile({
+      file: path.join(dir, 'audit.log'),
+      maxBytes: 1024 * 1024,
+      maxFiles: 1,
+      maxPendingBytes: 64 * 1024,
+      onError: (e) => errors.push(e),
+    });
+    const line = 'x'.repeat(1023);
+    // written synchronously, before the writer gets a turn: 64 lines fit, the rest are dropped
+    for (let i = 0; i < 100; i++) f.write(line);
+    await f.flush();
+    assert.strictEqual(f.written, 64);
+    assert.strictEqual(f.dropped, 36);
+    assert.strictEqual(errors.length, 1);
+    assert.match(errors[0].message, /does not keep up/);
+    assert.strictEqual(fs.statSync(path.join(dir, 'audit.log')).size, 64 * 1024);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('drops (and counts) lines when the disk cannot take them, without throwing', async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-rot-'));
     fs.writeFileSync(path.join(dir, 'blocker'), 'a file where a directory should be');

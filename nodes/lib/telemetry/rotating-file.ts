@@ -37,6 +37,8 @@ export class RotatingFile {
   private size: number | undefined;
   private writing: Promise<void> | undefined;
   private failing = false;
+  /** lines are being dropped because the queue is full (told once per streak) */
+  private overflowing = false;
   private closed = false;
   /** lines dropped (queue full, or a write that failed) */
   dropped = 0;
@@ -62,8 +64,11 @@ export class RotatingFile {
     const n = Buffer.byteLength(text);
     if (this.pendingBytes + n > this.maxPending) {
       this.dropped++;
+      if (!this.overflowing) this.opts.onError?.(new Error('the disk does not keep up; audit lines are dropped'));
+      this.overflowing = true;
       return;
     }
+    this.overflowing = false;
     this.pending.push(text);
     this.pendingBytes += n;
     if (!this.writing) this.writing = this.drain();
