@@ -1,8 +1,9 @@
 'use strict';
 /**
- * The API version watch seen from the nodes (test helper, real HTTP server
+ * Monitoring seen from the nodes (test helper, real HTTP server
  * on 127.0.0.1): msg.delivery.deprecation, one warning per endpoint per day,
- * the endpoint's status while its answers carry a notice.
+ * the endpoint's status while its answers carry a notice; the gauges the
+ * endpoint and the durable queue offer to the metrics.
  */
 const assert = require('node:assert');
 const helper = require('node-red-node-test-helper');
@@ -12,12 +13,16 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const harness = require('../support/http-post-harness');
 const { startServer, answer, until, waitFor } = harness;
 const { deprecationStates } = require('../../dist/nodes/common/monitoring.js');
+const bus = require('../../dist/nodes/lib/telemetry/bus');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 helper.init(require.resolve('node-red'));
 
 const SUNSET = 'Sat, 31 Dec 2099 23:59:59 GMT';
 
-describe('API version watch in the http post and endpoint nodes', function () {
+describe('monitoring hooks in the http post and endpoint nodes', function () {
   let server;
   afterEach(async function () {
     await helper.unload();
@@ -85,5 +90,44 @@ describe('API version watch in the http post and endpoint nodes', function () {
     await waitFor(got.failed, 1);
     assert.strictEqual(got.failed[0].error.code, 'HTTP_410');
     assert.strictEqual(got.failed[0].delivery.deprecation.deprecation, '2023-06-30T23:59:59.000Z');
+  });
+
+  it('the endpoint offers its pacing state (offline) and the durable queue its depth and dead letters to the metrics; both are withdrawn on close', async function () {
+    const outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-mon-spec-'));
+    helper.settings({ sayproOutboxDir: outboxDir });
+    try {
+      const probe = await startServer([answer(200)]);
+      const base = probe.base;
+      await probe.close();
+      await helper.load([postNode, endpointNode, catchNode], harness.flow({ base }, { durable: true }));
+      const n1 = helper.getNode('n1');
+      const got = { failed: [] };
+      helper.getNode('failed').on('input', (msg) => got.failed.push(msg));
+      n1.receive({ payload: 'x', event: { id: 'evt_gauge_1' } });
+      await until(
+        () => (bus.endpoints().find((e) => e.endpointId === 'ep') || {}).offline === true,
+        10000,
+        'the endpoint offline',
+      );
+      const q = bus.queues().find((x) => x.nodeId === 'n1');
+      assert.deepStrictEqual(
+        { ...q, oldestAgeSeconds: q.oldestAgeSeconds >= 0 },
+        {
+          node: 'post',
+          nodeId: 'n1',
+          endpoint: 'api',
+          endpointId: 'ep',
+          depth: 1,
+          oldestAgeSeconds: true,
+          deadLetters: 0,
+        },
+      );
+      await helper.unload();
+      assert.ok(!bus.queues().some((x) => x.nodeId === 'n1'), 'the queue is withdrawn');
+      assert.ok(!bus.endpoints().some((x) => x.endpointId === 'ep'), 'the endpoint is withdrawn');
+    } finally {
+      helper.settings({});
+      fs.rmSync(outboxDir, { recursive: true, force: true });
+    }
   });
 });
