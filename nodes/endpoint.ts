@@ -13,6 +13,7 @@ import { IntegrationError } from './lib/errors';
 import { Endpoint, type EndpointConfig, type EndpointCredentials } from './lib/http/endpoint';
 import type { TlsOptions } from './lib/http/agent';
 import type { EndpointHandle } from './lib/http/types';
+import { endpointTelemetry, installMonitoring } from './common/monitoring';
 
 interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
   tls?: string;
@@ -33,6 +34,7 @@ type EndpointNode = Node<EndpointCredentials> &
   };
 
 export = function (RED: NodeAPI) {
+  installMonitoring(RED);
   function EndpointConfigNode(this: EndpointNode, config: EndpointNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -76,6 +78,8 @@ export = function (RED: NodeAPI) {
       node.error(`${RED._('endpoint.status.invalidConfig')}: ${endpoint.setupError.message}`);
     }
     for (const w of endpoint.warnings) node.warn(w);
+    // pacing state for the metrics; API deprecation notices in the status
+    endpointTelemetry(RED, node, endpoint);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       endpoint.close();

@@ -13,6 +13,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { onInput, sendError, type Msg } from './common/glue';
+import { installMonitoring, triggerTelemetry } from './common/monitoring';
 import { IntegrationError, toErrorInfo } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import {
@@ -98,6 +99,7 @@ function removeRoute(app: unknown, path: string, method: string, handler: Handle
 }
 
 export = function (RED: NodeAPI) {
+  installMonitoring(RED);
   function EventTriggerNode(this: Node<EventTriggerCredentials>, config: EventTriggerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -121,6 +123,7 @@ export = function (RED: NodeAPI) {
 
     // accepted … rejected: as before; refused … failed: outcomes of durable replies
     const counts = { accepted: 0, ignored: 0, duplicate: 0, rejected: 0, refused: 0, busy: 0, unconfirmed: 0, failed: 0 };
+    const telemetry = triggerTelemetry(RED, node);
     /** durable replies still waiting (one per emitted event) */
     const waiting = new Set<Waiting>();
     /** the same, by event id, so that a repeated id joins the first (only while dedupe is on) */
@@ -157,6 +160,7 @@ export = function (RED: NodeAPI) {
     /** Counts an outcome and shows the new counts. */
     function tally(outcome: Outcome): void {
       counts[outcome.status]++;
+      telemetry.received(outcome.status, outcome.status === 'rejected' ? undefined : outcome.event, outcome.status === 'rejected' ? outcome.error : undefined);
       updateStatus();
     }
 
@@ -177,6 +181,7 @@ export = function (RED: NodeAPI) {
         if (result.status >= 200 && result.status < 300) intake.remember(entry.id);
         if (!entry.closing) {
           counts[result.outcome]++;
+          telemetry.received(result.outcome, event, result.body.error);
           if (!settlement && !warnedTimeout) {
             warnedTimeout = true;
             node.warn(RED._('event-trigger.errors.ack-timeout', { seconds: ackTimeout }));
@@ -200,6 +205,7 @@ export = function (RED: NodeAPI) {
           payload = parseJsonBody(payload);
         } catch (err) {
           counts.rejected++;
+          telemetry.received('rejected', undefined, err as IntegrationError);
           updateStatus();
           sendError(msg, err, send, done, OUTPUTS, REJECTED);
           return;
@@ -258,6 +264,7 @@ export = function (RED: NodeAPI) {
       /** A refused request: output 2, Catch nodes, the error reply. Never the headers. */
       const reject = (res: Res, error: IntegrationError, body: Buffer | undefined) => {
         counts.rejected++;
+        telemetry.received('rejected', undefined, error);
         updateStatus();
         const info = error.toJSON();
         const msg: NodeMessage & Record<string, unknown> = { payload: previewBody(body), error: info };
@@ -338,6 +345,7 @@ export = function (RED: NodeAPI) {
           const first = waitingById.get(outcome.event.id);
           if (first) {
             counts.duplicate++;
+            telemetry.received('duplicate', outcome.event);
             updateStatus();
             sent(await first.reply);
             return;

@@ -39,6 +39,7 @@ import {
 } from './lib/http/deliver';
 import { parseStatusSpec } from './lib/checks';
 import { parseResponseBody } from './lib/http/response';
+import { installMonitoring, postTelemetry } from './common/monitoring';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -110,6 +111,8 @@ function numberSetting(value: unknown, fallback: number, min: number, max: numbe
 export = function (RED: NodeAPI) {
   // GET/POST /saypro-integration-kit/outbox/:id… on the editor's admin API
   installOutboxAdmin(RED);
+  // Prometheus metrics route and audit log (once per runtime)
+  installMonitoring(RED);
 
   function HttpPostNode(this: Node<HttpPostCredentials>, config: HttpPostDef) {
     RED.nodes.createNode(this, config);
@@ -205,6 +208,7 @@ export = function (RED: NodeAPI) {
       signingKey: signingSecret,
       alsoSuccess,
     };
+    const telemetry = postTelemetry(RED, node, endpoint, signingSecret);
 
     // ------------------------------------------------------------ durable settings
     const durable = config.durable !== false && config.durable !== 'false';
@@ -418,12 +422,14 @@ export = function (RED: NodeAPI) {
         fullPolicy,
         maxDeadLetters,
         warn: (text) => node.warn(text),
-        onAttempt: (log) => node.debug(log.text),
+        onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onDelivered: (msg) => {
+          telemetry.finished(msg, 'delivered');
           node.send([msg as Msg, null]);
           showOutcome({ ok: true, status: Number(msg.statusCode) });
         },
         onFailed: (msg, err) => {
+          telemetry.finished(msg, 'dead_lettered', err);
           node.send([null, msg as Msg]);
           // done() was called when the message was queued: Catch nodes learn of it here
           node.error(err, msg as Msg);
@@ -437,6 +443,7 @@ export = function (RED: NodeAPI) {
             return;
           }
           queue = q;
+          telemetry.queue(q);
           queueState = 'open';
           showStatus();
         },
@@ -455,6 +462,7 @@ export = function (RED: NodeAPI) {
     function refuse(msg: Msg, err: IntegrationError, send: Send, done: Done, key: string): void {
       settle(msg, { ok: false, status: 503, retryAfterSeconds: REFUSED_RETRY_AFTER_S, error: err.toJSON(), by: node.id });
       msg.delivery = emptyDelivery(key);
+      telemetry.finished(msg, 'refused', err);
       sendError(msg, err, send, done, OUTPUTS);
       showOutcome({ ok: false, code: err.code });
     }
@@ -592,7 +600,7 @@ export = function (RED: NodeAPI) {
       job.state = state;
       const outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
         signal: closeController.signal,
-        onAttempt: (log) => node.debug(log.text),
+        onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
           if (s.phase === 'waiting') lastWaiting = s;
           showStatus();
@@ -614,6 +622,7 @@ export = function (RED: NodeAPI) {
         msg.statusCode = outcome.statusCode;
         msg.responseHeaders = outcome.headers;
         msg.payload = outcome.body.value;
+        telemetry.finished(msg, 'delivered');
         send([msg, null]);
         done();
         return;
@@ -625,6 +634,7 @@ export = function (RED: NodeAPI) {
         msg.responseBody = (await parseResponseBody(outcome.raw, outcome.headers?.['content-type'])).value;
       }
       // msg.payload stays the body that was sent, so the message can be replayed
+      telemetry.finished(msg, 'failed', outcome.error);
       sendError(msg, outcome.error, send, done, OUTPUTS);
     }
 

@@ -122,7 +122,7 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     const req = stripe.requestsTo('POST', '/v1/payment_intents').find((r) => r.headers['idempotency-key'] === event.id);
     assert.ok(req, 'Stripe received the request with the event id as Idempotency-Key');
     assert.strictEqual(req.headers.authorization, `Bearer ${stripe.secretKey}`);
-    assert.strictEqual(req.headers['stripe-version'], '2024-06-20');
+    assert.strictEqual(req.headers['stripe-version'], '2023-08-16');
     assert.match(req.headers['content-type'], /^application\/x-www-form-urlencoded/);
     assert.deepStrictEqual(req.body, {
       amount: '14990', currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true',

@@ -264,6 +264,8 @@ export interface AttemptLog {
   delayMs?: number;
   /** everything above as one readable line */
   text: string;
+  /** the delivery's idempotency key (the event id), for audit records */
+  idempotencyKey?: string;
 }
 
 export interface DeliveryOptions {
@@ -444,7 +446,7 @@ export async function deliver(
     else if (log.result === 'failed') text += '; giving up';
     else if (log.result === 'cancelled') text += '; cancelled';
     try {
-      options.onAttempt?.({ ...log, maxAttempts, text });
+      options.onAttempt?.({ ...log, maxAttempts, text, idempotencyKey: state.idempotencyKey });
     } catch {
       // logging must not stop the delivery
     }
