@@ -7,7 +7,15 @@ const { Webhook } = require('standardwebhooks');
 const { compileFilter, splitFilter, patternToRegExp } = require('../../dist/nodes/lib/patterns');
 const { DedupeCache } = require('../../dist/nodes/lib/dedupe');
 const sig = require('../../dist/nodes/lib/webhook-signature');
-const ev = require('../../dist/nodes/lib/event');
+// the event module and the trigger modules split out of it
+const ev = {
+  ...require('../../dist/nodes/lib/event'),
+  ...require('../../dist/nodes/lib/trigger/intake'),
+  ...require('../../dist/nodes/lib/trigger/durable-reply'),
+  ...require('../../dist/nodes/lib/trigger/body'),
+  ...require('../../dist/nodes/lib/trigger/json'),
+  ...require('../../dist/nodes/lib/trigger/reply'),
+};
 
 function newSecret() {
   return 'whsec_' + crypto.randomBytes(24).toString('base64');

@@ -354,14 +354,45 @@ describe('saypro-event-trigger node', function () {
       assert.strictEqual(ok.status, 202);
     });
 
-    it('removes its route when the flow stops (404 afterwards)', async function () {
+    it('removes its route when the node is deleted in a deploy (404 afterwards)', async function () {
       await load({ url: '/gone' });
       assert.strictEqual((await request({ path: '/gone', body: { type: 'x' } })).status, 202);
       const app = httpNode;
-      await helper.unload();
+      await helper.setFlows([{ id: 'tab', type: 'tab' }, { id: 'out', z: 'tab', type: 'helper' }], 'full');
       const layers = app._router.stack.filter((l) => l.route && l.route.path === '/gone');
       assert.strictEqual(layers.length, 0);
       assert.strictEqual((await request({ path: '/gone', body: { type: 'x' } })).status, 404);
+    });
+
+    it('while the flow is stopped its path answers 503 + Retry-After in JSON, never 404; flows started without it: 404', async function () {
+      await load({ url: '/paused' });
+      const app = httpNode;
+      const events = helper._events;
+      await helper.unload();
+      const res = await request({ path: '/paused', headers: JSON_HEADERS, body: { type: 'x' } });
+      assert.strictEqual(res.status, 503);
+      assert.strictEqual(res.headers['retry-after'], '5');
+      assert.match(res.headers['content-type'], /^application\/json/);
+      assert.strictEqual(res.json.error.code, 'NOT_LISTENING');
+      // the runtime announces the flows started again, and no node claimed the path
+      events.emit('flows:started', { config: {}, type: 'full', diff: {} });
+      assert.strictEqual(app._router.stack.filter((l) => l.route && l.route.path === '/paused').length, 0);
+      assert.strictEqual((await request({ path: '/paused', body: { type: 'x' } })).status, 404);
+    });
+
+    it('a redeployed node takes its path over: no 404 in between, and the route layers never stack up', async function () {
+      const got = await load({ url: '/redeploy' });
+      const app = httpNode;
+      const count = () => app._router.stack.filter((l) => l.route && String(l.route.path).toLowerCase() === '/redeploy').length;
+      const before = count();
+      assert.strictEqual(before, 2, 'the raw-body marker and the route');
+      for (let i = 0; i < 5; i++) {
+        await helper.setFlows(flowWith({ url: '/redeploy', name: 'trigger ' + i }), 'full');
+        assert.strictEqual(count(), before);
+      }
+      const res = await request({ path: '/redeploy', headers: JSON_HEADERS, body: { type: 'x', id: 'after' } });
+      assert.deepStrictEqual([res.status, res.json], [202, { id: 'after', status: 'accepted' }]);
+      assert.strictEqual(got.out.length, 0, 'the old helper nodes are gone');
     });
 
     it('runs httpNodeMiddleware and uses a raw body it already read', async function () {

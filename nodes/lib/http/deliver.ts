@@ -40,6 +40,7 @@ import { randomUUID } from 'node:crypto';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { webhookSignatureHeaders } from '../webhook-signature';
+import { idempotencyKey } from '../idempotency-key';
 import type { EndpointHandle, HttpMethod, PacerLike, PacerOutcome, PacerPermit, PreparedRequest } from './types';
 import { offlineCodeOf } from './pacing';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry } from './retry';
@@ -106,7 +107,7 @@ export function idempotencyKeyFor(msg: unknown, uuid: () => string = randomUUID)
   const m = (msg && typeof msg === 'object' ? msg : {}) as Record<string, unknown>;
   const event = m.event as Record<string, unknown> | undefined;
   const id = event && typeof event === 'object' ? event.id : undefined;
-  if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) return String(id);
+  if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) return idempotencyKey(String(id));
   const delivery = m.delivery as Record<string, unknown> | undefined;
   const kept = delivery && typeof delivery === 'object' ? delivery.idempotencyKey : undefined;
   if (typeof kept === 'string' && kept.trim() !== '') return kept;
