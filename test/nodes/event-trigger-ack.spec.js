@@ -294,6 +294,18 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.strictEqual(acks.settle(msg, { ok: true }), false);
   });
 
+  it('an event settled ok while the flow stops is still answered 202 (it is journaled), even without an id', async function () {
+    const got = await load({});
+    const r = post({ type: 't' });
+    const [msg] = await waitFor(got.out);
+    const stopping = helper.unload();
+    // the HTTP POST node finishes its journal write during the stop and settles the event
+    setTimeout(() => acks.settle(msg, { ok: true }), 100);
+    await stopping;
+    const res = await r.reply;
+    assert.deepStrictEqual([res.status, res.json], [202, { id: msg.event.id, status: 'accepted' }]);
+  });
+
   it('ignored types and the wire input do not wait; the wire carries no token', async function () {
     const got = await load({ filter: 'payment.*' });
     const ignored = await post({ id: 'i-1', type: 'listing.created' }).reply;

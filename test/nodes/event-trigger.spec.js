@@ -435,6 +435,52 @@ describe('saypro-event-trigger node', function () {
     });
   });
 
+  describe('hostile input', function () {
+    it('refuses ids that cannot be an idempotency key with 400: NUL, CR/LF, control characters, too long', async function () {
+      const got = await load({ url: '/events' });
+      for (const id of ['a\u0000b', 'a\r\nInjected: 1', 'tab\there', 'x\ud800', '€'.repeat(30)]) {
+        const res = await request({ headers: JSON_HEADERS, body: { type: 'x', id } });
+        assert.strictEqual(res.status, 400, JSON.stringify(id));
+        assert.strictEqual(res.json.error.code, 'INVALID_EVENT');
+        assert.strictEqual(res.json.error.details[0].field, 'id');
+      }
+      const ok = await request({ headers: JSON_HEADERS, body: { type: 'x', id: 'order-€-1' } });
+      assert.deepStrictEqual([ok.status, ok.json], [202, { id: 'order-€-1', status: 'accepted' }]);
+      await waitFor(got.out);
+      assert.strictEqual(got.out.length, 1);
+    });
+
+    it('answers 400 JSON_TOO_DEEP for a body nested 100,000 levels deep, and keeps working', async function () {
+      const got = await load({ url: '/events', maxBytes: 2000000 });
+      const body = '{"type":"x","data":' + '['.repeat(100000) + ']'.repeat(100000) + '}';
+      const res = await request({ headers: JSON_HEADERS, body });
+      assert.strictEqual(res.status, 400);
+      assert.strictEqual(res.json.error.code, 'JSON_TOO_DEEP');
+      assert.match(res.json.error.details[0].reason, /more than 64 levels/);
+      assert.strictEqual((await request({ headers: JSON_HEADERS, body: { type: 'x' } })).status, 202);
+      await waitFor(got.out);
+      await waitFor(got.bad);
+    });
+
+    it('answers 408 when the body does not arrive within bodyTimeout', async function () {
+      const got = await load({ url: '/events', bodyTimeout: 0.3 });
+      const res = await new Promise((resolve, reject) => {
+        const req = http.request(helper.url() + '/events', { method: 'POST', headers: JSON_HEADERS, agent: false }, (r) => {
+          const parts = [];
+          r.on('data', (c) => parts.push(c));
+          r.on('end', () => resolve({ status: r.statusCode, headers: r.headers, json: JSON.parse(Buffer.concat(parts).toString()) }));
+        });
+        req.on('error', (err) => { if (!req.res) reject(err); });
+        req.write('{"type":'); // and nothing more
+      });
+      assert.strictEqual(res.status, 408);
+      assert.strictEqual(res.headers.connection, 'close');
+      assert.strictEqual(res.json.error.code, 'REQUEST_TIMEOUT');
+      await waitFor(got.bad);
+      assert.strictEqual(got.bad[0].payload, '{"type":');
+    });
+  });
+
   describe('shared secret', function () {
     it('accepts the right header value and refuses a wrong or missing one with 401', async function () {
       const got = await load({ url: '/events', auth: 'secret', authHeader: 'X-Hook-Token' }, { secret: 's3cret-value' });
@@ -506,6 +552,19 @@ describe('saypro-event-trigger node', function () {
       // a redelivery of the same webhook message is a duplicate
       const again = await request({ headers: signed(secret, body, { id: 'msg_abc' }), body });
       assert.deepStrictEqual(again.json, { id: 'msg_abc', status: 'duplicate' });
+    });
+
+    it('delivers a replayed signed request once, even with the dedupe window at 0', async function () {
+      const secret = newSecret();
+      const got = await load({ url: '/events', auth: 'webhook', dedupeWindow: 0 }, { webhookSecret: secret });
+      const body = JSON.stringify({ type: 'x' });
+      const headers = signed(secret, body, { id: 'msg_replayed' });
+      const replies = [];
+      for (let i = 0; i < 3; i++) replies.push(await request({ headers, body }));
+      assert.deepStrictEqual(replies.map((r) => [r.status, r.json.status]), [[202, 'accepted'], [202, 'duplicate'], [202, 'duplicate']]);
+      await waitFor(got.out);
+      await settle();
+      assert.strictEqual(got.out.length, 1);
     });
 
     it('refuses a wrong secret, a tampered body, an old timestamp and missing headers with 401', async function () {
