@@ -450,25 +450,36 @@ function safeDetailValue(value: unknown, secret: boolean): { include: boolean; v
   return { include: false }; // objects, arrays, buffers: never copied into an error
 }
 
-function deepCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(deepCopy);
+/** the deepest payload keepUnmapped copies (deeper ones are refused with a problem, not a stack overflow) */
+export const MAX_COPY_DEPTH = 1000;
+
+/** A deep copy of plain objects and arrays; a cycle is copied as a cycle. Throws past MAX_COPY_DEPTH. */
+function deepCopy(value: unknown, copies = new Map<object, unknown>(), depth = 0): unknown {
   if (value instanceof Date) return new Date(value.getTime());
   if (typeof Buffer !== 'undefined' && Buffer.isBuffer(value)) return Buffer.from(value);
-  if (value && typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      Object.defineProperty(out, key, {
-        value: deepCopy((value as Record<string, unknown>)[key]),
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-    }
-    return out;
+  if (!value || typeof value !== 'object') return value;
+  const done = copies.get(value);
+  if (done !== undefined) return done;
+  if (depth >= MAX_COPY_DEPTH) throw new Error(`the payload nests more than ${MAX_COPY_DEPTH} levels deep`);
+  if (Array.isArray(value)) {
+    const list: unknown[] = [];
+    copies.set(value, list);
+    for (const entry of value) list.push(deepCopy(entry, copies, depth + 1));
+    return list;
   }
-  return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  copies.set(value, out);
+  for (const key of Object.keys(value)) {
+    Object.defineProperty(out, key, {
+      value: deepCopy((value as Record<string, unknown>)[key], copies, depth + 1),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -519,8 +530,14 @@ export function createMapper(rules: unknown, opts: ValidateOptions = {}): Mapper
     async map(msg, resolver = {}, options = {}) {
       if (ruleProblems.length > 0) return { ok: false, problems: ruleProblems.map((p) => ({ ...p })) };
       const payload = msg ? msg.payload : undefined;
-      const out: Record<string, unknown> =
-        options.keepUnmapped && isPlainObject(payload) ? (deepCopy(payload) as Record<string, unknown>) : {};
+      let out: Record<string, unknown> = {};
+      if (options.keepUnmapped && isPlainObject(payload)) {
+        try {
+          out = deepCopy(payload) as Record<string, unknown>;
+        } catch (err) {
+          return { ok: false, problems: [{ field: 'payload', reason: `cannot be kept: ${(err as Error).message}` }] };
+        }
+      }
       const problems: ErrorDetail[] = [];
 
       for (const rule of compiled) {

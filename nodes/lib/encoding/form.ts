@@ -15,6 +15,9 @@
 import type { ErrorDetail } from '../errors';
 import { childPath, describe, isPlainObject, problemsError, MAX_DETAILS } from './json';
 
+/** the deepest nesting of objects and arrays form-encoded (deeper payloads are refused, not overflowing the stack) */
+export const MAX_FORM_NESTING = 200;
+
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded; charset=utf-8';
 
 const SAFE = /^[A-Za-z0-9*\-._]$/;
@@ -99,6 +102,10 @@ export function encodeForm(payload: unknown, root = 'payload'): string {
         problem(path, 'is a circular reference (it contains itself)');
         return;
       }
+      if (ancestors.length > MAX_FORM_NESTING) {
+        problem(path, `nests more than ${MAX_FORM_NESTING} levels deep`);
+        return;
+      }
       ancestors.push(value);
       const indexed = value.some((entry) => isPlainObject(entry));
       value.forEach((entry, i) => {
@@ -118,6 +125,10 @@ export function encodeForm(payload: unknown, root = 'payload'): string {
     if (isPlainObject(value)) {
       if (ancestors.includes(value)) {
         problem(path, 'is a circular reference (it contains itself)');
+        return;
+      }
+      if (ancestors.length > MAX_FORM_NESTING) {
+        problem(path, `nests more than ${MAX_FORM_NESTING} levels deep`);
         return;
       }
       ancestors.push(value);

@@ -22,6 +22,9 @@ export interface XmlOptions {
 }
 
 /** xml2js conventions: attributes under `$`, element text under `_`. */
+/** the deepest nesting of objects written as elements (deeper payloads are refused, not overflowing the stack) */
+export const MAX_XML_NESTING = 200;
+
 export const ATTR_KEY = '$';
 export const TEXT_KEY = '_';
 
@@ -131,6 +134,10 @@ function normalise(payload: unknown, root: string, problems: ErrorDetail[]): Tre
     }
     if (ancestors.includes(value)) {
       problem(path, 'is a circular reference (it contains itself)');
+      return '';
+    }
+    if (ancestors.length >= MAX_XML_NESTING) {
+      problem(path, `nests more than ${MAX_XML_NESTING} levels deep`);
       return '';
     }
     ancestors.push(value);
