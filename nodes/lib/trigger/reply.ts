@@ -53,6 +53,7 @@ export function sendNotListening(res: ServerResponse): void {
       status: 'unavailable',
       error: { code: 'NOT_LISTENING', message: 'the event trigger on this path is being redeployed; try again shortly', details: [] },
     },
-    { retryAfter: DEFAULT_RETRY_AFTER_SECONDS },
+    // the body is not read: the connection is not reused
+    { retryAfter: DEFAULT_RETRY_AFTER_SECONDS, close: true },
   );
 }
