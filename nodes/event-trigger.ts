@@ -59,7 +59,12 @@ export = function (RED: NodeAPI) {
     let listening = false;
     let pipeline: TriggerPipeline | undefined;
     const updateStatus = () => {
-      const state = { counts, waiting: pipeline?.waitingCount ?? 0, authProblem: listening ? auth.problem : undefined, url: listening ? url : undefined };
+      const state = {
+        counts,
+        waiting: pipeline?.waitingCount ?? 0,
+        authProblem: listening ? auth.problem : undefined,
+        url: listening ? url : undefined,
+      };
       node.status(triggerStatus(state, (key, params) => RED._(key, params as Record<string, string | number>)));
     };
     const tally = (outcome: Tally) => {
@@ -99,7 +104,8 @@ export = function (RED: NodeAPI) {
     if (url && RED.settings.httpNodeRoot === false) {
       node.warn(RED._('event-trigger.errors.http-disabled'));
     } else if (url) {
-      if (auth.problem) node.error(RED._('event-trigger.errors.auth-missing', { auth: settings.auth, reason: auth.problem }));
+      if (auth.problem)
+        node.error(RED._('event-trigger.errors.auth-missing', { auth: settings.auth, reason: auth.problem }));
       pipeline = new TriggerPipeline({
         auth,
         intake,
@@ -121,7 +127,8 @@ export = function (RED: NodeAPI) {
           },
           count: tally,
           changed: updateStatus,
-          ackTimedOut: () => node.warn(RED._('event-trigger.errors.ack-timeout', { seconds: settings.ackTimeoutSeconds })),
+          ackTimedOut: () =>
+            node.warn(RED._('event-trigger.errors.ack-timeout', { seconds: settings.ackTimeoutSeconds })),
         },
       });
       const active = pipeline;
@@ -138,7 +145,9 @@ export = function (RED: NodeAPI) {
           // errors raised by middleware in front of the handler (httpNodeMiddleware)
           node.warn(err instanceof Error ? err.message : String(err));
           if (res.headersSent) return next(err);
-          sendJson(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'the request could not be handled', details: [] } });
+          sendJson(res, 500, {
+            error: { code: 'INTERNAL_ERROR', message: 'the request could not be handled', details: [] },
+          });
         },
         events: (RED as unknown as { events?: EventBus }).events,
       });
@@ -157,14 +166,22 @@ export = function (RED: NodeAPI) {
       };
       // events still waiting: a settlement that comes in time answers 202, else 503
       if (!pipeline) finish();
-      else pipeline.close().then(() => setImmediate(finish), () => setImmediate(finish));
+      else
+        pipeline.close().then(
+          () => setImmediate(finish),
+          () => setImmediate(finish),
+        );
     });
   }
 
-  RED.nodes.registerType<Node<EventTriggerCredentials>, EventTriggerDef, unknown, EventTriggerCredentials>('saypro-event-trigger', EventTriggerNode, {
-    credentials: {
-      secret: { type: 'password' },
-      webhookSecret: { type: 'password' },
+  RED.nodes.registerType<Node<EventTriggerCredentials>, EventTriggerDef, unknown, EventTriggerCredentials>(
+    'saypro-event-trigger',
+    EventTriggerNode,
+    {
+      credentials: {
+        secret: { type: 'password' },
+        webhookSecret: { type: 'password' },
+      },
     },
-  });
+  );
 };

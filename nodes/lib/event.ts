@@ -35,9 +35,7 @@ export interface EventMeta {
   receivedAt: string;
 }
 
-export type ValidationResult =
-  | { ok: true; event: EventMeta; data: unknown }
-  | { ok: false; error: IntegrationError };
+export type ValidationResult = { ok: true; event: EventMeta; data: unknown } | { ok: false; error: IntegrationError };
 
 export interface ValidateOptions {
   /** the channel: "http" or "wire" (used when the event names no source) */
@@ -132,7 +130,8 @@ export function validateEvent(payload: unknown, options: ValidateOptions): Valid
       else details.push({ field: 'id', reason: 'must be a finite number or a string' });
     } else if (typeof raw.id === 'string') {
       if (raw.id.length === 0) details.push({ field: 'id', reason: 'must not be empty' });
-      else if (raw.id.length > MAX_ID_LENGTH) details.push({ field: 'id', reason: `must be at most ${MAX_ID_LENGTH} characters` });
+      else if (raw.id.length > MAX_ID_LENGTH)
+        details.push({ field: 'id', reason: `must be at most ${MAX_ID_LENGTH} characters` });
       else {
         const problem = idempotencyKeyProblem(raw.id);
         if (problem) details.push({ field: 'id', reason: problem });
@@ -146,11 +145,18 @@ export function validateEvent(payload: unknown, options: ValidateOptions): Valid
   let occurredAt: string | undefined;
   if (raw.occurredAt !== undefined && raw.occurredAt !== null) {
     if (typeof raw.occurredAt !== 'string' && typeof raw.occurredAt !== 'number') {
-      details.push({ field: 'occurredAt', reason: `must be an ISO-8601 string or a Unix time number, got ${describe(raw.occurredAt)}` });
+      details.push({
+        field: 'occurredAt',
+        reason: `must be an ISO-8601 string or a Unix time number, got ${describe(raw.occurredAt)}`,
+      });
     } else {
       occurredAt = normaliseTime(raw.occurredAt);
       if (occurredAt === undefined) {
-        details.push({ field: 'occurredAt', reason: 'is not an ISO-8601 date-time or a Unix time', value: raw.occurredAt });
+        details.push({
+          field: 'occurredAt',
+          reason: 'is not an ISO-8601 date-time or a Unix time',
+          value: raw.occurredAt,
+        });
       }
     }
   }
@@ -169,7 +175,10 @@ export function validateEvent(payload: unknown, options: ValidateOptions): Valid
   }
 
   if (details.length > 0) {
-    const message = details.length === 1 ? `invalid event: ${details[0].field} ${details[0].reason}` : `invalid event: ${details.length} problems`;
+    const message =
+      details.length === 1
+        ? `invalid event: ${details[0].field} ${details[0].reason}`
+        : `invalid event: ${details.length} problems`;
     return { ok: false, error: new IntegrationError('INVALID_EVENT', message, details) };
   }
 
@@ -183,4 +192,3 @@ export function validateEvent(payload: unknown, options: ValidateOptions): Valid
   };
   return { ok: true, event, data: raw.data === undefined ? {} : raw.data };
 }
-

@@ -95,7 +95,7 @@ export function idFromIdempotencyKey(key: string): string {
 
 function decodeWtf8(bytes: number[]): string {
   let out = '';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i];
     let cp: number;
     let n: number;

@@ -28,29 +28,86 @@ function startPartner() {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ url: req.url, key: req.headers['idempotency-key'], rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') });
+      seen.push({
+        url: req.url,
+        key: req.headers['idempotency-key'],
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status":"success"}');
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })),
+  );
 }
 
 function flow(partnerPort) {
   const z = 'trust00000000001';
   const trigger = (id, url, props) => ({
-    id, z, type: 'saypro-event-trigger', name: 'events ' + url, url, method: 'post', maxBytes: 1048576, filter: '', dedupeWindow: 600,
-    auth: 'none', authHeader: 'x-webhook-secret', reply: 'durable', ackTimeout: 10, bodyTimeout: 1, wires: [['trustpost0000001'], []], ...props,
+    id,
+    z,
+    type: 'saypro-event-trigger',
+    name: 'events ' + url,
+    url,
+    method: 'post',
+    maxBytes: 1048576,
+    filter: '',
+    dedupeWindow: 600,
+    auth: 'none',
+    authHeader: 'x-webhook-secret',
+    reply: 'durable',
+    ackTimeout: 10,
+    bodyTimeout: 1,
+    wires: [['trustpost0000001'], []],
+    ...props,
   });
   return [
     { id: z, type: 'tab', label: 'trust' },
-    { id: 'trustendpoint001', type: 'saypro-endpoint', name: 'partner', baseUrl: `http://127.0.0.1:${partnerPort}`, port: '', method: 'POST', headers: [],
-      timeout: 5000, keepAlive: true, tls: '', authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '',
-      audience: '', tokenAuth: 'body' },
-    trigger('trustsigned00001', '/hooks/signed', { auth: 'webhook', dedupeWindow: 0, credentials: { webhookSecret: SECRET } }),
+    {
+      id: 'trustendpoint001',
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: `http://127.0.0.1:${partnerPort}`,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      tls: '',
+      authType: 'none',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
+    },
+    trigger('trustsigned00001', '/hooks/signed', {
+      auth: 'webhook',
+      dedupeWindow: 0,
+      credentials: { webhookSecret: SECRET },
+    }),
     trigger('trustopen0000001', '/hooks/open', {}),
-    { id: 'trustpost0000001', z, type: 'saypro-http-post', name: 'to the partner', endpoint: 'trustendpoint001', method: '', path: '/partner', headers: [], msgHeaders: true,
-      maxAttempts: 3, initialDelay: 100, maxDelay: 1000, maxRetryAfter: 10, idempotencyHeader: 'Idempotency-Key', sign: false, wires: [[], []] },
+    {
+      id: 'trustpost0000001',
+      z,
+      type: 'saypro-http-post',
+      name: 'to the partner',
+      endpoint: 'trustendpoint001',
+      method: '',
+      path: '/partner',
+      headers: [],
+      msgHeaders: true,
+      maxAttempts: 3,
+      initialDelay: 100,
+      maxDelay: 1000,
+      maxRetryAfter: 10,
+      idempotencyHeader: 'Idempotency-Key',
+      sign: false,
+      wires: [[], []],
+    },
   ];
 }
 
@@ -154,13 +211,19 @@ for (const variant of [
         await until(() => deliveredWith(marker).length === 1, 10000, 'the delivery of ' + contentType);
       }
       const tampered = '{"type":"order.paid"}';
-      const res = await send(nr.base, '/hooks/signed', { headers: signedHeaders(tampered.replace('paid', 'void')), body: tampered });
+      const res = await send(nr.base, '/hooks/signed', {
+        headers: signedHeaders(tampered.replace('paid', 'void')),
+        body: tampered,
+      });
       assert.strictEqual(res.status, 401);
       assert.strictEqual(res.json.error.code, 'UNAUTHORIZED');
     });
 
     it('answers malformed JSON with its own JSON 400, never an HTML page', async function () {
-      const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json' }, body: '{"type": "x",' });
+      const res = await send(nr.base, '/hooks/open', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"type": "x",',
+      });
       assert.strictEqual(res.status, 400);
       assert.match(res.headers['content-type'], /^application\/json/);
       assert.strictEqual(res.json.error.code, 'INVALID_JSON');
@@ -169,7 +232,10 @@ for (const variant of [
     });
 
     it('answers a declared 500 MB body 413 at once, before any of it is sent', async function () {
-      const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json', 'content-length': String(500 * 1024 * 1024) }, hold: true });
+      const res = await send(nr.base, '/hooks/open', {
+        headers: { 'content-type': 'application/json', 'content-length': String(500 * 1024 * 1024) },
+        hold: true,
+      });
       assert.strictEqual(res.status, 413);
       assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
       figures.declared500MB = `${res.status} in ${res.ms} ms`;
@@ -184,7 +250,10 @@ for (const variant of [
           yield chunk;
         }
       }
-      const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json' }, chunks: endless() });
+      const res = await send(nr.base, '/hooks/open', {
+        headers: { 'content-type': 'application/json' },
+        chunks: endless(),
+      });
       assert.strictEqual(res.status, 413);
       assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
       figures.chunkedBody = `${res.status} after ${(written / 1048576).toFixed(1)} MB written`;
@@ -201,7 +270,10 @@ for (const variant of [
     });
 
     it('answers a body that never completes 408 after bodyTimeout', async function () {
-      const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json', 'content-length': '100' }, partial: '{"type":' });
+      const res = await send(nr.base, '/hooks/open', {
+        headers: { 'content-type': 'application/json', 'content-length': '100' },
+        partial: '{"type":',
+      });
       assert.strictEqual(res.status, 408);
       assert.strictEqual(res.json.error.code, 'REQUEST_TIMEOUT');
       figures.slowBody = `${res.status} after ${res.ms} ms`;
@@ -210,10 +282,17 @@ for (const variant of [
     it('sends ids that differ only in a non-Latin-1 character with distinct, valid idempotency keys', async function () {
       const ids = ['order-€-1', 'order-😀-1', 'order-%E2%82%AC-1'];
       for (const id of ids) {
-        const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, type: 'order.paid', data: { id } }) });
+        const res = await send(nr.base, '/hooks/open', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, type: 'order.paid', data: { id } }),
+        });
         assert.deepStrictEqual([res.status, res.json], [202, { id, status: 'accepted' }]);
       }
-      await until(() => ids.every((id) => partner.seen.some((r) => JSON.parse(r.body).id === id)), 10000, 'three deliveries');
+      await until(
+        () => ids.every((id) => partner.seen.some((r) => JSON.parse(r.body).id === id)),
+        10000,
+        'three deliveries',
+      );
       const keys = ids.map((id) => partner.seen.find((r) => JSON.parse(r.body).id === id).key);
       assert.strictEqual(new Set(keys).size, ids.length, 'distinct keys: ' + keys.join(' '));
       for (const k of keys) assert.match(k, VALID_HEADER_VALUE);
@@ -223,7 +302,10 @@ for (const variant of [
     it('refuses ids with NUL or CR/LF with 400, before anything is queued', async function () {
       const statuses = [];
       for (const id of ['nul\u0000id', 'crlf\r\nX-Injected: 1', 'lf\nid']) {
-        const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, type: 'order.paid' }) });
+        const res = await send(nr.base, '/hooks/open', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id, type: 'order.paid' }),
+        });
         assert.strictEqual(res.status, 400);
         assert.strictEqual(res.json.error.details[0].field, 'id');
         statuses.push(res.status);
@@ -254,19 +336,27 @@ for (const variant of [
       let posting = true;
       let seq = 0;
       // four senders at once, each posting events without an id (a retry of theirs would get a new one)
-      const poster = Promise.all([0, 1, 2, 3].map(async () => {
-        while (posting) {
-          const n = seq++;
-          const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'order.paid', data: { seq: `redeploy-${n}-end` } }) });
-          answers.push({ n, res });
-        }
-      }));
+      const poster = Promise.all(
+        [0, 1, 2, 3].map(async () => {
+          while (posting) {
+            const n = seq++;
+            const res = await send(nr.base, '/hooks/open', {
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ type: 'order.paid', data: { seq: `redeploy-${n}-end` } }),
+            });
+            answers.push({ n, res });
+          }
+        }),
+      );
       await until(() => answers.length >= 3, 10000, 'requests before the deploy');
       for (let i = 0; i < 2; i++) {
         const deploy = await fetch(nr.base + variant.admin + '/flows', {
           method: 'POST',
           headers: { ...adminHeaders, 'Node-RED-Deployment-Type': 'full' },
-          body: JSON.stringify({ flows: current.flows, rev: (await (await fetch(nr.base + variant.admin + '/flows', { headers: adminHeaders })).json()).rev }),
+          body: JSON.stringify({
+            flows: current.flows,
+            rev: (await (await fetch(nr.base + variant.admin + '/flows', { headers: adminHeaders })).json()).rev,
+          }),
         });
         assert.strictEqual(deploy.status, 200, await deploy.text());
         const count = answers.length;
@@ -286,7 +376,11 @@ for (const variant of [
       }
       const accepted = answers.filter(({ res }) => res.status === 202).map(({ n }) => n);
       const refused = answers.filter(({ res }) => res.status === 503).map(({ n }) => n);
-      await until(() => accepted.every((n) => deliveredWith(`redeploy-${n}-end`).length >= 1), 20000, 'every accepted event delivered');
+      await until(
+        () => accepted.every((n) => deliveredWith(`redeploy-${n}-end`).length >= 1),
+        20000,
+        'every accepted event delivered',
+      );
       // an event answered 503 must not have been queued: the sender sends it again, under a new id
       await new Promise((r) => setTimeout(r, 500));
       const refusedButDelivered = refused.filter((n) => deliveredWith(`redeploy-${n}-end`).length > 0);

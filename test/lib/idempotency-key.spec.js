@@ -1,6 +1,12 @@
 'use strict';
 const assert = require('node:assert');
-const { idempotencyKey, idFromIdempotencyKey, idempotencyKeyProblem, isHeaderValue, MAX_IDEMPOTENCY_KEY_LENGTH } = require('../../dist/nodes/lib/idempotency-key');
+const {
+  idempotencyKey,
+  idFromIdempotencyKey,
+  idempotencyKeyProblem,
+  isHeaderValue,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+} = require('../../dist/nodes/lib/idempotency-key');
 const { idempotencyKeyFor } = require('../../dist/nodes/lib/http/deliver');
 
 describe('idempotency keys', function () {
@@ -21,7 +27,8 @@ describe('idempotency keys', function () {
     assert.strictEqual(idempotencyKey('%41'), '%2541');
     assert.notStrictEqual(idempotencyKey('%41'), idempotencyKey('A'));
     assert.notStrictEqual(idempotencyKey('a%'), idempotencyKey('a%25'));
-    for (const id of ['%41', 'a%', 'a%25', '%E2%82%AC', '€']) assert.strictEqual(idFromIdempotencyKey(idempotencyKey(id)), id);
+    for (const id of ['%41', 'a%', 'a%25', '%E2%82%AC', '€'])
+      assert.strictEqual(idFromIdempotencyKey(idempotencyKey(id)), id);
   });
 
   it('a lone surrogate still gets a key, distinct from every valid string', function () {

@@ -8,7 +8,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { IntegrationError, toErrorInfo } from '../errors';
 import { resolveEnvRef } from '../env';
-import { checkWebhookHeaders, decodeWebhookSecret, safeEqualSecret, verifyWebhook, type VerifyOptions } from '../webhook-signature';
+import {
+  checkWebhookHeaders,
+  decodeWebhookSecret,
+  safeEqualSecret,
+  verifyWebhook,
+  type VerifyOptions,
+} from '../webhook-signature';
 
 export type AuthMode = 'none' | 'secret' | 'webhook';
 export const DEFAULT_AUTH_HEADER = 'x-webhook-secret';

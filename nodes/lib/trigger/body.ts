@@ -46,7 +46,12 @@ export function tooLarge(maxBytes: number, partial: Buffer = Buffer.alloc(0), de
 
 /** The REQUEST_TIMEOUT error: the body did not arrive in time. */
 export function tooSlow(timeoutMs: number, partial: Buffer = Buffer.alloc(0)): BodyError {
-  return new BodyError('REQUEST_TIMEOUT', 'the body did not arrive in time', partial, `not complete after ${timeoutMs / 1000} s (${partial.length} bytes read)`);
+  return new BodyError(
+    'REQUEST_TIMEOUT',
+    'the body did not arrive in time',
+    partial,
+    `not complete after ${timeoutMs / 1000} s (${partial.length} bytes read)`,
+  );
 }
 
 /** The declared Content-Length, when it is a plain number. */
@@ -115,7 +120,8 @@ export function readBody(
     };
     const onError = (err: Error) =>
       fail(new BodyError('BODY_READ_FAILED', 'the body could not be read', Buffer.concat(chunks), err.message));
-    const onAborted = () => fail(new BodyError('BODY_READ_FAILED', 'the request was aborted', Buffer.concat(chunks), 'aborted'));
+    const onAborted = () =>
+      fail(new BodyError('BODY_READ_FAILED', 'the request was aborted', Buffer.concat(chunks), 'aborted'));
     const onClose = () => {
       // 'close' before 'end' means the client went away mid-body
       if (!finished && !req.readableEnded) onAborted();

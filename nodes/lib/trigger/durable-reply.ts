@@ -31,7 +31,9 @@ export function replyModeOf(value: unknown): ReplyMode {
 /** The ack timeout in seconds: a number above 0 (fractions allowed) up to an hour, else the default. */
 export function ackTimeoutOf(value: unknown): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 && n <= MAX_ACK_TIMEOUT_SECONDS ? n : DEFAULT_ACK_TIMEOUT_SECONDS;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 && n <= MAX_ACK_TIMEOUT_SECONDS
+    ? n
+    : DEFAULT_ACK_TIMEOUT_SECONDS;
 }
 
 /** What became of an event that waited: the status counters of the node. */
@@ -46,7 +48,9 @@ export interface DurableReply {
 }
 
 function retryAfterOf(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.ceil(value) : DEFAULT_RETRY_AFTER_SECONDS;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? Math.ceil(value)
+    : DEFAULT_RETRY_AFTER_SECONDS;
 }
 
 function errorOf(error: Settlement['error'], code: string, message: string): IntegrationErrorInfo {
@@ -78,7 +82,11 @@ export function durableReply(
       body: {
         id,
         status: 'pending',
-        error: { code: 'SHUTTING_DOWN', message: 'the flow stopped before the event was confirmed durable', details: [] },
+        error: {
+          code: 'SHUTTING_DOWN',
+          message: 'the flow stopped before the event was confirmed durable',
+          details: [],
+        },
       },
     };
   }
@@ -90,17 +98,28 @@ export function durableReply(
       body: {
         id,
         status: 'pending',
-        error: { code: 'ACK_TIMEOUT', message: `the event was not confirmed durable within ${options.timeoutSeconds} s`, details: [] },
+        error: {
+          code: 'ACK_TIMEOUT',
+          message: `the event was not confirmed durable within ${options.timeoutSeconds} s`,
+          details: [],
+        },
       },
     };
   }
   if (settlement.ok) return { status: 202, outcome: 'accepted', body: { id, status: 'accepted' } };
   const status =
-    typeof settlement.status === 'number' && Number.isInteger(settlement.status) && settlement.status >= 400 && settlement.status <= 599
+    typeof settlement.status === 'number' &&
+    Number.isInteger(settlement.status) &&
+    settlement.status >= 400 &&
+    settlement.status <= 599
       ? settlement.status
       : 500;
   if (status === 422) {
-    return { status, outcome: 'refused', body: { id, status: 'rejected', error: errorOf(settlement.error, 'REJECTED', 'the flow rejected the event') } };
+    return {
+      status,
+      outcome: 'refused',
+      body: { id, status: 'rejected', error: errorOf(settlement.error, 'REJECTED', 'the flow rejected the event') },
+    };
   }
   if (status === 503) {
     return {
@@ -113,9 +132,12 @@ export function durableReply(
   const reply: DurableReply = {
     status,
     outcome: 'failed',
-    body: { id, status: status < 500 ? 'rejected' : 'failed', error: errorOf(settlement.error, 'FAILED', 'the flow could not take the event') },
+    body: {
+      id,
+      status: status < 500 ? 'rejected' : 'failed',
+      error: errorOf(settlement.error, 'FAILED', 'the flow could not take the event'),
+    },
   };
   if (settlement.retryAfterSeconds !== undefined) reply.retryAfter = retryAfterOf(settlement.retryAfterSeconds);
   return reply;
 }
-

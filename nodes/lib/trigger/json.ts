@@ -46,7 +46,9 @@ export function parseJsonBody(body: Buffer | string, maxDepth = MAX_JSON_DEPTH):
   let text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') {
-    throw new IntegrationError('INVALID_JSON', 'the body is empty', [{ field: 'body', reason: 'expected a JSON object' }]);
+    throw new IntegrationError('INVALID_JSON', 'the body is empty', [
+      { field: 'body', reason: 'expected a JSON object' },
+    ]);
   }
   if (jsonDepth(text, maxDepth) > maxDepth) {
     throw new IntegrationError('JSON_TOO_DEEP', 'the body nests too deeply', [
@@ -57,6 +59,8 @@ export function parseJsonBody(body: Buffer | string, maxDepth = MAX_JSON_DEPTH):
     return JSON.parse(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new IntegrationError('INVALID_JSON', 'the body is not valid JSON', [{ field: 'body', reason: reason.slice(0, 200) }]);
+    throw new IntegrationError('INVALID_JSON', 'the body is not valid JSON', [
+      { field: 'body', reason: reason.slice(0, 200) },
+    ]);
   }
 }

@@ -121,7 +121,8 @@ export class TriggerPipeline {
 
     // 3. the exact bytes
     const read = await this.readExactBody(req);
-    if (read instanceof IntegrationError) return this.refuse(res, read, read instanceof BodyError ? read.partial : undefined);
+    if (read instanceof IntegrationError)
+      return this.refuse(res, read, read instanceof BodyError ? read.partial : undefined);
     const body = read;
 
     // 4. is it really from the sender, and not a replay
@@ -155,7 +156,10 @@ export class TriggerPipeline {
       const first = this.options.intake.dedupe.enabled ? this.waitingByKey.get('event:' + outcome.event.id) : undefined;
       if (first) return this.answerAsFirst(res, first);
       if (this.closed) {
-        const r = durableReply(outcome.event.id, undefined, { timeoutSeconds: this.options.ackTimeoutSeconds, closing: true });
+        const r = durableReply(outcome.event.id, undefined, {
+          timeoutSeconds: this.options.ackTimeoutSeconds,
+          closing: true,
+        });
         sendJson(res, r.status, r.body, { retryAfter: r.retryAfter });
         return;
       }
@@ -164,7 +168,10 @@ export class TriggerPipeline {
       return;
     }
     if (this.closed && outcome.status === 'accepted') {
-      const r = durableReply(outcome.event.id, undefined, { timeoutSeconds: this.options.ackTimeoutSeconds, closing: true });
+      const r = durableReply(outcome.event.id, undefined, {
+        timeoutSeconds: this.options.ackTimeoutSeconds,
+        closing: true,
+      });
       sendJson(res, r.status, r.body, { retryAfter: r.retryAfter });
       return;
     }
@@ -182,14 +189,17 @@ export class TriggerPipeline {
       let body: Buffer;
       if (Buffer.isBuffer(req.body)) body = req.body;
       else if (typeof req.body === 'string') body = Buffer.from(req.body, 'utf8');
-      else if (auth.mode === 'webhook') return unauthorized('the raw body was consumed before the node could verify it');
+      else if (auth.mode === 'webhook')
+        return unauthorized('the raw body was consumed before the node could verify it');
       else body = Buffer.from(JSON.stringify(req.body ?? null), 'utf8');
       return body.length > maxBytes ? tooLarge(maxBytes, body) : body;
     }
     try {
       return await readBody(req, maxBytes, { timeoutMs: this.options.bodyTimeoutMs });
     } catch (err) {
-      return err instanceof IntegrationError ? err : new IntegrationError('BODY_READ_FAILED', 'the body could not be read');
+      return err instanceof IntegrationError
+        ? err
+        : new IntegrationError('BODY_READ_FAILED', 'the body could not be read');
     }
   }
 
@@ -212,7 +222,13 @@ export class TriggerPipeline {
     const keys: string[] = [];
     if (intake.dedupe.enabled) keys.push('event:' + event.id);
     if (webhookId !== undefined) keys.push('webhook:' + webhookId);
-    const entry: Waiting = { id: event.id, keys, closing: false, cancel: expectation.cancel, reply: undefined as never };
+    const entry: Waiting = {
+      id: event.id,
+      keys,
+      closing: false,
+      cancel: expectation.cancel,
+      reply: undefined as never,
+    };
     entry.reply = expectation.promise.then((settlement) => {
       this.waiting.delete(entry);
       for (const k of entry.keys) if (this.waitingByKey.get(k) === entry) this.waitingByKey.delete(k);

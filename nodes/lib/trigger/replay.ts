@@ -50,7 +50,7 @@ export class ReplayMemory {
 const SHARED = Symbol.for('saypro.integration-kit.webhook-replays');
 const shared: Map<string, ReplayMemory> =
   ((globalThis as Record<symbol, unknown>)[SHARED] as Map<string, ReplayMemory> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[SHARED] = new Map<string, ReplayMemory>()) as Map<string, ReplayMemory>;
+  (((globalThis as Record<symbol, unknown>)[SHARED] = new Map<string, ReplayMemory>()) as Map<string, ReplayMemory>);
 
 /**
  * The replay memory of a path, shared by the nodes that serve it one after

@@ -51,7 +51,11 @@ export function sendNotListening(res: ServerResponse): void {
     503,
     {
       status: 'unavailable',
-      error: { code: 'NOT_LISTENING', message: 'the event trigger on this path is being redeployed; try again shortly', details: [] },
+      error: {
+        code: 'NOT_LISTENING',
+        message: 'the event trigger on this path is being redeployed; try again shortly',
+        details: [],
+      },
     },
     // the body is not read: the connection is not reused
     { retryAfter: DEFAULT_RETRY_AFTER_SECONDS, close: true },

@@ -94,9 +94,12 @@ interface Slot {
 }
 
 const REGISTRY = Symbol.for('saypro.integration-kit.trigger-routes');
-const slots: WeakMap<AppLike, Map<string, Slot>> =
-  ((globalThis as Record<symbol, unknown>)[REGISTRY] as WeakMap<AppLike, Map<string, Slot>> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[REGISTRY] = new WeakMap<AppLike, Map<string, Slot>>()) as WeakMap<AppLike, Map<string, Slot>>;
+const slots: WeakMap<AppLike, Map<string, Slot>> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as
+  WeakMap<AppLike, Map<string, Slot>> | undefined) ??
+(((globalThis as Record<symbol, unknown>)[REGISTRY] = new WeakMap<AppLike, Map<string, Slot>>()) as WeakMap<
+  AppLike,
+  Map<string, Slot>
+>);
 
 function stackOf(app: AppLike): Layer[] | undefined {
   const stack = app._router?.stack ?? app.router?.stack;

@@ -16,7 +16,14 @@ const config = fc.record({
   xmlDeclaration: fc.boolean(),
 });
 
-const records = fc.array(fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor'), fc.oneof(nastyString, fc.double(), fc.boolean(), fc.constant(null)), { maxKeys: 3 }), { maxLength: 5 });
+const records = fc.array(
+  fc.dictionary(
+    fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor'),
+    fc.oneof(nastyString, fc.double(), fc.boolean(), fc.constant(null)),
+    { maxKeys: 3 },
+  ),
+  { maxLength: 5 },
+);
 
 describe('property: format encoders', function () {
   for (const format of FORMATS) {
@@ -58,7 +65,13 @@ describe('property: format encoders', function () {
   });
 
   it('form: flat string records round-trip through URLSearchParams', function () {
-    const flat = fc.dictionary(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }).filter((k) => !/[[\].]/.test(k) && k !== '__proto__'), fc.string({ unit: 'grapheme', maxLength: 20 }), { maxKeys: 5 });
+    const flat = fc.dictionary(
+      fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 10 })
+        .filter((k) => !/[[\].]/.test(k) && k !== '__proto__'),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      { maxKeys: 5 },
+    );
     fc.assert(
       fc.property(flat, (obj) => {
         const result = encode(obj, readConfig({ format: 'form' }));

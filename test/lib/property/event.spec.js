@@ -1,6 +1,14 @@
 'use strict';
 const assert = require('node:assert');
-const { fc, NUM_RUNS, nastyValue, adversarial, nastyString, deeplyNested, assertNoPollution } = require('./arbitraries');
+const {
+  fc,
+  NUM_RUNS,
+  nastyValue,
+  adversarial,
+  nastyString,
+  deeplyNested,
+  assertNoPollution,
+} = require('./arbitraries');
 const { validateEvent } = require('../../../dist/nodes/lib/event');
 const { EventIntake } = require('../../../dist/nodes/lib/trigger/intake');
 const { parseJsonBody } = require('../../../dist/nodes/lib/trigger/json');
@@ -8,7 +16,17 @@ const { IntegrationError } = require('../../../dist/nodes/lib/errors');
 const { idempotencyKeyProblem } = require('../../../dist/nodes/lib/idempotency-key');
 
 const eventLike = fc.record(
-  { id: fc.oneof(nastyString, fc.integer(), fc.double(), nastyValue), type: fc.oneof(fc.constantFrom('order.paid', 'a', 'x:y-z_1'), nastyString, nastyValue), occurredAt: fc.oneof(fc.date().map((d) => (isNaN(d) ? 'x' : d.toISOString())), fc.double(), nastyString), source: nastyString, data: adversarial },
+  {
+    id: fc.oneof(nastyString, fc.integer(), fc.double(), nastyValue),
+    type: fc.oneof(fc.constantFrom('order.paid', 'a', 'x:y-z_1'), nastyString, nastyValue),
+    occurredAt: fc.oneof(
+      fc.date().map((d) => (isNaN(d) ? 'x' : d.toISOString())),
+      fc.double(),
+      nastyString,
+    ),
+    source: nastyString,
+    data: adversarial,
+  },
   { requiredKeys: [] },
 );
 

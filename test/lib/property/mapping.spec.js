@@ -5,9 +5,25 @@ const { createMapper, SOURCE_TYPES, VALUE_TYPES } = require('../../../dist/nodes
 
 const rule = fc.record(
   {
-    target: fc.oneof(fc.constantFrom('a', 'b.c', 'items[0].x', '__proto__.polluted', 'constructor.prototype.polluted', 'x.__proto__'), nastyString),
+    target: fc.oneof(
+      fc.constantFrom('a', 'b.c', 'items[0].x', '__proto__.polluted', 'constructor.prototype.polluted', 'x.__proto__'),
+      nastyString,
+    ),
     sourceType: fc.oneof(fc.constantFrom(...SOURCE_TYPES.filter((t) => t !== 'jsonata')), nastyString),
-    source: fc.oneof(fc.constantFrom('payload', 'payload.a', 'payload.__proto__', 'payload["constructor"]', 'payload.list[0]', '1e999', 'NaN', '{"a":1}', 'HOME'), nastyString),
+    source: fc.oneof(
+      fc.constantFrom(
+        'payload',
+        'payload.a',
+        'payload.__proto__',
+        'payload["constructor"]',
+        'payload.list[0]',
+        '1e999',
+        'NaN',
+        '{"a":1}',
+        'HOME',
+      ),
+      nastyString,
+    ),
     type: fc.oneof(fc.constantFrom(...VALUE_TYPES), nastyString),
     default: fc.oneof(fc.constant(''), nastyString),
     required: fc.boolean(),
@@ -38,7 +54,9 @@ describe('property: field mapper', function () {
   it('string rules copy any string value exactly', async function () {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 50 }), async (s) => {
-        const mapper = createMapper([{ target: 'out', sourceType: 'msg', source: 'payload.v', type: 'string', required: true }]);
+        const mapper = createMapper([
+          { target: 'out', sourceType: 'msg', source: 'payload.v', type: 'string', required: true },
+        ]);
         const result = await mapper.map({ payload: { v: s } });
         assert.deepStrictEqual(result, { ok: true, value: { out: s } });
       }),

@@ -14,7 +14,11 @@ describe('trigger body reading', function () {
     const s = stream();
     const p = readBody(s, 1000, { timeoutMs: 50 });
     s.write('{"type":');
-    await assert.rejects(p, (e) => e.code === 'REQUEST_TIMEOUT' && e.partial.toString() === '{"type":' && /after 0.05 s/.test(e.details[0].reason));
+    await assert.rejects(
+      p,
+      (e) =>
+        e.code === 'REQUEST_TIMEOUT' && e.partial.toString() === '{"type":' && /after 0.05 s/.test(e.details[0].reason),
+    );
   });
 
   it('a body that completes in time is read whole', async function () {

@@ -13,11 +13,17 @@ describe('trigger JSON bodies', function () {
   it(`accepts ${MAX_JSON_DEPTH} levels and refuses one more with JSON_TOO_DEEP and the reason`, function () {
     const nest = (n) => '['.repeat(n) + ']'.repeat(n);
     assert.ok(Array.isArray(parseJsonBody(nest(MAX_JSON_DEPTH))));
-    assert.throws(() => parseJsonBody(nest(MAX_JSON_DEPTH + 1)), (e) => e.code === 'JSON_TOO_DEEP' && /more than 64 levels/.test(e.details[0].reason));
+    assert.throws(
+      () => parseJsonBody(nest(MAX_JSON_DEPTH + 1)),
+      (e) => e.code === 'JSON_TOO_DEEP' && /more than 64 levels/.test(e.details[0].reason),
+    );
   });
 
   it('refuses 100,000 levels before JSON.parse, without a stack overflow', function () {
     const text = '{"a":'.repeat(100000) + '1' + '}'.repeat(100000);
-    assert.throws(() => parseJsonBody(text), (e) => e.code === 'JSON_TOO_DEEP');
+    assert.throws(
+      () => parseJsonBody(text),
+      (e) => e.code === 'JSON_TOO_DEEP',
+    );
   });
 });
