@@ -55,7 +55,17 @@ function flowWith(props) {
   return [
     { id: 'tab', type: 'tab' },
     // these tests are about the immediate reply; event-trigger-ack.spec.js covers "durable"
-    Object.assign({ id: 'n1', z: 'tab', type: 'saypro-event-trigger', name: 'trigger', reply: 'immediate', wires: [['out'], ['bad']] }, props),
+    Object.assign(
+      {
+        id: 'n1',
+        z: 'tab',
+        type: 'saypro-event-trigger',
+        name: 'trigger',
+        reply: 'immediate',
+        wires: [['out'], ['bad']],
+      },
+      props,
+    ),
     { id: 'out', z: 'tab', type: 'helper' },
     { id: 'bad', z: 'tab', type: 'helper' },
     { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -88,7 +98,10 @@ function settle() {
 }
 
 function statusCalls(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 function newSecret() {
@@ -145,7 +158,12 @@ describe('saypro-event-trigger node', function () {
   describe('wire input', function () {
     it('emits msg.event and msg.payload = data, keeping other properties', async function () {
       const got = await load({ url: '' });
-      helper.getNode('n1').receive({ payload: { id: 'e1', type: 'listing.created', occurredAt: 1700000000, data: { a: 1 } }, topic: 't' });
+      helper
+        .getNode('n1')
+        .receive({
+          payload: { id: 'e1', type: 'listing.created', occurredAt: 1700000000, data: { a: 1 } },
+          topic: 't',
+        });
       const [msg] = await waitFor(got.out);
       assert.deepStrictEqual(msg.payload, { a: 1 });
       assert.strictEqual(msg.topic, 't');
@@ -171,7 +189,10 @@ describe('saypro-event-trigger node', function () {
       helper.getNode('n1').receive({ payload: { id: {}, occurredAt: 'later' } });
       const [msg] = await waitFor(got.bad);
       assert.strictEqual(msg.error.code, 'INVALID_EVENT');
-      assert.deepStrictEqual(msg.error.details.map((d) => d.field), ['type', 'id', 'occurredAt']);
+      assert.deepStrictEqual(
+        msg.error.details.map((d) => d.field),
+        ['type', 'id', 'occurredAt'],
+      );
       const [caught] = await waitFor(got.caught);
       assert.match(caught.error.message, /invalid event/);
       assert.strictEqual(caught.error.source.id, 'n1');
@@ -190,12 +211,21 @@ describe('saypro-event-trigger node', function () {
     it('filters by type and counts in the status', async function () {
       const got = await load({ filter: 'listing.created, payment.*' });
       const n = helper.getNode('n1');
-      for (const type of ['listing.created', 'listing.deleted', 'payment.refund.created', 'user.created', 'payment.completed']) {
+      for (const type of [
+        'listing.created',
+        'listing.deleted',
+        'payment.refund.created',
+        'user.created',
+        'payment.completed',
+      ]) {
         n.receive({ payload: { type } });
       }
       await waitFor(got.out, 3);
       await settle();
-      assert.deepStrictEqual(got.out.map((m) => m.event.type), ['listing.created', 'payment.refund.created', 'payment.completed']);
+      assert.deepStrictEqual(
+        got.out.map((m) => m.event.type),
+        ['listing.created', 'payment.refund.created', 'payment.completed'],
+      );
       const last = statusCalls(n).pop();
       assert.strictEqual(last.fill, 'green');
       // accepted always, then only the counts that happened (2 were ignored)
@@ -210,7 +240,10 @@ describe('saypro-event-trigger node', function () {
       n.receive({ payload: { id: 'other', type: 't' } });
       await waitFor(got.out, 2);
       await settle();
-      assert.deepStrictEqual(got.out.map((m) => m.event.id), ['same', 'other']);
+      assert.deepStrictEqual(
+        got.out.map((m) => m.event.id),
+        ['same', 'other'],
+      );
       await helper.unload();
 
       got = await load({ dedupeWindow: 0 });
@@ -224,7 +257,11 @@ describe('saypro-event-trigger node', function () {
   describe('HTTP endpoint', function () {
     it('answers 202 accepted and emits the event', async function () {
       const got = await load({ url: '/events', method: 'post' });
-      assert.deepStrictEqual(statusCalls(helper.getNode('n1')).pop(), { fill: 'blue', shape: 'dot', text: 'event-trigger.status.listening' });
+      assert.deepStrictEqual(statusCalls(helper.getNode('n1')).pop(), {
+        fill: 'blue',
+        shape: 'dot',
+        text: 'event-trigger.status.listening',
+      });
       const body = { id: 'evt_1', type: 'listing.created', occurredAt: '2024-05-01T10:00:00Z', data: { listingId: 7 } };
       const res = await request({ headers: JSON_HEADERS, body });
       assert.strictEqual(res.status, 202);
@@ -300,7 +337,10 @@ describe('saypro-event-trigger node', function () {
       const res = await request({ headers: JSON_HEADERS, body: { id: [], occurredAt: {}, data: 1 } });
       assert.strictEqual(res.status, 400);
       assert.strictEqual(res.json.error.code, 'INVALID_EVENT');
-      assert.deepStrictEqual(res.json.error.details.map((d) => d.field), ['type', 'id', 'occurredAt']);
+      assert.deepStrictEqual(
+        res.json.error.details.map((d) => d.field),
+        ['type', 'id', 'occurredAt'],
+      );
       const arr = await request({ headers: JSON_HEADERS, body: [1, 2] });
       assert.strictEqual(arr.status, 400);
       assert.deepStrictEqual(arr.json.error.details, [{ field: 'event', reason: 'must be an object, got an array' }]);
@@ -330,7 +370,10 @@ describe('saypro-event-trigger node', function () {
 
     it('answers 413 by Content-Length without waiting for the body', async function () {
       const got = await load({ url: '/events', maxBytes: 100 });
-      const res = await request({ headers: { 'content-type': 'application/json', 'content-length': '2000000' }, hold: true });
+      const res = await request({
+        headers: { 'content-type': 'application/json', 'content-length': '2000000' },
+        hold: true,
+      });
       assert.strictEqual(res.status, 413);
       assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
       assert.match(res.json.error.details[0].reason, /Content-Length 2000000/);
@@ -358,7 +401,13 @@ describe('saypro-event-trigger node', function () {
       await load({ url: '/gone' });
       assert.strictEqual((await request({ path: '/gone', body: { type: 'x' } })).status, 202);
       const app = httpNode;
-      await helper.setFlows([{ id: 'tab', type: 'tab' }, { id: 'out', z: 'tab', type: 'helper' }], 'full');
+      await helper.setFlows(
+        [
+          { id: 'tab', type: 'tab' },
+          { id: 'out', z: 'tab', type: 'helper' },
+        ],
+        'full',
+      );
       const layers = app._router.stack.filter((l) => l.route && l.route.path === '/gone');
       assert.strictEqual(layers.length, 0);
       assert.strictEqual((await request({ path: '/gone', body: { type: 'x' } })).status, 404);
@@ -383,7 +432,8 @@ describe('saypro-event-trigger node', function () {
     it('a redeployed node takes its path over: no 404 in between, and the route layers never stack up', async function () {
       const got = await load({ url: '/redeploy' });
       const app = httpNode;
-      const count = () => app._router.stack.filter((l) => l.route && String(l.route.path).toLowerCase() === '/redeploy').length;
+      const count = () =>
+        app._router.stack.filter((l) => l.route && String(l.route.path).toLowerCase() === '/redeploy').length;
       const before = count();
       assert.strictEqual(before, 2, 'the raw-body marker and the route');
       for (let i = 0; i < 5; i++) {
@@ -425,7 +475,16 @@ describe('saypro-event-trigger node', function () {
 
     it('never answers 500 for bad input and keeps working after it', async function () {
       const got = await load({ url: '/events' });
-      const inputs = ['', 'null', '"s"', '42', '{"type":null}', '\u0000', '{"__proto__":{"type":"x"}}', '{"type":"x","occurredAt":1e400}'];
+      const inputs = [
+        '',
+        'null',
+        '"s"',
+        '42',
+        '{"type":null}',
+        '\u0000',
+        '{"__proto__":{"type":"x"}}',
+        '{"type":"x","occurredAt":1e400}',
+      ];
       for (const body of inputs) {
         const res = await request({ headers: JSON_HEADERS, body });
         assert.strictEqual(res.status, 400, JSON.stringify(body));
@@ -465,12 +524,20 @@ describe('saypro-event-trigger node', function () {
     it('answers 408 when the body does not arrive within bodyTimeout', async function () {
       const got = await load({ url: '/events', bodyTimeout: 0.3 });
       const res = await new Promise((resolve, reject) => {
-        const req = http.request(helper.url() + '/events', { method: 'POST', headers: JSON_HEADERS, agent: false }, (r) => {
-          const parts = [];
-          r.on('data', (c) => parts.push(c));
-          r.on('end', () => resolve({ status: r.statusCode, headers: r.headers, json: JSON.parse(Buffer.concat(parts).toString()) }));
+        const req = http.request(
+          helper.url() + '/events',
+          { method: 'POST', headers: JSON_HEADERS, agent: false },
+          (r) => {
+            const parts = [];
+            r.on('data', (c) => parts.push(c));
+            r.on('end', () =>
+              resolve({ status: r.statusCode, headers: r.headers, json: JSON.parse(Buffer.concat(parts).toString()) }),
+            );
+          },
+        );
+        req.on('error', (err) => {
+          if (!req.res) reject(err);
         });
-        req.on('error', (err) => { if (!req.res) reject(err); });
         req.write('{"type":'); // and nothing more
       });
       assert.strictEqual(res.status, 408);
@@ -483,15 +550,24 @@ describe('saypro-event-trigger node', function () {
 
   describe('shared secret', function () {
     it('accepts the right header value and refuses a wrong or missing one with 401', async function () {
-      const got = await load({ url: '/events', auth: 'secret', authHeader: 'X-Hook-Token' }, { secret: 's3cret-value' });
+      const got = await load(
+        { url: '/events', auth: 'secret', authHeader: 'X-Hook-Token' },
+        { secret: 's3cret-value' },
+      );
       const ok = await request({ headers: { ...JSON_HEADERS, 'x-hook-token': 's3cret-value' }, body: { type: 'x' } });
       assert.strictEqual(ok.status, 202);
-      const wrong = await request({ headers: { ...JSON_HEADERS, 'x-hook-token': 's3cret-valuf' }, body: { type: 'x' } });
+      const wrong = await request({
+        headers: { ...JSON_HEADERS, 'x-hook-token': 's3cret-valuf' },
+        body: { type: 'x' },
+      });
       assert.strictEqual(wrong.status, 401);
       assert.strictEqual(wrong.json.error.code, 'UNAUTHORIZED');
       const missing = await request({ headers: JSON_HEADERS, body: { type: 'x' } });
       assert.strictEqual(missing.status, 401);
-      const defaultHeader = await request({ headers: { ...JSON_HEADERS, 'x-webhook-secret': 's3cret-value' }, body: { type: 'x' } });
+      const defaultHeader = await request({
+        headers: { ...JSON_HEADERS, 'x-webhook-secret': 's3cret-value' },
+        body: { type: 'x' },
+      });
       assert.strictEqual(defaultHeader.status, 401, 'only the configured header counts');
       await waitFor(got.bad, 3);
       await settle();
@@ -507,7 +583,10 @@ describe('saypro-event-trigger node', function () {
         await load({ url: '/events', auth: 'secret' }, { secret: '${SAYPRO_TEST_EVENT_SECRET}' });
         const ok = await request({ headers: { ...JSON_HEADERS, 'x-webhook-secret': 'from-env' }, body: { type: 'x' } });
         assert.strictEqual(ok.status, 202);
-        const literal = await request({ headers: { ...JSON_HEADERS, 'x-webhook-secret': '${SAYPRO_TEST_EVENT_SECRET}' }, body: { type: 'x' } });
+        const literal = await request({
+          headers: { ...JSON_HEADERS, 'x-webhook-secret': '${SAYPRO_TEST_EVENT_SECRET}' },
+          body: { type: 'x' },
+        });
         assert.strictEqual(literal.status, 401);
       } finally {
         delete process.env.SAYPRO_TEST_EVENT_SECRET;
@@ -517,10 +596,20 @@ describe('saypro-event-trigger node', function () {
     it('without a secret: red ring, one error at start, every request 401', async function () {
       const got = await load({ url: '/events', auth: 'secret' });
       const n = helper.getNode('n1');
-      assert.deepStrictEqual(statusCalls(n).pop(), { fill: 'red', shape: 'ring', text: 'event-trigger.status.auth-missing' });
-      const errors = n.error.getCalls().filter((c) => c.thisValue === n && c.args[0] === 'event-trigger.errors.auth-missing');
+      assert.deepStrictEqual(statusCalls(n).pop(), {
+        fill: 'red',
+        shape: 'ring',
+        text: 'event-trigger.status.auth-missing',
+      });
+      const errors = n.error
+        .getCalls()
+        .filter((c) => c.thisValue === n && c.args[0] === 'event-trigger.errors.auth-missing');
       assert.strictEqual(errors.length, 1);
-      for (const headers of [JSON_HEADERS, { ...JSON_HEADERS, 'x-webhook-secret': '' }, { ...JSON_HEADERS, 'x-webhook-secret': 'anything' }]) {
+      for (const headers of [
+        JSON_HEADERS,
+        { ...JSON_HEADERS, 'x-webhook-secret': '' },
+        { ...JSON_HEADERS, 'x-webhook-secret': 'anything' },
+      ]) {
         const res = await request({ headers, body: { type: 'x' } });
         assert.strictEqual(res.status, 401);
       }
@@ -561,7 +650,14 @@ describe('saypro-event-trigger node', function () {
       const headers = signed(secret, body, { id: 'msg_replayed' });
       const replies = [];
       for (let i = 0; i < 3; i++) replies.push(await request({ headers, body }));
-      assert.deepStrictEqual(replies.map((r) => [r.status, r.json.status]), [[202, 'accepted'], [202, 'duplicate'], [202, 'duplicate']]);
+      assert.deepStrictEqual(
+        replies.map((r) => [r.status, r.json.status]),
+        [
+          [202, 'accepted'],
+          [202, 'duplicate'],
+          [202, 'duplicate'],
+        ],
+      );
       await waitFor(got.out);
       await settle();
       assert.strictEqual(got.out.length, 1);
@@ -587,6 +683,78 @@ describe('saypro-event-trigger node', function () {
       assert.strictEqual(got.out.length, 0);
       assert.ok(got.bad.every((m) => m.error.code === 'UNAUTHORIZED'));
       assert.ok(got.caught.length >= 1);
+    });
+  });
+  describe('mounted under a root app whose JSON body parser runs first (Node-RED with default settings)', function () {
+    // what the editor's bodyParser.json() does: read the body unless req._body says it was read
+    function editorJsonParser(req, res, next) {
+      if (req._body) return next();
+      const parts = [];
+      req.on('data', (c) => parts.push(c));
+      req.on('end', () => {
+        req._body = true;
+        try {
+          req.body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+        } catch {
+          res.statusCode = 400;
+          res.end('<!DOCTYPE html><html><body><pre>SyntaxError</pre></body></html>');
+          return;
+        }
+        next();
+      });
+    }
+    const mounted = [];
+    function mountedTrigger(RED) {
+      httpNode = null; // requests reach RED.httpNode through the mount only
+      helper._app.use('/mounted', editorJsonParser, RED.httpNode);
+      mounted.push(RED.httpNode);
+      return triggerNode(RED);
+    }
+    const rootLayers = (path) => helper._app._router.stack.filter((l) => l.route && l.route.path === path).length;
+
+    after(function () {
+      // leave the shared test app as it was
+      const stack = helper._app._router.stack;
+      for (let i = stack.length - 1; i >= 0; i--) {
+        if (stack[i].route && stack[i].route.path === '/mounted/events') stack.splice(i, 1);
+        else if (stack[i].name === 'mounted_app' || stack[i].handle === editorJsonParser) stack.splice(i, 1);
+      }
+    });
+
+    it('verifies the exact bytes, answers malformed JSON itself, and redeploys add no layers', async function () {
+      const secret = newSecret();
+      const props = { url: '/events', auth: 'webhook' };
+      await helper.load(mountedTrigger, flowWith(props), { n1: { webhookSecret: secret } });
+      const app = mounted[mounted.length - 1];
+      assert.strictEqual(
+        rootLayers('/mounted/events'),
+        1,
+        'the raw-body marker sits on the root app, with httpNodeRoot',
+      );
+      const marker = helper._app._router.stack.findIndex((l) => l.route && l.route.path === '/mounted/events');
+      const mount = helper._app._router.stack.findIndex((l) => l.handle === editorJsonParser);
+      assert.ok(marker < mount, 'the marker runs before the parser');
+
+      const body = '{ "type": "x",\n  "id": "exact-bytes" }';
+      const ok = await request({ path: '/mounted/events', headers: signed(secret, body), body });
+      assert.deepStrictEqual([ok.status, ok.json], [202, { id: 'exact-bytes', status: 'accepted' }]);
+      const bad = '{"type": "x",';
+      const res = await request({ path: '/mounted/events', headers: signed(secret, bad), body: bad });
+      assert.strictEqual(res.status, 400);
+      assert.strictEqual(res.json.error.code, 'INVALID_JSON');
+
+      for (let i = 0; i < 3; i++)
+        await helper.setFlows(flowWith({ ...props, name: 'again ' + i }), 'full', { n1: { webhookSecret: secret } });
+      assert.strictEqual(rootLayers('/mounted/events'), 1);
+      assert.strictEqual(app._router.stack.filter((l) => l.route && l.route.path === '/events').length, 1);
+      const again = '{"type":"x","id":"after-redeploys"}';
+      const res2 = await request({ path: '/mounted/events', headers: signed(secret, again), body: again });
+      assert.deepStrictEqual([res2.status, res2.json], [202, { id: 'after-redeploys', status: 'accepted' }]);
+
+      // deleted: both layers go
+      await helper.setFlows([{ id: 'tab', type: 'tab' }], 'full');
+      assert.strictEqual(rootLayers('/mounted/events'), 0);
+      assert.strictEqual(app._router.stack.filter((l) => l.route && l.route.path === '/events').length, 0);
     });
   });
 });
