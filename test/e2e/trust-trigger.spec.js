@@ -3,7 +3,8 @@
  * The event trigger under attack, in real Node-RED processes: once with the
  * default settings (httpAdminRoot and httpNodeRoot both "/", so the editor's
  * JSON body parser sits in front of every node route) and once with
- * httpAdminRoot "/admin". The flow is trigger (durable reply) → HTTP POST
+ * httpAdminRoot "/admin". Each hostile body goes to a trigger of each caller
+ * check (none, shared secret, Standard Webhooks). The flow is trigger (durable reply) → HTTP POST
  * (durable queue) → a partner on 127.0.0.1 that records every request.
  *
  * Signed JSON and text requests (signed with the standardwebhooks package),
@@ -19,6 +20,7 @@ const { Webhook } = require('standardwebhooks');
 const { startNodeRed } = require('../support/nodered');
 
 const SECRET = 'whsec_' + crypto.randomBytes(24).toString('base64');
+const SHARED = 'shared-' + crypto.randomBytes(12).toString('hex');
 const summary = [];
 
 /** The partner: answers 200 to every POST and keeps what it got. */
@@ -90,6 +92,11 @@ function flow(partnerPort) {
       credentials: { webhookSecret: SECRET },
     }),
     trigger('trustopen0000001', '/hooks/open', {}),
+    trigger('trustsecret00001', '/hooks/secret', {
+      auth: 'secret',
+      authHeader: 'X-Hook-Token',
+      credentials: { secret: SHARED },
+    }),
     {
       id: 'trustpost0000001',
       z,
@@ -176,6 +183,20 @@ async function until(pred, ms, what) {
   assert.fail('timed out waiting for ' + what);
 }
 
+/** the node's caller checks: the path of a trigger set up with each, and the headers a sender adds */
+const MODES = [
+  { auth: 'none', path: '/hooks/open', headers: () => ({}) },
+  { auth: 'secret', path: '/hooks/secret', headers: () => ({ 'x-hook-token': SHARED }) },
+  {
+    auth: 'webhook',
+    path: '/hooks/signed',
+    headers: (body) => {
+      const { 'content-type': _ignored, ...rest } = signedHeaders(body);
+      return rest;
+    },
+  },
+];
+
 const VALID_HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
 for (const variant of [
@@ -219,65 +240,74 @@ for (const variant of [
       assert.strictEqual(res.json.error.code, 'UNAUTHORIZED');
     });
 
-    it('answers malformed JSON with its own JSON 400, never an HTML page', async function () {
-      const res = await send(nr.base, '/hooks/open', {
-        headers: { 'content-type': 'application/json' },
-        body: '{"type": "x",',
-      });
-      assert.strictEqual(res.status, 400);
-      assert.match(res.headers['content-type'], /^application\/json/);
-      assert.strictEqual(res.json.error.code, 'INVALID_JSON');
-      assert.doesNotMatch(res.text, /<html|<pre|at JSON\.parse/i);
-      figures.malformedJson = res.status;
-    });
+    // the same hostile bodies for every caller check the node has
+    for (const mode of MODES) {
+      const auth = (body) => mode.headers(body === undefined ? '' : body);
+      const note = (name, value) => {
+        figures[name] = { ...(figures[name] || {}), [mode.auth]: value };
+      };
 
-    it('answers a declared 500 MB body 413 at once, before any of it is sent', async function () {
-      const res = await send(nr.base, '/hooks/open', {
-        headers: { 'content-type': 'application/json', 'content-length': String(500 * 1024 * 1024) },
-        hold: true,
-      });
-      assert.strictEqual(res.status, 413);
-      assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
-      figures.declared500MB = `${res.status} in ${res.ms} ms`;
-    });
-
-    it('answers an endless chunked body 413 once it passes the limit', async function () {
-      let written = 0;
-      function* endless() {
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        for (;;) {
-          written += chunk.length;
-          yield chunk;
-        }
-      }
-      const res = await send(nr.base, '/hooks/open', {
-        headers: { 'content-type': 'application/json' },
-        chunks: endless(),
-      });
-      assert.strictEqual(res.status, 413);
-      assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
-      figures.chunkedBody = `${res.status} after ${(written / 1048576).toFixed(1)} MB written`;
-    });
-
-    it('answers 100,000 levels of nesting 400 JSON_TOO_DEEP, for JSON and text/plain', async function () {
-      const body = '{"type":"x","data":' + '['.repeat(100000) + ']'.repeat(100000) + '}';
-      for (const contentType of ['application/json', 'text/plain']) {
-        const res = await send(nr.base, '/hooks/open', { headers: { 'content-type': contentType }, body });
+      it(`${mode.auth}: answers malformed JSON with its own JSON 400, never an HTML page`, async function () {
+        const body = '{"type": "x",';
+        const res = await send(nr.base, mode.path, {
+          headers: { 'content-type': 'application/json', ...auth(body) },
+          body,
+        });
         assert.strictEqual(res.status, 400, res.text.slice(0, 300));
-        assert.strictEqual(res.json.error.code, 'JSON_TOO_DEEP');
-      }
-      figures.nested100k = 400;
-    });
-
-    it('answers a body that never completes 408 after bodyTimeout', async function () {
-      const res = await send(nr.base, '/hooks/open', {
-        headers: { 'content-type': 'application/json', 'content-length': '100' },
-        partial: '{"type":',
+        assert.match(res.headers['content-type'], /^application\/json/);
+        assert.strictEqual(res.json.error.code, 'INVALID_JSON');
+        assert.doesNotMatch(res.text, /<html|<pre|at JSON\.parse/i);
+        note('malformedJson', res.status);
       });
-      assert.strictEqual(res.status, 408);
-      assert.strictEqual(res.json.error.code, 'REQUEST_TIMEOUT');
-      figures.slowBody = `${res.status} after ${res.ms} ms`;
-    });
+
+      it(`${mode.auth}: answers a declared 500 MB body 413 at once, before any of it is sent`, async function () {
+        const res = await send(nr.base, mode.path, {
+          headers: { 'content-type': 'application/json', 'content-length': String(500 * 1024 * 1024), ...auth('x') },
+          hold: true,
+        });
+        assert.strictEqual(res.status, 413, res.text.slice(0, 300));
+        assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
+        note('declared500MB', `${res.status} in ${res.ms} ms`);
+      });
+
+      it(`${mode.auth}: answers an endless chunked body 413 once it passes the limit`, async function () {
+        let written = 0;
+        function* endless() {
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          for (;;) {
+            written += chunk.length;
+            yield chunk;
+          }
+        }
+        const res = await send(nr.base, mode.path, {
+          headers: { 'content-type': 'application/json', ...auth('x') },
+          chunks: endless(),
+        });
+        assert.strictEqual(res.status, 413, res.text.slice(0, 300));
+        assert.strictEqual(res.json.error.code, 'PAYLOAD_TOO_LARGE');
+        note('chunkedBody', `${res.status} after ${(written / 1048576).toFixed(1)} MB written`);
+      });
+
+      it(`${mode.auth}: answers 100,000 levels of nesting 400 JSON_TOO_DEEP, for JSON and text/plain`, async function () {
+        const body = '{"type":"x","data":' + '['.repeat(100000) + ']'.repeat(100000) + '}';
+        for (const contentType of ['application/json', 'text/plain']) {
+          const res = await send(nr.base, mode.path, { headers: { 'content-type': contentType, ...auth(body) }, body });
+          assert.strictEqual(res.status, 400, res.text.slice(0, 300));
+          assert.strictEqual(res.json.error.code, 'JSON_TOO_DEEP');
+        }
+        note('nested100k', 400);
+      });
+
+      it(`${mode.auth}: answers a body that never completes 408 after bodyTimeout`, async function () {
+        const res = await send(nr.base, mode.path, {
+          headers: { 'content-type': 'application/json', 'content-length': '100', ...auth('x') },
+          partial: '{"type":',
+        });
+        assert.strictEqual(res.status, 408, res.text.slice(0, 300));
+        assert.strictEqual(res.json.error.code, 'REQUEST_TIMEOUT');
+        note('slowBody', `${res.status} after ${res.ms} ms`);
+      });
+    }
 
     it('sends ids that differ only in a non-Latin-1 character with distinct, valid idempotency keys', async function () {
       const ids = ['order-€-1', 'order-😀-1', 'order-%E2%82%AC-1'];
