@@ -191,7 +191,15 @@ export class TriggerPipeline {
       else if (typeof req.body === 'string') body = Buffer.from(req.body, 'utf8');
       else if (auth.mode === 'webhook')
         return unauthorized('the raw body was consumed before the node could verify it');
-      else body = Buffer.from(JSON.stringify(req.body ?? null), 'utf8');
+      else {
+        try {
+          body = Buffer.from(JSON.stringify(req.body ?? null), 'utf8');
+        } catch (err) {
+          return new IntegrationError('INVALID_JSON', 'the body a middleware parsed cannot be read back', [
+            { field: 'body', reason: err instanceof Error ? err.message : String(err) },
+          ]);
+        }
+      }
       return body.length > maxBytes ? tooLarge(maxBytes, body) : body;
     }
     try {
