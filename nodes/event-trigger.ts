@@ -18,6 +18,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { onInput, sendError, type Msg } from './common/glue';
 import { installMonitoring, triggerTelemetry } from './common/monitoring';
 import type { IntegrationError } from './lib/errors';
+import type { EventMeta } from './lib/event';
 import { ACK_PROPERTY } from './lib/acks';
 import { triggerSettings, type TriggerConfig } from './lib/trigger/settings';
 import { EventIntake } from './lib/trigger/intake';
@@ -67,9 +68,9 @@ export = function (RED: NodeAPI) {
       };
       node.status(triggerStatus(state, (key, params) => RED._(key, params as Record<string, string | number>)));
     };
-    const tally = (outcome: Tally) => {
+    const tally = (outcome: Tally, event?: EventMeta, error?: { code?: string; message?: string }) => {
       counts[outcome]++;
-      telemetry.received(outcome);
+      telemetry.received(outcome, event, error);
       updateStatus();
     };
 
@@ -80,13 +81,14 @@ export = function (RED: NodeAPI) {
         try {
           payload = parseJsonBody(payload);
         } catch (err) {
-          tally('rejected');
+          tally('rejected', undefined, err as IntegrationError);
           sendError(msg, err, send, done, OUTPUTS, REJECTED);
           return;
         }
       }
       const outcome = intake.process(payload, { source: 'wire' });
-      tally(outcome.status);
+      if (outcome.status === 'rejected') tally('rejected', undefined, outcome.error);
+      else tally(outcome.status, outcome.event);
       if (outcome.status === 'rejected') {
         sendError(msg, outcome.error, send, done, OUTPUTS, REJECTED);
         return;

@@ -36,8 +36,8 @@ export interface PipelineHooks {
   emit(event: EventMeta, data: unknown, token?: string): void;
   /** output 2, Catch nodes: a refused request (the body preview, never the headers) */
   reject(error: IntegrationError, preview: string): void;
-  /** an outcome to count in the status */
-  count(outcome: Tally): void;
+  /** an outcome to count in the status (and report): the event when it was read, the error when refused */
+  count(outcome: Tally, event?: EventMeta, error?: { code?: string; message?: string }): void;
   /** the number of waiting events changed */
   changed(): void;
   /** nothing settled an event within the ack timeout (first time only) */
@@ -58,6 +58,7 @@ export interface PipelineOptions {
 /** An emitted event whose HTTP reply waits for its settlement. */
 interface Waiting {
   id: string;
+  event: EventMeta;
   keys: string[];
   closing: boolean;
   cancel(): void;
@@ -97,7 +98,7 @@ export class TriggerPipeline {
 
   /** A refused request: output 2, Catch nodes, the JSON answer. */
   private refuse(res: ServerResponse, error: IntegrationError, body: Buffer | undefined): void {
-    this.options.hooks.count('rejected');
+    this.options.hooks.count('rejected', undefined, error);
     this.options.hooks.reject(error, previewBody(body));
     const status = statusFor(error.code);
     // 408/413: the rest of the body is not read, so the connection cannot be reused
@@ -146,7 +147,7 @@ export class TriggerPipeline {
     if (outcome.status === 'rejected') return this.refuse(res, outcome.error, body);
     if (webhookId !== undefined && this.replays.seen(webhookId)) {
       // a replay of a request already answered 2xx: acknowledged, not delivered again
-      hooks.count('duplicate');
+      hooks.count('duplicate', outcome.event);
       sendJson(res, 202, { id: outcome.event.id, status: 'duplicate' });
       return;
     }
@@ -175,7 +176,7 @@ export class TriggerPipeline {
       sendJson(res, r.status, r.body, { retryAfter: r.retryAfter });
       return;
     }
-    hooks.count(outcome.status);
+    hooks.count(outcome.status, outcome.event);
     if (outcome.status === 'accepted') hooks.emit(outcome.event, outcome.data);
     if (webhookId !== undefined) this.replays.remember(webhookId);
     sendJson(res, 202, { id: outcome.event.id, status: outcome.status });
@@ -213,7 +214,7 @@ export class TriggerPipeline {
 
   /** A repeat of an event still waiting: not emitted again, answered with the first one's outcome. */
   private async answerAsFirst(res: ServerResponse, first: Waiting): Promise<void> {
-    this.options.hooks.count('duplicate');
+    this.options.hooks.count('duplicate', first.event);
     const r = await first.reply;
     sendJson(res, r.status, r.body, { retryAfter: r.retryAfter });
   }
@@ -232,6 +233,7 @@ export class TriggerPipeline {
     if (webhookId !== undefined) keys.push('webhook:' + webhookId);
     const entry: Waiting = {
       id: event.id,
+      event,
       keys,
       closing: false,
       cancel: expectation.cancel,
@@ -249,7 +251,7 @@ export class TriggerPipeline {
         if (webhookId !== undefined) this.replays.remember(webhookId);
       }
       if (!closing) {
-        hooks.count(result.outcome);
+        hooks.count(result.outcome, event, result.body.error);
         if (!settlement && !this.warnedTimeout) {
           this.warnedTimeout = true;
           hooks.ackTimedOut();
