@@ -142,7 +142,7 @@ export = function (RED: NodeAPI) {
         nodeRoot: typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/',
         middleware: typeof mw === 'function' || Array.isArray(mw) ? [mw] : [],
         owner: { handle: (req, res) => void active.handle(req, res) },
-        unowned: (_req, res) => sendNotListening(res),
+        unowned: (req, res) => sendNotListening(req, res),
         onError: (err, _req, res, next) => {
           // errors raised by middleware in front of the handler (httpNodeMiddleware)
           node.warn(err instanceof Error ? err.message : String(err));

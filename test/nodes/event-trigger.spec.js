@@ -158,12 +158,10 @@ describe('saypro-event-trigger node', function () {
   describe('wire input', function () {
     it('emits msg.event and msg.payload = data, keeping other properties', async function () {
       const got = await load({ url: '' });
-      helper
-        .getNode('n1')
-        .receive({
-          payload: { id: 'e1', type: 'listing.created', occurredAt: 1700000000, data: { a: 1 } },
-          topic: 't',
-        });
+      helper.getNode('n1').receive({
+        payload: { id: 'e1', type: 'listing.created', occurredAt: 1700000000, data: { a: 1 } },
+        topic: 't',
+      });
       const [msg] = await waitFor(got.out);
       assert.deepStrictEqual(msg.payload, { a: 1 });
       assert.strictEqual(msg.topic, 't');
@@ -531,7 +529,11 @@ describe('saypro-event-trigger node', function () {
             const parts = [];
             r.on('data', (c) => parts.push(c));
             r.on('end', () =>
-              resolve({ status: r.statusCode, headers: r.headers, json: JSON.parse(Buffer.concat(parts).toString()) }),
+              resolve({
+                status: r.statusCode,
+                json: JSON.parse(Buffer.concat(parts).toString()),
+                closed: new Promise((done) => (req.socket.destroyed ? done() : req.socket.once('close', done))),
+              }),
             );
           },
         );
@@ -541,8 +543,8 @@ describe('saypro-event-trigger node', function () {
         req.write('{"type":'); // and nothing more
       });
       assert.strictEqual(res.status, 408);
-      assert.strictEqual(res.headers.connection, 'close');
       assert.strictEqual(res.json.error.code, 'REQUEST_TIMEOUT');
+      await res.closed; // the server closes the connection (after a moment to drop what still comes)
       await waitFor(got.bad);
       assert.strictEqual(got.bad[0].payload, '{"type":');
     });

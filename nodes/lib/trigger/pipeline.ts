@@ -22,7 +22,7 @@ import { BodyError, isAcceptableContentType, previewBody, readBody, tooLarge } f
 import { parseJsonBody } from './json';
 import { durableReply, type DurableOutcome, type DurableReply, type ReplyMode } from './durable-reply';
 import { ReplayMemory } from './replay';
-import { sendJson, statusFor } from './reply';
+import { closeAfterAnswer, sendJson, statusFor } from './reply';
 
 type Req = IncomingMessage & { body?: unknown };
 
@@ -89,7 +89,7 @@ export class TriggerPipeline {
         { reason: err instanceof Error ? err.message : String(err) },
       ]);
       try {
-        this.refuse(res, error, undefined);
+        this.refuse(req, res, error, undefined);
       } catch {
         sendJson(res, 500, { error: error.toJSON() });
       }
@@ -97,19 +97,19 @@ export class TriggerPipeline {
   }
 
   /** A refused request: output 2, Catch nodes, the JSON answer. */
-  private refuse(res: ServerResponse, error: IntegrationError, body: Buffer | undefined): void {
+  private refuse(req: Req, res: ServerResponse, error: IntegrationError, body: Buffer | undefined): void {
     this.options.hooks.count('rejected', undefined, error);
     this.options.hooks.reject(error, previewBody(body));
-    const status = statusFor(error.code);
-    // 408/413: the rest of the body is not read, so the connection cannot be reused
-    sendJson(res, status, { error: error.toJSON() }, { close: status === 413 || status === 408 });
+    // the rest of a body not read is dropped for a moment, then the connection closed
+    if (sendJson(res, statusFor(error.code), { error: error.toJSON() }, { linger: !req.readableEnded }))
+      closeAfterAnswer(req);
   }
 
   private async run(req: Req, res: ServerResponse): Promise<void> {
     const { auth, hooks } = this.options;
     // 1. who is calling (header checks need no body)
     const refusedBy = auth.checkHeaders(req.headers);
-    if (refusedBy) return this.refuse(res, unauthorized(refusedBy), undefined);
+    if (refusedBy) return this.refuse(req, res, unauthorized(refusedBy), undefined);
 
     // 2. what is sent
     const contentType = req.headers['content-type'];
@@ -117,18 +117,18 @@ export class TriggerPipeline {
       const error = new IntegrationError('UNSUPPORTED_MEDIA_TYPE', 'the body must be JSON', [
         { field: 'content-type', reason: 'expected application/json, */*+json or text/plain', value: contentType },
       ]);
-      return this.refuse(res, error, undefined);
+      return this.refuse(req, res, error, undefined);
     }
 
     // 3. the exact bytes
     const read = await this.readExactBody(req);
     if (read instanceof IntegrationError)
-      return this.refuse(res, read, read instanceof BodyError ? read.partial : undefined);
+      return this.refuse(req, res, read, read instanceof BodyError ? read.partial : undefined);
     const body = read;
 
     // 4. is it really from the sender, and not a replay
     const signed = auth.checkBody(req.headers, body);
-    if (!signed.ok) return this.refuse(res, unauthorized(signed.reason), body);
+    if (!signed.ok) return this.refuse(req, res, unauthorized(signed.reason), body);
     const webhookId = signed.webhookId;
     if (webhookId !== undefined) {
       const first = this.waitingByKey.get('webhook:' + webhookId);
@@ -140,11 +140,11 @@ export class TriggerPipeline {
     try {
       payload = parseJsonBody(body);
     } catch (err) {
-      return this.refuse(res, err as IntegrationError, body);
+      return this.refuse(req, res, err as IntegrationError, body);
     }
     const durable = this.options.replyMode === 'durable';
     const outcome = this.options.intake.process(payload, { source: 'http', fallbackId: webhookId, record: !durable });
-    if (outcome.status === 'rejected') return this.refuse(res, outcome.error, body);
+    if (outcome.status === 'rejected') return this.refuse(req, res, outcome.error, body);
     if (webhookId !== undefined && this.replays.seen(webhookId)) {
       // a replay of a request already answered 2xx: acknowledged, not delivered again
       hooks.count('duplicate', outcome.event);

@@ -2,7 +2,7 @@
  * The trigger's HTTP answers: always JSON (never a framework's HTML page),
  * never cached, with the status each error code maps to.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_RETRY_AFTER_SECONDS } from './durable-reply';
 
 /** Error codes and the HTTP status each one is answered with. */
@@ -28,6 +28,11 @@ export function statusFor(code: string): number {
 export interface ReplyOptions {
   /** ask the client to close the connection (the rest of its body is not read) */
   close?: boolean;
+  /**
+   * keep the connection although the body was not read (Node would close it
+   * at once, racing the client's writes); closeAfterAnswer() then bounds it
+   */
+  linger?: boolean;
   /** seconds for a Retry-After header */
   retryAfter?: number;
 }
@@ -40,12 +45,43 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, opt
   res.setHeader('Cache-Control', 'no-store');
   if (options.retryAfter !== undefined) res.setHeader('Retry-After', String(options.retryAfter));
   if (options.close) res.setHeader('Connection', 'close');
+  else if (options.linger) res.setHeader('Connection', 'keep-alive');
   res.end(JSON.stringify(body));
   return true;
 }
 
+/** how long a refused request's connection stays open, and how much of its remaining body is dropped */
+export const LINGER_MS = 2000;
+export const LINGER_BYTES = 1048576;
+
+/**
+ * After an answer given before the body was read (401, 408, 413, 415, 503):
+ * drops up to LINGER_BYTES of what the client still sends (a normal body then
+ * ends and the connection stays usable), stops reading beyond that, and
+ * closes the connection after LINGER_MS unless the body ended. Closing at once
+ * would make the client's next write fail with a reset that can reach it
+ * before our answer does; stopping reading makes an endless sender wait
+ * instead, so it reads the answer.
+ */
+export function closeAfterAnswer(req: IncomingMessage): void {
+  if (req.readableEnded) return;
+  let dropped = 0;
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) {
+      req.removeListener('data', onData);
+      req.pause();
+    }
+  };
+  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+  timer.unref?.();
+  req.on('data', onData);
+  req.once('end', () => clearTimeout(timer));
+  req.resume();
+}
+
 /** The answer on a path whose node is being replaced (a redeploy): try again shortly. */
-export function sendNotListening(res: ServerResponse): void {
+export function sendNotListening(req: IncomingMessage, res: ServerResponse): void {
   sendJson(
     res,
     503,
@@ -57,7 +93,7 @@ export function sendNotListening(res: ServerResponse): void {
         details: [],
       },
     },
-    // the body is not read: the connection is not reused
-    { retryAfter: DEFAULT_RETRY_AFTER_SECONDS, close: true },
+    { retryAfter: DEFAULT_RETRY_AFTER_SECONDS, linger: !req.readableEnded },
   );
+  closeAfterAnswer(req);
 }
