@@ -244,6 +244,7 @@ export = function (RED: NodeAPI) {
     let queue: DurableQueue | undefined;
     let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
     let queueError: IntegrationError | undefined;
+    let queueStatus = 'http-post.status.outboxUnavailable';
     let opened: Promise<void> = Promise.resolve();
 
     let shown = '';
@@ -297,7 +298,7 @@ export = function (RED: NodeAPI) {
       if (ageTimer) clearTimeout(ageTimer);
       ageTimer = undefined;
       if (queueState === 'opening' || !queue) {
-        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: RED._('http-post.status.outboxUnavailable') });
+        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: RED._(queueStatus) });
         else setStatus({ fill: 'grey', shape: 'ring', text: RED._('http-post.status.opening') });
         return;
       }
@@ -449,10 +450,13 @@ export = function (RED: NodeAPI) {
         },
         (err: unknown) => {
           queueState = 'unavailable';
-          queueError = new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue could not be opened', [
+          // EOUTBOXLOCKED: another process holds the directory (lib/outbox/lock.ts)
+          const locked = (err as { code?: string })?.code === 'EOUTBOXLOCKED';
+          queueError = new IntegrationError(locked ? 'OUTBOX_LOCKED' : 'OUTBOX_UNAVAILABLE', 'The delivery queue could not be opened', [
             { field: 'outbox', reason: String((err as Error)?.message ?? err), value: dir },
           ]);
-          node.error(`${RED._('http-post.status.outboxUnavailable')}: ${queueError.details[0].reason}`);
+          queueStatus = locked ? 'http-post.status.outboxLocked' : 'http-post.status.outboxUnavailable';
+          node.error(`${RED._(queueStatus)}: ${queueError.details[0].reason}`);
           showStatus();
         },
       );

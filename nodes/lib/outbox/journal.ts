@@ -36,6 +36,7 @@ import * as fs from 'fs';
 import * as fsp from 'fs/promises';
 import * as path from 'path';
 import { crc32 } from './crc32';
+import { DirLock, type LockOptions } from './lock';
 
 export const HEADER_BYTES = 9;
 export const DEFAULT_SEGMENT_SIZE = 8 * 1024 * 1024;
@@ -87,6 +88,8 @@ export interface JournalOptions {
   maxBatchRecords?: number;
   /** told about bad data found on open, and about failures in the background */
   warn?: WarnFn;
+  /** the cross-process lock on the directory (lock.ts): its timings; false only for tests that must share a directory */
+  lock?: LockOptions | false;
 }
 
 interface Pending {
@@ -203,6 +206,7 @@ export class Journal {
   private lock: Promise<void> = Promise.resolve();
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  private dirLock: DirLock | undefined;
 
   private constructor(dir: string, options: JournalOptions) {
     this.dir = dir;
@@ -224,8 +228,11 @@ export class Journal {
     }
     openDirs.add(j.dir);
     try {
+      await makeDir(j.dir);
+      if (options.lock !== false) j.dirLock = await DirLock.acquire(j.dir, { ...options.lock, warn: (m) => j.warn(m, {}) });
       await j.load(onRecord);
     } catch (err) {
+      await j.dirLock?.release().catch(() => undefined);
       openDirs.delete(j.dir);
       throw err;
     }
@@ -233,7 +240,6 @@ export class Journal {
   }
 
   private async load(onRecord: (record: JournalRecord) => void): Promise<void> {
-    await makeDir(this.dir);
     const names = (await fsp.readdir(this.dir))
       .map((name) => ({ name, m: SEGMENT_RE.exec(name) }))
       .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
@@ -557,6 +563,7 @@ export class Journal {
     this.closed = true;
     await this.idle();
     for (const s of this.segments.values()) await s.fh.close().catch(() => undefined);
+    await this.dirLock?.release();
     openDirs.delete(this.dir);
   }
 
@@ -572,6 +579,8 @@ export class Journal {
     const err = Object.assign(new Error('journal abandoned'), { code: 'EJOURNALABANDONED' });
     for (const p of q) p.reject(err);
     for (const s of this.segments.values()) await s.fh.close().catch(() => undefined);
+    // (a process that really dies leaves its lock file; the next one finds the pid gone)
+    await this.dirLock?.release();
     openDirs.delete(this.dir);
   }
 }
