@@ -9,6 +9,7 @@ const crypto = require('node:crypto');
 
 const { crc32, crc32Table, nativeCrc32 } = require('../../dist/nodes/lib/outbox/crc32');
 const { Journal, encodeRecord, encodeJson, segmentFileName, HEADER_BYTES } = require('../../dist/nodes/lib/outbox/journal');
+const { encodeLegacy } = require('../../dist/nodes/lib/outbox/framing');
 
 function tmpDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-journal-'));
@@ -110,18 +111,45 @@ describe('outbox journal', function () {
   });
 
   describe('record framing', function () {
-    it('is length (BE), CRC-32 of type+body (BE), type byte, JSON body', function () {
+    it('is sync marker, length (BE), CRC-32 (BE) of length+sequence+type+flags+body, sequence number (48 bit), type, flags, JSON body', function () {
       const body = { id: 'é€', n: 1 };
-      const buf = encodeRecord(3, body);
+      const buf = encodeRecord(3, body, 77);
       const json = Buffer.from(JSON.stringify(body), 'utf8');
-      assert.strictEqual(HEADER_BYTES, 9);
-      assert.strictEqual(buf.length, 9 + json.length);
-      assert.strictEqual(buf.readUInt32BE(0), json.length);
-      assert.strictEqual(buf[8], 3);
-      assert.strictEqual(buf.readUInt32BE(4), crc32Table(Buffer.concat([Buffer.from([3]), json])));
-      assert.deepStrictEqual(buf.subarray(9), json);
+      assert.strictEqual(HEADER_BYTES, 20);
+      assert.strictEqual(buf.length, 20 + json.length);
+      assert.deepStrictEqual([...buf.subarray(0, 4)], [0xd5, 0x3a, 0x7e, 0xb1]);
+      assert.strictEqual(buf.readUInt32BE(4), json.length);
+      assert.strictEqual(buf.readUIntBE(12, 6), 77);
+      assert.strictEqual(buf[18], 3);
+      assert.strictEqual(buf[19], 0);
+      assert.strictEqual(buf.readUInt32BE(8), crc32Table(Buffer.concat([buf.subarray(4, 8), buf.subarray(12)])));
+      assert.deepStrictEqual(buf.subarray(20), json);
       assert.throws(() => encodeRecord(0, {}), RangeError);
       assert.throws(() => encodeRecord(1, undefined), TypeError);
+    });
+
+    it('the sync marker never occurs in a JSON body, whatever the text', function () {
+      const marker = Buffer.from([0xd5, 0x3a, 0x7e, 0xb1]);
+      for (let i = 0; i < 2000; i++) {
+        const text = Array.from({ length: 20 }, () => String.fromCodePoint(Math.floor(Math.random() * 0x2ffff) % 0xd800)).join('') + 'Õ:~±';
+        assert.strictEqual(Buffer.from(JSON.stringify({ text }), 'utf8').indexOf(marker), -1);
+      }
+    });
+
+    it('reads a journal written in the old format (9-byte header) and writes new records to a new segment', async function () {
+      const d = dir();
+      const recs = [encodeLegacy(1, '{"i":0}'), encodeLegacy(2, '{"i":1}'), encodeLegacy(1, '{"i":2}')];
+      fs.writeFileSync(path.join(d, 'seg-000001.log'), Buffer.concat(recs));
+      const { j, records, warnings } = await open(d);
+      assert.deepStrictEqual(warnings, []);
+      assert.deepStrictEqual(records.map((r) => [r.type, r.body.i]), [[1, 0], [2, 1], [1, 2]]);
+      assert.deepStrictEqual(await j.read(records[1]), { type: 2, body: { i: 1 } });
+      const p = await j.append(1, { i: 3 });
+      assert.strictEqual(p.seg, 2, 'new records go to a new segment in the new format');
+      await j.close();
+      const again = await open(d);
+      assert.deepStrictEqual(again.records.map((r) => r.body.i), [0, 1, 2, 3]);
+      assert.deepStrictEqual(again.warnings, []);
     });
 
     it('writes records into seg-000001.log and reads them back in order after reopening', async function () {
@@ -381,7 +409,7 @@ describe('outbox journal', function () {
       assert.strictEqual(fs.statSync(file).size, good.length);
     });
 
-    it('a corrupt record in the middle of an older segment: the rest of it is skipped, reading goes on with the next', async function () {
+    it('a corrupt record in the middle of an older segment costs only that record, counted exactly; reading goes on at the next good record', async function () {
       const d = dir();
       const pos = await writeSome(d, 30, { segmentSize: 400 });
       const bySeg = new Map();
@@ -390,19 +418,22 @@ describe('outbox journal', function () {
       assert.ok(first.length >= 3 && bySeg.size >= 3);
       const file = path.join(d, 'seg-000001.log');
       const buf = fs.readFileSync(file);
-      buf[first[1].offset + 11] ^= 0xff; // second record of the first segment
+      buf[first[1].offset + 23] ^= 0xff; // second record of the first segment
       fs.writeFileSync(file, buf);
       const { j, records, warnings } = await openJ(d, { segmentSize: 400 });
       await j.close();
-      assert.strictEqual(warnings.length, 1);
+      assert.strictEqual(warnings.length, 2);
       assert.strictEqual(warnings[0].info.file, file);
       assert.strictEqual(warnings[0].info.offset, first[1].offset);
+      assert.strictEqual(warnings[0].info.droppedBytes, first[1].length);
       assert.strictEqual(warnings[0].info.action, 'skipped');
-      assert.match(warnings[0].msg, /skipping the rest of this segment/);
-      const expected = [0].concat(pos.filter((p) => p.seg !== 1).map((p) => pos.indexOf(p)));
+      assert.match(warnings[0].msg, /reading goes on at the next good record/);
+      assert.match(warnings[1].msg, /1 record\(s\) LOST/);
+      assert.strictEqual(warnings[1].info.lostRecords, 1);
+      assert.strictEqual(j.losses.lostRecords, 1);
       assert.deepStrictEqual(
         records.map((r) => r.body.i),
-        expected,
+        Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 1),
       );
       assert.strictEqual(fs.statSync(file).size, buf.length, 'older segments are not truncated');
     });
@@ -417,8 +448,9 @@ describe('outbox journal', function () {
       fs.writeFileSync(path.join(d, 'seg-1.log'), 'not a segment name either');
       const { j, records, warnings } = await openJ(d);
       assert.strictEqual(records.length, 0);
-      assert.strictEqual(warnings.length, 2);
+      assert.strictEqual(warnings.length, 3);
       assert.strictEqual(warnings[1].info.reason, 'length too large');
+      assert.match(warnings[2].msg, /record\(s\) LOST/, 'the unreadable older segment is counted as a loss');
       const p = await j.append(1, { fine: true });
       assert.deepStrictEqual(p, { seg: 2, offset: 0, length: p.length });
       await j.close();

@@ -96,6 +96,11 @@ export interface OutboxStats {
   /** journal segments and their bytes on disk */
   segments: number;
   diskBytes: number;
+  /** found when the journal was opened: records lost to damage or missing segments (journal.ts, losses.ts) */
+  lostRecords: number;
+  missingSegments: number[];
+  /** a damaged tail cut off on open: what a crash in the middle of a write leaves */
+  tornRecords: number;
 }
 
 export interface OutboxOptions {
@@ -960,6 +965,9 @@ export class Outbox {
       refused: this.refused,
       segments: this.journal.segmentNumbers().length,
       diskBytes: this.journal.diskBytes(),
+      lostRecords: this.journal.losses.lostRecords,
+      missingSegments: [...this.journal.losses.missingSegments],
+      tornRecords: this.journal.losses.tornRecords,
     };
   }
 
