@@ -207,12 +207,20 @@ export class Journal {
       last: prior.get(sc.seq)?.last ?? (sc.lsns.length > 0 ? sc.lsns[sc.lsns.length - 1] : null),
     }));
     const last = names.length > 0 ? this.segments.get(names[names.length - 1].seq) : undefined;
-    if (!last || (last.legacy && last.size > 0)) {
-      // nothing yet, or an old-format segment: new records start a fresh one
+    const lastScan = scans[scans.length - 1];
+    const lastEntry = last ? prior.get(last.seq) : undefined;
+    const continues =
+      last !== undefined &&
+      !(last.legacy && last.size > 0) &&
+      (lastEntry === undefined || lastEntry.last === null) &&
+      (lastScan.lsns.length === 0 ? lastEntry === undefined || lastEntry.first === this.nextLsn : lastScan.lsns[lastScan.lsns.length - 1] + 1 === this.nextLsn);
+    if (!continues) {
+      // nothing yet, an old-format segment, or the segment that was being written is gone:
+      // new records start a fresh segment, so sequence numbers stay contiguous within each one
       await this.startSegment(this.nextSeq());
     } else {
-      last.legacy = false;
-      this.active = last;
+      this.active = last as Segment;
+      if (this.active.size === 0) this.active.legacy = false;
       const e = this.manifest[this.manifest.length - 1];
       e.last = null;
       if (e.first > this.nextLsn) e.first = this.nextLsn;
