@@ -245,6 +245,8 @@ export = function (RED: NodeAPI) {
     let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
     let queueError: IntegrationError | undefined;
     let queueStatus = 'http-post.status.outboxUnavailable';
+    /** journal records found lost when the queue was opened (lib/outbox/losses.ts) */
+    let journalLoss = 0;
     let opened: Promise<void> = Promise.resolve();
 
     let shown = '';
@@ -312,6 +314,9 @@ export = function (RED: NodeAPI) {
             ? { fill: 'red', shape: 'ring', text: RED._('http-post.status.failedQueued', { code: lastOutcome.code, depth }) }
             : { fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: lastOutcome.code }) },
         );
+      } else if (journalLoss > 0) {
+        // records lost to a damaged or incomplete journal, found on open: shown until a delivery succeeds
+        setStatus({ fill: 'red', shape: 'ring', text: RED._('http-post.status.journalLoss', { count: journalLoss, depth }) });
       } else if (depth > 0) {
         const age = formatAge(st.oldestAgeMs);
         const problemNow = pacingProblem();
@@ -426,6 +431,7 @@ export = function (RED: NodeAPI) {
         onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onDelivered: (msg) => {
           telemetry.finished(msg, 'delivered');
+          journalLoss = 0;
           node.send([msg as Msg, null]);
           showOutcome({ ok: true, status: Number(msg.statusCode) });
         },
@@ -446,6 +452,9 @@ export = function (RED: NodeAPI) {
           queue = q;
           telemetry.queue(q);
           queueState = 'open';
+          const lost = q.losses();
+          journalLoss = lost.lostRecords > 0 || lost.missingSegments.length > 0 ? Math.max(1, lost.lostRecords) : 0;
+          if (journalLoss > 0) node.error(RED._('http-post.errors.journalLoss', { count: lost.lostRecords, segments: lost.missingSegments.join(', ') || '-' }));
           showStatus();
         },
         (err: unknown) => {

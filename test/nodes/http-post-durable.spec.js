@@ -510,6 +510,49 @@ describe('saypro-http-post node, durable mode', function () {
     await helper.request().get(`${ADMIN}/n1`).expect(503);
   });
 
+  it('a queue directory held by another process: red ring "in use", a log line, messages to output 2 as OUTBOX_LOCKED, a waiting trigger is told 503', async function () {
+    const { DirLock } = require('../../dist/nodes/lib/outbox/lock.js');
+    fs.mkdirSync(path.join(dir, 'n1'));
+    const held = await DirLock.acquire(path.join(dir, 'n1'));
+    try {
+      server = await startServer([answer(200)]);
+      await helper.load(NODES, flow(server));
+      const got = { failed: [] };
+      helper.getNode('failed').on('input', (msg) => got.failed.push(msg));
+      const n1 = helper.getNode('n1');
+      await until(() => statusCalls(n1).some((s) => s.fill === 'red' && s.text === 'http-post.status.outboxLocked'));
+      const logged = n1.error.args.map((a) => String(a[0]));
+      assert.ok(logged.some((l) => /http-post.status.outboxLocked: .*in use by another process \(pid \d+ on /.test(l)), logged.join('\n'));
+      const { msg, settled } = acked({ payload: 'x', event: { id: 'evt_l' } });
+      n1.receive(msg);
+      const s = await settled;
+      assert.strictEqual(s.status, 503);
+      assert.strictEqual(s.error.code, 'OUTBOX_LOCKED');
+      const [m] = await waitFor(got.failed);
+      assert.strictEqual(m.error.code, 'OUTBOX_LOCKED');
+      assert.strictEqual(server.requests.length, 0);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('a journal with a missing segment: a red ring with the count, an error in the log, the count in the admin stats', async function () {
+    const ob = await Outbox.open(path.join(dir, 'n1'), { segmentSize: 600 });
+    for (let i = 0; i < 30; i++) await ob.enqueue({ id: 'old' + i, data: { request: { method: null, path: '/x', headers: {}, bodyBase64: null }, msg: {}, idempotencyKey: 'old' + i }, nextAttemptAt: Date.now() + 3600000 });
+    await ob.close();
+    const seg2 = path.join(dir, 'n1', 'seg-000002.log');
+    fs.unlinkSync(seg2);
+    server = await startServer([answer(200)]);
+    await helper.load(NODES, flow(server));
+    const n1 = helper.getNode('n1');
+    await until(() => statusCalls(n1).some((s) => s.fill === 'red' && /^http-post\.status\.journalLoss/.test(s.text || '')));
+    assert.ok(n1.error.args.some((a) => /http-post.errors.journalLoss/.test(String(a[0]))));
+    const res = await helper.request().get(`${ADMIN}/n1`).expect(200);
+    assert.deepStrictEqual(res.body.missingSegments, ['queue/2']);
+    assert.ok(res.body.lostRecords >= 1);
+    assert.strictEqual(res.body.depth + res.body.lostRecords, 30, 'every item is either back or counted as lost');
+  });
+
   it('messages that arrive while the queue is being opened wait for it', async function () {
     server = await startServer([answer(200, { ok: true })]);
     await helper.load(NODES, flow(server));

@@ -518,6 +518,12 @@ export class DeadLetterStore {
     return this.maintenance.run();
   }
 
+  /** What opening its journal found lost (missing segments, damaged records). */
+  losses(): { lostRecords: number; missingSegments: number[]; tornRecords: number } {
+    const l = this.journal.losses;
+    return { lostRecords: l.lostRecords, missingSegments: [...l.missingSegments], tornRecords: l.tornRecords };
+  }
+
   /** Journal figures: segment count and bytes on disk. */
   disk(): { segments: number; bytes: number } {
     return { segments: this.journal.segmentNumbers().length, bytes: this.journal.diskBytes() };

@@ -120,6 +120,12 @@ export interface DurableStats extends DurableCounters {
   sending: number;
   /** the endpoint's pacing state (circuit, pause, offline …), null when it has no pacer */
   circuit: PacerState | null;
+  /** found when the journals (queue and dead letters) were opened: records lost to damage or missing segments */
+  lostRecords: number;
+  /** missing segment files, e.g. "queue/3", "dead-letter/1" */
+  missingSegments: string[];
+  /** records cut off the end of a journal: what a crash in the middle of a write leaves */
+  tornRecords: number;
 }
 
 /** Dead-letter list entries as the admin API shows them. */
@@ -622,6 +628,18 @@ export class DurableQueue {
       inFlight: this.inFlight,
       sending: this.sending,
       circuit: this.pacing(),
+      ...this.losses(),
+    };
+  }
+
+  /** What opening the journals found lost (a count that stays until the next open). */
+  losses(): { lostRecords: number; missingSegments: string[]; tornRecords: number } {
+    const s = this.outbox.stats(this.clock());
+    const d = this.deadLetter.losses();
+    return {
+      lostRecords: s.lostRecords + d.lostRecords,
+      missingSegments: s.missingSegments.map((n) => `queue/${n}`).concat(d.missingSegments.map((n) => `dead-letter/${n}`)),
+      tornRecords: s.tornRecords + d.tornRecords,
     };
   }
 
