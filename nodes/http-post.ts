@@ -67,6 +67,8 @@ interface HttpPostDef extends NodeDef {
 
 interface HttpPostCredentials {
   signingSecret?: string;
+  /** encrypts the durable queue on disk (lib/outbox/cipher.ts); '' = not encrypted */
+  outboxKey?: string;
 }
 
 interface Job {
@@ -227,6 +229,20 @@ export = function (RED: NodeAPI) {
       } catch (err) {
         problem(new IntegrationError('INVALID_CONFIG', 'The ordering key is not a message property path', [{ field: 'orderingKey', reason: String((err as Error)?.message ?? err), value: orderingKey }]));
       }
+    }
+
+    // the key that encrypts the queue on disk: a credential, or ${VAR} naming an environment variable
+    let outboxKey: string | undefined;
+    const keyRef = resolveEnvRef(node.credentials?.outboxKey);
+    if (keyRef.missing) {
+      problem(
+        new IntegrationError('INVALID_SECRET', `The queue encryption key refers to environment variable ${keyRef.variable}, which is not set`, [
+          { field: 'outboxKey', reason: `environment variable ${keyRef.variable} is not set` },
+        ]),
+        'http-post.status.invalidSecret',
+      );
+    } else if (keyRef.value && keyRef.value.trim() !== '') {
+      outboxKey = keyRef.value;
     }
 
     // ------------------------------------------------------------ status
@@ -443,6 +459,9 @@ export = function (RED: NodeAPI) {
           showOutcome({ ok: false, code: err.code });
         },
         onChange: () => showStatus(),
+        // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
+        configHeaders: () => buildSenderHeaders(nodeHeaders, undefined).headers,
+        encryptionKey: outboxKey,
       }).then(
         async (q) => {
           if (closing) {
@@ -752,6 +771,6 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType<Node<HttpPostCredentials>, HttpPostDef, unknown, HttpPostCredentials>('saypro-http-post', HttpPostNode, {
-    credentials: { signingSecret: { type: 'password' } },
+    credentials: { signingSecret: { type: 'password' }, outboxKey: { type: 'password' } },
   });
 };

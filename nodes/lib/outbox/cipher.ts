@@ -6,7 +6,7 @@
  *
  * The key comes from a secret the user gives (a credential, or an environment
  * variable named in it): 64 hex digits or base64 of 32 bytes are used as the
- * key itself; any other text is a passphrase stretched with scrypt (N=2^15)
+ * key itself; any other text is a passphrase stretched with scrypt (N=2^14; a raw key skips that step)
  * under a fixed salt, so the same passphrase opens the journal on every start.
  *
  * What stays readable on disk: the record framing (sync marker, body length,
@@ -36,7 +36,7 @@ export class RecordCipher {
     if (s === '') throw new TypeError('the journal encryption key is empty');
     if (/^[0-9a-fA-F]{64}$/.test(s)) return new RecordCipher(Buffer.from(s, 'hex'));
     if (/^[A-Za-z0-9+/]{43}=$/.test(s)) return new RecordCipher(Buffer.from(s, 'base64'));
-    return new RecordCipher(scryptSync(s, SALT, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }));
+    return new RecordCipher(scryptSync(s, SALT, 32, { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }));
   }
 
   private aad(type: number, flags: number): Buffer {

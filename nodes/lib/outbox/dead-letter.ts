@@ -17,6 +17,7 @@
  * same id, which the outbox reports as a duplicate while it is pending.
  */
 import { Journal, JournalRecord, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
+import type { RecordCipher } from './cipher';
 
 const T_PUT = 1;
 const T_DEL = 2;
@@ -100,6 +101,8 @@ export interface DeadLetterOptions {
   warn?: WarnFn;
   /** the clock (default Date.now) */
   now?: () => number;
+  /** encrypts the store at rest (cipher.ts) */
+  cipher?: RecordCipher;
 }
 
 export interface ListOptions {
@@ -202,7 +205,7 @@ export class DeadLetterStore {
   /** Opens (creating if needed) the store in `dir` and rebuilds its index from the journal. */
   static async open(dir: string, options: DeadLetterOptions = {}): Promise<DeadLetterStore> {
     const store = new DeadLetterStore(dir, options);
-    store.journal = await Journal.open(dir, { segmentSize: options.segmentSize, warn: options.warn }, (r) => store.replay(r));
+    store.journal = await Journal.open(dir, { segmentSize: options.segmentSize, warn: options.warn, cipher: options.cipher }, (r) => store.replay(r));
     store.maintenance = new Maintenance(store.journal, store.ledger, (seg) => store.copyForward(seg), {
       compactAfterSegments: options.compactAfterSegments,
       warn: options.warn,

@@ -33,7 +33,9 @@ import { Outbox, type PendingItem } from './outbox';
 import { DeadLetterStore, type AttemptRecord, type DeadLetterCounts, type DeadLetterSummary } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { restoreMessage, snapshotMessage } from './snapshot';
-import { METHODS, countedAttempts, deliverOnce, newDeliveryState, type AttemptLog, type DeliveryFailure, type DeliverySettings, type DeliveryState } from '../http/deliver';
+import { RecordCipher } from './cipher';
+import { isSecretHeader, splitSecretHeaders } from './secret-headers';
+import { METHODS, countedAttempts, deliverOnce, setHeader, newDeliveryState, type AttemptLog, type DeliveryFailure, type DeliverySettings, type DeliveryState } from '../http/deliver';
 import { parseResponseBody } from '../http/response';
 import type { EndpointHandle, HttpMethod, PacerState } from '../http/types';
 
@@ -79,6 +81,19 @@ export interface DurableQueueOptions {
   /** something the status shows changed */
   onChange?: () => void;
   now?: () => number;
+  /**
+   * The headers the node's configuration supplies (auth headers, API keys,
+   * values from environment variables), resolved again for every attempt: they
+   * are never written to the journal.
+   */
+  configHeaders?: () => Record<string, string>;
+  /**
+   * Encrypts the journal and the dead letters at rest (AES-256-GCM per record,
+   * cipher.ts): a 32-byte key as 64 hex digits or base64, or a passphrase.
+   * With it, secret-looking headers of the message (Authorization …) are
+   * journaled too (encrypted); without it they are kept in memory only.
+   */
+  encryptionKey?: string;
 }
 
 export interface DurableEnqueueInput {
@@ -193,6 +208,12 @@ export class DurableQueue {
   private readonly enqueuing = new Map<string, string[]>();
   /** live properties (req, res, _msgid) of messages queued by this process, by id */
   private readonly liveProps = new Map<string, Record<string, unknown>>();
+  /**
+   * secret-looking headers of messages queued by this process, kept out of an
+   * unencrypted journal: those of the request and those of msg.headers, by id
+   */
+  private readonly liveSecrets = new Map<string, { request: Record<string, string>; msg: Record<string, unknown> }>();
+  private readonly encrypted: boolean;
   private readonly reports = new Set<Promise<void>>();
   readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
   private closing = false;
@@ -203,6 +224,7 @@ export class DurableQueue {
     this.outbox = outbox;
     this.deadLetter = deadLetter;
     this.clock = opts.now ?? Date.now;
+    this.encrypted = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '';
     this.scheduler = new Scheduler({
       queue: outbox,
       run: (item) => this.step(item),
@@ -221,10 +243,12 @@ export class DurableQueue {
   static async open(opts: DurableQueueOptions): Promise<DurableQueue> {
     const warn = (text: string) => opts.warn?.(text);
     const journalWarn = (text: string) => warn(typeof text === 'string' ? text : String(text));
+    const cipher = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '' ? RecordCipher.fromSecret(opts.encryptionKey) : undefined;
     const deadLetter = await DeadLetterStore.open(path.join(opts.dir, 'dead-letter'), {
       maxEntries: opts.maxDeadLetters > 0 ? opts.maxDeadLetters : 0,
       warn: journalWarn,
       now: opts.now,
+      cipher,
     });
     let outbox: Outbox;
     try {
@@ -235,6 +259,7 @@ export class DurableQueue {
         deadLetter,
         warn: journalWarn,
         now: opts.now,
+        cipher,
       });
     } catch (err) {
       await deadLetter.close().catch(() => undefined);
@@ -279,15 +304,23 @@ export class DurableQueue {
    */
   async enqueue(input: DurableEnqueueInput): Promise<DurableEnqueueResult> {
     const now = this.clock();
+    const request = this.journalHeaders(input.headers);
+    const msg = snapshotMessage(input.msg, input.body);
+    let msgSecrets: Record<string, unknown> = {};
+    if (!this.encrypted && isObj(msg.headers)) {
+      const split = splitSecretHeaders(msg.headers);
+      msg.headers = split.kept as typeof msg.headers;
+      msgSecrets = split.secret;
+    }
     const data: StoredItem = {
       idempotencyKey: input.id,
       request: {
         method: input.method,
         path: input.path,
-        headers: { ...input.headers },
+        headers: request.kept,
         bodyBase64: input.body ? input.body.toString('base64') : null,
       },
-      msg: snapshotMessage(input.msg, input.body),
+      msg,
       createdAt: now,
     };
     const route = `${data.request.method ?? ''} ${data.request.path}`;
@@ -328,6 +361,7 @@ export class DurableQueue {
     }
     if (r.status === 'duplicate') return { status: 'duplicate', id: r.id };
     if (input.live && Object.keys(input.live).length > 0) this.liveProps.set(r.id, input.live);
+    if (Object.keys(request.secret).length > 0 || Object.keys(msgSecrets).length > 0) this.liveSecrets.set(r.id, { request: request.secret, msg: msgSecrets });
     if (r.evicted.length > 0) {
       this.counters.deadLettered += r.evicted.length;
       for (const id of r.evicted) this.reportEvicted(id);
@@ -361,8 +395,47 @@ export class DurableQueue {
     this.reports.add(p);
   }
 
+  /**
+   * What of a request's headers goes to the journal: not those the node's
+   * configuration supplies (asked for again at each attempt), and — unless the
+   * journal is encrypted — no secret-looking one (kept in memory instead).
+   */
+  private journalHeaders(headers: Record<string, string>): { kept: Record<string, string>; secret: Record<string, string> } {
+    const config = this.configHeaders();
+    const fromConfig = new Map(Object.keys(config).map((k) => [k.toLowerCase(), config[k]]));
+    const kept: Record<string, string> = {};
+    const secret: Record<string, string> = {};
+    for (const k of Object.keys(headers ?? {})) {
+      const v = headers[k];
+      if (fromConfig.get(k.toLowerCase()) === v) continue;
+      if (!this.encrypted && isSecretHeader(k)) secret[k] = v;
+      else kept[k] = v;
+    }
+    return { kept, secret };
+  }
+
+  private configHeaders(): Record<string, string> {
+    try {
+      return this.opts.configHeaders?.() ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** The headers of an attempt: the configuration's now, then the journaled ones, then those kept in memory. */
+  private attemptHeaders(id: string, stored: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = { ...this.configHeaders() };
+    for (const k of Object.keys(stored)) setHeader(out, k, stored[k]);
+    const secret = this.liveSecrets.get(id)?.request ?? {};
+    for (const k of Object.keys(secret)) setHeader(out, k, secret[k]);
+    return out;
+  }
+
   /** puts back what the snapshot could not keep, for a message queued by this process */
   private reattach(id: string, msg: Record<string, unknown>): Record<string, unknown> {
+    const secrets = this.liveSecrets.get(id);
+    this.liveSecrets.delete(id);
+    if (secrets && Object.keys(secrets.msg).length > 0) msg.headers = { ...(isObj(msg.headers) ? msg.headers : {}), ...secrets.msg };
     const live = this.liveProps.get(id);
     this.liveProps.delete(id);
     if (live) {
@@ -420,7 +493,7 @@ export class DurableQueue {
     try {
       outcome = await deliverOnce(
         this.opts.endpoint,
-        { method: stored.request.method ?? undefined, path: stored.request.path, headers: stored.request.headers, body },
+        { method: stored.request.method ?? undefined, path: stored.request.path, headers: this.attemptHeaders(id, stored.request.headers), body },
         state,
         settings,
         {
@@ -549,6 +622,7 @@ export class DurableQueue {
     this.histories.delete(id);
     if (!moved) {
       this.liveProps.delete(id);
+      this.liveSecrets.delete(id);
       return; // not pending any more (pushed out of a full queue: reported then)
     }
     this.counters.deadLettered++;
@@ -680,6 +754,7 @@ export class DurableQueue {
         await this.outbox.close();
         await this.deadLetter.close();
         this.liveProps.clear();
+        this.liveSecrets.clear();
       })();
     }
     return this.closed;

@@ -23,6 +23,7 @@ import * as path from 'path';
 import { IntegrationError, toErrorInfo } from '../errors';
 import { Journal, JournalRecord, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
 import { AttemptRecord, DeadLetterEntry, DeadLetterStore } from './dead-letter';
+import type { RecordCipher } from './cipher';
 
 const T_PUT = 1;
 const T_STATE = 2;
@@ -123,6 +124,8 @@ export interface OutboxOptions {
   warn?: WarnFn;
   /** the clock (default Date.now) */
   now?: () => number;
+  /** encrypts the journal at rest (cipher.ts); also given to the dead-letter store the outbox opens itself */
+  cipher?: RecordCipher;
 }
 
 class Item {
@@ -304,6 +307,7 @@ export class Outbox {
         maxBatchBytes: options.maxBatchBytes,
         maxBatchRecords: options.maxBatchRecords,
         warn: ob.warn,
+        cipher: options.cipher,
       },
       (r) => ob.replay(r),
     );
@@ -316,6 +320,7 @@ export class Outbox {
           compactAfterSegments: options.compactAfterSegments,
           warn: ob.warn,
           now: ob.clock,
+          cipher: options.cipher,
         });
         ob.ownsDeadLetter = true;
       }
