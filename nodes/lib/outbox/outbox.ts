@@ -2,240 +2,44 @@
  * The durable outbox: deliveries waiting to be made (or retried), kept in a
  * journal on disk so that they survive a restart, a crash or a power cut.
  *
- * In memory there is only an INDEX of pending items (id, ordering key,
- * attempts, next attempt time, creation time, size, last error, and where the
- * item's data lives on disk). The data itself — the request body, a message
- * snapshot, any JSON — stays in the journal and is read back with `load(id)`,
- * so a backlog of 100,000 items costs little memory.
+ * In memory there is only an INDEX of pending items (pending-index.ts: id,
+ * ordering key, attempts, next attempt time, creation time, size, last error,
+ * and where the item's data lives on disk). The data itself — the request
+ * body, a message snapshot, any JSON — stays in the journal and is read back
+ * with `load(id)`, so a backlog of 100,000 items costs little memory.
  *
- * Journal records (see journal.ts for the framing):
- *   PUT   (1) {id, s: seq, k?: orderingKey, c: createdAt, a: attempts, n: nextAttemptAt, e?: lastError, b: bytes, d: data}
- *   STATE (2) {id, s, a, n, e?}         after an attempt
- *   DONE  (3) {id, s}                   delivered
- *   DEAD  (4) {id, s}                   moved to the dead-letter store
- * `s` (a sequence number given at enqueue) names the incarnation of an id: a
- * STATE/DONE/DEAD applies only to the pending item with that id AND that `s`.
- * A PUT for an id that is already pending with the same `s` is a copy made by
- * compaction and supersedes the older PUT (it carries the whole current
- * state). Replay applies the records in order; that is all it takes.
+ * The journal records are in records.ts; opening replays them (replay.ts);
+ * compaction copies live items forward (compaction.ts). This file holds the
+ * operations: enqueue (with the limits), attempts, completion, dead letters.
  */
 import * as path from 'path';
 import { IntegrationError, toErrorInfo } from '../errors';
-import { Journal, JournalRecord, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
+import { Journal, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
 import { AttemptRecord, DeadLetterEntry, DeadLetterStore } from './dead-letter';
-import type { RecordCipher } from './cipher';
+import { Item, isObj, normLastError, type PendingItem } from './item';
+import { PendingIndex } from './pending-index';
+import { applyRecord, unpinItem } from './replay';
+import { copyForward } from './compaction';
+import { T_DEAD, T_DONE, T_PUT, T_STATE, putJson, stateBody } from './records';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_ITEMS,
+  MAX_ID_LENGTH,
+  type AttemptUpdate,
+  type EnqueueInput,
+  type EnqueueResult,
+  type FullReason,
+  type OutboxOptions,
+  type OutboxStats,
+} from './outbox-types';
 
-const T_PUT = 1;
-const T_STATE = 2;
-const T_DONE = 3;
-const T_DEAD = 4;
-
-export const DEFAULT_MAX_ITEMS = 100000;
-export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
-const MAX_ID_LENGTH = 1024;
-const MAX_ERROR_MESSAGE = 500;
-
-/** The last failure of an item, as kept in the index (small on purpose). */
-export interface LastError {
-  code: string;
-  message: string;
-  statusCode?: number;
-}
-
-/** A pending item as the outbox shows it (a copy; changing it changes nothing). */
-export interface PendingItem {
-  id: string;
-  orderingKey?: string;
-  attempts: number;
-  /** ms since the epoch; the item is due when this is ≤ now */
-  nextAttemptAt: number;
-  createdAt: number;
-  /** size of the item's data as JSON (UTF-8 bytes) */
-  bytes: number;
-  lastError?: LastError;
-}
-
-export interface EnqueueInput {
-  /** the idempotency key: an item with this id already pending makes this a duplicate */
-  id: string;
-  /** items with the same key are delivered one at a time, in enqueue order */
-  orderingKey?: string;
-  /** any JSON value (undefined is stored as null) */
-  data: unknown;
-  /** the enqueue time (default: the outbox's clock); also the first nextAttemptAt unless that is given */
-  now?: number;
-  /** when the first attempt is due (default `now`) */
-  nextAttemptAt?: number;
-}
-
-export type FullReason = 'maxItems' | 'maxBytes' | 'itemTooLarge';
-
-export type EnqueueResult =
-  | { status: 'accepted'; id: string; item: PendingItem; /** ids moved to the dead-letter store to make room */ evicted: string[] }
-  | { status: 'duplicate'; id: string; item?: PendingItem }
-  | { status: 'full'; id: string; reason: FullReason; message: string };
-
-export interface AttemptUpdate {
-  attempts: number;
-  nextAttemptAt: number;
-  lastError?: LastError | { code: string; message: string; statusCode?: number; [k: string]: unknown } | null;
-}
-
-export interface OutboxStats {
-  /** pending items (durably enqueued, not yet durably completed or dead-lettered) */
-  depth: number;
-  /** sum of their data sizes */
-  bytes: number;
-  /** age of the oldest pending item (0 when empty) */
-  oldestAgeMs: number;
-  /** counters since open */
-  delivered: number;
-  retried: number;
-  deadLettered: number;
-  /** enqueues refused because the outbox was full, since open */
-  refused: number;
-  /** journal segments and their bytes on disk */
-  segments: number;
-  diskBytes: number;
-  /** found when the journal was opened: records lost to damage or missing segments (journal.ts, losses.ts) */
-  lostRecords: number;
-  missingSegments: number[];
-  /** a damaged tail cut off on open: what a crash in the middle of a write leaves */
-  tornRecords: number;
-}
-
-export interface OutboxOptions {
-  /** most pending items (default 100,000) */
-  maxItems?: number;
-  /** most data bytes pending (default 256 MiB) */
-  maxBytes?: number;
-  /** what a full outbox does with a new item: 'refuse' (default; enqueue answers status 'full') or 'dead-letter-oldest' */
-  fullPolicy?: 'refuse' | 'dead-letter-oldest';
-  /** the dead-letter store; default: one opened in `<dir>/dead-letter` and closed with the outbox */
-  deadLetter?: DeadLetterStore;
-  /** journal segment size (default 8 MiB) */
-  segmentSize?: number;
-  /** copy the oldest segment forward while there are more segments than this (default 4) */
-  compactAfterSegments?: number;
-  /** group commit limits (defaults 4 MiB / 8192 records per fdatasync) */
-  maxBatchBytes?: number;
-  maxBatchRecords?: number;
-  /** told about corrupt data found on open and failures in the background (never throws) */
-  warn?: WarnFn;
-  /** the clock (default Date.now) */
-  now?: () => number;
-  /** encrypts the journal at rest (cipher.ts); also given to the dead-letter store the outbox opens itself */
-  cipher?: RecordCipher;
-}
-
-class Item {
-  stateSeg = 0; // segment of the latest STATE record, 0 when the PUT is the latest
-  closing = false; // a DONE/DEAD is being written
-  hv = 0; // version of the item's current entry in the due-time heap
-  constructor(
-    public id: string,
-    public key: string | undefined,
-    public seq: number,
-    public createdAt: number,
-    public attempts: number,
-    public nextAttemptAt: number,
-    public lastError: LastError | undefined,
-    public bytes: number,
-    public putSeg: number,
-    public putOff: number,
-    public putLen: number,
-  ) {}
-}
-
-function snapshot(it: Item): PendingItem {
-  const p: PendingItem = {
-    id: it.id,
-    attempts: it.attempts,
-    nextAttemptAt: it.nextAttemptAt,
-    createdAt: it.createdAt,
-    bytes: it.bytes,
-  };
-  if (it.key !== undefined) p.orderingKey = it.key;
-  if (it.lastError !== undefined) p.lastError = { ...it.lastError };
-  return p;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function normLastError(e: unknown): LastError | undefined {
-  if (!isObj(e)) return undefined;
-  const le: LastError = {
-    code: typeof e.code === 'string' ? e.code : 'ERROR',
-    message: typeof e.message === 'string' ? e.message.slice(0, MAX_ERROR_MESSAGE) : '',
-  };
-  if (typeof e.statusCode === 'number') le.statusCode = e.statusCode;
-  return le;
-}
+export * from './outbox-types';
 
 function finite(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `${name} must be a finite number`, [{ field: name, reason: 'not a finite number', value: v }]);
   }
   return v;
-}
-
-function toSet(v: Iterable<string> | undefined): ReadonlySet<string> | undefined {
-  if (v === undefined || v === null) return undefined;
-  return v instanceof Set ? (v as ReadonlySet<string>) : new Set(v);
-}
-
-interface HeapEntry {
-  t: number;
-  seq: number;
-  hv: number;
-  it: Item;
-}
-
-function less(a: HeapEntry, b: HeapEntry): boolean {
-  return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-}
-
-function siftDown(h: HeapEntry[], i: number): void {
-  const n = h.length;
-  const e = h[i];
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) break;
-    const r = l + 1;
-    const c = r < n && less(h[r], h[l]) ? r : l;
-    if (!less(h[c], e)) break;
-    h[i] = h[c];
-    i = c;
-  }
-  h[i] = e;
-}
-
-function heapPush(h: HeapEntry[], e: HeapEntry): void {
-  let i = h.length;
-  h.push(e);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!less(e, h[p])) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = e;
-}
-
-function heapPop(h: HeapEntry[]): HeapEntry | undefined {
-  const top = h[0];
-  const last = h.pop();
-  if (h.length > 0 && last !== undefined) {
-    h[0] = last;
-    siftDown(h, 0);
-  }
-  return top;
-}
-
-function heapify(h: HeapEntry[]): void {
-  for (let i = (h.length >> 1) - 1; i >= 0; i--) siftDown(h, i);
 }
 
 function closedError(): Error {
@@ -255,20 +59,10 @@ export class Outbox {
   private ownsDeadLetter = false;
   private readonly warn: WarnFn;
   private readonly clock: () => number;
-  /** pending items in enqueue (seq) order */
-  private readonly items = new Map<string, Item>();
-  /** ordering key → its pending items in seq order (the head is the only one eligible) */
-  private keyQueues = new Map<string, Item[]>();
-  /**
-   * Min-heap by (nextAttemptAt, seq) of the items that can be due: heads of
-   * their ordering key and items without a key. Entries go stale (an attempt
-   * moved the time, the item left) and are dropped when met.
-   */
-  private heap: HeapEntry[] = [];
+  private readonly index = new PendingIndex();
   /** ids being enqueued (written, not yet synced) → their bytes */
   private readonly reserved = new Map<string, number>();
   private seq = 0;
-  private totalBytes = 0;
   /** items not closing + reserved: what the limits count */
   private liveCount = 0;
   private liveBytes = 0;
@@ -309,7 +103,10 @@ export class Outbox {
         warn: ob.warn,
         cipher: options.cipher,
       },
-      (r) => ob.replay(r),
+      (r) => {
+        const s = applyRecord(ob.index, ob.ledger, r);
+        if (s > ob.seq) ob.seq = s;
+      },
     );
     try {
       if (options.deadLetter) {
@@ -324,11 +121,13 @@ export class Outbox {
         });
         ob.ownsDeadLetter = true;
       }
-      ob.maintenance = new Maintenance(ob.journal, ob.ledger, (seg) => ob.copyForward(seg), {
+      ob.maintenance = new Maintenance(ob.journal, ob.ledger, (seg) => copyForward(ob.compactionHost(), seg), {
         compactAfterSegments: options.compactAfterSegments,
         warn: ob.warn,
       });
-      ob.rebuildOrder();
+      ob.index.rebuildOrder();
+      ob.liveCount = ob.index.size;
+      ob.liveBytes = ob.index.totalBytes;
       await ob.reconcileDeadLetters();
     } catch (err) {
       await ob.journal.close().catch(() => undefined);
@@ -339,97 +138,10 @@ export class Outbox {
     return ob;
   }
 
-  // ---------------------------------------------------------------- replay
-
-  private replay(r: JournalRecord): void {
-    const b = r.body;
-    if (!isObj(b) || typeof b.id !== 'string' || typeof b.s !== 'number') throw new Error('record without id or sequence number');
-    if (b.s > this.seq) this.seq = b.s;
-    const existing = this.items.get(b.id);
-    switch (r.type) {
-      case T_PUT: {
-        if (typeof b.c !== 'number' || typeof b.a !== 'number' || typeof b.n !== 'number' || typeof b.b !== 'number' || !('d' in b)) {
-          throw new Error('malformed PUT record');
-        }
-        const key = typeof b.k === 'string' ? b.k : undefined;
-        if (existing) {
-          // a copy made by compaction (same seq), or — should an older
-          // incarnation never have been closed — a newer one: either way it
-          // replaces what was there.
-          this.unpinItem(existing);
-          this.ledger.cancel(existing.putSeg, r.seg);
-          this.totalBytes -= existing.bytes;
-          existing.key = key;
-          existing.seq = b.s;
-          existing.createdAt = b.c;
-          existing.attempts = b.a;
-          existing.nextAttemptAt = b.n;
-          existing.lastError = normLastError(b.e);
-          existing.bytes = b.b;
-          existing.putSeg = r.seg;
-          existing.putOff = r.offset;
-          existing.putLen = r.length;
-          existing.stateSeg = 0;
-          this.ledger.pin(r.seg, r.length);
-          this.totalBytes += existing.bytes;
-        } else {
-          const it = new Item(b.id, key, b.s, b.c, b.a, b.n, normLastError(b.e), b.b, r.seg, r.offset, r.length);
-          this.items.set(it.id, it);
-          this.ledger.pin(r.seg, r.length);
-          this.totalBytes += it.bytes;
-        }
-        return;
-      }
-      case T_STATE:
-        if (!existing || existing.seq !== b.s) return; // about an item no longer here
-        if (typeof b.a !== 'number' || typeof b.n !== 'number') throw new Error('malformed STATE record');
-        existing.attempts = b.a;
-        existing.nextAttemptAt = b.n;
-        existing.lastError = normLastError(b.e);
-        if (existing.stateSeg) this.ledger.unpin(existing.stateSeg);
-        existing.stateSeg = r.seg;
-        this.ledger.pin(r.seg);
-        return;
-      case T_DONE:
-      case T_DEAD:
-        if (!existing || existing.seq !== b.s) return;
-        this.unpinItem(existing);
-        this.ledger.cancel(existing.putSeg, r.seg);
-        this.items.delete(existing.id);
-        this.totalBytes -= existing.bytes;
-        return;
-      default:
-        throw new Error(`unknown record type ${r.type}`);
-    }
-  }
-
-  /** After replay: items in seq order, key queues, counters. */
-  private rebuildOrder(): void {
-    let last = -Infinity;
-    let sorted = true;
-    for (const it of this.items.values()) {
-      if (it.seq < last) {
-        sorted = false;
-        break;
-      }
-      last = it.seq;
-    }
-    if (!sorted) {
-      const all = [...this.items.values()].sort((a, b) => a.seq - b.seq);
-      this.items.clear();
-      for (const it of all) this.items.set(it.id, it);
-    }
-    this.keyQueues = new Map();
-    for (const it of this.items.values()) if (it.key !== undefined) this.keyPush(it);
-    this.rebuildHeap();
-    this.liveCount = this.items.size;
-    this.liveBytes = this.totalBytes;
-  }
-
   /** An item both pending here and in the dead-letter store under the same seq: the DEAD record was lost in a crash. */
   private async reconcileDeadLetters(): Promise<void> {
     const finish: Item[] = [];
-    for (const it of this.items.values()) {
+    for (const it of this.index.items.values()) {
       const d = this.deadLetter.peek(it.id);
       if (d && d.enqueueSeq === it.seq && d.createdAt === it.createdAt) finish.push(it);
     }
@@ -451,32 +163,6 @@ export class Outbox {
 
   // ---------------------------------------------------------------- helpers
 
-  private keyPush(it: Item): void {
-    const k = it.key as string;
-    const q = this.keyQueues.get(k);
-    if (q) q.push(it);
-    else this.keyQueues.set(k, [it]);
-  }
-
-  private keyRemove(it: Item): void {
-    if (it.key === undefined) return;
-    const q = this.keyQueues.get(it.key);
-    if (!q) return;
-    if (q[0] === it) {
-      q.shift();
-      if (q.length > 0) this.heapPush(q[0]); // the next one of this key may be due now
-    } else {
-      const i = q.indexOf(it);
-      if (i >= 0) q.splice(i, 1);
-    }
-    if (q.length === 0) this.keyQueues.delete(it.key);
-  }
-
-  private unpinItem(it: Item): void {
-    this.ledger.unpin(it.putSeg, it.putLen);
-    if (it.stateSeg) this.ledger.unpin(it.stateSeg);
-  }
-
   private setClosing(it: Item, closing: boolean): void {
     if (it.closing === closing) return;
     it.closing = closing;
@@ -487,17 +173,21 @@ export class Outbox {
 
   /** The item is gone for good; `pos` is the DONE/DEAD record that says so. Synchronous. */
   private removeItem(it: Item, pos: RecordPos): void {
-    if (this.items.get(it.id) !== it) return;
-    this.items.delete(it.id);
-    this.keyRemove(it);
-    this.unpinItem(it);
+    if (this.index.get(it.id) !== it) return;
+    this.index.remove(it);
+    unpinItem(this.ledger, it);
     this.ledger.cancel(it.putSeg, pos.seg);
-    this.totalBytes -= it.bytes;
     if (!it.closing) {
       this.liveCount--;
       this.liveBytes -= it.bytes;
     }
     this.maintenance.schedule();
+  }
+
+  /** Runs an operation unless the outbox is closed; close() waits for the ones in progress. */
+  private guarded<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.track(fn);
   }
 
   private assertOpen(): void {
@@ -518,12 +208,14 @@ export class Outbox {
     }
   }
 
-  private buildPut(it: Item, dataJson: string): string {
-    let s = '{"id":' + JSON.stringify(it.id) + ',"s":' + it.seq;
-    if (it.key !== undefined) s += ',"k":' + JSON.stringify(it.key);
-    s += ',"c":' + JSON.stringify(it.createdAt) + ',"a":' + it.attempts + ',"n":' + JSON.stringify(it.nextAttemptAt);
-    if (it.lastError) s += ',"e":' + JSON.stringify(it.lastError);
-    return s + ',"b":' + it.bytes + ',"d":' + dataJson + '}';
+  private compactionHost() {
+    return {
+      index: this.index,
+      journal: this.journal,
+      ledger: this.ledger,
+      loadItem: (it: Item) => this.loadItem(it),
+      warn: this.warn,
+    };
   }
 
   // ---------------------------------------------------------------- API
@@ -537,12 +229,7 @@ export class Outbox {
    * dead-letter store (error code OUTBOX_FULL) to make room.
    */
   enqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    try {
-      this.assertOpen();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.track(() => this.doEnqueue(input));
+    return this.guarded(() => this.doEnqueue(input));
   }
 
   private async doEnqueue(input: EnqueueInput): Promise<EnqueueResult> {
@@ -559,9 +246,9 @@ export class Outbox {
     }
     const now = input.now === undefined ? this.clock() : finite(input.now, 'now');
     const next = input.nextAttemptAt === undefined ? now : finite(input.nextAttemptAt, 'nextAttemptAt');
-    const pending = this.items.get(id);
+    const pending = this.index.get(id);
     if (pending || this.reserved.has(id)) {
-      return pending ? { status: 'duplicate', id, item: snapshot(pending) } : { status: 'duplicate', id };
+      return pending ? { status: 'duplicate', id, item: pending.view() } : { status: 'duplicate', id };
     }
     const dataJson = JSON.stringify(input.data === undefined ? null : input.data);
     if (dataJson === undefined) throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'data is not JSON-serialisable');
@@ -584,7 +271,7 @@ export class Outbox {
       }
       let count = this.liveCount;
       let size = this.liveBytes;
-      for (const it of this.items.values()) {
+      for (const it of this.index.items.values()) {
         if (count + 1 <= this.maxItems && size + bytes <= this.maxBytes) break;
         if (it.closing) continue;
         victims.push(it);
@@ -625,68 +312,53 @@ export class Outbox {
       this.deadLettered += victims.length;
     }
 
-    const it = new Item(id, typeof key === 'string' ? key : undefined, ++this.seq, now, 0, next, undefined, bytes, 0, 0, 0);
+    const it = new Item({ id, key: typeof key === 'string' ? key : undefined, seq: ++this.seq, createdAt: now, attempts: 0, nextAttemptAt: next, bytes });
     let pos: RecordPos;
     try {
-      pos = await this.journal.appendJson(T_PUT, this.buildPut(it, dataJson));
+      pos = await this.journal.appendJson(T_PUT, putJson(it, dataJson));
     } catch (err) {
       unreserve();
       throw err;
     }
     // synchronous from here: the ledger learns of the record before any maintenance pass
     this.reserved.delete(id);
-    it.putSeg = pos.seg;
-    it.putOff = pos.offset;
-    it.putLen = pos.length;
-    this.items.set(id, it);
-    if (it.key !== undefined) this.keyPush(it);
-    if (this.isHead(it)) this.heapPush(it);
+    it.setPut(pos);
+    this.index.add(it);
     this.ledger.pin(pos.seg, pos.length);
-    this.totalBytes += bytes;
-    return { status: 'accepted', id, item: snapshot(it), evicted: victims.map((v) => v.id) };
+    return { status: 'accepted', id, item: it.view(), evicted: victims.map((v) => v.id) };
   }
 
   /** True when an item with this id is pending. */
   has(id: string): boolean {
-    return this.items.has(id);
+    return this.index.get(id) !== undefined;
   }
 
   /** The index entry of a pending item (a copy), without its data. */
   get(id: string): PendingItem | undefined {
-    const it = this.items.get(id);
-    return it ? snapshot(it) : undefined;
+    return this.index.get(id)?.view();
   }
 
   /** Number of pending items. */
   get size(): number {
-    return this.items.size;
+    return this.index.size;
   }
 
   /** Pending items (index entries, no data), oldest first: `limit` (default all) from `offset` (default 0). */
   list(options: { limit?: number; offset?: number } = {}): PendingItem[] {
-    const limit = typeof options.limit === 'number' && options.limit >= 0 ? options.limit : Infinity;
-    const offset = typeof options.offset === 'number' && options.offset > 0 ? Math.floor(options.offset) : 0;
-    const out: PendingItem[] = [];
-    let i = 0;
-    for (const it of this.items.values()) {
-      if (out.length >= limit) break;
-      if (i++ < offset) continue;
-      out.push(snapshot(it));
-    }
-    return out;
+    return this.index.list(options);
   }
 
   /** Reads a pending item's data back from disk (undefined when no such item is pending). */
   async load(id: string): Promise<unknown> {
     this.assertOpen();
-    const it = this.items.get(id);
+    const it = this.index.get(id);
     if (!it) return undefined;
     return this.loadItem(it);
   }
 
   private async loadItem(it: Item): Promise<unknown> {
     for (let tries = 0; tries < 4; tries++) {
-      const pos = { seg: it.putSeg, offset: it.putOff, length: it.putLen };
+      const pos = it.put;
       try {
         const r = await this.journal.read(pos);
         if (r.type !== T_PUT || !isObj(r.body) || r.body.id !== it.id) throw new Error('record does not match the index');
@@ -701,124 +373,18 @@ export class Outbox {
     throw new IntegrationError('OUTBOX_UNREADABLE', `the data of ${it.id} kept moving`);
   }
 
-  /** the head of its ordering key, or without a key: the only items that can be due */
-  private isHead(it: Item): boolean {
-    if (it.key === undefined) return true;
-    const q = this.keyQueues.get(it.key);
-    return q !== undefined && q[0] === it;
-  }
-
-  private heapPush(it: Item): void {
-    it.hv++;
-    heapPush(this.heap, { t: it.nextAttemptAt, seq: it.seq, hv: it.hv, it });
-    if (this.heap.length > 2 * this.items.size + 1024) this.rebuildHeap();
-  }
-
-  private rebuildHeap(): void {
-    const h: HeapEntry[] = [];
-    for (const it of this.items.values()) {
-      if (!this.isHead(it)) continue;
-      it.hv++;
-      h.push({ t: it.nextAttemptAt, seq: it.seq, hv: it.hv, it });
-    }
-    heapify(h);
-    this.heap = h;
-  }
-
-  private current(e: HeapEntry): boolean {
-    return e.hv === e.it.hv && this.items.get(e.it.id) === e.it;
-  }
-
-  private skip(it: Item, busyKeys: ReadonlySet<string> | undefined, busyIds: ReadonlySet<string> | undefined): boolean {
-    return it.closing || (busyIds !== undefined && busyIds.has(it.id)) || (it.key !== undefined && busyKeys !== undefined && busyKeys.has(it.key));
-  }
-
   /**
-   * Up to `limit` pending items whose nextAttemptAt ≤ now, oldest first. Only
-   * the head (earliest pending item) of each ordering key is eligible; items
-   * without a key are independent. Items whose key is in `busyKeys`, items in
-   * `busyIds` (e.g. attempts in flight), and items being completed are skipped.
-   * Cost: O(d log n) for d due items, or a scan in enqueue order that stops
-   * after `limit` finds when many are due.
+   * Up to `limit` pending items whose nextAttemptAt ≤ now, oldest first (see
+   * PendingIndex.due): only the head of each ordering key, none in `busyKeys`
+   * or `busyIds`, none being completed.
    */
   due(now: number = this.clock(), limit = Infinity, busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): PendingItem[] {
-    const bk = toSet(busyKeys);
-    if (!(limit > 0)) return [];
-    if (Number.isFinite(limit)) {
-      // first a short scan in enqueue order: when the oldest items are due (a
-      // backlog being worked off) it finds them at once
-      const found: Item[] = [];
-      let budget = 64 + 4 * limit;
-      let complete = true;
-      for (const it of this.items.values()) {
-        if (budget-- <= 0) {
-          complete = false;
-          break;
-        }
-        if (it.nextAttemptAt > now || !this.isHead(it) || this.skip(it, bk, busyIds)) continue;
-        found.push(it);
-        if (found.length >= limit) return found.map(snapshot);
-      }
-      if (complete) return found.map(snapshot); // looked at every item
-    }
-    const h = this.heap;
-    const cap = Math.max(1024, Number.isFinite(limit) ? 4 * limit : 0);
-    const popped: HeapEntry[] = [];
-    let many = false;
-    while (h.length > 0 && h[0].t <= now) {
-      const e = heapPop(h) as HeapEntry;
-      if (!this.current(e)) continue; // stale: dropped for good
-      popped.push(e);
-      if (popped.length > cap) {
-        many = true;
-        break;
-      }
-    }
-    let out: Item[];
-    if (!many) {
-      out = popped
-        .filter((e) => !this.skip(e.it, bk, busyIds))
-        .map((e) => e.it)
-        .sort((a, b) => a.seq - b.seq);
-      if (out.length > limit) out.length = limit;
-    } else {
-      // so many are due that a scan in enqueue order finds the oldest ones sooner
-      out = [];
-      for (const it of this.items.values()) {
-        if (it.nextAttemptAt > now || !this.isHead(it) || this.skip(it, bk, busyIds)) continue;
-        out.push(it);
-        if (out.length >= limit) break;
-      }
-    }
-    for (const e of popped) heapPush(h, e); // still pending and due: they stay in the heap
-    return out.map(snapshot);
+    return this.index.due(now, limit, busyKeys, busyIds);
   }
 
-  /**
-   * The earliest nextAttemptAt among the items `due()` could return, given
-   * the same busy keys / ids (undefined when none). Cheap: a look at the top
-   * of the due-time heap.
-   */
+  /** The earliest nextAttemptAt among the items `due()` could return (undefined when none). */
   nextDueAt(busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): number | undefined {
-    const bk = toSet(busyKeys);
-    const h = this.heap;
-    const aside: HeapEntry[] = [];
-    let found: number | undefined;
-    while (h.length > 0) {
-      const top = h[0];
-      if (!this.current(top)) {
-        heapPop(h);
-        continue;
-      }
-      if (this.skip(top.it, bk, busyIds)) {
-        aside.push(heapPop(h) as HeapEntry);
-        continue;
-      }
-      found = top.t;
-      break;
-    }
-    for (const e of aside) heapPush(h, e);
-    return found;
+    return this.index.nextDueAt(busyKeys, busyIds);
   }
 
   /**
@@ -828,25 +394,18 @@ export class Outbox {
    * completed). The index changes at once, so `due()` sees the new time.
    */
   recordAttempt(id: string, update: AttemptUpdate): Promise<boolean> {
-    try {
-      this.assertOpen();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.track(async () => {
+    return this.guarded(async () => {
       const attempts = finite(update?.attempts, 'attempts');
       const next = finite(update?.nextAttemptAt, 'nextAttemptAt');
-      const it = this.items.get(id);
+      const it = this.index.get(id);
       if (!it || it.closing) return false;
       it.attempts = attempts;
       it.nextAttemptAt = next;
       it.lastError = normLastError(update.lastError);
-      if (this.isHead(it)) this.heapPush(it);
-      const body: Record<string, unknown> = { id, s: it.seq, a: attempts, n: next };
-      if (it.lastError) body.e = it.lastError;
-      const pos = await this.journal.append(T_STATE, body);
+      this.index.touched(it);
+      const pos = await this.journal.append(T_STATE, stateBody(it));
       this.retried++;
-      if (this.items.get(id) === it) {
+      if (this.index.get(id) === it) {
         if (it.stateSeg) this.ledger.unpin(it.stateSeg);
         it.stateSeg = pos.seg;
         this.ledger.pin(pos.seg);
@@ -858,13 +417,8 @@ export class Outbox {
 
   /** Delivered: removes the item durably. Resolves true after the fsync, false when no such item is pending. */
   complete(id: string): Promise<boolean> {
-    try {
-      this.assertOpen();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.track(async () => {
-      const it = this.items.get(id);
+    return this.guarded(async () => {
+      const it = this.index.get(id);
       if (!it || it.closing) return false;
       this.setClosing(it, true);
       let pos: RecordPos;
@@ -887,13 +441,8 @@ export class Outbox {
    * to one entry built from the item's last error.
    */
   toDeadLetter(id: string, error: { code: string; message: string; details?: unknown[] } | Error | unknown, history?: AttemptRecord[]): Promise<boolean> {
-    try {
-      this.assertOpen();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.track(async () => {
-      const it = this.items.get(id);
+    return this.guarded(async () => {
+      const it = this.index.get(id);
       if (!it || it.closing) return false;
       this.setClosing(it, true);
       try {
@@ -959,11 +508,11 @@ export class Outbox {
 
   /** Depth, bytes and the age of the oldest item are exact; the counters run since open. */
   stats(now: number = this.clock()): OutboxStats {
-    const first = this.items.values().next();
+    const first = this.index.first();
     return {
-      depth: this.items.size,
-      bytes: this.totalBytes,
-      oldestAgeMs: first.done ? 0 : Math.max(0, now - first.value.createdAt),
+      depth: this.index.size,
+      bytes: this.index.totalBytes,
+      oldestAgeMs: first === undefined ? 0 : Math.max(0, now - first.createdAt),
       delivered: this.delivered,
       retried: this.retried,
       deadLettered: this.deadLettered,
@@ -974,37 +523,6 @@ export class Outbox {
       missingSegments: [...this.journal.losses.missingSegments],
       tornRecords: this.journal.losses.tornRecords,
     };
-  }
-
-  // ---------------------------------------------------------------- compaction
-
-  private async copyForward(seg: number): Promise<void> {
-    const victims: Item[] = [];
-    for (const it of this.items.values()) if (it.putSeg === seg && !it.closing) victims.push(it);
-    for (let i = 0; i < victims.length; i += 256) {
-      await Promise.all(victims.slice(i, i + 256).map((it) => this.copyOne(it)));
-    }
-  }
-
-  private async copyOne(it: Item): Promise<void> {
-    let data: unknown;
-    try {
-      data = await this.loadItem(it);
-    } catch (err) {
-      this.warn(`outbox: cannot copy ${it.id} forward: ${(err as Error).message}`, { id: it.id });
-      return;
-    }
-    if (this.items.get(it.id) !== it || it.closing) return;
-    // built from the index as it is now, so it carries every attempt recorded so far
-    const pos = await this.journal.appendJson(T_PUT, this.buildPut(it, JSON.stringify(data)));
-    if (this.items.get(it.id) !== it) return;
-    this.unpinItem(it);
-    this.ledger.cancel(it.putSeg, pos.seg);
-    it.putSeg = pos.seg;
-    it.putOff = pos.offset;
-    it.putLen = pos.length;
-    it.stateSeg = 0;
-    this.ledger.pin(pos.seg, pos.length);
   }
 
   /** Runs a compaction pass now (deleting segments nothing needs, copying the oldest forward when due) and waits for it. */
