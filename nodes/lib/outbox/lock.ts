@@ -169,7 +169,6 @@ export class DirLock {
   private constructor(
     readonly dir: string,
     readonly owner: LockOwner,
-    private readonly heartbeatMs: number,
   ) {}
 
   /** Takes the lock on `dir` (which must exist) or throws a LockedError (code EOUTBOXLOCKED). */
@@ -194,7 +193,7 @@ export class DirLock {
   }
 
   private static started(dir: string, owner: LockOwner, heartbeatMs: number): DirLock {
-    const l = new DirLock(dir, owner, heartbeatMs);
+    const l = new DirLock(dir, owner);
     if (heartbeatMs > 0) {
       l.timer = setInterval(() => void l.beat(), heartbeatMs);
       l.timer.unref();

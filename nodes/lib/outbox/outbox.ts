@@ -13,14 +13,16 @@
  * operations: enqueue (with the limits), attempts, completion, dead letters.
  */
 import * as path from 'path';
-import { IntegrationError, toErrorInfo } from '../errors';
+import { IntegrationError } from '../errors';
 import { Journal, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
-import { AttemptRecord, DeadLetterEntry, DeadLetterStore } from './dead-letter';
+import { AttemptRecord, DeadLetterStore } from './dead-letter';
 import { Item, isObj, normLastError, type PendingItem } from './item';
 import { PendingIndex } from './pending-index';
 import { applyRecord, unpinItem } from './replay';
 import { copyForward } from './compaction';
-import { T_DEAD, T_DONE, T_PUT, T_STATE, putJson, stateBody } from './records';
+import { admit } from './admission';
+import { finishInterruptedMoves, moveToDeadLetter, replayDeadLetters, type MoveHost } from './dead-letter-moves';
+import { T_DONE, T_PUT, T_STATE, putJson, stateBody } from './records';
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_ITEMS,
@@ -28,7 +30,6 @@ import {
   type AttemptUpdate,
   type EnqueueInput,
   type EnqueueResult,
-  type FullReason,
   type OutboxOptions,
   type OutboxStats,
 } from './outbox-types';
@@ -128,7 +129,7 @@ export class Outbox {
       ob.index.rebuildOrder();
       ob.liveCount = ob.index.size;
       ob.liveBytes = ob.index.totalBytes;
-      await ob.reconcileDeadLetters();
+      await finishInterruptedMoves(ob.moveHost());
     } catch (err) {
       await ob.journal.close().catch(() => undefined);
       if (ob.ownsDeadLetter) await ob.deadLetter.close().catch(() => undefined);
@@ -136,29 +137,6 @@ export class Outbox {
     }
     ob.maintenance.schedule();
     return ob;
-  }
-
-  /** An item both pending here and in the dead-letter store under the same seq: the DEAD record was lost in a crash. */
-  private async reconcileDeadLetters(): Promise<void> {
-    const finish: Item[] = [];
-    for (const it of this.index.items.values()) {
-      const d = this.deadLetter.peek(it.id);
-      if (d && d.enqueueSeq === it.seq && d.createdAt === it.createdAt) finish.push(it);
-    }
-    if (finish.length === 0) return;
-    this.warn(`outbox: finishing ${finish.length} move(s) to the dead-letter store interrupted by a crash`, { ids: finish.map((i) => i.id) });
-    await Promise.all(
-      finish.map(async (it) => {
-        this.setClosing(it, true);
-        try {
-          const pos = await this.journal.append(T_DEAD, { id: it.id, s: it.seq });
-          this.removeItem(it, pos);
-        } catch (err) {
-          this.setClosing(it, false);
-          this.warn(`outbox: could not finish the move of ${it.id}: ${(err as Error).message}`, { id: it.id });
-        }
-      }),
-    );
   }
 
   // ---------------------------------------------------------------- helpers
@@ -208,6 +186,20 @@ export class Outbox {
     }
   }
 
+  private moveHost(): MoveHost {
+    return {
+      index: this.index,
+      journal: this.journal,
+      deadLetter: this.deadLetter,
+      clock: this.clock,
+      warn: this.warn,
+      loadItem: (it) => this.loadItem(it),
+      setClosing: (it, closing) => this.setClosing(it, closing),
+      removeItem: (it, pos) => this.removeItem(it, pos),
+      enqueue: (input) => this.enqueue(input),
+    };
+  }
+
   private compactionHost() {
     return {
       index: this.index,
@@ -254,37 +246,13 @@ export class Outbox {
     if (dataJson === undefined) throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'data is not JSON-serialisable');
     const bytes = Buffer.byteLength(dataJson, 'utf8');
 
-    if (bytes > this.maxBytes) {
+    const admission = admit(this, { count: this.liveCount, bytes: this.liveBytes }, bytes, this.index.items.values());
+    if (!admission.ok) {
       this.refused++;
-      return { status: 'full', id, reason: 'itemTooLarge', message: `the item (${bytes} bytes) is larger than maxBytes (${this.maxBytes})` };
+      return { status: 'full', id, reason: admission.reason, message: admission.message };
     }
-    const victims: Item[] = [];
-    if (this.liveCount + 1 > this.maxItems || this.liveBytes + bytes > this.maxBytes) {
-      const reason: FullReason = this.liveCount + 1 > this.maxItems ? 'maxItems' : 'maxBytes';
-      const message =
-        reason === 'maxItems'
-          ? `the outbox holds its maximum of ${this.maxItems} items`
-          : `the outbox holds ${this.liveBytes} bytes; this item (${bytes}) would pass maxBytes (${this.maxBytes})`;
-      if (this.fullPolicy === 'refuse') {
-        this.refused++;
-        return { status: 'full', id, reason, message };
-      }
-      let count = this.liveCount;
-      let size = this.liveBytes;
-      for (const it of this.index.items.values()) {
-        if (count + 1 <= this.maxItems && size + bytes <= this.maxBytes) break;
-        if (it.closing) continue;
-        victims.push(it);
-        count--;
-        size -= it.bytes;
-      }
-      if (count + 1 > this.maxItems || size + bytes > this.maxBytes) {
-        // the room is taken by items still being written: nothing to evict yet
-        this.refused++;
-        return { status: 'full', id, reason, message };
-      }
-      for (const v of victims) this.setClosing(v, true);
-    }
+    const victims = admission.victims;
+    for (const v of victims) this.setClosing(v, true);
 
     this.reserved.set(id, bytes);
     this.liveCount++;
@@ -298,7 +266,7 @@ export class Outbox {
     if (victims.length > 0) {
       const results = await Promise.allSettled(
         victims.map((v) =>
-          this.moveToDeadLetter(v, { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }] }),
+          moveToDeadLetter(this.moveHost(), v, { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }] }),
         ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -446,7 +414,7 @@ export class Outbox {
       if (!it || it.closing) return false;
       this.setClosing(it, true);
       try {
-        await this.moveToDeadLetter(it, error, history);
+        await moveToDeadLetter(this.moveHost(), it, error, history);
       } catch (err) {
         this.setClosing(it, false);
         throw err;
@@ -456,54 +424,10 @@ export class Outbox {
     });
   }
 
-  /** The item is already marked closing. Throws (leaving it pending) when a step fails. */
-  private async moveToDeadLetter(it: Item, error: unknown, history?: AttemptRecord[]): Promise<void> {
-    let data: unknown = null;
-    const info = isObj(error) && typeof error.code === 'string' && !(error instanceof Error)
-      ? { code: error.code, message: typeof error.message === 'string' ? error.message : '', details: Array.isArray(error.details) ? [...error.details] : [] }
-      : toErrorInfo(error, 'ERROR');
-    try {
-      data = await this.loadItem(it);
-    } catch (err) {
-      info.details.push({ reason: `the data could not be read back: ${(err as Error).message}` });
-    }
-    const hist =
-      history ?? (it.lastError ? [{ at: this.clock(), errorCode: it.lastError.code, ...(it.lastError.statusCode !== undefined ? { statusCode: it.lastError.statusCode } : {}) }] : []);
-    await this.deadLetter.put({
-      id: it.id,
-      data,
-      error: info,
-      attempts: it.attempts,
-      history: hist,
-      orderingKey: it.key,
-      createdAt: it.createdAt,
-      enqueueSeq: it.seq,
-    });
-    const pos = await this.journal.append(T_DEAD, { id: it.id, s: it.seq });
-    this.removeItem(it, pos);
-  }
-
-  /**
-   * Sends dead letters again: takes them from the dead-letter store and
-   * enqueues each as a fresh item (attempts 0, due now, same id, data and
-   * ordering key); entries are removed from the store only after their
-   * enqueue resolved. Entries refused because the outbox is full stay there.
-   */
+  /** Sends dead letters again (dead-letter-moves.ts): same id, data and ordering key, fresh attempts. */
   async replayDeadLetters(ids: Iterable<string> | 'all', now?: number): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
     this.assertOpen();
-    const result = { requeued: [] as string[], duplicate: [] as string[], full: [] as string[] };
-    await this.deadLetter.take(ids, async (entries: DeadLetterEntry[]) => {
-      const rs = await Promise.all(entries.map((e) => this.enqueue({ id: e.id, orderingKey: e.orderingKey, data: e.data, now })));
-      const ok: string[] = [];
-      rs.forEach((r) => {
-        if (r.status === 'accepted') result.requeued.push(r.id);
-        else if (r.status === 'duplicate') result.duplicate.push(r.id);
-        else result.full.push(r.id);
-        if (r.status !== 'full') ok.push(r.id);
-      });
-      return ok;
-    });
-    return result;
+    return replayDeadLetters(this.moveHost(), ids, now);
   }
 
   /** Depth, bytes and the age of the oldest item are exact; the counters run since open. */
