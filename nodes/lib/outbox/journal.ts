@@ -30,7 +30,8 @@
 import * as fsp from 'fs/promises';
 import * as path from 'path';
 import { DirLock, type LockOptions } from './lock';
-import { FLAG_ENCRYPTED, frame, isLegacy, legacyRecordAt, recordAt, scan, scanLegacy, seal, type BadRegion, type RawRecord } from './framing';
+import { FLAG_ENCRYPTED, frame, legacyRecordAt, recordAt, seal } from './framing';
+import { plainBody, readSegment, reportLosses } from './segment-reader';
 import { accountLosses, type LossReport, type SegmentScan } from './losses';
 import { readManifest, writeManifest, type ManifestEntry } from './manifest';
 import { makeDir, positive, readFully, syncDir, writeFully } from './fsutil';
@@ -98,7 +99,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-interface Segment {
+export interface Segment {
   seq: number;
   file: string;
   fh: fsp.FileHandle;
@@ -106,10 +107,6 @@ interface Segment {
   size: number;
   /** written in format 1 (read only) */
   legacy: boolean;
-}
-
-function keyError(message: string): Error {
-  return Object.assign(new Error(message), { code: 'EJOURNALKEY' });
 }
 
 /** directories with an open journal in this process: a second open would corrupt it */
@@ -235,85 +232,16 @@ export class Journal {
     return run;
   }
 
-  /** Reads one segment: hands its records over, reports its damaged stretches, truncates a damaged tail of the last one. */
   private async scanSegment(seg: Segment, last: boolean, onRecord: (record: JournalRecord) => void): Promise<SegmentScan> {
-    const buf = Buffer.allocUnsafe(seg.size);
-    const got = await readFully(seg.fh, buf, 0);
-    const data = got === seg.size ? buf : buf.subarray(0, got);
-    seg.legacy = isLegacy(data);
-    const lsns: number[] = [];
-    const take = (r: RawRecord): string | undefined => {
-      let body: unknown;
-      try {
-        body = JSON.parse(this.plainBody(r).toString('utf8'));
-      } catch (err) {
-        if ((err as { code?: string }).code === 'EJOURNALKEY') throw err;
-        return 'body is not JSON';
-      }
-      if (r.lsn >= 0) lsns.push(r.lsn);
-      try {
-        onRecord({ type: r.type, body, seg: seg.seq, offset: r.offset, length: r.length });
-      } catch (err) {
-        this.warn(`journal: record at ${seg.file} offset ${r.offset} ignored: ${(err as Error).message}`, {
-          file: seg.file,
-          offset: r.offset,
-          reason: (err as Error).message,
-          droppedBytes: r.length,
-          action: 'ignored',
-        });
-      }
-      return undefined;
-    };
-    const bad = seg.legacy ? scanLegacy(data, take) : scan(data, take);
-    for (const r of bad) await this.reportBad(seg, r, last);
-    return { seq: seg.seq, legacy: seg.legacy, lsns, bad, size: data.length };
+    return readSegment(seg, last, { dir: this.dir, cipher: this.cipher, warn: this.warn, onRecord });
   }
 
-  private async reportBad(seg: Segment, r: BadRegion, last: boolean): Promise<void> {
-    const atEnd = r.offset + r.bytes >= seg.size;
-    if (last && atEnd) {
-      const n = seg.legacy ? 1 : Math.max(1, r.markers);
-      this.warn(
-        `journal: ${r.reason} at ${seg.file} offset ${r.offset}; truncating the last segment to its last good record (${r.bytes} bytes, ${n} record(s) dropped: what a crash in the middle of a write leaves)`,
-        { file: seg.file, offset: r.offset, reason: r.reason, droppedBytes: r.bytes, action: 'truncated', records: n },
-      );
-      await seg.fh.truncate(r.offset);
-      await seg.fh.sync();
-      seg.size = r.offset;
-      return;
-    }
-    const rest = seg.legacy ? 'skipping the rest of this segment (old format) and continuing with the next one' : 'reading goes on at the next good record';
-    this.warn(`journal: ${r.reason} at ${seg.file} offset ${r.offset}; ${r.bytes} bytes skipped, ${rest}`, {
-      file: seg.file,
-      offset: r.offset,
-      reason: r.reason,
-      droppedBytes: r.bytes,
-      action: 'skipped',
-    });
-  }
-
-  /** One loud warning when anything acknowledged may be gone: how many records, which segments, and each loss. */
-  private reportLosses(): void {
-    const l = this.losses;
-    if (l.lostRecords === 0 && l.missingSegments.length === 0) return;
-    this.warn(
-      `journal ${this.dir}: ${l.lostRecords} record(s) LOST` +
-        (l.missingSegments.length ? `, missing segment(s) ${l.missingSegments.join(', ')}` : '') +
-        `; what they held cannot be delivered (${l.lines.join('; ')})`,
-      { lostRecords: l.lostRecords, missingSegments: l.missingSegments, lines: l.lines },
-    );
-  }
-
-  /** The JSON bytes of a record (decrypted when it is encrypted). */
   private plainBody(r: { type: number; flags: number; body: Buffer }): Buffer {
-    if ((r.flags & FLAG_ENCRYPTED) === 0) return r.body;
-    if (!this.cipher) throw keyError(`the journal in ${this.dir} is encrypted and no key is configured`);
-    try {
-      return this.cipher.decrypt(r.type, r.flags, r.body);
-    } catch {
-      // the checksum held, so this is not damage: the key is another one
-      throw keyError(`the journal in ${this.dir} is encrypted with another key than the one configured (key ${this.cipher.fingerprint})`);
-    }
+    return plainBody(r, this.cipher, this.dir);
+  }
+
+  private reportLosses(): void {
+    reportLosses(this.dir, this.losses, this.warn);
   }
 
   // ------------------------------------------------------------------ segments
