@@ -257,6 +257,11 @@ describe('saypro-http-post node, durable mode', function () {
     let { n1, got } = await load(server, { maxAttempts: 3 });
     n1.receive({ payload: 'x', event: { id: 'evt_used' } });
     await until(() => (statusCalls(n1).pop() || {}).fill === 'yellow');
+    // (a queued message shows yellow before its first attempt too: wait until the attempt is journaled)
+    for (let retried = 0; retried < 1; ) {
+      retried = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body.retried;
+      if (retried < 1) await new Promise((r) => setTimeout(r, 20));
+    }
     await helper.unload();
     ({ n1, got } = await load(server, { maxAttempts: 1 }));
     const [m] = await waitFor(got.failed);

@@ -28,126 +28,20 @@
  */
 import * as path from 'path';
 import { createHash } from 'crypto';
-import { IntegrationError, type ErrorDetail } from '../errors';
+import { IntegrationError } from '../errors';
 import { Outbox, type PendingItem } from './outbox';
-import { DeadLetterStore, type AttemptRecord, type DeadLetterCounts, type DeadLetterSummary } from './dead-letter';
+import { DeadLetterStore, type AttemptRecord } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
-import { restoreMessage, snapshotMessage } from './snapshot';
+import { snapshotMessage } from './snapshot';
+import { deadLetterMessage, deliveredMessage, evictedMessage, type FailureContext } from './outcome-messages';
 import { RecordCipher } from './cipher';
-import { isSecretHeader, splitSecretHeaders } from './secret-headers';
-import { METHODS, countedAttempts, deliverOnce, setHeader, newDeliveryState, type AttemptLog, type DeliveryFailure, type DeliverySettings, type DeliveryState } from '../http/deliver';
-import { parseResponseBody } from '../http/response';
-import type { EndpointHandle, HttpMethod, PacerState } from '../http/types';
+import { attemptHeaders, journaledHeaders, splitSecretHeaders } from './secret-headers';
+import { isObj, parseStoredItem, type DeadLetterListing, type DurableCounters, type DurableEnqueueInput, type DurableEnqueueResult, type DurableQueueOptions, type DurableStats, type StoredItem } from './durable-types';
+import { countedAttempts, deliverOnce, newDeliveryState, type DeliveryFailure, type DeliveryState } from '../http/deliver';
+import type { PacerState } from '../http/types';
 
-/** The request as stored: exactly what was built from the message. */
-export interface StoredRequest {
-  method: HttpMethod | null;
-  path: string;
-  headers: Record<string, string>;
-  bodyBase64: string | null;
-}
-
-/** An outbox item's data. */
-export interface StoredItem {
-  /** the key sent with every attempt (the item id, unless one event became several requests, see enqueue) */
-  idempotencyKey: string;
-  request: StoredRequest;
-  /** the message without req, res, _msgid and _sayproAck (see snapshot.ts) */
-  msg: Record<string, unknown>;
-  /** epoch ms when the message was first queued */
-  createdAt: number;
-}
-
-export interface DurableQueueOptions {
-  dir: string;
-  endpoint: EndpointHandle;
-  settings: DeliverySettings;
-  /** most pending items */
-  maxItems: number;
-  /** most bytes of pending data */
-  maxBytes: number;
-  fullPolicy: 'refuse' | 'dead-letter-oldest';
-  /** most dead letters kept (the oldest are dropped with a warning); 0: no limit */
-  maxDeadLetters: number;
-  /** most items worked on at once (default 32); the endpoint's pacer limits further */
-  maxInFlight?: number;
-  warn?: (text: string) => void;
-  /** each request made (already redacted) */
-  onAttempt?: (log: AttemptLog) => void;
-  /** delivered: the restored message with the answer, for output 1 */
-  onDelivered?: (msg: Record<string, unknown>) => void;
-  /** moved to the dead letters: the restored message with msg.error, for output 2 */
-  onFailed?: (msg: Record<string, unknown>, error: IntegrationError) => void;
-  /** something the status shows changed */
-  onChange?: () => void;
-  now?: () => number;
-  /**
-   * The headers the node's configuration supplies (auth headers, API keys,
-   * values from environment variables), resolved again for every attempt: they
-   * are never written to the journal.
-   */
-  configHeaders?: () => Record<string, string>;
-  /**
-   * Encrypts the journal and the dead letters at rest (AES-256-GCM per record,
-   * cipher.ts): a 32-byte key as 64 hex digits or base64, or a passphrase.
-   * With it, secret-looking headers of the message (Authorization …) are
-   * journaled too (encrypted); without it they are kept in memory only.
-   */
-  encryptionKey?: string;
-}
-
-export interface DurableEnqueueInput {
-  /** the idempotency key (also the item id, see enqueue) */
-  id: string;
-  orderingKey?: string;
-  /** the request as built; method resolved (null: the endpoint's default) */
-  method: HttpMethod | null;
-  path: string;
-  headers: Record<string, string>;
-  body: Buffer | null;
-  msg: unknown;
-  /** properties the snapshot cannot keep (req, res, _msgid), put back on the message when it leaves this process */
-  live?: Record<string, unknown>;
-}
-
-export type DurableEnqueueResult =
-  | { status: 'accepted'; id: string; evicted: string[] }
-  | { status: 'duplicate'; id: string }
-  | { status: 'full'; id: string; error: IntegrationError };
-
-export interface DurableCounters {
-  delivered: number;
-  retried: number;
-  deadLettered: number;
-  refused: number;
-}
-
-export interface DurableStats extends DurableCounters {
-  /** pending items */
-  depth: number;
-  /** bytes of pending data */
-  bytes: number;
-  /** age of the oldest pending item (0 when none) */
-  oldestAgeMs: number;
-  /** items being worked on (an attempt made, or waiting for the endpoint's pacer) */
-  inFlight: number;
-  /** of those, requests on the wire */
-  sending: number;
-  /** the endpoint's pacing state (circuit, pause, offline …), null when it has no pacer */
-  circuit: PacerState | null;
-  /** found when the journals (queue and dead letters) were opened: records lost to damage or missing segments */
-  lostRecords: number;
-  /** missing segment files, e.g. "queue/3", "dead-letter/1" */
-  missingSegments: string[];
-  /** records cut off the end of a journal: what a crash in the middle of a write leaves */
-  tornRecords: number;
-}
-
-/** Dead-letter list entries as the admin API shows them. */
-export interface DeadLetterListing {
-  counts: DeadLetterCounts;
-  items: DeadLetterSummary[];
-}
+export * from './durable-types';
+export { formatAge, msUntilAgeChanges } from './age';
 
 /** attempt histories kept in memory for items being retried (bounded) */
 const MAX_HISTORIES = 1000;
@@ -156,30 +50,6 @@ const MAX_HISTORY = 20;
 const JOURNAL_FAILURE_BACKOFF_MS = 5000;
 /** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
 const CANCELLED_BACKOFF_MS = 5000;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The stored data, checked; undefined when it is not what enqueue wrote. */
-export function parseStoredItem(data: unknown): StoredItem | undefined {
-  if (!isObj(data) || !isObj(data.request) || !isObj(data.msg)) return undefined;
-  const r = data.request;
-  if (typeof r.path !== 'string' || !isObj(r.headers)) return undefined;
-  if (r.bodyBase64 !== null && typeof r.bodyBase64 !== 'string') return undefined;
-  const method = typeof r.method === 'string' && METHODS.includes(r.method as HttpMethod) ? (r.method as HttpMethod) : null;
-  const headers: Record<string, string> = {};
-  for (const k of Object.keys(r.headers)) {
-    const v = r.headers[k];
-    if (typeof v === 'string') headers[k] = v;
-  }
-  return {
-    idempotencyKey: typeof data.idempotencyKey === 'string' && data.idempotencyKey !== '' ? data.idempotencyKey : '',
-    request: { method, path: r.path, headers, bodyBase64: r.bodyBase64 as string | null },
-    msg: data.msg,
-    createdAt: typeof data.createdAt === 'number' ? data.createdAt : 0,
-  };
-}
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -304,7 +174,7 @@ export class DurableQueue {
    */
   async enqueue(input: DurableEnqueueInput): Promise<DurableEnqueueResult> {
     const now = this.clock();
-    const request = this.journalHeaders(input.headers);
+    const request = journaledHeaders(input.headers, this.configHeaders(), this.encrypted);
     const msg = snapshotMessage(input.msg, input.body);
     let msgSecrets: Record<string, unknown> = {};
     if (!this.encrypted && isObj(msg.headers)) {
@@ -376,42 +246,12 @@ export class DurableQueue {
     this.histories.delete(id);
     const p = (async () => {
       const entry = await this.deadLetter.get(id);
-      const stored = entry ? parseStoredItem(entry.data) : undefined;
-      const msg = stored ? restoreMessage(stored.msg, stored.request.bodyBase64 ? Buffer.from(stored.request.bodyBase64, 'base64') : null) : {};
-      const info = entry?.error ?? { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [] };
-      const error = new IntegrationError('OUTBOX_FULL', `${info.message}; moved to the dead letters`, (info.details as ErrorDetail[]) ?? []);
-      msg.delivery = {
-        attempts: entry?.attempts ?? 0,
-        idempotencyKey: stored?.idempotencyKey || id,
-        statusCode: null,
-        durationMs: entry && entry.createdAt ? Math.max(0, this.clock() - entry.createdAt) : 0,
-        endpoint: this.label(),
-      };
-      msg.error = error.toJSON();
+      const { msg, error } = evictedMessage(id, entry, this.label(), this.clock());
       this.opts.onFailed?.(this.reattach(id, msg), error);
     })()
       .catch((err) => this.warn(`outbox: ${id} was moved to the dead letters (queue full) but could not be reported: ${(err as Error)?.message ?? err}`))
       .finally(() => this.reports.delete(p));
     this.reports.add(p);
-  }
-
-  /**
-   * What of a request's headers goes to the journal: not those the node's
-   * configuration supplies (asked for again at each attempt), and — unless the
-   * journal is encrypted — no secret-looking one (kept in memory instead).
-   */
-  private journalHeaders(headers: Record<string, string>): { kept: Record<string, string>; secret: Record<string, string> } {
-    const config = this.configHeaders();
-    const fromConfig = new Map(Object.keys(config).map((k) => [k.toLowerCase(), config[k]]));
-    const kept: Record<string, string> = {};
-    const secret: Record<string, string> = {};
-    for (const k of Object.keys(headers ?? {})) {
-      const v = headers[k];
-      if (fromConfig.get(k.toLowerCase()) === v) continue;
-      if (!this.encrypted && isSecretHeader(k)) secret[k] = v;
-      else kept[k] = v;
-    }
-    return { kept, secret };
   }
 
   private configHeaders(): Record<string, string> {
@@ -420,15 +260,6 @@ export class DurableQueue {
     } catch {
       return {};
     }
-  }
-
-  /** The headers of an attempt: the configuration's now, then the journaled ones, then those kept in memory. */
-  private attemptHeaders(id: string, stored: Record<string, string>): Record<string, string> {
-    const out: Record<string, string> = { ...this.configHeaders() };
-    for (const k of Object.keys(stored)) setHeader(out, k, stored[k]);
-    const secret = this.liveSecrets.get(id)?.request ?? {};
-    for (const k of Object.keys(secret)) setHeader(out, k, secret[k]);
-    return out;
   }
 
   /** puts back what the snapshot could not keep, for a message queued by this process */
@@ -493,7 +324,7 @@ export class DurableQueue {
     try {
       outcome = await deliverOnce(
         this.opts.endpoint,
-        { method: stored.request.method ?? undefined, path: stored.request.path, headers: this.attemptHeaders(id, stored.request.headers), body },
+        { method: stored.request.method ?? undefined, path: stored.request.path, headers: attemptHeaders(this.configHeaders(), stored.request.headers, this.liveSecrets.get(id)?.request), body },
         state,
         settings,
         {
@@ -529,17 +360,7 @@ export class DurableQueue {
         this.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
       }
       this.counters.delivered++;
-      const msg = restoreMessage(stored.msg, body);
-      msg.delivery = {
-        attempts: state.attempts,
-        idempotencyKey: key,
-        statusCode: outcome.statusCode,
-        durationMs: outcome.durationMs,
-        endpoint: this.label(),
-      };
-      msg.statusCode = outcome.statusCode;
-      msg.responseHeaders = outcome.headers;
-      msg.payload = outcome.body.value;
+      const msg = deliveredMessage(stored, body, outcome, state.attempts, key, this.label());
       this.changed();
       this.opts.onDelivered?.(this.reattach(id, msg));
       return;
@@ -604,7 +425,7 @@ export class DurableQueue {
   /** No more attempts: to the dead letters (durably), then output 2. */
   private async giveUp(
     item: PendingItem,
-    ctx: { stored: StoredItem; body: Buffer | null; state?: DeliveryState; failure?: DeliveryFailure } | undefined,
+    ctx: FailureContext | undefined,
     error: IntegrationError,
     attempts: AttemptRecord[] = [],
   ): Promise<void> {
@@ -626,32 +447,7 @@ export class DurableQueue {
       return; // not pending any more (pushed out of a full queue: reported then)
     }
     this.counters.deadLettered++;
-    let msg: Record<string, unknown> = {};
-    if (ctx) msg = restoreMessage(ctx.stored.msg, ctx.body);
-    if (ctx?.failure && ctx.state) {
-      const f = ctx.failure;
-      msg.delivery = {
-        attempts: ctx.state.attempts,
-        idempotencyKey: ctx.stored.idempotencyKey || id,
-        statusCode: f.statusCode ?? null,
-        durationMs: f.durationMs,
-        endpoint: this.label(),
-      };
-      if (f.statusCode !== undefined) {
-        msg.statusCode = f.statusCode;
-        msg.responseHeaders = f.headers;
-        msg.responseBody = (await parseResponseBody(f.raw ?? Buffer.alloc(0), f.headers?.['content-type'])).value;
-      }
-    } else {
-      msg.delivery = {
-        attempts: item.attempts,
-        idempotencyKey: ctx?.stored.idempotencyKey || id,
-        statusCode: item.lastError?.statusCode ?? null,
-        durationMs: Math.max(0, this.clock() - item.createdAt),
-        endpoint: this.label(),
-      };
-    }
-    msg.error = error.toJSON();
+    const msg = await deadLetterMessage(item, ctx, error, this.label(), this.clock());
     this.changed();
     this.opts.onFailed?.(this.reattach(id, msg), error);
   }
@@ -759,19 +555,4 @@ export class DurableQueue {
     }
     return this.closed;
   }
-}
-
-/** "3m", "2h", "4d"; "<1m" under a minute. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return '<1m';
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
-}
-
-/** ms until formatAge(ms) shows something else. */
-export function msUntilAgeChanges(ms: number): number {
-  const unit = ms < 3600000 ? 60000 : ms < 48 * 3600000 ? 3600000 : 86400000;
-  return unit - (Math.max(0, ms) % unit);
 }
