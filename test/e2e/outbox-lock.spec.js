@@ -29,20 +29,67 @@ function flow(partnerUrl) {
   return [
     { id: TAB, type: 'tab', label: 'outbox lock' },
     {
-      id: ENDPOINT, type: 'saypro-endpoint', name: 'partner', baseUrl: partnerUrl, port: '', method: 'POST', headers: [],
-      timeout: 2000, keepAlive: true, tls: '', authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '',
-      scope: '', audience: '', tokenAuth: 'body', maxConcurrent: 8, rateCount: 0, rateInterval: 1, breakerFailures: 0, breakerRate: 0,
+      id: ENDPOINT,
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: partnerUrl,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 2000,
+      keepAlive: true,
+      tls: '',
+      authType: 'none',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
+      maxConcurrent: 8,
+      rateCount: 0,
+      rateInterval: 1,
+      breakerFailures: 0,
+      breakerRate: 0,
     },
     {
-      id: TRIGGER, type: 'saypro-event-trigger', z: TAB, name: 'events', url: PATH, method: 'post', maxBytes: 1048576,
-      filter: '', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'durable', ackTimeout: 10,
+      id: TRIGGER,
+      type: 'saypro-event-trigger',
+      z: TAB,
+      name: 'events',
+      url: PATH,
+      method: 'post',
+      maxBytes: 1048576,
+      filter: '',
+      dedupeWindow: 600,
+      auth: 'none',
+      authHeader: 'x-webhook-secret',
+      reply: 'durable',
+      ackTimeout: 10,
       wires: [[POST], []],
     },
     {
-      id: POST, type: 'saypro-http-post', z: TAB, name: 'to the partner', endpoint: ENDPOINT, method: '', path: '/v1/events',
-      headers: [], msgHeaders: false, maxAttempts: 20, initialDelay: 100, maxDelay: 500, maxRetryAfter: 2,
-      idempotencyHeader: 'Idempotency-Key', successStatuses: '', sign: false,
-      durable: true, maxQueued: 100000, maxQueuedMB: 64, fullPolicy: 'refuse', orderingKey: '',
+      id: POST,
+      type: 'saypro-http-post',
+      z: TAB,
+      name: 'to the partner',
+      endpoint: ENDPOINT,
+      method: '',
+      path: '/v1/events',
+      headers: [],
+      msgHeaders: false,
+      maxAttempts: 20,
+      initialDelay: 100,
+      maxDelay: 500,
+      maxRetryAfter: 2,
+      idempotencyHeader: 'Idempotency-Key',
+      successStatuses: '',
+      sign: false,
+      durable: true,
+      maxQueued: 100000,
+      maxQueuedMB: 64,
+      fullPolicy: 'refuse',
+      orderingKey: '',
       wires: [[], []],
     },
   ];
@@ -115,10 +162,15 @@ describe('outbox lock: two Node-RED processes on one user directory (real proces
       30000,
       () => 'the second process did not say why it cannot open the outbox:\n' + b.output,
     );
-    assert.match(b.output, new RegExp(`outbox directory .*${POST}.* is in use by another process \\(pid ${a.child.pid} on `));
+    assert.match(
+      b.output,
+      new RegExp(`outbox directory .*${POST}.* is in use by another process \\(pid ${a.child.pid} on `),
+    );
 
     const [fromA, fromB] = await Promise.all([postAll(a.base, 'a'), postAll(b.base, 'b')]);
-    console.log(`      first process: ${JSON.stringify(fromA.replies)}; second process: ${JSON.stringify(fromB.replies)}`);
+    console.log(
+      `      first process: ${JSON.stringify(fromA.replies)}; second process: ${JSON.stringify(fromB.replies)}`,
+    );
     assert.strictEqual(fromA.acked.length, EVENTS, 'the first process acknowledges every event');
     assert.deepStrictEqual(fromB.replies, { 503: EVENTS }, 'the second process acknowledges none: 503');
     const stats = await (await fetch(`${b.base}/saypro-integration-kit/outbox/${POST}`)).json();
@@ -127,7 +179,9 @@ describe('outbox lock: two Node-RED processes on one user directory (real proces
     // both die (no clean shutdown); the first comes back alone, with the partner up
     for (const nr of [a, b]) {
       process.kill(nr.child.pid, 'SIGKILL');
-      await new Promise((r) => (nr.child.exitCode !== null || nr.child.signalCode !== null ? r() : nr.child.once('exit', r)));
+      await new Promise((r) =>
+        nr.child.exitCode !== null || nr.child.signalCode !== null ? r() : nr.child.once('exit', r),
+      );
     }
     const received = new Set();
     partner = http.createServer((req, res) => {
@@ -144,10 +198,16 @@ describe('outbox lock: two Node-RED processes on one user directory (real proces
     await until(
       () => fromA.acked.every((id) => received.has(id)),
       90000,
-      () => `not delivered after the restart: ${fromA.acked.filter((id) => !received.has(id)).length} of ${fromA.acked.length}\n${again.output}`,
+      () =>
+        `not delivered after the restart: ${fromA.acked.filter((id) => !received.has(id)).length} of ${fromA.acked.length}\n${again.output}`,
     );
-    const lost = fromA.acked.filter((id) => !received.has(id)).length + fromB.acked.length - [...fromB.acked].filter((id) => received.has(id)).length;
-    console.log(`      acknowledged ${fromA.acked.length + fromB.acked.length} of ${2 * EVENTS}, lost after the restart: ${lost}`);
+    const lost =
+      fromA.acked.filter((id) => !received.has(id)).length +
+      fromB.acked.length -
+      [...fromB.acked].filter((id) => received.has(id)).length;
+    console.log(
+      `      acknowledged ${fromA.acked.length + fromB.acked.length} of ${2 * EVENTS}, lost after the restart: ${lost}`,
+    );
     assert.strictEqual(lost, 0);
     assert.match(again.output, /took over the stale lock .*process \d+ is gone/);
   });

@@ -20,9 +20,18 @@ async function openJ(dir, options = {}) {
 describe('journal encryption at rest', function () {
   it('keys: 64 hex digits and base64 of 32 bytes are used as they are; a passphrase is stretched; the fingerprint tells them apart', function () {
     const raw = crypto.randomBytes(32);
-    assert.strictEqual(RecordCipher.fromSecret(raw.toString('hex')).fingerprint, RecordCipher.fromSecret(raw.toString('base64')).fingerprint);
-    assert.strictEqual(RecordCipher.fromSecret('a passphrase').fingerprint, RecordCipher.fromSecret(' a passphrase ').fingerprint);
-    assert.notStrictEqual(RecordCipher.fromSecret('a passphrase').fingerprint, RecordCipher.fromSecret('another').fingerprint);
+    assert.strictEqual(
+      RecordCipher.fromSecret(raw.toString('hex')).fingerprint,
+      RecordCipher.fromSecret(raw.toString('base64')).fingerprint,
+    );
+    assert.strictEqual(
+      RecordCipher.fromSecret('a passphrase').fingerprint,
+      RecordCipher.fromSecret(' a passphrase ').fingerprint,
+    );
+    assert.notStrictEqual(
+      RecordCipher.fromSecret('a passphrase').fingerprint,
+      RecordCipher.fromSecret('another').fingerprint,
+    );
     assert.throws(() => RecordCipher.fromSecret('  '), TypeError);
   });
 
@@ -37,9 +46,15 @@ describe('journal encryption at rest', function () {
     const r = recordAt(file, p.offset);
     assert.strictEqual(r.flags & 1, 1);
     assert.strictEqual(r.type, 1);
-    assert.strictEqual(r.length, HEADER_BYTES + 12 + Buffer.byteLength(JSON.stringify({ secret: 'PLAINTEXT-MARKER', n: 1 })) + 16);
+    assert.strictEqual(
+      r.length,
+      HEADER_BYTES + 12 + Buffer.byteLength(JSON.stringify({ secret: 'PLAINTEXT-MARKER', n: 1 })) + 16,
+    );
     const again = await openJ(d, { cipher });
-    assert.deepStrictEqual(again.records.map((x) => x.body), [{ secret: 'PLAINTEXT-MARKER', n: 1 }]);
+    assert.deepStrictEqual(
+      again.records.map((x) => x.body),
+      [{ secret: 'PLAINTEXT-MARKER', n: 1 }],
+    );
     assert.deepStrictEqual(await again.j.read(p), { type: 1, body: { secret: 'PLAINTEXT-MARKER', n: 1 } });
     await again.j.close();
   });
@@ -54,10 +69,19 @@ describe('journal encryption at rest', function () {
     await o.j.append(1, { sealed: 2 });
     await o.j.close();
     o = await openJ(d, { cipher });
-    assert.deepStrictEqual(o.records.map((x) => x.body), [{ plain: 1 }, { sealed: 2 }]);
+    assert.deepStrictEqual(
+      o.records.map((x) => x.body),
+      [{ plain: 1 }, { sealed: 2 }],
+    );
     await o.j.close();
-    await assert.rejects(openJ(d), (err) => err.code === 'EJOURNALKEY' && /encrypted and no key is configured/.test(err.message));
-    await assert.rejects(openJ(d, { cipher: RecordCipher.fromSecret('wrong') }), (err) => err.code === 'EJOURNALKEY' && /another key/.test(err.message));
+    await assert.rejects(
+      openJ(d),
+      (err) => err.code === 'EJOURNALKEY' && /encrypted and no key is configured/.test(err.message),
+    );
+    await assert.rejects(
+      openJ(d, { cipher: RecordCipher.fromSecret('wrong') }),
+      (err) => err.code === 'EJOURNALKEY' && /another key/.test(err.message),
+    );
     // refusing left everything in place
     o = await openJ(d, { cipher });
     assert.strictEqual(o.records.length, 2);

@@ -20,7 +20,9 @@ function tmpDir() {
 async function openJ(dir, options = {}) {
   const records = [];
   const warnings = [];
-  const j = await Journal.open(dir, { ...options, warn: (msg, info) => warnings.push({ msg, info }) }, (r) => records.push(r));
+  const j = await Journal.open(dir, { ...options, warn: (msg, info) => warnings.push({ msg, info }) }, (r) =>
+    records.push(r),
+  );
   return { j, records, warnings };
 }
 
@@ -148,7 +150,11 @@ describe('journal damage', function () {
       const got = records.map((r) => r.body.i);
       const want = pos.map((_, i) => i).filter((i) => !damaged.has(i));
       assert.deepStrictEqual(got, want, `run ${run}: damaged ${[...damaged]}`);
-      assert.strictEqual(j.losses.lostRecords, damaged.size - tail.length, `run ${run}: damaged ${[...damaged]}, tail ${tail}`);
+      assert.strictEqual(
+        j.losses.lostRecords,
+        damaged.size - tail.length,
+        `run ${run}: damaged ${[...damaged]}, tail ${tail}`,
+      );
       if (tail.length > 0) assert.ok(j.losses.tornRecords >= 1 && j.losses.tornRecords <= tail.length, `run ${run}`);
       else assert.strictEqual(j.losses.tornRecords, 0);
       totalLost += damaged.size;
@@ -174,7 +180,9 @@ describe('journal damage', function () {
     );
 
     function build(recs) {
-      const bufs = recs.map((r, i) => seal(frame(r.type, 0, JSON.stringify(r.body === undefined ? null : r.body)), i + 1));
+      const bufs = recs.map((r, i) =>
+        seal(frame(r.type, 0, JSON.stringify(r.body === undefined ? null : r.body)), i + 1),
+      );
       const starts = [];
       let o = 0;
       for (const b of bufs) {
@@ -239,10 +247,14 @@ describe('journal damage', function () {
             if (text.indexOf(original) >= 0 && !seen.includes(i + 1)) {
               // found as bytes but not read: only allowed when another (earlier) valid record overlaps it
               const at = text.indexOf(original);
-              const overlapped = seen.some((l) => l !== i + 1 && (() => {
-                const o = text.indexOf(buf.subarray(starts[l - 1][0], starts[l - 1][1]));
-                return o >= 0 && o < at + original.length && at < o + (starts[l - 1][1] - starts[l - 1][0]);
-              })());
+              const overlapped = seen.some(
+                (l) =>
+                  l !== i + 1 &&
+                  (() => {
+                    const o = text.indexOf(buf.subarray(starts[l - 1][0], starts[l - 1][1]));
+                    return o >= 0 && o < at + original.length && at < o + (starts[l - 1][1] - starts[l - 1][0]);
+                  })(),
+              );
               assert.ok(overlapped, `intact record ${i + 1} was not recovered`);
             }
           }
@@ -255,25 +267,35 @@ describe('journal damage', function () {
 
     it('an untouched stream reads back exactly; each flipped record costs exactly itself', function () {
       fc.assert(
-        fc.property(recordsArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 5 }), (recs, flips) => {
-          const { buf, starts } = build(recs);
-          const b = Buffer.from(buf);
-          const damaged = new Set();
-          if (b.length > 0) {
-            for (const [at0, mask] of flips) {
-              const at = at0 % b.length;
-              b[at] ^= mask;
-              damaged.add(starts.findIndex(([s, e]) => at >= s && at < e) + 1);
+        fc.property(
+          recordsArb,
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 5 }),
+          (recs, flips) => {
+            const { buf, starts } = build(recs);
+            const b = Buffer.from(buf);
+            const damaged = new Set();
+            if (b.length > 0) {
+              for (const [at0, mask] of flips) {
+                const at = at0 % b.length;
+                b[at] ^= mask;
+                damaged.add(starts.findIndex(([s, e]) => at >= s && at < e) + 1);
+              }
             }
-          }
-          const seen = [];
-          scan(b, (r) => {
-            seen.push(r.lsn);
-            assert.deepStrictEqual(JSON.parse(r.body.toString('utf8')), JSON.parse(JSON.stringify(recs[r.lsn - 1].body === undefined ? null : recs[r.lsn - 1].body)));
-            return undefined;
-          });
-          assert.deepStrictEqual(seen, recs.map((_, i) => i + 1).filter((l) => !damaged.has(l)));
-        }),
+            const seen = [];
+            scan(b, (r) => {
+              seen.push(r.lsn);
+              assert.deepStrictEqual(
+                JSON.parse(r.body.toString('utf8')),
+                JSON.parse(JSON.stringify(recs[r.lsn - 1].body === undefined ? null : recs[r.lsn - 1].body)),
+              );
+              return undefined;
+            });
+            assert.deepStrictEqual(
+              seen,
+              recs.map((_, i) => i + 1).filter((l) => !damaged.has(l)),
+            );
+          },
+        ),
         { numRuns: 400, seed: 777 },
       );
     });
@@ -291,7 +313,9 @@ describe('journal damage', function () {
         { numRuns: 300, seed: 99 },
       );
       // markers everywhere, none of them starting a valid record
-      const noisy = Buffer.concat(Array.from({ length: 5000 }, () => Buffer.from([0xd5, 0x3a, 0x7e, 0xb1, 0, 0, 0, 5])));
+      const noisy = Buffer.concat(
+        Array.from({ length: 5000 }, () => Buffer.from([0xd5, 0x3a, 0x7e, 0xb1, 0, 0, 0, 5])),
+      );
       const t0 = Date.now();
       assert.deepStrictEqual(scan(noisy, () => undefined).length, 1);
       assert.ok(Date.now() - t0 < 5000);

@@ -94,7 +94,10 @@ describe('outbox directory lock', function () {
     assert.match(refused.message, new RegExp(`in use by another process \\(pid ${ready.ready} on `));
     assert.match(refused.message, /must not share one user directory/);
     // the same in this process
-    await assert.rejects(Journal.open(dir, {}, () => undefined), { code: 'EOUTBOXLOCKED' });
+    await assert.rejects(
+      Journal.open(dir, {}, () => undefined),
+      { code: 'EOUTBOXLOCKED' },
+    );
   });
 
   it('400 events from two processes on one directory: the second refuses, every acknowledged event survives', async function () {
@@ -102,7 +105,10 @@ describe('outbox directory lock', function () {
     const a = spawnChild(dir, { count: 200, prefix: 'a' });
     await a.until((l) => l.ready, 'ready');
     const b = spawnChild(dir, { count: 200, prefix: 'b' });
-    const [ackedA, refusedB] = await Promise.all([a.until((l) => l.acked, 'acked'), b.until((l) => l.error || l.acked, 'answer')]);
+    const [ackedA, refusedB] = await Promise.all([
+      a.until((l) => l.acked, 'acked'),
+      b.until((l) => l.error || l.acked, 'answer'),
+    ]);
     assert.strictEqual(refusedB.error, 'EOUTBOXLOCKED', 'the second process refuses the directory');
     assert.strictEqual(ackedA.acked.length, 200);
     a.kill(); // dies without closing: its lock file stays behind
@@ -115,7 +121,10 @@ describe('outbox directory lock', function () {
       console.log(`      acknowledged 200 + 0 (refused), lost after restart: ${lost.length}`);
       assert.deepStrictEqual(lost, []);
       assert.strictEqual(ob.size, 200);
-      assert.ok(warnings.some((w) => /took over the stale lock .*process \d+ is gone/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /took over the stale lock .*process \d+ is gone/.test(w)),
+        warnings.join('\n'),
+      );
     } finally {
       await ob.close();
     }
@@ -127,7 +136,11 @@ describe('outbox directory lock', function () {
     const dir = tmpDir();
     const other = spawnChild(tmpDir()); // a live process that is not the lock's owner
     const { ready: pid } = await other.until((l) => l.ready, 'ready');
-    const lock = (start) => fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid, host: os.hostname(), start, since: 1, token: 'x' }));
+    const lock = (start) =>
+      fs.writeFileSync(
+        path.join(dir, LOCK_FILE),
+        JSON.stringify({ pid, host: os.hostname(), start, since: 1, token: 'x' }),
+      );
     lock(processStart(pid));
     await assert.rejects(DirLock.acquire(dir), { code: 'EOUTBOXLOCKED' });
     lock('12345'); // recorded by a process that started at another time
@@ -142,7 +155,10 @@ describe('outbox directory lock', function () {
     const dir = tmpDir();
     const file = path.join(dir, LOCK_FILE);
     fs.writeFileSync(file, JSON.stringify({ pid: 1, host: 'some-other-box', start: '', since: 1, token: 'x' }));
-    await assert.rejects(DirLock.acquire(dir, { staleAfterMs: 60000 }), (err) => err.code === 'EOUTBOXLOCKED' && /pid 1 on some-other-box/.test(err.message));
+    await assert.rejects(
+      DirLock.acquire(dir, { staleAfterMs: 60000 }),
+      (err) => err.code === 'EOUTBOXLOCKED' && /pid 1 on some-other-box/.test(err.message),
+    );
     const old = new Date(Date.now() - 120000);
     fs.utimesSync(file, old, old);
     const l = await DirLock.acquire(dir, { staleAfterMs: 60000 });
@@ -172,7 +188,10 @@ describe('outbox directory lock', function () {
   it('several processes racing for one stale lock: exactly one gets it', async function () {
     for (let round = 0; round < 3; round++) {
       const dir = tmpDir();
-      fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), start: '', since: 1, token: 'dead' }));
+      fs.writeFileSync(
+        path.join(dir, LOCK_FILE),
+        JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), start: '', since: 1, token: 'dead' }),
+      );
       const racers = [0, 1, 2, 3].map(() => spawnChild(dir));
       const answers = await Promise.all(racers.map((r) => r.until((l) => l.ready || l.error, 'answer')));
       assert.strictEqual(answers.filter((a) => a.ready).length, 1, JSON.stringify(answers));

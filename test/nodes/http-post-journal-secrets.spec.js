@@ -28,7 +28,16 @@ const INBOUND_AUTH = 'Bearer inbound_Secret_4';
 const INBOUND_COOKIE = 'sid=cookie_Secret_5';
 const SIGNING = 'whsec_' + Buffer.from('signing-secret-32-bytes-long!!!!').toString('base64');
 const BODY = 'BODY_TEXT_7c1f0e_visible_only_when_not_encrypted';
-const SECRETS = [API_KEY, NODE_HEADER, PLAIN_NAMED, INBOUND_AUTH, 'inbound_Secret_4', 'cookie_Secret_5', SIGNING, SIGNING.slice(6)];
+const SECRETS = [
+  API_KEY,
+  NODE_HEADER,
+  PLAIN_NAMED,
+  INBOUND_AUTH,
+  'inbound_Secret_4',
+  'cookie_Secret_5',
+  SIGNING,
+  SIGNING.slice(6),
+];
 
 /** every file under dir, as bytes */
 function allFiles(dir) {
@@ -42,17 +51,30 @@ function allFiles(dir) {
 }
 
 function variants(text) {
-  return [text, Buffer.from(text).toString('base64'), Buffer.from(text).toString('base64').slice(0, -4), JSON.stringify(text).slice(1, -1)];
+  return [
+    text,
+    Buffer.from(text).toString('base64'),
+    Buffer.from(text).toString('base64').slice(0, -4),
+    JSON.stringify(text).slice(1, -1),
+  ];
 }
 
 /** fails when any file under dir holds any of the texts (also base64- or JSON-encoded) */
 function assertNotOnDisk(dir, texts, when) {
   const files = allFiles(dir);
-  assert.ok(files.some((f) => /seg-\d+\.log$/.test(f.file)), `${when}: journal files exist`);
+  assert.ok(
+    files.some((f) => /seg-\d+\.log$/.test(f.file)),
+    `${when}: journal files exist`,
+  );
   for (const { file, bytes } of files) {
     for (const t of texts) {
       for (const v of variants(t)) {
-        if (v.length >= 8) assert.strictEqual(bytes.indexOf(v), -1, `${when}: ${JSON.stringify(t)} found in ${path.relative(dir, file)}`);
+        if (v.length >= 8)
+          assert.strictEqual(
+            bytes.indexOf(v),
+            -1,
+            `${when}: ${JSON.stringify(t)} found in ${path.relative(dir, file)}`,
+          );
       }
     }
   }
@@ -82,7 +104,10 @@ function flow(server, props = {}) {
 }
 
 async function load(server, credentials = {}, props = {}) {
-  await helper.load(NODES, flow(server, props), { ep: { apiKey: API_KEY }, n1: { signingSecret: SIGNING, ...credentials } });
+  await helper.load(NODES, flow(server, props), {
+    ep: { apiKey: API_KEY },
+    n1: { signingSecret: SIGNING, ...credentials },
+  });
   const got = { ok: [], failed: [] };
   for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg) => got[id].push(msg));
   const n1 = helper.getNode('n1');
@@ -93,7 +118,12 @@ async function load(server, credentials = {}, props = {}) {
 const message = (id) => ({
   payload: BODY,
   event: { id },
-  headers: { Authorization: INBOUND_AUTH, Cookie: INBOUND_COOKIE, 'X-Trace': 'trace-visible', 'content-type': 'text/plain' },
+  headers: {
+    Authorization: INBOUND_AUTH,
+    Cookie: INBOUND_COOKIE,
+    'X-Trace': 'trace-visible',
+    'content-type': 'text/plain',
+  },
 });
 
 describe('saypro-http-post durable queue: what is on disk', function () {
@@ -114,7 +144,11 @@ describe('saypro-http-post durable queue: what is on disk', function () {
   });
 
   it('success, retry and dead letter: no configured secret and no secret message header in any journal or dead-letter file', async function () {
-    server = await startServer([answer(503, '', { 'retry-after': '0' }), answer(200, { ok: true }), answer(400, { nope: true })]);
+    server = await startServer([
+      answer(503, '', { 'retry-after': '0' }),
+      answer(200, { ok: true }),
+      answer(400, { nope: true }),
+    ]);
     const { got } = await load(server);
     const n1 = helper.getNode('n1');
     n1.receive(message('evt_ok'));
@@ -142,7 +176,7 @@ describe('saypro-http-post durable queue: what is on disk', function () {
     assertNotOnDisk(dir, SECRETS, 'after a dead letter');
   });
 
-  it('restart: the configuration\'s headers are resolved again for the attempt; the message\'s secret headers were never on disk', async function () {
+  it("restart: the configuration's headers are resolved again for the attempt; the message's secret headers were never on disk", async function () {
     server = await startServer([answer(503, '', { 'retry-after': '3600' })]);
     const { n1 } = await load(server, {}, { maxRetryAfter: 7200 });
     n1.receive(message('evt_restart'));
@@ -154,10 +188,18 @@ describe('saypro-http-post durable queue: what is on disk', function () {
 
     // the node comes back with a new API key in its endpoint and a new header value
     server = await startServer([answer(200, { ok: true })]);
-    const f = flow(server, { maxRetryAfter: 7200, headers: [{ name: 'X-Partner-Token', value: 'rotated-token' }, { name: 'X-Account', value: PLAIN_NAMED }] });
+    const f = flow(server, {
+      maxRetryAfter: 7200,
+      headers: [
+        { name: 'X-Partner-Token', value: 'rotated-token' },
+        { name: 'X-Account', value: PLAIN_NAMED },
+      ],
+    });
     const { Outbox } = require('../../dist/nodes/lib/outbox/index.js');
     // make the queued item due now (as if the hour had passed)
-    const ob = await Outbox.open(path.join(dir, 'n1'), { deadLetter: { close: async () => {}, peek: () => undefined } });
+    const ob = await Outbox.open(path.join(dir, 'n1'), {
+      deadLetter: { close: async () => {}, peek: () => undefined },
+    });
     const [item] = ob.list();
     await ob.recordAttempt(item.id, { attempts: item.attempts, nextAttemptAt: Date.now() });
     await ob.close();
@@ -183,13 +225,20 @@ describe('saypro-http-post durable queue: what is on disk', function () {
     n1.receive(message('evt_enc_q'));
     await until(() => server.requests.length === 2);
     await until(() => statusCalls(n1).some((s) => /queued/.test(s.text || '')));
-    assertNotOnDisk(dir, SECRETS.concat(BODY, 'trace-visible', 'evt_enc_q', 'evt_enc_dead', 'HTTP_400'), 'encrypted, queued and dead-lettered');
+    assertNotOnDisk(
+      dir,
+      SECRETS.concat(BODY, 'trace-visible', 'evt_enc_q', 'evt_enc_dead', 'HTTP_400'),
+      'encrypted, queued and dead-lettered',
+    );
     await helper.unload();
     await server.close();
 
     // the wrong key: the queue refuses to open (nothing is thrown away)
     server = await startServer([answer(200, { ok: true })]);
-    await helper.load(NODES, flow(server), { ep: { apiKey: API_KEY }, n1: { signingSecret: SIGNING, outboxKey: 'another key' } });
+    await helper.load(NODES, flow(server), {
+      ep: { apiKey: API_KEY },
+      n1: { signingSecret: SIGNING, outboxKey: 'another key' },
+    });
     let n = helper.getNode('n1');
     await until(() => statusCalls(n).some((s) => s.fill === 'red' && s.text === 'http-post.status.outboxUnavailable'));
     assert.ok(n.error.args.some((a) => /encrypted with another key/.test(String(a[0]))));
@@ -200,11 +249,17 @@ describe('saypro-http-post durable queue: what is on disk', function () {
     try {
       const { Outbox } = require('../../dist/nodes/lib/outbox/index.js');
       const { RecordCipher } = require('../../dist/nodes/lib/outbox/cipher.js');
-      const ob = await Outbox.open(path.join(dir, 'n1'), { cipher: RecordCipher.fromSecret(KEY), deadLetter: { close: async () => {}, peek: () => undefined } });
+      const ob = await Outbox.open(path.join(dir, 'n1'), {
+        cipher: RecordCipher.fromSecret(KEY),
+        deadLetter: { close: async () => {}, peek: () => undefined },
+      });
       const [item] = ob.list();
       await ob.recordAttempt(item.id, { attempts: item.attempts, nextAttemptAt: Date.now() });
       await ob.close();
-      await helper.load(NODES, flow(server, { maxRetryAfter: 7200 }), { ep: { apiKey: API_KEY }, n1: { signingSecret: SIGNING, outboxKey: '${SAYPRO_TEST_OUTBOX_KEY}' } });
+      await helper.load(NODES, flow(server, { maxRetryAfter: 7200 }), {
+        ep: { apiKey: API_KEY },
+        n1: { signingSecret: SIGNING, outboxKey: '${SAYPRO_TEST_OUTBOX_KEY}' },
+      });
       const ok = [];
       helper.getNode('ok').on('input', (m) => ok.push(m));
       await waitFor(ok);

@@ -23,11 +23,18 @@ export type Admission = { ok: true; victims: Item[] } | { ok: false; reason: Ful
 /** `oldest`: the pending items, oldest first (those being closed are passed over). */
 export function admit(limits: Limits, now: Occupancy, bytes: number, oldest: Iterable<Item>): Admission {
   const { maxItems, maxBytes } = limits;
-  if (bytes > maxBytes) return { ok: false, reason: 'itemTooLarge', message: `the item (${bytes} bytes) is larger than maxBytes (${maxBytes})` };
+  if (bytes > maxBytes)
+    return {
+      ok: false,
+      reason: 'itemTooLarge',
+      message: `the item (${bytes} bytes) is larger than maxBytes (${maxBytes})`,
+    };
   if (now.count + 1 <= maxItems && now.bytes + bytes <= maxBytes) return { ok: true, victims: [] };
   const reason: FullReason = now.count + 1 > maxItems ? 'maxItems' : 'maxBytes';
   const message =
-    reason === 'maxItems' ? `the outbox holds its maximum of ${maxItems} items` : `the outbox holds ${now.bytes} bytes; this item (${bytes}) would pass maxBytes (${maxBytes})`;
+    reason === 'maxItems'
+      ? `the outbox holds its maximum of ${maxItems} items`
+      : `the outbox holds ${now.bytes} bytes; this item (${bytes}) would pass maxBytes (${maxBytes})`;
   if (limits.fullPolicy === 'refuse') return { ok: false, reason, message };
   const victims: Item[] = [];
   let count = now.count;

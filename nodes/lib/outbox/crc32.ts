@@ -34,7 +34,7 @@ export function crc32Table(data: Uint8Array, value = 0): number {
 
 const native: Crc32Fn | undefined =
   typeof (zlib as unknown as { crc32?: unknown }).crc32 === 'function'
-    ? ((zlib as unknown as { crc32: Crc32Fn }).crc32)
+    ? (zlib as unknown as { crc32: Crc32Fn }).crc32
     : undefined;
 
 /** true when this engine has `zlib.crc32` and it is the one in use */

@@ -26,11 +26,20 @@ export interface MoveHost {
 }
 
 /** The item is already marked closing. Throws (leaving it pending) when a step fails. */
-export async function moveToDeadLetter(host: MoveHost, it: Item, error: unknown, history?: AttemptRecord[]): Promise<void> {
+export async function moveToDeadLetter(
+  host: MoveHost,
+  it: Item,
+  error: unknown,
+  history?: AttemptRecord[],
+): Promise<void> {
   let data: unknown = null;
   const info =
     isObj(error) && typeof error.code === 'string' && !(error instanceof Error)
-      ? { code: error.code, message: typeof error.message === 'string' ? error.message : '', details: Array.isArray(error.details) ? [...error.details] : [] }
+      ? {
+          code: error.code,
+          message: typeof error.message === 'string' ? error.message : '',
+          details: Array.isArray(error.details) ? [...error.details] : [],
+        }
       : toErrorInfo(error, 'ERROR');
   try {
     data = await host.loadItem(it);
@@ -38,7 +47,16 @@ export async function moveToDeadLetter(host: MoveHost, it: Item, error: unknown,
     info.details.push({ reason: `the data could not be read back: ${(err as Error).message}` });
   }
   const hist =
-    history ?? (it.lastError ? [{ at: host.clock(), errorCode: it.lastError.code, ...(it.lastError.statusCode !== undefined ? { statusCode: it.lastError.statusCode } : {}) }] : []);
+    history ??
+    (it.lastError
+      ? [
+          {
+            at: host.clock(),
+            errorCode: it.lastError.code,
+            ...(it.lastError.statusCode !== undefined ? { statusCode: it.lastError.statusCode } : {}),
+          },
+        ]
+      : []);
   await host.deadLetter.put({
     id: it.id,
     data,
@@ -61,7 +79,9 @@ export async function finishInterruptedMoves(host: MoveHost): Promise<void> {
     if (d && d.enqueueSeq === it.seq && d.createdAt === it.createdAt) finish.push(it);
   }
   if (finish.length === 0) return;
-  host.warn(`outbox: finishing ${finish.length} move(s) to the dead-letter store interrupted by a crash`, { ids: finish.map((i) => i.id) });
+  host.warn(`outbox: finishing ${finish.length} move(s) to the dead-letter store interrupted by a crash`, {
+    ids: finish.map((i) => i.id),
+  });
   await Promise.all(
     finish.map(async (it) => {
       host.setClosing(it, true);
@@ -89,7 +109,9 @@ export async function replayDeadLetters(
 ): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
   const result = { requeued: [] as string[], duplicate: [] as string[], full: [] as string[] };
   await host.deadLetter.take(ids, async (entries: DeadLetterEntry[]) => {
-    const rs = await Promise.all(entries.map((e) => host.enqueue({ id: e.id, orderingKey: e.orderingKey, data: e.data, now })));
+    const rs = await Promise.all(
+      entries.map((e) => host.enqueue({ id: e.id, orderingKey: e.orderingKey, data: e.data, now })),
+    );
     const ok: string[] = [];
     rs.forEach((r) => {
       if (r.status === 'accepted') result.requeued.push(r.id);

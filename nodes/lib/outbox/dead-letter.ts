@@ -67,7 +67,11 @@ export class DeadLetterStore {
   /** Opens (creating if needed) the store in `dir` and rebuilds its index from the journal. */
   static async open(dir: string, options: DeadLetterOptions = {}): Promise<DeadLetterStore> {
     const store = new DeadLetterStore(dir, options);
-    store.journal = await Journal.open(dir, { segmentSize: options.segmentSize, warn: options.warn, cipher: options.cipher }, (r) => store.replay(r));
+    store.journal = await Journal.open(
+      dir,
+      { segmentSize: options.segmentSize, warn: options.warn, cipher: options.cipher },
+      (r) => store.replay(r),
+    );
     store.maintenance = new Maintenance(store.journal, store.ledger, (seg) => store.copyForward(seg), {
       compactAfterSegments: options.compactAfterSegments,
       warn: options.warn,
@@ -95,7 +99,13 @@ export class DeadLetterStore {
     const b = r.body;
     if (!isObj(b) || typeof b.id !== 'string') throw new Error('record without an id');
     if (r.type === T_PUT) {
-      if (!isObj(b.error) || typeof b.deadAt !== 'number' || typeof b.b !== 'number' || typeof b.v !== 'number' || !('d' in b)) {
+      if (
+        !isObj(b.error) ||
+        typeof b.deadAt !== 'number' ||
+        typeof b.b !== 'number' ||
+        typeof b.v !== 'number' ||
+        !('d' in b)
+      ) {
         throw new Error('malformed dead-letter entry');
       }
       if (b.v > this.version) this.version = b.v;
@@ -158,7 +168,8 @@ export class DeadLetterStore {
    */
   async put(input: DeadLetterInput): Promise<DeadLetterSummary> {
     this.assertOpen();
-    if (!input || typeof input.id !== 'string' || input.id === '') throw new TypeError('a dead-letter entry needs a string id');
+    if (!input || typeof input.id !== 'string' || input.id === '')
+      throw new TypeError('a dead-letter entry needs a string id');
     const dataJson = JSON.stringify(input.data === undefined ? null : input.data);
     const body: Record<string, unknown> = {
       id: input.id,
@@ -186,7 +197,10 @@ export class DeadLetterStore {
   }
 
   private overLimit(): boolean {
-    return (this.maxEntries > 0 && this.entries.size > this.maxEntries) || (this.maxBytes > 0 && this.totalBytes > this.maxBytes);
+    return (
+      (this.maxEntries > 0 && this.entries.size > this.maxEntries) ||
+      (this.maxBytes > 0 && this.totalBytes > this.maxBytes)
+    );
   }
 
   /** Drops the oldest entries while over a limit (one run at a time; callers share it). Never rejects. */
@@ -320,7 +334,8 @@ export class DeadLetterStore {
     chunkSize = 256,
   ): Promise<DeadLetterEntry[]> {
     this.assertOpen();
-    if (typeof requeue !== 'function') throw new TypeError('take() needs a requeue function: entries are removed only after it resolves');
+    if (typeof requeue !== 'function')
+      throw new TypeError('take() needs a requeue function: entries are removed only after it resolves');
     const metas = this.select(ids);
     const out: DeadLetterEntry[] = [];
     const size = Math.max(1, Math.floor(chunkSize));

@@ -128,7 +128,8 @@ export function parseStoredItem(data: unknown): StoredItem | undefined {
   const r = data.request;
   if (typeof r.path !== 'string' || !isObj(r.headers)) return undefined;
   if (r.bodyBase64 !== null && typeof r.bodyBase64 !== 'string') return undefined;
-  const method = typeof r.method === 'string' && METHODS.includes(r.method as HttpMethod) ? (r.method as HttpMethod) : null;
+  const method =
+    typeof r.method === 'string' && METHODS.includes(r.method as HttpMethod) ? (r.method as HttpMethod) : null;
   const headers: Record<string, string> = {};
   for (const k of Object.keys(r.headers)) {
     const v = r.headers[k];

@@ -27,25 +27,39 @@
  * they are gone (so is the caller).
  */
 import * as path from 'path';
-import { createHash } from 'crypto';
 import { IntegrationError } from '../errors';
 import { Outbox, type PendingItem } from './outbox';
 import { DeadLetterStore, type AttemptRecord } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { snapshotMessage } from './snapshot';
+import { InProcess } from './in-process';
+import { RouteIds } from './routes';
 import { deadLetterMessage, deliveredMessage, evictedMessage, type FailureContext } from './outcome-messages';
 import { RecordCipher } from './cipher';
 import { attemptHeaders, journaledHeaders, splitSecretHeaders } from './secret-headers';
-import { isObj, parseStoredItem, type DeadLetterListing, type DurableCounters, type DurableEnqueueInput, type DurableEnqueueResult, type DurableQueueOptions, type DurableStats, type StoredItem } from './durable-types';
-import { countedAttempts, deliverOnce, newDeliveryState, type DeliveryFailure, type DeliveryState } from '../http/deliver';
+import {
+  isObj,
+  parseStoredItem,
+  type DeadLetterListing,
+  type DurableCounters,
+  type DurableEnqueueInput,
+  type DurableEnqueueResult,
+  type DurableQueueOptions,
+  type DurableStats,
+  type StoredItem,
+} from './durable-types';
+import {
+  countedAttempts,
+  deliverOnce,
+  newDeliveryState,
+  type DeliveryFailure,
+  type DeliveryState,
+} from '../http/deliver';
 import type { PacerState } from '../http/types';
 
 export * from './durable-types';
 export { formatAge, msUntilAgeChanges } from './age';
 
-/** attempt histories kept in memory for items being retried (bounded) */
-const MAX_HISTORIES = 1000;
-const MAX_HISTORY = 20;
 /** a journal write that failed: the item's slot is held this long before it is tried again */
 const JOURNAL_FAILURE_BACKOFF_MS = 5000;
 /** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
@@ -73,16 +87,9 @@ export class DurableQueue {
   private readonly clock: () => number;
   /** the delivery state of each step in flight (for the status) */
   private readonly live = new Map<string, DeliveryState>();
-  private readonly histories = new Map<string, AttemptRecord[]>();
-  /** ids being enqueued (written, not yet synced) → the routes (method + path) of those requests */
-  private readonly enqueuing = new Map<string, string[]>();
-  /** live properties (req, res, _msgid) of messages queued by this process, by id */
-  private readonly liveProps = new Map<string, Record<string, unknown>>();
-  /**
-   * secret-looking headers of messages queued by this process, kept out of an
-   * unencrypted journal: those of the request and those of msg.headers, by id
-   */
-  private readonly liveSecrets = new Map<string, { request: Record<string, string>; msg: Record<string, unknown> }>();
+  private readonly routes: RouteIds;
+  /** what is kept in memory only for items queued by this process */
+  private readonly inProcess = new InProcess();
   private readonly encrypted: boolean;
   private readonly reports = new Set<Promise<void>>();
   readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
@@ -94,13 +101,17 @@ export class DurableQueue {
     this.outbox = outbox;
     this.deadLetter = deadLetter;
     this.clock = opts.now ?? Date.now;
+    this.routes = new RouteIds(outbox);
     this.encrypted = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '';
     this.scheduler = new Scheduler({
       queue: outbox,
       run: (item) => this.step(item),
       maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
       now: this.clock,
-      onError: (err, item) => this.warn(`outbox: ${item ? `the attempt for ${item.id} failed unexpectedly: ` : ''}${(err as Error)?.message ?? err}`),
+      onError: (err, item) =>
+        this.warn(
+          `outbox: ${item ? `the attempt for ${item.id} failed unexpectedly: ` : ''}${(err as Error)?.message ?? err}`,
+        ),
       onChange: () => this.changed(),
     });
   }
@@ -113,7 +124,10 @@ export class DurableQueue {
   static async open(opts: DurableQueueOptions): Promise<DurableQueue> {
     const warn = (text: string) => opts.warn?.(text);
     const journalWarn = (text: string) => warn(typeof text === 'string' ? text : String(text));
-    const cipher = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '' ? RecordCipher.fromSecret(opts.encryptionKey) : undefined;
+    const cipher =
+      typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== ''
+        ? RecordCipher.fromSecret(opts.encryptionKey)
+        : undefined;
     const deadLetter = await DeadLetterStore.open(path.join(opts.dir, 'dead-letter'), {
       maxEntries: opts.maxDeadLetters > 0 ? opts.maxDeadLetters : 0,
       warn: journalWarn,
@@ -193,45 +207,20 @@ export class DurableQueue {
       msg,
       createdAt: now,
     };
-    const route = `${data.request.method ?? ''} ${data.request.path}`;
-    const routeId = () => `${input.id}#${createHash('sha256').update(route).digest('hex').slice(0, 12)}`;
-    let r: Awaited<ReturnType<Outbox['enqueue']>>;
-    const busy = this.enqueuing.get(input.id);
-    if (busy && !busy.includes(route)) {
-      // the same key is being queued right now for another request
-      r = await this.outbox.enqueue({ id: routeId(), orderingKey: input.orderingKey, data, now });
-    } else {
-      this.enqueuing.set(input.id, (busy ?? []).concat(route));
-      try {
-        r = await this.outbox.enqueue({ id: input.id, orderingKey: input.orderingKey, data, now });
-      } finally {
-        const list = this.enqueuing.get(input.id) ?? [];
-        const i = list.indexOf(route);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.enqueuing.delete(input.id);
-      }
-      if (r.status === 'duplicate') {
-        let pending: StoredItem | undefined;
-        try {
-          pending = parseStoredItem(await this.outbox.load(input.id));
-        } catch {
-          pending = undefined;
-        }
-        const pendingRoute = pending ? `${pending.request.method ?? ''} ${pending.request.path}` : route;
-        if (pendingRoute !== route) r = await this.outbox.enqueue({ id: routeId(), orderingKey: input.orderingKey, data, now });
-      }
-    }
+    const r = await this.routes.enqueue(input.id, input.orderingKey, data, now);
     if (r.status === 'full') {
       this.counters.refused++;
       this.changed();
       const error = new IntegrationError('OUTBOX_FULL', 'The delivery queue is full; the message was not queued', [
-        { field: r.reason === 'maxBytes' || r.reason === 'itemTooLarge' ? 'maxQueuedMB' : 'maxQueued', reason: r.message },
+        {
+          field: r.reason === 'maxBytes' || r.reason === 'itemTooLarge' ? 'maxQueuedMB' : 'maxQueued',
+          reason: r.message,
+        },
       ]);
       return { status: 'full', id: r.id, error };
     }
     if (r.status === 'duplicate') return { status: 'duplicate', id: r.id };
-    if (input.live && Object.keys(input.live).length > 0) this.liveProps.set(r.id, input.live);
-    if (Object.keys(request.secret).length > 0 || Object.keys(msgSecrets).length > 0) this.liveSecrets.set(r.id, { request: request.secret, msg: msgSecrets });
+    this.inProcess.keep(r.id, input.live, request.secret, msgSecrets);
     if (r.evicted.length > 0) {
       this.counters.deadLettered += r.evicted.length;
       for (const id of r.evicted) this.reportEvicted(id);
@@ -243,13 +232,17 @@ export class DurableQueue {
 
   /** An item pushed out of a full queue (policy 'dead-letter-oldest'): never silent, it leaves on output 2 too. */
   private reportEvicted(id: string): void {
-    this.histories.delete(id);
+    this.inProcess.dropHistory(id);
     const p = (async () => {
       const entry = await this.deadLetter.get(id);
       const { msg, error } = evictedMessage(id, entry, this.label(), this.clock());
       this.opts.onFailed?.(this.reattach(id, msg), error);
     })()
-      .catch((err) => this.warn(`outbox: ${id} was moved to the dead letters (queue full) but could not be reported: ${(err as Error)?.message ?? err}`))
+      .catch((err) =>
+        this.warn(
+          `outbox: ${id} was moved to the dead letters (queue full) but could not be reported: ${(err as Error)?.message ?? err}`,
+        ),
+      )
       .finally(() => this.reports.delete(p));
     this.reports.add(p);
   }
@@ -262,17 +255,9 @@ export class DurableQueue {
     }
   }
 
-  /** puts back what the snapshot could not keep, for a message queued by this process */
+  /** puts back what was kept in memory for a message queued by this process */
   private reattach(id: string, msg: Record<string, unknown>): Record<string, unknown> {
-    const secrets = this.liveSecrets.get(id);
-    this.liveSecrets.delete(id);
-    if (secrets && Object.keys(secrets.msg).length > 0) msg.headers = { ...(isObj(msg.headers) ? msg.headers : {}), ...secrets.msg };
-    const live = this.liveProps.get(id);
-    this.liveProps.delete(id);
-    if (live) {
-      for (const k of Object.keys(live)) if (!(k in msg)) msg[k] = live[k];
-    }
-    return msg;
+    return this.inProcess.reattach(id, msg);
   }
 
   // -------------------------------------------------------------- one step
@@ -293,13 +278,25 @@ export class DurableQueue {
       data = await this.outbox.load(id);
     } catch (err) {
       if (this.closing) return;
-      await this.giveUp(item, undefined, new IntegrationError('OUTBOX_UNREADABLE', 'The queued message cannot be read back from disk', [{ reason: (err as Error)?.message ?? String(err) }]));
+      await this.giveUp(
+        item,
+        undefined,
+        new IntegrationError('OUTBOX_UNREADABLE', 'The queued message cannot be read back from disk', [
+          { reason: (err as Error)?.message ?? String(err) },
+        ]),
+      );
       return;
     }
     if (data === undefined || this.closing) return; // gone meanwhile
     const stored = parseStoredItem(data);
     if (!stored) {
-      await this.giveUp(item, undefined, new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [{ reason: 'the stored data has no request or message' }]));
+      await this.giveUp(
+        item,
+        undefined,
+        new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [
+          { reason: 'the stored data has no request or message' },
+        ]),
+      );
       return;
     }
     const body = stored.request.bodyBase64 !== null ? Buffer.from(stored.request.bodyBase64, 'base64') : null;
@@ -307,9 +304,11 @@ export class DurableQueue {
     if (item.attempts >= Math.max(1, Math.floor(settings.maxAttempts))) {
       // its attempts were used up (a crash right after the last one was journaled, or a lower maxAttempts since)
       const le = item.lastError;
-      const error = new IntegrationError(le?.code ?? 'NO_ATTEMPTS_LEFT', le?.message ? `${le.message}; no attempts left` : 'No attempts left', [
-        { reason: `${item.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' },
-      ]);
+      const error = new IntegrationError(
+        le?.code ?? 'NO_ATTEMPTS_LEFT',
+        le?.message ? `${le.message}; no attempts left` : 'No attempts left',
+        [{ reason: `${item.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' }],
+      );
       await this.giveUp(item, { stored, body }, error);
       return;
     }
@@ -324,7 +323,12 @@ export class DurableQueue {
     try {
       outcome = await deliverOnce(
         this.opts.endpoint,
-        { method: stored.request.method ?? undefined, path: stored.request.path, headers: attemptHeaders(this.configHeaders(), stored.request.headers, this.liveSecrets.get(id)?.request), body },
+        {
+          method: stored.request.method ?? undefined,
+          path: stored.request.path,
+          headers: attemptHeaders(this.configHeaders(), stored.request.headers, this.inProcess.requestSecrets(id)),
+          body,
+        },
         state,
         settings,
         {
@@ -347,12 +351,14 @@ export class DurableQueue {
     }
 
     if (outcome.ok) {
-      this.histories.delete(id);
+      this.inProcess.dropHistory(id);
       let journaled = false;
       try {
         journaled = await this.outbox.complete(id);
       } catch (err) {
-        this.warn(`outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`);
+        this.warn(
+          `outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`,
+        );
         await this.cooldown();
       }
       if (!journaled && !this.outbox.has(id)) {
@@ -371,7 +377,11 @@ export class DurableQueue {
       if (this.closing) return; // stays pending exactly as it is on disk
       // the endpoint went away under us: look again later, no attempt used up
       try {
-        await this.outbox.recordAttempt(id, { attempts: item.attempts, nextAttemptAt: this.clock() + CANCELLED_BACKOFF_MS, lastError: item.lastError ?? null });
+        await this.outbox.recordAttempt(id, {
+          attempts: item.attempts,
+          nextAttemptAt: this.clock() + CANCELLED_BACKOFF_MS,
+          lastError: item.lastError ?? null,
+        });
       } catch {
         await this.cooldown();
       }
@@ -379,14 +389,24 @@ export class DurableQueue {
     }
 
     if (failure.retryAt !== undefined) {
-      this.remember(id, attempts);
+      this.inProcess.remember(id, attempts);
       try {
-        const lastError: { code: string; message: string; statusCode?: number } = { code: failure.error.code, message: failure.error.message };
+        const lastError: { code: string; message: string; statusCode?: number } = {
+          code: failure.error.code,
+          message: failure.error.message,
+        };
         if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
-        await this.outbox.recordAttempt(id, { attempts: countedAttempts(state), nextAttemptAt: failure.retryAt, lastError });
+        await this.outbox.recordAttempt(id, {
+          attempts: countedAttempts(state),
+          nextAttemptAt: failure.retryAt,
+          lastError,
+        });
         this.counters.retried++;
       } catch (err) {
-        if (!this.closing) this.warn(`outbox: the attempt for ${id} could not be written to the journal: ${(err as Error)?.message ?? err}`);
+        if (!this.closing)
+          this.warn(
+            `outbox: the attempt for ${id} could not be written to the journal: ${(err as Error)?.message ?? err}`,
+          );
         await this.cooldown();
       }
       this.changed();
@@ -396,26 +416,21 @@ export class DurableQueue {
     // the dead letter shows every attempt made: journal the last one first
     if (countedAttempts(state) !== item.attempts) {
       try {
-        const lastError: { code: string; message: string; statusCode?: number } = { code: failure.error.code, message: failure.error.message };
+        const lastError: { code: string; message: string; statusCode?: number } = {
+          code: failure.error.code,
+          message: failure.error.message,
+        };
         if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
-        await this.outbox.recordAttempt(id, { attempts: countedAttempts(state), nextAttemptAt: this.clock(), lastError });
+        await this.outbox.recordAttempt(id, {
+          attempts: countedAttempts(state),
+          nextAttemptAt: this.clock(),
+          lastError,
+        });
       } catch {
         // toDeadLetter below says whether the journal works
       }
     }
     await this.giveUp(item, { stored, body, state, failure }, failure.error, attempts);
-  }
-
-  /** keeps the attempts of an item that will be retried (a few, for its dead-letter history) */
-  private remember(id: string, attempts: AttemptRecord[]): void {
-    const prior = this.histories.get(id) ?? [];
-    this.histories.delete(id);
-    const all = prior.concat(attempts).slice(-MAX_HISTORY);
-    this.histories.set(id, all);
-    while (this.histories.size > MAX_HISTORIES) {
-      const oldest = this.histories.keys().next().value as string;
-      this.histories.delete(oldest);
-    }
   }
 
   private cooldown(): Promise<void> {
@@ -430,20 +445,25 @@ export class DurableQueue {
     attempts: AttemptRecord[] = [],
   ): Promise<void> {
     const id = item.id;
-    const history = (this.histories.get(id) ?? []).concat(attempts).slice(-MAX_HISTORY);
-    if (history.length === 0 && item.lastError) history.push({ at: this.clock(), errorCode: item.lastError.code, ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}) });
+    const history = this.inProcess.history(id, attempts);
+    if (history.length === 0 && item.lastError)
+      history.push({
+        at: this.clock(),
+        errorCode: item.lastError.code,
+        ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}),
+      });
     let moved = false;
     try {
       moved = await this.outbox.toDeadLetter(id, error.toJSON(), history);
     } catch (err) {
-      if (!this.closing) this.warn(`outbox: ${id} could not be moved to the dead letters: ${(err as Error)?.message ?? err}`);
+      if (!this.closing)
+        this.warn(`outbox: ${id} could not be moved to the dead letters: ${(err as Error)?.message ?? err}`);
       await this.cooldown();
       return; // still pending: it is tried again
     }
-    this.histories.delete(id);
+    this.inProcess.dropHistory(id);
     if (!moved) {
-      this.liveProps.delete(id);
-      this.liveSecrets.delete(id);
+      this.inProcess.forget(id);
       return; // not pending any more (pushed out of a full queue: reported then)
     }
     this.counters.deadLettered++;
@@ -508,13 +528,18 @@ export class DurableQueue {
     const d = this.deadLetter.losses();
     return {
       lostRecords: s.lostRecords + d.lostRecords,
-      missingSegments: s.missingSegments.map((n) => `queue/${n}`).concat(d.missingSegments.map((n) => `dead-letter/${n}`)),
+      missingSegments: s.missingSegments
+        .map((n) => `queue/${n}`)
+        .concat(d.missingSegments.map((n) => `dead-letter/${n}`)),
       tornRecords: s.tornRecords + d.tornRecords,
     };
   }
 
   listDeadLetters(options: { limit?: number; offset?: number } = {}): DeadLetterListing {
-    return { counts: this.deadLetter.counts(), items: this.deadLetter.list({ limit: options.limit ?? 50, offset: options.offset ?? 0 }) };
+    return {
+      counts: this.deadLetter.counts(),
+      items: this.deadLetter.list({ limit: options.limit ?? 50, offset: options.offset ?? 0 }),
+    };
   }
 
   /**
@@ -549,8 +574,7 @@ export class DurableQueue {
         await Promise.allSettled([...this.reports]);
         await this.outbox.close();
         await this.deadLetter.close();
-        this.liveProps.clear();
-        this.liveSecrets.clear();
+        this.inProcess.clear();
       })();
     }
     return this.closed;

@@ -100,7 +100,8 @@ export function encodeRecord(type: number, body: unknown, lsn = 0): Buffer {
 /** The record starting at `at` in `buf` when it is whole and checks out, else why not. */
 export function recordAt(buf: Buffer, at: number): RawRecord | string {
   if (at + HEADER_BYTES > buf.length) return 'short header';
-  if (buf[at] !== MAGIC[0] || buf[at + 1] !== MAGIC[1] || buf[at + 2] !== MAGIC[2] || buf[at + 3] !== MAGIC[3]) return 'no sync marker';
+  if (buf[at] !== MAGIC[0] || buf[at + 1] !== MAGIC[1] || buf[at + 2] !== MAGIC[2] || buf[at + 3] !== MAGIC[3])
+    return 'no sync marker';
   const n = buf.readUInt32BE(at + 4);
   if (n > MAX_RECORD_BYTES) return 'length too large';
   const end = at + HEADER_BYTES + n;
@@ -109,7 +110,14 @@ export function recordAt(buf: Buffer, at: number): RawRecord | string {
   if (checksum(rec, rec.length) !== rec.readUInt32BE(8)) return 'checksum mismatch';
   const type = rec[18];
   if (type === 0) return 'type 0';
-  return { offset: at, length: rec.length, lsn: rec.readUIntBE(12, 6), type, flags: rec[19], body: rec.subarray(HEADER_BYTES) };
+  return {
+    offset: at,
+    length: rec.length,
+    lsn: rec.readUIntBE(12, 6),
+    type,
+    flags: rec[19],
+    body: rec.subarray(HEADER_BYTES),
+  };
 }
 
 function countMarkers(buf: Buffer, from: number, to: number): number {

@@ -2,11 +2,7 @@
  * The durable outbox and the dead-letter store (pure library; no Node-RED).
  * See docs/outbox.md for the on-disk format and the guarantees.
  */
-export {
-  Outbox,
-  DEFAULT_MAX_ITEMS,
-  DEFAULT_MAX_BYTES,
-} from './outbox';
+export { Outbox, DEFAULT_MAX_ITEMS, DEFAULT_MAX_BYTES } from './outbox';
 export type {
   OutboxOptions,
   OutboxStats,

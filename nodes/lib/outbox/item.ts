@@ -83,7 +83,13 @@ export class Item {
 
   /** a copy for callers */
   view(): PendingItem {
-    const p: PendingItem = { id: this.id, attempts: this.attempts, nextAttemptAt: this.nextAttemptAt, createdAt: this.createdAt, bytes: this.bytes };
+    const p: PendingItem = {
+      id: this.id,
+      attempts: this.attempts,
+      nextAttemptAt: this.nextAttemptAt,
+      createdAt: this.createdAt,
+      bytes: this.bytes,
+    };
     if (this.key !== undefined) p.orderingKey = this.key;
     if (this.lastError !== undefined) p.lastError = { ...this.lastError };
     return p;

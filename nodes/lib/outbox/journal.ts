@@ -29,13 +29,16 @@
  */
 import * as fsp from 'fs/promises';
 import * as path from 'path';
-import { DirLock, type LockOptions } from './lock';
+import { DirLock } from './lock';
 import { FLAG_ENCRYPTED, frame, legacyRecordAt, recordAt, seal } from './framing';
 import { plainBody, readSegment, reportLosses } from './segment-reader';
 import { accountLosses, type LossReport, type SegmentScan } from './losses';
 import { readManifest, writeManifest, type ManifestEntry } from './manifest';
 import { makeDir, positive, readFully, syncDir, writeFully } from './fsutil';
 import type { RecordCipher } from './cipher';
+import type { JournalOptions, JournalRecord, RecordPos, WarnFn } from './journal-types';
+
+export type { JournalOptions, JournalRecord, JournalWarning, RecordPos, WarnFn } from './journal-types';
 
 export { HEADER_BYTES, MAX_RECORD_BYTES, encodeRecord, encodeJson } from './framing';
 export { SegmentLedger } from './ledger';
@@ -49,48 +52,6 @@ const SEGMENT_RE = /^seg-(\d{6,})\.log$/;
 
 export function segmentFileName(seq: number): string {
   return `seg-${String(seq).padStart(6, '0')}.log`;
-}
-
-/** Where a record lives: segment number, byte offset of its header, total length (header included). */
-export interface RecordPos {
-  seg: number;
-  offset: number;
-  length: number;
-}
-
-export interface JournalRecord extends RecordPos {
-  type: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-export interface JournalWarning {
-  /** absolute path of the segment file */
-  file: string;
-  /** byte offset of the first bad byte */
-  offset: number;
-  /** what was wrong: 'short header', 'short record', 'no sync marker', 'length too large', 'checksum mismatch', 'type 0', 'body is not JSON', or a reader's complaint */
-  reason: string;
-  /** bytes ignored from `offset` */
-  droppedBytes: number;
-  /** 'truncated' (damaged tail of the last segment, cut off), 'skipped' (a damaged stretch, reading went on after it), 'ignored' (one record refused by the reader) */
-  action: 'truncated' | 'skipped' | 'ignored';
-}
-
-export type WarnFn = (message: string, info?: JournalWarning | Record<string, unknown>) => void;
-
-export interface JournalOptions {
-  /** rotate to a new segment once the active one would exceed this many bytes (default 8 MiB) */
-  segmentSize?: number;
-  /** the most bytes written by one write + fdatasync (default 4 MiB; a single larger record is written alone) */
-  maxBatchBytes?: number;
-  /** the most records written by one write + fdatasync (default 8192) */
-  maxBatchRecords?: number;
-  /** told about bad data found on open, and about failures in the background */
-  warn?: WarnFn;
-  /** the cross-process lock on the directory (lock.ts): its timings; false only for tests that must share a directory */
-  lock?: LockOptions | false;
-  /** encrypts every record written (and is needed to read encrypted records) */
-  cipher?: RecordCipher;
 }
 
 interface Pending {
@@ -154,12 +115,15 @@ export class Journal {
   static async open(dir: string, options: JournalOptions, onRecord: (record: JournalRecord) => void): Promise<Journal> {
     const j = new Journal(path.resolve(dir), options);
     if (openDirs.has(j.dir)) {
-      throw Object.assign(new Error(`a journal is already open in ${j.dir} in this process; close it first`), { code: 'EJOURNALBUSY' });
+      throw Object.assign(new Error(`a journal is already open in ${j.dir} in this process; close it first`), {
+        code: 'EJOURNALBUSY',
+      });
     }
     openDirs.add(j.dir);
     try {
       await makeDir(j.dir);
-      if (options.lock !== false) j.dirLock = await DirLock.acquire(j.dir, { ...options.lock, warn: (m) => j.warn(m, {}) });
+      if (options.lock !== false)
+        j.dirLock = await DirLock.acquire(j.dir, { ...options.lock, warn: (m) => j.warn(m, {}) });
       await j.load(onRecord);
     } catch (err) {
       for (const s of j.segments.values()) await s.fh.close().catch(() => undefined);
@@ -179,7 +143,10 @@ export class Journal {
       .map((x) => ({ name: x.name, seq: Number(x.m[1]) }))
       .sort((a, b) => a.seq - b.seq);
     const manifest = await readManifest(this.dir);
-    if (manifest.problem) this.warn(`journal: ${manifest.problem} in ${this.dir}; missing segments cannot be detected this time`, { reason: manifest.problem });
+    if (manifest.problem)
+      this.warn(`journal: ${manifest.problem} in ${this.dir}; missing segments cannot be detected this time`, {
+        reason: manifest.problem,
+      });
     const scans: SegmentScan[] = [];
     let maxLsn = 0;
     for (let i = 0; i < names.length; i++) {
@@ -210,7 +177,9 @@ export class Journal {
       last !== undefined &&
       !(last.legacy && last.size > 0) &&
       (lastEntry === undefined || lastEntry.last === null) &&
-      (lastScan.lsns.length === 0 ? lastEntry === undefined || lastEntry.first === this.nextLsn : lastScan.lsns[lastScan.lsns.length - 1] + 1 === this.nextLsn);
+      (lastScan.lsns.length === 0
+        ? lastEntry === undefined || lastEntry.first === this.nextLsn
+        : lastScan.lsns[lastScan.lsns.length - 1] + 1 === this.nextLsn);
     if (!continues) {
       // nothing yet, an old-format segment, or the segment that was being written is gone:
       // new records start a fresh segment, so sequence numbers stay contiguous within each one
@@ -227,12 +196,21 @@ export class Journal {
 
   /** Writes the manifest as it is when its turn comes (one write at a time). */
   private saveManifest(): Promise<void> {
-    const run = this.manifestWrites.then(() => writeManifest(this.dir, this.manifest.map((e) => ({ ...e }))));
+    const run = this.manifestWrites.then(() =>
+      writeManifest(
+        this.dir,
+        this.manifest.map((e) => ({ ...e })),
+      ),
+    );
     this.manifestWrites = run.catch(() => undefined);
     return run;
   }
 
-  private async scanSegment(seg: Segment, last: boolean, onRecord: (record: JournalRecord) => void): Promise<SegmentScan> {
+  private async scanSegment(
+    seg: Segment,
+    last: boolean,
+    onRecord: (record: JournalRecord) => void,
+  ): Promise<SegmentScan> {
     return readSegment(seg, last, { dir: this.dir, cipher: this.cipher, warn: this.warn, onRecord });
   }
 
@@ -335,7 +313,9 @@ export class Journal {
   appendJson(type: number, json: string): Promise<RecordPos> {
     let buf: Buffer;
     try {
-      buf = this.cipher ? frame(type, FLAG_ENCRYPTED, this.cipher.encrypt(type, FLAG_ENCRYPTED, Buffer.from(json, 'utf8'))) : frame(type, 0, json);
+      buf = this.cipher
+        ? frame(type, FLAG_ENCRYPTED, this.cipher.encrypt(type, FLAG_ENCRYPTED, Buffer.from(json, 'utf8')))
+        : frame(type, 0, json);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -353,7 +333,9 @@ export class Journal {
     // one turn of the event loop goes out as one batch.
     setImmediate(() => {
       this.scheduled = false;
-      this.exclusive(() => this.drain()).catch((err) => this.warn(`journal: writer failed: ${(err as Error).message}`, {}));
+      this.exclusive(() => this.drain()).catch((err) =>
+        this.warn(`journal: writer failed: ${(err as Error).message}`, {}),
+      );
     });
   }
 
@@ -394,7 +376,13 @@ export class Journal {
         seal(p.buf, this.nextLsn++);
         bytes += p.buf.length;
       }
-      const data = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((p) => p.buf), bytes);
+      const data =
+        batch.length === 1
+          ? batch[0].buf
+          : Buffer.concat(
+              batch.map((p) => p.buf),
+              bytes,
+            );
       const off = seg.size;
       try {
         await writeFully(seg.fh, data, off);
@@ -405,10 +393,13 @@ export class Journal {
         this.nextLsn = firstLsn;
         await seg.fh.truncate(off).catch(() => undefined);
         this.rotateNext = true;
-        this.warn(`journal: write to ${seg.file} failed (${(err as Error).message}); ${batch.length} record(s) not written`, {
-          file: seg.file,
-          offset: off,
-        });
+        this.warn(
+          `journal: write to ${seg.file} failed (${(err as Error).message}); ${batch.length} record(s) not written`,
+          {
+            file: seg.file,
+            offset: off,
+          },
+        );
         for (const p of batch) p.reject(err as Error);
         continue;
       }
@@ -451,18 +442,25 @@ export class Journal {
   }
 
   /** Reads back one record by position (a positional read; verifies length and checksum). */
-  async read(pos: RecordPos): Promise<{ type: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async read(pos: RecordPos): Promise<{ type: number; body: any }> {
     const seg = this.segments.get(pos.seg);
     if (!seg) throw Object.assign(new Error(`segment ${pos.seg} no longer exists`), { code: 'ESEGMENTGONE' });
     const buf = Buffer.allocUnsafe(pos.length);
     const got = await readFully(seg.fh, buf, pos.offset);
-    if (got !== pos.length) throw Object.assign(new Error(`short read in ${seg.file} at ${pos.offset}`), { code: 'ECORRUPT' });
+    if (got !== pos.length)
+      throw Object.assign(new Error(`short read in ${seg.file} at ${pos.offset}`), { code: 'ECORRUPT' });
     const r = seg.legacy ? legacyRecordAt(buf, 0) : recordAt(buf, 0);
-    if (typeof r === 'string' || r.length !== pos.length) throw Object.assign(new Error(`${typeof r === 'string' ? r : 'length mismatch'} in ${seg.file} at ${pos.offset}`), { code: 'ECORRUPT' });
+    if (typeof r === 'string' || r.length !== pos.length)
+      throw Object.assign(
+        new Error(`${typeof r === 'string' ? r : 'length mismatch'} in ${seg.file} at ${pos.offset}`),
+        { code: 'ECORRUPT' },
+      );
     try {
       return { type: r.type, body: JSON.parse(this.plainBody(r).toString('utf8')) };
     } catch (err) {
-      throw Object.assign(new Error(`${(err as Error).message} in ${seg.file} at ${pos.offset}`), { code: (err as { code?: string }).code ?? 'ECORRUPT' });
+      throw Object.assign(new Error(`${(err as Error).message} in ${seg.file} at ${pos.offset}`), {
+        code: (err as { code?: string }).code ?? 'ECORRUPT',
+      });
     }
   }
 

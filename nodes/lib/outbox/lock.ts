@@ -78,7 +78,13 @@ function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text);
     if (o && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.token === 'string') {
-      return { pid: o.pid, host: o.host, start: typeof o.start === 'string' ? o.start : '', since: typeof o.since === 'number' ? o.since : 0, token: o.token };
+      return {
+        pid: o.pid,
+        host: o.host,
+        start: typeof o.start === 'string' ? o.start : '',
+        since: typeof o.since === 'number' ? o.since : 0,
+        token: o.token,
+      };
     }
   } catch {
     // garbled: judged by its age below
@@ -102,17 +108,26 @@ export class LockedError extends Error {
 }
 
 /** Why a lock is stale, or undefined when its owner may still be alive. */
-function staleReason(owner: LockOwner | undefined, mtimeMs: number, now: number, staleAfterMs: number): string | undefined {
+function staleReason(
+  owner: LockOwner | undefined,
+  mtimeMs: number,
+  now: number,
+  staleAfterMs: number,
+): string | undefined {
   const host = os.hostname();
   if (owner && owner.host === host) {
     if (owner.pid === process.pid && owner.start === processStart(process.pid)) return undefined; // ours (another journal object of this process)
     if (!pidAlive(owner.pid)) return `process ${owner.pid} is gone`;
     const start = processStart(owner.pid);
-    if (owner.start !== '' && start !== '' && start !== owner.start) return `pid ${owner.pid} now belongs to another process`;
+    if (owner.start !== '' && start !== '' && start !== owner.start)
+      return `pid ${owner.pid} now belongs to another process`;
     return undefined;
   }
   // another host, or a file that cannot be read: only its heartbeat tells
-  if (now - mtimeMs > staleAfterMs) return owner ? `not refreshed by ${owner.host} for ${Math.round((now - mtimeMs) / 1000)} s` : 'unreadable and not refreshed';
+  if (now - mtimeMs > staleAfterMs)
+    return owner
+      ? `not refreshed by ${owner.host} for ${Math.round((now - mtimeMs) / 1000)} s`
+      : 'unreadable and not refreshed';
   return undefined;
 }
 
@@ -152,7 +167,9 @@ async function writeNew(file: string, text: string): Promise<boolean> {
   }
 }
 
-async function readLock(file: string): Promise<{ text: string; owner: LockOwner | undefined; mtimeMs: number } | undefined> {
+async function readLock(
+  file: string,
+): Promise<{ text: string; owner: LockOwner | undefined; mtimeMs: number } | undefined> {
   try {
     const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
     return { text, owner: parseOwner(text), mtimeMs: st.mtimeMs };
@@ -176,7 +193,13 @@ export class DirLock {
     const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
     const file = path.join(dir, LOCK_FILE);
-    const owner: LockOwner = { pid: process.pid, host: os.hostname(), start: processStart(process.pid), since: Date.now(), token: randomBytes(12).toString('hex') };
+    const owner: LockOwner = {
+      pid: process.pid,
+      host: os.hostname(),
+      start: processStart(process.pid),
+      since: Date.now(),
+      token: randomBytes(12).toString('hex'),
+    };
     const text = JSON.stringify(owner);
     for (let round = 0; round < 5; round++) {
       if (await writeNew(file, text)) return DirLock.started(dir, owner, heartbeatMs);
@@ -202,13 +225,19 @@ export class DirLock {
   }
 
   /** Replaces a stale lock (still holding `staleText`) by ours, under the takeover guard. */
-  private static async takeOver(dir: string, staleText: string, ourText: string, staleAfterMs: number): Promise<boolean> {
+  private static async takeOver(
+    dir: string,
+    staleText: string,
+    ourText: string,
+    staleAfterMs: number,
+  ): Promise<boolean> {
     const file = path.join(dir, LOCK_FILE);
     const guard = path.join(dir, TAKEOVER_FILE);
     if (!(await writeNew(guard, ourText))) {
       // someone is taking it over right now — unless that one died doing so
       const g = await readLock(guard);
-      if (g && staleReason(g.owner, g.mtimeMs, Date.now(), Math.min(staleAfterMs, 10_000)) !== undefined) await fsp.unlink(guard).catch(() => undefined);
+      if (g && staleReason(g.owner, g.mtimeMs, Date.now(), Math.min(staleAfterMs, 10_000)) !== undefined)
+        await fsp.unlink(guard).catch(() => undefined);
       return false;
     }
     try {

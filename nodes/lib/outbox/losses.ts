@@ -64,7 +64,9 @@ export function accountLosses(manifest: ManifestEntry[] | undefined, scans: Segm
       report.lines.push(`segment ${e.seq} is missing (it held no records)`);
     } else {
       report.lostRecords += 1;
-      report.lines.push(`segment ${e.seq} is missing: the segment being written, an unknown number of records lost (at least 1 counted)`);
+      report.lines.push(
+        `segment ${e.seq} is missing: the segment being written, an unknown number of records lost (at least 1 counted)`,
+      );
     }
   }
 
@@ -80,7 +82,9 @@ export function accountLosses(manifest: ManifestEntry[] | undefined, scans: Segm
     if (s.legacy) {
       for (const r of s.bad) {
         report.lostRecords += 1;
-        report.lines.push(`segment ${s.seq} (old format): ${r.reason} at offset ${r.offset}, ${r.bytes} byte(s) unreadable (at least 1 record lost)`);
+        report.lines.push(
+          `segment ${s.seq} (old format): ${r.reason} at offset ${r.offset}, ${r.bytes} byte(s) unreadable (at least 1 record lost)`,
+        );
       }
       continue;
     }

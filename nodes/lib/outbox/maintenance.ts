@@ -41,7 +41,10 @@ export class Maintenance {
     options: MaintenanceOptions = {},
   ) {
     this.maxSegments = positive(options.compactAfterSegments, DEFAULT_COMPACT_AFTER_SEGMENTS);
-    this.recycleBytes = typeof options.recycleActiveBytes === 'number' && options.recycleActiveBytes >= 0 ? options.recycleActiveBytes : 64 * 1024;
+    this.recycleBytes =
+      typeof options.recycleActiveBytes === 'number' && options.recycleActiveBytes >= 0
+        ? options.recycleActiveBytes
+        : 64 * 1024;
     this.warn = options.warn ?? (() => undefined);
   }
 
@@ -59,9 +62,11 @@ export class Maintenance {
   /** Runs a pass now (after the one in progress, if any); resolves when done. Never rejects. */
   run(): Promise<void> {
     const prev = this.current ?? Promise.resolve();
-    const next = prev.then(() => this.pass()).catch((err) => {
-      this.warn(`outbox maintenance failed: ${(err as Error).message}`, {});
-    });
+    const next = prev
+      .then(() => this.pass())
+      .catch((err) => {
+        this.warn(`outbox maintenance failed: ${(err as Error).message}`, {});
+      });
     this.current = next;
     void next.then(() => {
       if (this.current === next) this.current = undefined;

@@ -37,7 +37,13 @@ export async function readManifest(dir: string): Promise<{ entries?: ManifestEnt
     if (!o || !Array.isArray(o.segments)) throw new Error('no segment list');
     const entries: ManifestEntry[] = [];
     for (const s of o.segments) {
-      if (!Array.isArray(s) || !Number.isInteger(s[0]) || !Number.isInteger(s[1]) || !(s[2] === null || Number.isInteger(s[2]))) throw new Error('bad entry');
+      if (
+        !Array.isArray(s) ||
+        !Number.isInteger(s[0]) ||
+        !Number.isInteger(s[1]) ||
+        !(s[2] === null || Number.isInteger(s[2]))
+      )
+        throw new Error('bad entry');
       entries.push({ seq: s[0], first: s[1], last: s[2] });
     }
     return { entries };

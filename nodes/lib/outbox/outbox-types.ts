@@ -29,7 +29,12 @@ export interface EnqueueInput {
 export type FullReason = 'maxItems' | 'maxBytes' | 'itemTooLarge';
 
 export type EnqueueResult =
-  | { status: 'accepted'; id: string; item: PendingItem; /** ids moved to the dead-letter store to make room */ evicted: string[] }
+  | {
+      status: 'accepted';
+      id: string;
+      item: PendingItem;
+      /** ids moved to the dead-letter store to make room */ evicted: string[];
+    }
   | { status: 'duplicate'; id: string; item?: PendingItem }
   | { status: 'full'; id: string; reason: FullReason; message: string };
 

@@ -38,7 +38,9 @@ export * from './outbox-types';
 
 function finite(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `${name} must be a finite number`, [{ field: name, reason: 'not a finite number', value: v }]);
+    throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `${name} must be a finite number`, [
+      { field: name, reason: 'not a finite number', value: v },
+    ]);
   }
   return v;
 }
@@ -92,7 +94,11 @@ export class Outbox {
    */
   static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
     const ob = new Outbox(dir, options);
-    if (options.fullPolicy !== undefined && options.fullPolicy !== 'refuse' && options.fullPolicy !== 'dead-letter-oldest') {
+    if (
+      options.fullPolicy !== undefined &&
+      options.fullPolicy !== 'refuse' &&
+      options.fullPolicy !== 'dead-letter-oldest'
+    ) {
       throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `fullPolicy must be 'refuse' or 'dead-letter-oldest'`);
     }
     ob.journal = await Journal.open(
@@ -228,13 +234,23 @@ export class Outbox {
     if (!isObj(input)) throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'enqueue needs {id, data}');
     const id = input.id;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, [
-        { field: 'id', reason: 'not a non-empty string', value: typeof id === 'string' ? id.slice(0, 64) : typeof id },
-      ]);
+      throw new IntegrationError(
+        'OUTBOX_BAD_ARGUMENT',
+        `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
+        [
+          {
+            field: 'id',
+            reason: 'not a non-empty string',
+            value: typeof id === 'string' ? id.slice(0, 64) : typeof id,
+          },
+        ],
+      );
     }
     const key = input.orderingKey;
     if (key !== undefined && key !== null && typeof key !== 'string') {
-      throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'orderingKey must be a string', [{ field: 'orderingKey', reason: 'not a string' }]);
+      throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'orderingKey must be a string', [
+        { field: 'orderingKey', reason: 'not a string' },
+      ]);
     }
     const now = input.now === undefined ? this.clock() : finite(input.now, 'now');
     const next = input.nextAttemptAt === undefined ? now : finite(input.nextAttemptAt, 'nextAttemptAt');
@@ -266,7 +282,11 @@ export class Outbox {
     if (victims.length > 0) {
       const results = await Promise.allSettled(
         victims.map((v) =>
-          moveToDeadLetter(this.moveHost(), v, { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }] }),
+          moveToDeadLetter(this.moveHost(), v, {
+            code: 'OUTBOX_FULL',
+            message: 'pushed out of a full outbox by a newer item',
+            details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }],
+          }),
         ),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -280,7 +300,15 @@ export class Outbox {
       this.deadLettered += victims.length;
     }
 
-    const it = new Item({ id, key: typeof key === 'string' ? key : undefined, seq: ++this.seq, createdAt: now, attempts: 0, nextAttemptAt: next, bytes });
+    const it = new Item({
+      id,
+      key: typeof key === 'string' ? key : undefined,
+      seq: ++this.seq,
+      createdAt: now,
+      attempts: 0,
+      nextAttemptAt: next,
+      bytes,
+    });
     let pos: RecordPos;
     try {
       pos = await this.journal.appendJson(T_PUT, putJson(it, dataJson));
@@ -329,13 +357,16 @@ export class Outbox {
       const pos = it.put;
       try {
         const r = await this.journal.read(pos);
-        if (r.type !== T_PUT || !isObj(r.body) || r.body.id !== it.id) throw new Error('record does not match the index');
+        if (r.type !== T_PUT || !isObj(r.body) || r.body.id !== it.id)
+          throw new Error('record does not match the index');
         return r.body.d;
       } catch (err) {
         if (it.putSeg !== pos.seg || it.putOff !== pos.offset) continue; // moved by compaction meanwhile
-        throw new IntegrationError('OUTBOX_UNREADABLE', `the data of ${it.id} cannot be read back: ${(err as Error).message}`, [
-          { field: 'id', reason: 'unreadable on disk', value: it.id },
-        ]);
+        throw new IntegrationError(
+          'OUTBOX_UNREADABLE',
+          `the data of ${it.id} cannot be read back: ${(err as Error).message}`,
+          [{ field: 'id', reason: 'unreadable on disk', value: it.id }],
+        );
       }
     }
     throw new IntegrationError('OUTBOX_UNREADABLE', `the data of ${it.id} kept moving`);
@@ -346,7 +377,12 @@ export class Outbox {
    * PendingIndex.due): only the head of each ordering key, none in `busyKeys`
    * or `busyIds`, none being completed.
    */
-  due(now: number = this.clock(), limit = Infinity, busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): PendingItem[] {
+  due(
+    now: number = this.clock(),
+    limit = Infinity,
+    busyKeys?: Iterable<string>,
+    busyIds?: ReadonlySet<string>,
+  ): PendingItem[] {
     return this.index.due(now, limit, busyKeys, busyIds);
   }
 
@@ -408,7 +444,11 @@ export class Outbox {
    * leaves it in both; the next `open()` finishes the move. `history` defaults
    * to one entry built from the item's last error.
    */
-  toDeadLetter(id: string, error: { code: string; message: string; details?: unknown[] } | Error | unknown, history?: AttemptRecord[]): Promise<boolean> {
+  toDeadLetter(
+    id: string,
+    error: { code: string; message: string; details?: unknown[] } | Error | unknown,
+    history?: AttemptRecord[],
+  ): Promise<boolean> {
     return this.guarded(async () => {
       const it = this.index.get(id);
       if (!it || it.closing) return false;
@@ -425,7 +465,10 @@ export class Outbox {
   }
 
   /** Sends dead letters again (dead-letter-moves.ts): same id, data and ordering key, fresh attempts. */
-  async replayDeadLetters(ids: Iterable<string> | 'all', now?: number): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
+  async replayDeadLetters(
+    ids: Iterable<string> | 'all',
+    now?: number,
+  ): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
     this.assertOpen();
     return replayDeadLetters(this.moveHost(), ids, now);
   }

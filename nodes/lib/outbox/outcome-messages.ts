@@ -21,9 +21,22 @@ export interface Delivered {
   body: { value: unknown };
 }
 
-export function deliveredMessage(stored: StoredItem, body: Buffer | null, outcome: Delivered, attempts: number, key: string, endpoint: string): Msg {
+export function deliveredMessage(
+  stored: StoredItem,
+  body: Buffer | null,
+  outcome: Delivered,
+  attempts: number,
+  key: string,
+  endpoint: string,
+): Msg {
   const msg = restoreMessage(stored.msg, body);
-  msg.delivery = { attempts, idempotencyKey: key, statusCode: outcome.statusCode, durationMs: outcome.durationMs, endpoint };
+  msg.delivery = {
+    attempts,
+    idempotencyKey: key,
+    statusCode: outcome.statusCode,
+    durationMs: outcome.durationMs,
+    endpoint,
+  };
   msg.statusCode = outcome.statusCode;
   msg.responseHeaders = outcome.headers;
   msg.payload = outcome.body.value;
@@ -37,12 +50,24 @@ export interface FailureContext {
   failure?: DeliveryFailure;
 }
 
-export async function deadLetterMessage(item: PendingItem, ctx: FailureContext | undefined, error: IntegrationError, endpoint: string, now: number): Promise<Msg> {
+export async function deadLetterMessage(
+  item: PendingItem,
+  ctx: FailureContext | undefined,
+  error: IntegrationError,
+  endpoint: string,
+  now: number,
+): Promise<Msg> {
   const msg: Msg = ctx ? restoreMessage(ctx.stored.msg, ctx.body) : {};
   const id = item.id;
   if (ctx?.failure && ctx.state) {
     const f = ctx.failure;
-    msg.delivery = { attempts: ctx.state.attempts, idempotencyKey: ctx.stored.idempotencyKey || id, statusCode: f.statusCode ?? null, durationMs: f.durationMs, endpoint };
+    msg.delivery = {
+      attempts: ctx.state.attempts,
+      idempotencyKey: ctx.stored.idempotencyKey || id,
+      statusCode: f.statusCode ?? null,
+      durationMs: f.durationMs,
+      endpoint,
+    };
     if (f.statusCode !== undefined) {
       msg.statusCode = f.statusCode;
       msg.responseHeaders = f.headers;
@@ -62,11 +87,26 @@ export async function deadLetterMessage(item: PendingItem, ctx: FailureContext |
 }
 
 /** An item pushed out of a full queue (policy 'dead-letter-oldest'): never silent, it leaves on output 2 too. */
-export function evictedMessage(id: string, entry: DeadLetterEntry | undefined, endpoint: string, now: number): { msg: Msg; error: IntegrationError } {
+export function evictedMessage(
+  id: string,
+  entry: DeadLetterEntry | undefined,
+  endpoint: string,
+  now: number,
+): { msg: Msg; error: IntegrationError } {
   const stored = entry ? parseStoredItem(entry.data) : undefined;
-  const msg = stored ? restoreMessage(stored.msg, stored.request.bodyBase64 ? Buffer.from(stored.request.bodyBase64, 'base64') : null) : {};
-  const info = entry?.error ?? { code: 'OUTBOX_FULL', message: 'pushed out of a full outbox by a newer item', details: [] };
-  const error = new IntegrationError('OUTBOX_FULL', `${info.message}; moved to the dead letters`, (info.details as ErrorDetail[]) ?? []);
+  const msg = stored
+    ? restoreMessage(stored.msg, stored.request.bodyBase64 ? Buffer.from(stored.request.bodyBase64, 'base64') : null)
+    : {};
+  const info = entry?.error ?? {
+    code: 'OUTBOX_FULL',
+    message: 'pushed out of a full outbox by a newer item',
+    details: [],
+  };
+  const error = new IntegrationError(
+    'OUTBOX_FULL',
+    `${info.message}; moved to the dead letters`,
+    (info.details as ErrorDetail[]) ?? [],
+  );
   msg.delivery = {
     attempts: entry?.attempts ?? 0,
     idempotencyKey: stored?.idempotencyKey || id,

@@ -144,7 +144,11 @@ export class PendingIndex {
   }
 
   private skip(it: Item, busyKeys: ReadonlySet<string> | undefined, busyIds: ReadonlySet<string> | undefined): boolean {
-    return it.closing || (busyIds !== undefined && busyIds.has(it.id)) || (it.key !== undefined && busyKeys !== undefined && busyKeys.has(it.key));
+    return (
+      it.closing ||
+      (busyIds !== undefined && busyIds.has(it.id)) ||
+      (it.key !== undefined && busyKeys !== undefined && busyKeys.has(it.key))
+    );
   }
 
   /**

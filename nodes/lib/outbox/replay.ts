@@ -20,15 +20,32 @@ export function unpinItem(ledger: SegmentLedger, it: Item): void {
 /** Applies one record; returns the sequence number it carries. Throws on a record that makes no sense (the journal reports and skips it). */
 export function applyRecord(index: PendingIndex, ledger: SegmentLedger, r: JournalRecord): number {
   const b = r.body;
-  if (!isObj(b) || typeof b.id !== 'string' || typeof b.s !== 'number') throw new Error('record without id or sequence number');
+  if (!isObj(b) || typeof b.id !== 'string' || typeof b.s !== 'number')
+    throw new Error('record without id or sequence number');
   const existing = index.get(b.id);
   switch (r.type) {
     case T_PUT: {
-      if (typeof b.c !== 'number' || typeof b.a !== 'number' || typeof b.n !== 'number' || typeof b.b !== 'number' || !('d' in b)) {
+      if (
+        typeof b.c !== 'number' ||
+        typeof b.a !== 'number' ||
+        typeof b.n !== 'number' ||
+        typeof b.b !== 'number' ||
+        !('d' in b)
+      ) {
         throw new Error('malformed PUT record');
       }
       const key = typeof b.k === 'string' ? b.k : undefined;
-      const init = { id: b.id, key, seq: b.s, createdAt: b.c, attempts: b.a, nextAttemptAt: b.n, lastError: normLastError(b.e), bytes: b.b, put: r };
+      const init = {
+        id: b.id,
+        key,
+        seq: b.s,
+        createdAt: b.c,
+        attempts: b.a,
+        nextAttemptAt: b.n,
+        lastError: normLastError(b.e),
+        bytes: b.b,
+        put: r,
+      };
       if (existing) {
         unpinItem(ledger, existing);
         ledger.cancel(existing.putSeg, r.seg);

@@ -71,12 +71,15 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.queue = options.queue;
     this.runStep = options.run;
-    this.maxInFlight = options.maxInFlight && options.maxInFlight > 0 ? Math.floor(options.maxInFlight) : DEFAULT_MAX_IN_FLIGHT;
+    this.maxInFlight =
+      options.maxInFlight && options.maxInFlight > 0 ? Math.floor(options.maxInFlight) : DEFAULT_MAX_IN_FLIGHT;
     this.now = options.now ?? Date.now;
-    this.setTimer = options.setTimer ?? ((fn, ms) => {
-      const t = setTimeout(fn, ms);
-      return t;
-    });
+    this.setTimer =
+      options.setTimer ??
+      ((fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return t;
+      });
     this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
     this.onError = options.onError ?? (() => undefined);
     this.onChange = options.onChange ?? (() => undefined);
@@ -166,11 +169,14 @@ export class Scheduler {
     let delay = next - now;
     if (delay <= 0) delay = launched > 0 ? 0 : MIN_REPOLL_MS;
     this.timerAt = now + delay;
-    this.timer = this.setTimer(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.pump();
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.timer = this.setTimer(
+      () => {
+        this.timer = undefined;
+        this.timerAt = undefined;
+        this.pump();
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     const t = this.timer as { unref?: () => void } | undefined;
     // the timer alone never keeps the process alive
     if (t && typeof t.unref === 'function') t.unref();

@@ -10,7 +10,8 @@
 import { SENSITIVE_HEADERS } from '../http/redact';
 import { setHeader } from '../http/deliver';
 
-const SECRET_HEADER = /api[-_]?key|access[-_]?key|secret|token|passw|pwd|auth|session|cookie|credential|signature|(^|[-_])key$/i;
+const SECRET_HEADER =
+  /api[-_]?key|access[-_]?key|secret|token|passw|pwd|auth|session|cookie|credential|signature|(^|[-_])key$/i;
 const NOT_SECRET = new Set(['idempotency-key', 'x-idempotency-key']);
 
 export function isSecretHeader(name: string): boolean {
@@ -20,7 +21,10 @@ export function isSecretHeader(name: string): boolean {
 }
 
 /** Splits headers into those that may be written to disk and the secret ones. */
-export function splitSecretHeaders(headers: Record<string, unknown>): { kept: Record<string, unknown>; secret: Record<string, unknown> } {
+export function splitSecretHeaders(headers: Record<string, unknown>): {
+  kept: Record<string, unknown>;
+  secret: Record<string, unknown>;
+} {
   const kept: Record<string, unknown> = {};
   const secret: Record<string, unknown> = {};
   for (const k of Object.keys(headers)) (isSecretHeader(k) ? secret : kept)[k] = headers[k];
@@ -51,7 +55,11 @@ export function journaledHeaders(
 }
 
 /** The headers of an attempt: the configuration's as they are now, then the journaled ones, then those kept in memory. */
-export function attemptHeaders(config: Record<string, string>, stored: Record<string, string>, inMemory: Record<string, string> = {}): Record<string, string> {
+export function attemptHeaders(
+  config: Record<string, string>,
+  stored: Record<string, string>,
+  inMemory: Record<string, string> = {},
+): Record<string, string> {
   const out: Record<string, string> = { ...config };
   for (const k of Object.keys(stored)) setHeader(out, k, stored[k]);
   for (const k of Object.keys(inMemory)) setHeader(out, k, inMemory[k]);

@@ -69,7 +69,9 @@ async function reportBad(seg: Segment, r: BadRegion, last: boolean, warn: WarnFn
     seg.size = r.offset;
     return;
   }
-  const rest = seg.legacy ? 'skipping the rest of this segment (old format) and continuing with the next one' : 'reading goes on at the next good record';
+  const rest = seg.legacy
+    ? 'skipping the rest of this segment (old format) and continuing with the next one'
+    : 'reading goes on at the next good record';
   warn(`journal: ${r.reason} at ${seg.file} offset ${r.offset}; ${r.bytes} bytes skipped, ${rest}`, {
     file: seg.file,
     offset: r.offset,
@@ -91,13 +93,19 @@ export function reportLosses(dir: string, l: LossReport, warn: WarnFn): void {
 }
 
 /** The JSON bytes of a record (decrypted when it is encrypted); throws EJOURNALKEY when the key is missing or another one. */
-export function plainBody(r: { type: number; flags: number; body: Buffer }, cipher: RecordCipher | undefined, dir: string): Buffer {
+export function plainBody(
+  r: { type: number; flags: number; body: Buffer },
+  cipher: RecordCipher | undefined,
+  dir: string,
+): Buffer {
   if ((r.flags & FLAG_ENCRYPTED) === 0) return r.body;
   if (!cipher) throw keyError(`the journal in ${dir} is encrypted and no key is configured`);
   try {
     return cipher.decrypt(r.type, r.flags, r.body);
   } catch {
     // the checksum held, so this is not damage: the key is another one
-    throw keyError(`the journal in ${dir} is encrypted with another key than the one configured (key ${cipher.fingerprint})`);
+    throw keyError(
+      `the journal in ${dir} is encrypted with another key than the one configured (key ${cipher.fingerprint})`,
+    );
   }
 }

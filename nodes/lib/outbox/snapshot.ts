@@ -53,7 +53,8 @@ function encode(value: unknown, ancestors: Set<object>, depth: number): Json | u
   const obj = value as object;
   if (depth > MAX_DEPTH || ancestors.has(obj)) return undefined; // a cycle (or absurd nesting): left out
   if (Buffer.isBuffer(obj)) return { [TAG]: 'buffer', base64: obj.toString('base64') };
-  if (obj instanceof Uint8Array) return { [TAG]: 'buffer', base64: Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64') };
+  if (obj instanceof Uint8Array)
+    return { [TAG]: 'buffer', base64: Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('base64') };
   if (obj instanceof ArrayBuffer) return { [TAG]: 'buffer', base64: Buffer.from(obj).toString('base64') };
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : { [TAG]: 'date', iso: obj.toISOString() };
   ancestors.add(obj);
@@ -133,7 +134,11 @@ function decode(value: unknown): unknown {
           return String(value.value);
         }
       case 'map':
-        return new Map((Array.isArray(value.entries) ? value.entries : []).map((e: unknown) => (Array.isArray(e) ? [decode(e[0]), decode(e[1])] : [e, undefined])));
+        return new Map(
+          (Array.isArray(value.entries) ? value.entries : []).map((e: unknown) =>
+            Array.isArray(e) ? [decode(e[0]), decode(e[1])] : [e, undefined],
+          ),
+        );
       case 'set':
         return new Set((Array.isArray(value.values) ? value.values : []).map(decode));
       case 'object':
@@ -158,7 +163,12 @@ function decodeObject(value: Record<string, unknown>): Record<string, unknown> {
 function bodyMarker(payload: unknown, body: Buffer | null): Json | undefined {
   if (!body) return undefined;
   if (Buffer.isBuffer(payload)) return payload.equals(body) ? { [TAG]: 'body', as: 'buffer' } : undefined;
-  if (typeof payload === 'string' && payload.length <= body.length && Buffer.byteLength(payload, 'utf8') === body.length && Buffer.from(payload, 'utf8').equals(body)) {
+  if (
+    typeof payload === 'string' &&
+    payload.length <= body.length &&
+    Buffer.byteLength(payload, 'utf8') === body.length &&
+    Buffer.from(payload, 'utf8').equals(body)
+  ) {
     return { [TAG]: 'body', as: 'string' };
   }
   return undefined;
