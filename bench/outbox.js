@@ -8,6 +8,7 @@
 // Works in a temporary directory (or $OUTBOX_BENCH_DIR, to measure a particular disk), cleans up,
 // stops by itself. Not a test: it prints figures.
 //   node bench/outbox.js
+//   OUTBOX_BENCH_KEY=<key or passphrase> node bench/outbox.js     the same with the journal encrypted at rest
 
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -21,6 +22,8 @@ if (typeof global.gc !== 'function') {
 }
 
 const { Outbox } = require(path.join(__dirname, '..', 'dist', 'nodes', 'lib', 'outbox'));
+const { RecordCipher } = require(path.join(__dirname, '..', 'dist', 'nodes', 'lib', 'outbox', 'cipher'));
+const cipher = process.env.OUTBOX_BENCH_KEY ? RecordCipher.fromSecret(process.env.OUTBOX_BENCH_KEY) : undefined;
 
 const MB = 1024 * 1024;
 
@@ -83,7 +86,7 @@ async function main() {
     // (a) enqueue rate with fsync
     {
       const dir = path.join(root, 'a');
-      const ob = await Outbox.open(dir, { maxItems: 1e6 });
+      const ob = await Outbox.open(dir, { maxItems: 1e6, cipher });
       const N = 20000;
       const s = await run(N, 256, async (i) => {
         const r = await ob.enqueue({ id: `a${i}`, data: event(i) });
@@ -100,7 +103,7 @@ async function main() {
     {
       const rss0 = rss();
       const heap0 = heap();
-      ob = await Outbox.open(dir, { maxItems: 1e6, maxBytes: 1024 * MB });
+      ob = await Outbox.open(dir, { maxItems: 1e6, maxBytes: 1024 * MB, cipher });
       const s = await run(N, 256, async (i) => {
         const r = await ob.enqueue({ id: `evt_${i}`, orderingKey: i % 10 === 0 ? `cust_${i % 1000}` : undefined, data: event(i) });
         if (r.status !== 'accepted') throw new Error(r.status);
@@ -117,7 +120,7 @@ async function main() {
     // (c) reopen and rebuild the index
     {
       const t0 = process.hrtime.bigint();
-      ob = await Outbox.open(dir, { maxItems: 1e6, maxBytes: 1024 * MB });
+      ob = await Outbox.open(dir, { maxItems: 1e6, maxBytes: 1024 * MB, cipher });
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       const st = ob.stats();
       if (st.depth !== N) throw new Error(`expected ${N} pending after reopening, found ${st.depth}`);

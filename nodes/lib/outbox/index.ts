@@ -27,3 +27,7 @@ export type {
 export { Journal, SegmentLedger, DEFAULT_SEGMENT_SIZE, segmentFileName } from './journal';
 export type { JournalOptions, JournalRecord, JournalWarning, RecordPos, WarnFn } from './journal';
 export { crc32, crc32Table, nativeCrc32 } from './crc32';
+export { RecordCipher } from './cipher';
+export { DirLock, LockedError, LOCK_FILE } from './lock';
+export type { LockOptions, LockOwner } from './lock';
+export type { LossReport } from './losses';
