@@ -180,7 +180,8 @@ describe('outbox directory lock', function () {
     await l.release();
     fs.writeFileSync(file, '{"pid":');
     await assert.rejects(DirLock.acquire(dir), { code: 'EOUTBOXLOCKED' });
-    fs.utimesSync(file, old, old);
+    const older = new Date(Date.now() - 200000); // past the default 3 minutes
+    fs.utimesSync(file, older, older);
     const l2 = await DirLock.acquire(dir);
     await l2.release();
   });

@@ -31,8 +31,8 @@ import { randomBytes } from 'crypto';
 
 export const LOCK_FILE = 'LOCK';
 const TAKEOVER_FILE = 'LOCK.takeover';
-export const DEFAULT_HEARTBEAT_MS = 10_000;
-export const DEFAULT_STALE_AFTER_MS = 60_000;
+export const DEFAULT_HEARTBEAT_MS = 30_000;
+export const DEFAULT_STALE_AFTER_MS = 180_000;
 
 export interface LockOwner {
   pid: number;
