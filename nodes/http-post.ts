@@ -18,7 +18,8 @@ import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
 import { deregisterOutboxAdmin, installOutboxAdmin, registerOutboxAdmin, type OutboxAdminHandle } from './common/outbox-admin';
 import { settle } from './lib/acks';
-import { DurableQueue, formatAge, msUntilAgeChanges } from './lib/outbox/durable';
+import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
+import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { compileTemplate, type CompiledTemplate } from './lib/template';
@@ -63,6 +64,10 @@ interface HttpPostDef extends NodeDef {
   orderingKey?: string;
   /** 0 = no limit */
   maxDeadLetters?: number | string;
+  /** 'local' (the journal, default) or 'shared' (NATS JetStream, see common/queue-factory.ts) */
+  queue?: string;
+  /** the saypro-nats config node of the shared queue */
+  nats?: string;
 }
 
 interface HttpPostCredentials {
@@ -220,6 +225,8 @@ export = function (RED: NodeAPI) {
     else if (config.fullPolicy !== undefined && config.fullPolicy !== '') {
       problem(new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [{ field: 'fullPolicy', reason: "expected 'refuse' or 'dead-letter-oldest'", value: String(config.fullPolicy) }]));
     }
+    const choice = queueChoice(RED, config);
+    if (durable && choice.kind === 'invalid') problem(choice.error);
     const orderingKey = typeof config.orderingKey === 'string' ? config.orderingKey.trim().replace(/^msg\./, '') : '';
     if (orderingKey !== '') {
       try {
@@ -241,7 +248,7 @@ export = function (RED: NodeAPI) {
     let closing = false;
 
     // durable mode: the queue once open ('opening' until then, 'unavailable' when it could not be opened)
-    let queue: DurableQueue | undefined;
+    let queue: DeliveryQueue | undefined;
     let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
     let queueError: IntegrationError | undefined;
     let opened: Promise<void> = Promise.resolve();
@@ -400,12 +407,12 @@ export = function (RED: NodeAPI) {
     const admin: OutboxAdminHandle = {
       state: () => (!durable ? 'memory' : queue ? 'open' : queueState === 'opening' && !setupError ? 'opening' : 'unavailable'),
       stats: () => {
-        const q = queue as DurableQueue;
+        const q = queue as DeliveryQueue;
         return { ...q.stats(), deadLetters: q.deadLetter.counts().total };
       },
-      listDeadLetters: (o) => (queue as DurableQueue).listDeadLetters(o),
-      replay: (ids) => (queue as DurableQueue).replay(ids),
-      purge: (ids) => (queue as DurableQueue).purge(ids),
+      listDeadLetters: (o) => (queue as DeliveryQueue).listDeadLetters(o),
+      replay: (ids) => (queue as DeliveryQueue).replay(ids),
+      purge: (ids) => (queue as DeliveryQueue).purge(ids),
     };
     registerOutboxAdmin(node.id, admin);
 
@@ -413,7 +420,7 @@ export = function (RED: NodeAPI) {
       const dir = outboxDir();
       queueState = 'opening';
       showStatus();
-      opened = DurableQueue.open({
+      opened = openDeliveryQueue(choice, {
         dir,
         endpoint,
         settings,
@@ -436,7 +443,7 @@ export = function (RED: NodeAPI) {
           showOutcome({ ok: false, code: err.code });
         },
         onChange: () => showStatus(),
-      }).then(
+      }, node.id, user).then(
         async (q) => {
           if (closing) {
             await q.close();
@@ -493,7 +500,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       if (msg.command === 'list') {
-        msg.payload = queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
+        msg.payload = await queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
         send([msg, null]);
         done();
         return;
