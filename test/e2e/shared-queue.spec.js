@@ -38,7 +38,7 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
     nats = await startNatsCluster({ size: 1 });
     await waitForJetStream(nats.urls);
     partner = await startSharedPartner({ mix: { ok: 1 } });
-    const flow = sharedFlow({ partnerUrl: partner.url, natsUrls: nats.urls, rateCount: 20 });
+    const flow = sharedFlow({ partnerUrl: partner.url, natsUrls: nats.urls, rateCount: 20, orderingKey: 'payload.key' });
     for (const name of ['a', 'b']) nrs.push(await startNodeRed({ flow, env: { INSTANCE: name } }));
   });
 
@@ -105,6 +105,28 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
     // partner some hundreds of ms after its grant, which bunches arrivals within a single second
     assert.ok(most(5000) <= 110, `at most 100 (+10 %) requests in any 5 s, saw ${most(5000)}`);
     assert.ok(span >= 5, `120 requests at 20/s take about 6 s, took ${span}`);
+  });
+
+  it('delivers the events of one ordering key in order across both instances, through 500s and retries', async function () {
+    partner.setMix({ ok: 6, error: 4 });
+    const posted = { k1: [], k2: [], k3: [] };
+    for (let i = 0; i < 30; i++) {
+      const key = `k${(i % 3) + 1}`;
+      const id = `ord_${key}_${i}`;
+      const r = await postEvent(nrs[i % 2].base, id, { key });
+      assert.strictEqual(r.status, 202, JSON.stringify(r));
+      posted[key].push(id);
+    }
+    const all = [].concat(...Object.values(posted));
+    await until('every ordered event delivered', () => all.every((id) => partner.delivered.has(id)), 120000);
+    partner.setMix({ ok: 1 });
+    for (const key of Object.keys(posted)) {
+      const order = [];
+      for (const r of partner.requests) if (r.status === 200 && r.eventId && r.eventId.startsWith(`ord_${key}_`) && !order.includes(r.eventId)) order.push(r.eventId);
+      assert.deepStrictEqual(order, posted[key], `events of ${key} delivered in order`);
+    }
+    const failed = partner.requests.filter((r) => r.eventId && r.eventId.startsWith('ord_') && r.status === 500).length;
+    assert.ok(failed > 0, 'some attempts failed and were retried');
   });
 
   it('answers 503 while the broker is gone (nothing acknowledged that is not kept) and 202 again once it is back', async function () {

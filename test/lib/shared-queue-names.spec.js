@@ -11,7 +11,7 @@ describe('shared queue: names and connection options', function () {
     assert.strictEqual(n.keyed(3), 'saypro.outbox.ab12_cd__ef.k.3');
     assert.match(n.deadSubject('evt 1.2'), /^saypro\.dead\.ab12_cd__ef\.[0-9a-f]{32}$/);
     assert.strictEqual(token(''), '_');
-    assert.strictEqual(paceBucket('e.1'), 'SAYPRO_PACE_e_1');
+    assert.strictEqual(paceBucket('e.1'), 'SAYPRO_PAUSE_e_1');
   });
 
   it('derives the message id from the event id and the route: same event and route → same id, another route → another id', function () {

@@ -1,25 +1,32 @@
 /**
  * Group pacing: the endpoint's rate limit and max concurrency held for every
- * Node-RED instance that shares a queue, through a JetStream KV bucket per
- * endpoint (SAYPRO_PACE_<endpoint id>), updated with compare-and-set:
+ * Node-RED instance that shares a queue.
  *
- *   "rate"     the group's rate as a GCRA record: the theoretical arrival
- *              time of the next request; grants are spaced evenly, one per
- *              rateIntervalMs / rateCount (+5 % for the time between a grant
- *              and its request), so no instance can burst; also
- *              `pausedUntil`, set when a partner answered 429/503 with
- *              Retry-After, so that every instance waits.
- *   "slot.<i>" one key per concurrency slot (0 ≤ i < maxConcurrent), created
- *              by the instance whose request holds it and deleted when the
- *              request is over; the bucket's TTL frees the slots of an
- *              instance that died (they are refreshed while a request lasts).
+ * The primitive is JetStream's own per-subject limit, not compare-and-set: a
+ * stream per endpoint (SAYPRO_PACE_<endpoint>, subjects
+ * saypro.pace.<endpoint>.>) keeps at most one message per subject and refuses
+ * a second one (discard new per subject), so the first instance to publish
+ * to a subject owns it. (KV compare-and-set was tried first: on a clustered
+ * nats-server 2.9 concurrent updates with the same expected revision were
+ * measured to both succeed, i.e. lost updates; the per-subject limit held.)
  *
+ *   r.<k>   rate slot k: time is cut into slots of rateIntervalMs / rateCount
+ *           (+5 % for the time between a grant and its request reaching the
+ *           partner); a request needs a slot of its own, so the group makes
+ *           at most one request per slot, spaced evenly, never a burst. An
+ *           instance reserves the first free slot from now on and waits for
+ *           its start.
+ *   c.<i>   concurrency slot i (0 ≤ i < maxConcurrent), held for the request
+ *           and deleted afterwards; the stream's max age (2 minutes) frees the
+ *           slots of an instance that died.
+ *
+ * A 429/503 with Retry-After pauses the whole group: the pause's end is kept
+ * in a KV key ("pause", a plain put: a lost update only shortens a pause).
  * The wrapped endpoint keeps its own pacer (circuit breaker, offline probes,
- * local concurrency) in front: a request first gets a local permit, then a
- * group slot, then a group rate token. One waiter per instance talks to the
- * bucket at a time, the others queue behind it locally. Times are the
- * instances' wall clocks (keep them in sync with NTP).
+ * local limits) in front. One waiter per instance works on the group at a
+ * time. Times are the instances' wall clocks: keep them in sync with NTP.
  */
+import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PacerState } from '../http/types';
 
@@ -31,16 +38,26 @@ export interface GroupLimits {
   rateIntervalMs: number;
 }
 
-/** How long an unrefreshed slot lives (the bucket TTL) and how often a held one is refreshed. */
-export const SLOT_TTL_MS = 60_000;
-const SLOT_REFRESH_MS = 15_000;
-/** a KV error: wait this long before trying again */
+/** how long an unreleased concurrency slot (or a rate slot) is kept */
+export const SLOT_TTL_MS = 120_000;
+/** a JetStream error: wait this long before trying again */
 const ERROR_BACKOFF_MS = 500;
+/** how far ahead an instance may reserve a rate slot */
+const MAX_AHEAD_SLOTS = 10_000;
 
-interface RateRecord {
-  /** theoretical arrival time of the next request (GCRA), epoch ms */
-  tat: number;
-  pausedUntil: number;
+export function paceStreamConfig(name: string, subjects: string, replicas: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects: [subjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    max_msgs_per_subject: 1,
+    discard: DiscardPolicy.New,
+    discard_new_per_subject: true,
+    max_age: SLOT_TTL_MS * 1_000_000,
+    duplicate_window: 1_000_000_000,
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -65,44 +82,63 @@ function abortError(): Error {
   return e;
 }
 
-function parseRate(bytes: Uint8Array | undefined): RateRecord {
-  try {
-    const v = JSON.parse(Buffer.from(bytes ?? []).toString('utf8')) as Partial<RateRecord>;
-    return { tat: typeof v.tat === 'number' ? v.tat : 0, pausedUntil: typeof v.pausedUntil === 'number' ? v.pausedUntil : 0 };
-  } catch {
-    return { tat: 0, pausedUntil: 0 };
-  }
+/** the subject already has its message: someone else owns it */
+function isTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };
+  return e?.api_error?.err_code === 10077 || e?.code === 10077 || /maximum messages per subject exceeded/i.test(String(e?.message ?? ''));
+}
+
+export interface GroupPacerOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** the pace stream's name and subject prefix (without the trailing ".>") */
+  stream: string;
+  prefix: string;
+  /** the pause key lives here */
+  kv: KV;
+  inner?: PacerLike;
+  limits: GroupLimits;
+  owner: string;
+  warn?: (text: string) => void;
+  now?: () => number;
 }
 
 export class GroupPacer implements PacerLike {
-  private readonly kv: KV;
-  private readonly inner: PacerLike | undefined;
-  private readonly limits: GroupLimits;
-  private readonly owner: string;
-  private readonly warn: (text: string) => void;
+  private readonly o: GroupPacerOptions;
   private readonly now: () => number;
-  /** one waiter at a time talks to the bucket */
+  /** one waiter at a time works on the group */
   private gate: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** the next rate slot worth trying (slots before it are taken) */
+  private nextSlot = 0;
   /** group grants made by this instance (for the monitor) */
   granted = 0;
 
-  constructor(opts: { kv: KV; inner?: PacerLike; limits: GroupLimits; owner: string; warn?: (text: string) => void; now?: () => number }) {
-    this.kv = opts.kv;
-    this.inner = opts.inner;
-    this.limits = opts.limits;
-    this.owner = opts.owner;
-    this.warn = opts.warn ?? (() => undefined);
+  constructor(opts: GroupPacerOptions) {
+    this.o = opts;
     this.now = opts.now ?? Date.now;
+  }
+
+  private warn(text: string): void {
+    try {
+      this.o.warn?.(text);
+    } catch {
+      // ignore
+    }
   }
 
   close(): void {
     this.closed = true;
   }
 
+  get spacingMs(): number {
+    const { rateCount, rateIntervalMs } = this.o.limits;
+    return rateCount > 0 ? (rateIntervalMs / rateCount) * 1.05 : 0;
+  }
+
   async acquire(signal?: AbortSignal): Promise<PacerPermit> {
-    const local = this.inner ? await this.inner.acquire(signal) : undefined;
-    let slot: string | undefined;
+    const local = this.o.inner ? await this.o.inner.acquire(signal) : undefined;
+    let slot: { seq: number } | undefined;
     try {
       const run = this.gate.then(async () => {
         slot = await this.takeSlot(signal);
@@ -112,27 +148,18 @@ export class GroupPacer implements PacerLike {
       await run;
     } catch (err) {
       local?.release({ kind: 'cancelled' });
-      if (slot) this.freeSlot(slot);
+      if (slot) this.freeSlot(slot.seq);
       throw err;
     }
     this.granted++;
-    let refresh: NodeJS.Timeout | undefined;
-    if (slot) {
-      const key = slot;
-      refresh = setInterval(() => {
-        this.kv.put(key, JSON.stringify({ owner: this.owner, at: this.now() })).catch(() => undefined);
-      }, SLOT_REFRESH_MS);
-      refresh.unref?.();
-    }
     let released = false;
     return {
       probe: local?.probe ?? false,
       release: (outcome?: PacerOutcome) => {
         if (released) return;
         released = true;
-        if (refresh) clearInterval(refresh);
         local?.release(outcome);
-        if (slot) this.freeSlot(slot);
+        if (slot) this.freeSlot(slot.seq);
         if (outcome?.kind === 'response' && outcome.retryAfterMs && outcome.retryAfterMs > 0) this.pauseUntil(this.now() + outcome.retryAfterMs);
       },
     };
@@ -143,116 +170,93 @@ export class GroupPacer implements PacerLike {
   }
 
   pauseUntil(t: number): void {
-    this.inner?.pauseUntil(t);
-    if (this.limits.rateCount <= 0) {
-      void this.kvUpdate('pause', (r) => (r.pausedUntil >= t ? undefined : { ...r, pausedUntil: t })).catch(() => undefined);
-      return;
-    }
-    void this.kvUpdate('rate', (r) => (r.pausedUntil >= t ? undefined : { ...r, pausedUntil: t })).catch(() => undefined);
+    this.o.inner?.pauseUntil(t);
+    void (async () => {
+      const e = await this.o.kv.get('pause');
+      const current = e && e.operation === 'PUT' ? Number(e.string()) : 0;
+      if (!(current >= t)) await this.o.kv.put('pause', String(Math.round(t)));
+    })().catch(() => undefined);
   }
 
   state(): PacerState {
-    if (this.inner) return this.inner.state();
+    if (this.o.inner) return this.o.inner.state();
     return { circuit: 'closed', pausedUntil: null, offline: false, inFlight: 0, waiting: 0, consecutiveFailures: 0, openUntil: null, nextProbeAt: null, offlineCode: null };
   }
 
-  // ------------------------------------------------------------ slots
+  private async publish(subject: string): Promise<number | undefined> {
+    try {
+      const pa = await this.o.js.publish(subject, this.o.owner);
+      return pa.seq;
+    } catch (err) {
+      if (isTaken(err)) return undefined;
+      throw err;
+    }
+  }
 
-  private async takeSlot(signal?: AbortSignal): Promise<string | undefined> {
-    const n = this.limits.maxConcurrent;
+  // ------------------------------------------------------------ concurrency
+
+  private async takeSlot(signal?: AbortSignal): Promise<{ seq: number } | undefined> {
+    const n = this.o.limits.maxConcurrent;
     if (n <= 0) return undefined;
     let delay = 10;
     for (;;) {
       if (this.closed) throw abortError();
       const start = Math.floor(Math.random() * n);
-      for (let k = 0; k < n; k++) {
-        const key = `slot.${(start + k) % n}`;
-        try {
-          await this.kv.create(key, JSON.stringify({ owner: this.owner, at: this.now() }));
-          return key;
-        } catch (err) {
-          if (!isConflict(err)) {
-            this.warn(`group pacing: ${(err as Error)?.message ?? err}`);
-            await sleep(ERROR_BACKOFF_MS, signal);
-            break;
-          }
+      try {
+        for (let k = 0; k < n; k++) {
+          const seq = await this.publish(`${this.o.prefix}.c.${(start + k) % n}`);
+          if (seq !== undefined) return { seq };
         }
+      } catch (err) {
+        this.warn(`group pacing: ${(err as Error)?.message ?? err}`);
+        await sleep(ERROR_BACKOFF_MS, signal);
+        continue;
       }
       await sleep(delay, signal);
       delay = Math.min(200, delay * 2);
     }
   }
 
-  private freeSlot(key: string): void {
-    this.kv.delete(key).catch(() => undefined);
+  private freeSlot(seq: number): void {
+    this.o.jsm.streams.deleteMessage(this.o.stream, seq, false).catch(() => undefined);
   }
 
   // ------------------------------------------------------------ rate
 
+  private async pausedFor(): Promise<number> {
+    const e = await this.o.kv.get('pause');
+    const until = e && e.operation === 'PUT' ? Number(e.string()) : 0;
+    return Number.isFinite(until) ? Math.max(0, until - this.now()) : 0;
+  }
+
   private async takeToken(signal?: AbortSignal): Promise<void> {
-    const { rateCount } = this.limits;
-    // evenly spaced grants (GCRA, no burst): one per `rateIntervalMs / rateCount`, 5 % longer so that
-    // the time between a grant and its request reaching the partner cannot push it over the limit
-    const spacing = rateCount > 0 ? (this.limits.rateIntervalMs / rateCount) * 1.05 : 0;
     for (;;) {
       if (this.closed) throw abortError();
-      let wait = 0;
       try {
-        const ok = await this.kvUpdate(rateCount > 0 ? 'rate' : 'pause', (r) => {
-          const now = this.now();
-          if (r.pausedUntil > now) {
-            wait = r.pausedUntil - now;
-            return undefined;
-          }
-          if (rateCount <= 0) return null;
-          // a theoretical arrival time far ahead of this clock is from a skewed clock: start again
-          const tat = r.tat > now + 60_000 ? now : r.tat;
-          if (tat > now) {
-            wait = tat - now;
-            return undefined;
-          }
-          return { tat: Math.max(tat, now) + spacing, pausedUntil: r.pausedUntil };
-        });
-        if (ok) return;
+        const paused = await this.pausedFor();
+        if (paused > 0) {
+          await sleep(paused, signal);
+          continue;
+        }
+        const spacing = this.spacingMs;
+        if (spacing <= 0) return;
+        // the first free slot from now on: reserve it, then wait for its start
+        const first = Math.floor(this.now() / spacing);
+        let k = Math.max(first, this.nextSlot);
+        for (; k < first + MAX_AHEAD_SLOTS; k++) {
+          if ((await this.publish(`${this.o.prefix}.r.${k}`)) !== undefined) break;
+        }
+        this.nextSlot = k + 1;
+        const wait = k * spacing - this.now();
+        if (wait > 0) await sleep(wait, signal);
+        return;
       } catch (err) {
-        if (signal?.aborted) throw abortError();
+        if (signal?.aborted || (err as Error)?.name === 'AbortError') throw abortError();
         this.warn(`group pacing: ${(err as Error)?.message ?? err}`);
-        wait = ERROR_BACKOFF_MS;
-      }
-      await sleep(Math.max(1, wait), signal);
-    }
-  }
-
-  /**
-   * Reads the record, lets `change` decide (undefined: not now, null: go
-   * without writing, a record: write it with compare-and-set) and retries on a
-   * conflict. Resolves true when the caller may go.
-   */
-  private async kvUpdate(key: string, change: (r: RateRecord) => RateRecord | undefined | null): Promise<boolean> {
-    for (let i = 0; ; i++) {
-      const e = await this.kv.get(key);
-      const live = e && e.operation === 'PUT';
-      const next = change(parseRate(live ? e.value : undefined));
-      if (next === undefined) return false;
-      if (next === null) return true;
-      const bytes = JSON.stringify(next);
-      try {
-        if (live) await this.kv.update(key, bytes, e.revision);
-        else await this.kv.create(key, bytes);
-        return true;
-      } catch (err) {
-        if (!isConflict(err) || i > 50) throw err;
-        await sleep(Math.random() * 5);
+        await sleep(ERROR_BACKOFF_MS, signal);
       }
     }
   }
-}
-
-/** a compare-and-set that lost (wrong last sequence / key exists) */
-function isConflict(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };
-  if (e?.api_error?.err_code === 10071 || e?.code === 10071) return true;
-  return /wrong last sequence|key exists/i.test(String(e?.message ?? ''));
 }
 
 /** The endpoint as deliver() sees it, with the group pacer in place of its own. */

@@ -10,7 +10,8 @@
  *   SAYPRO_DEAD_<node>       the dead letters (limits stream)
  *     saypro.dead.<node>.<hash of the event id>
  *   KV SAYPRO_TRIES_<node>   attempts made for a pending message, by stream sequence
- *   KV SAYPRO_PACE_<endpoint> the endpoint's group rate window and concurrency slots
+ *   SAYPRO_PACE_<endpoint>   the endpoint's group rate and concurrency slots
+ *   KV SAYPRO_PAUSE_<endpoint> the group's pause after a Retry-After
  */
 import { createHash } from 'crypto';
 
@@ -63,8 +64,15 @@ export function queueNames(nodeId: string): QueueNames {
   };
 }
 
+/** KV bucket of the endpoint's group pause */
 export function paceBucket(endpointId: string): string {
-  return `SAYPRO_PACE_${token(endpointId)}`;
+  return `SAYPRO_PAUSE_${token(endpointId)}`;
+}
+
+/** the stream of the endpoint's group rate and concurrency slots (see group-pacer.ts) */
+export function paceNames(endpointId: string): { stream: string; prefix: string } {
+  const t = token(endpointId);
+  return { stream: `SAYPRO_PACE_${t}`, prefix: `saypro.pace.${t}` };
 }
 
 /**

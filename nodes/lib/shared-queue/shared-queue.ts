@@ -28,9 +28,9 @@ import { snapshotMessage } from '../outbox/snapshot';
 import type { DeadLetterListing, DurableCounters, DurableEnqueueInput, DurableEnqueueResult, DurableQueueOptions, DurableStats, StoredItem } from '../outbox/durable';
 import type { DeadLetterCounts } from '../outbox/dead-letter';
 import type { PacerState } from '../http/types';
-import { ORDERING_BUCKETS, bucketOf, messageId, paceBucket, queueNames, type QueueNames } from './names';
+import { ORDERING_BUCKETS, bucketOf, messageId, paceBucket, paceNames, queueNames, type QueueNames } from './names';
 import { SharedDeadLetters } from './dead-letters';
-import { GroupPacer, SLOT_TTL_MS, withGroupPacer } from './group-pacer';
+import { GroupPacer, paceStreamConfig, withGroupPacer } from './group-pacer';
 import { Workers } from './worker';
 
 /** What the queue needs of the connection (the saypro-nats config node). */
@@ -209,8 +209,14 @@ export class SharedQueue {
         const kvm = new Kvm(nc);
         const tries = await kvm.create(this.names.triesBucket, { history: 1, replicas: this.replicas, ttl: 7 * 24 * 3600 * 1000 });
         const settings = (this.opts.endpoint.pacer as { settings?: { maxConcurrent?: number; rateCount?: number; rateIntervalMs?: number } } | undefined)?.settings;
-        const pace = await kvm.create(paceBucket(this.opts.endpoint.id), { history: 1, replicas: this.replicas, ttl: SLOT_TTL_MS });
+        const pace = await kvm.create(paceBucket(this.opts.endpoint.id), { history: 1, replicas: this.replicas });
+        const pn = paceNames(this.opts.endpoint.id);
+        await this.ensureStream(jsm, paceStreamConfig(pn.stream, `${pn.prefix}.>`, this.replicas));
         this.pacer = new GroupPacer({
+          js,
+          jsm,
+          stream: pn.stream,
+          prefix: pn.prefix,
           kv: pace,
           inner: this.opts.endpoint.pacer,
           limits: { maxConcurrent: settings?.maxConcurrent ?? 0, rateCount: settings?.rateCount ?? 0, rateIntervalMs: settings?.rateIntervalMs ?? 1000 },
