@@ -45,10 +45,20 @@ async function run(name, open, natsPids) {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const endpoint = new Endpoint({ id: `bench-${name}`, config: { baseUrl: `http://127.0.0.1:${server.address().port}`, maxConcurrent: 32, rateCount: 0 }, env: {} });
+  const endpoint = new Endpoint({
+    id: `bench-${name}`,
+    config: { baseUrl: `http://127.0.0.1:${server.address().port}`, maxConcurrent: 32, rateCount: 0 },
+    env: {},
+  });
   const q = await open({
     endpoint,
-    settings: { maxAttempts: 5, initialDelay: 100, maxDelay: 1000, maxRetryAfter: 5, idempotencyHeader: 'Idempotency-Key' },
+    settings: {
+      maxAttempts: 5,
+      initialDelay: 100,
+      maxDelay: 1000,
+      maxRetryAfter: 5,
+      idempotencyHeader: 'Idempotency-Key',
+    },
     maxItems: 1_000_000,
     maxBytes: 1024 * 1024 * 1024,
     fullPolicy: 'refuse',
@@ -65,9 +75,18 @@ async function run(name, open, natsPids) {
   const t0 = process.hrtime.bigint();
   const inflight = new Set();
   for (let i = 0; i < EVENTS; i++) {
-    const p = q.enqueue({ id: `${name}-${i}`, method: 'POST', path: '/e', headers: { 'content-type': 'application/json' }, body, msg: { payload: { i } } }).then((r) => {
-      if (r.status !== 'accepted') throw new Error(`not accepted: ${r.status}`);
-    });
+    const p = q
+      .enqueue({
+        id: `${name}-${i}`,
+        method: 'POST',
+        path: '/e',
+        headers: { 'content-type': 'application/json' },
+        body,
+        msg: { payload: { i } },
+      })
+      .then((r) => {
+        if (r.status !== 'accepted') throw new Error(`not accepted: ${r.status}`);
+      });
     inflight.add(p);
     p.finally(() => inflight.delete(p));
     if (inflight.size >= 256) await Promise.race(inflight);
@@ -101,8 +120,14 @@ async function run(name, open, natsPids) {
   const pids = nats.servers.map((s) => s.proc.pid);
   try {
     const journal = await run('journal', (o) => DurableQueue.open({ ...o, dir: path.join(dir, 'journal') }), []);
-    const shared = await run('shared', (o) => SharedQueue.open({ ...o, link, nodeId: 'bench', replicas: REPLICAS >= 3 ? 3 : 1 }), pids);
-    console.log(`shared-queue bench: ${EVENTS} events of ~500 bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, replicas ${REPLICAS}`);
+    const shared = await run(
+      'shared',
+      (o) => SharedQueue.open({ ...o, link, nodeId: 'bench', replicas: REPLICAS >= 3 ? 3 : 1 }),
+      pids,
+    );
+    console.log(
+      `shared-queue bench: ${EVENTS} events of ~500 bytes, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, replicas ${REPLICAS}`,
+    );
     console.table([journal, shared]);
   } finally {
     await nc.close();

@@ -10,7 +10,13 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ErrorDetail } from './lib/errors';
-import { connectionOptions, parseServers, serversLabel, type NatsCredentials, type TlsFiles } from './lib/shared-queue/connection';
+import {
+  connectionOptions,
+  parseServers,
+  serversLabel,
+  type NatsCredentials,
+  type TlsFiles,
+} from './lib/shared-queue/connection';
 import type { NatsLink } from './lib/shared-queue/shared-queue';
 
 interface NatsNodeDef extends NodeDef {
@@ -50,11 +56,17 @@ export = function (RED: NodeAPI) {
     let tls: TlsFiles | undefined;
     if (config.tls) {
       const t = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
-      if (!t || typeof t.addTLSOptions !== 'function') problems.push({ field: 'tls', reason: 'the chosen tls-config node does not exist' });
+      if (!t || typeof t.addTLSOptions !== 'function')
+        problems.push({ field: 'tls', reason: 'the chosen tls-config node does not exist' });
       else if (t.valid === false) problems.push({ field: 'tls', reason: 'the tls-config node reported an error' });
       else tls = t.addTLSOptions({});
     }
-    const opts = connectionOptions({ servers: config.servers, name: `saypro-integration-kit ${node.id}` }, node.credentials, tls, problems);
+    const opts = connectionOptions(
+      { servers: config.servers, name: `saypro-integration-kit ${node.id}` },
+      node.credentials,
+      tls,
+      problems,
+    );
     const label = serversLabel(parseServers(config.servers, []));
     const r = Number(config.replicas);
     node.replicas = Number.isInteger(r) && r >= 1 && r <= 5 ? r : 1;
@@ -103,7 +115,8 @@ export = function (RED: NodeAPI) {
       for await (const s of c.status()) {
         if (s.type === 'disconnect' || s.type === 'reconnecting') setState('reconnecting');
         else if (s.type === 'reconnect') setState('connected');
-        else if (s.type === 'error') node.warn(RED._('nats.errors.server', { error: String((s as { error?: unknown }).error ?? '') }));
+        else if (s.type === 'error')
+          node.warn(RED._('nats.errors.server', { error: String((s as { error?: unknown }).error ?? '') }));
       }
     }
 
@@ -166,7 +179,14 @@ export = function (RED: NodeAPI) {
         done();
       };
       // drain: what was published is flushed, subscriptions end; never longer than 5 s
-      const timer = setTimeout(() => void c.close().catch(() => undefined).finally(finish), 5000);
+      const timer = setTimeout(
+        () =>
+          void c
+            .close()
+            .catch(() => undefined)
+            .finally(finish),
+        5000,
+      );
       c.drain()
         .catch(() => c.close())
         .catch(() => undefined)

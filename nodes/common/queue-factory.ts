@@ -23,24 +23,44 @@ interface NatsNode extends NatsLink {
   deregister(user: StatusUser): void;
 }
 
-export type QueueChoice = { kind: 'local' } | { kind: 'shared'; nats: NatsNode } | { kind: 'invalid'; error: IntegrationError };
+export type QueueChoice =
+  { kind: 'local' } | { kind: 'shared'; nats: NatsNode } | { kind: 'invalid'; error: IntegrationError };
 
 /** Reads the node's `queue` ('local' | 'shared') and `nats` (config node id) settings. */
 export function queueChoice(RED: NodeAPI, config: { queue?: unknown; nats?: unknown }): QueueChoice {
   if (config.queue === undefined || config.queue === '' || config.queue === 'local') return { kind: 'local' };
   if (config.queue !== 'shared') {
-    return { kind: 'invalid', error: new IntegrationError('INVALID_CONFIG', 'Unknown queue', [{ field: 'queue', reason: "expected 'local' or 'shared'", value: String(config.queue) }]) };
+    return {
+      kind: 'invalid',
+      error: new IntegrationError('INVALID_CONFIG', 'Unknown queue', [
+        { field: 'queue', reason: "expected 'local' or 'shared'", value: String(config.queue) },
+      ]),
+    };
   }
-  const found = typeof config.nats === 'string' && config.nats ? (RED.nodes.getNode(config.nats) as unknown as NatsNode | null) : null;
+  const found =
+    typeof config.nats === 'string' && config.nats
+      ? (RED.nodes.getNode(config.nats) as unknown as NatsNode | null)
+      : null;
   if (!found || typeof found.connection !== 'function') {
     return {
       kind: 'invalid',
       error: new IntegrationError('INVALID_CONFIG', 'The shared queue needs a NATS connection', [
-        { field: 'nats', reason: config.nats ? 'the chosen NATS config node does not exist or is not deployed' : 'choose a NATS connection' },
+        {
+          field: 'nats',
+          reason: config.nats
+            ? 'the chosen NATS config node does not exist or is not deployed'
+            : 'choose a NATS connection',
+        },
       ]),
     };
   }
-  if (found.problem) return { kind: 'invalid', error: new IntegrationError('INVALID_CONFIG', 'The NATS connection settings are not valid', [{ field: 'nats', reason: found.problem }]) };
+  if (found.problem)
+    return {
+      kind: 'invalid',
+      error: new IntegrationError('INVALID_CONFIG', 'The NATS connection settings are not valid', [
+        { field: 'nats', reason: found.problem },
+      ]),
+    };
   return { kind: 'shared', nats: found };
 }
 
@@ -49,7 +69,12 @@ export function queueChoice(RED: NodeAPI, config: { queue?: unknown; nats?: unkn
  * as soon as NATS answers; until then messages are refused with 503), the
  * node receives the connection's status through `user`.
  */
-export async function openDeliveryQueue(choice: QueueChoice, opts: DurableQueueOptions, nodeId: string, user: StatusUser): Promise<DeliveryQueue> {
+export async function openDeliveryQueue(
+  choice: QueueChoice,
+  opts: DurableQueueOptions,
+  nodeId: string,
+  user: StatusUser,
+): Promise<DeliveryQueue> {
   if (choice.kind === 'invalid') throw choice.error;
   if (choice.kind === 'local') return DurableQueue.open(opts);
   const nats = choice.nats;

@@ -74,14 +74,27 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
     await waitForJetStream(nats.urls, 90000);
     // in its own process: its arrival times must not depend on how busy the posting clients keep this one
     partner = await startPartnerProcess({ mix: MIX, seed: SEED, slowMs: 800, retryAfter: 1, busyGapMs: 3000 });
-    const flow = sharedFlow({ partnerUrl: partner.url, natsUrls: nats.urls, replicas: 3, rateCount: RATE, maxConcurrent: 0, timeout: 5000 });
+    const flow = sharedFlow({
+      partnerUrl: partner.url,
+      natsUrls: nats.urls,
+      replicas: 3,
+      rateCount: RATE,
+      maxConcurrent: 0,
+      timeout: 5000,
+    });
 
     for (const name of NAMES) {
       const n = { name, port: await freePort(), userDir: tmpDir(`saypro-sq-${name}-`), nr: null, logs: [], up: false };
       nodes.push(n);
     }
     const boot = async (n, first) => {
-      n.nr = await startNodeRed({ userDir: n.userDir, flow: first ? flow : undefined, env: { INSTANCE: n.name }, settings: { uiPort: n.port }, startTimeout: 90000 });
+      n.nr = await startNodeRed({
+        userDir: n.userDir,
+        flow: first ? flow : undefined,
+        env: { INSTANCE: n.name },
+        settings: { uiPort: n.port },
+        startTimeout: 90000,
+      });
       n.up = true;
     };
     await Promise.all(nodes.map((n) => boot(n, true)));
@@ -103,7 +116,13 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
           numPending += ci.num_pending;
         }
         const dead = await jsm.streams.info(deadName);
-        return { messages: info.state.messages, ackPending, numPending, deadLetters: dead.state.messages, replicas: info.config.num_replicas };
+        return {
+          messages: info.state.messages,
+          ackPending,
+          numPending,
+          deadLetters: dead.state.messages,
+          replicas: info.config.num_replicas,
+        };
       } catch (err) {
         return { error: String(err && err.message) };
       }
@@ -195,16 +214,19 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
     // ------------------------------------------------------------------ figures
     const keyMismatch = [];
     seen = await partner.state();
-    for (const r of seen.requests) if (r.eventId !== undefined && r.key !== r.eventId && keyMismatch.length < 20) keyMismatch.push(r);
+    for (const r of seen.requests)
+      if (r.eventId !== undefined && r.key !== r.eventId && keyMismatch.length < 20) keyMismatch.push(r);
     let duplicates = 0;
     for (const c of Object.values(seen.delivered)) duplicates += c - 1;
     const deliveredTotal = Object.values(seen.byInstance).reduce((a, b) => a + b, 0);
     const share = {};
-    for (const name of NAMES) share[name] = +(((seen.byInstance[name] || 0) / Math.max(1, deliveredTotal)) * 100).toFixed(1);
+    for (const name of NAMES)
+      share[name] = +(((seen.byInstance[name] || 0) / Math.max(1, deliveredTotal)) * 100).toFixed(1);
     // arrivals per second around the busiest 5 s, to see where a burst came from
     const t0 = seen.requests.length ? seen.requests[0].at : 0;
     const perSecond = {};
-    for (const r of seen.requests) perSecond[Math.floor((r.at - t0) / 1000)] = (perSecond[Math.floor((r.at - t0) / 1000)] || 0) + 1;
+    for (const r of seen.requests)
+      perSecond[Math.floor((r.at - t0) / 1000)] = (perSecond[Math.floor((r.at - t0) / 1000)] || 0) + 1;
     const limit5s = RATE * 5;
     const stats = {};
     for (const n of nodes) stats[n.name] = await outboxStats(base(n));
@@ -221,30 +243,60 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
       partnerAnswers: seen.counts,
       deliveredPerInstance: seen.byInstance,
       sharePercent: share,
-      rate: { limitPerSecond: RATE, most1s: maxInWindow(seen.requests, 1000), most5s: maxInWindow(seen.requests, 5000), limit5sPlus10: Math.floor(limit5s * 1.1) },
+      rate: {
+        limitPerSecond: RATE,
+        most1s: maxInWindow(seen.requests, 1000),
+        most5s: maxInWindow(seen.requests, 5000),
+        limit5sPlus10: Math.floor(limit5s * 1.1),
+      },
       partnerFirstRequestSecond: +((t0 - started) / 1000).toFixed(1),
-      partnerRequestsPerSecond: Object.keys(perSecond).map((k) => perSecond[k]).join(' '),
+      partnerRequestsPerSecond: Object.keys(perSecond)
+        .map((k) => perSecond[k])
+        .join(' '),
       jetstreamAtEnd: last,
-      instanceCounters: Object.fromEntries(Object.entries(stats).map(([k, s]) => [k, { delivered: s.delivered, retried: s.retried, deadLettered: s.deadLettered, depth: s.depth }])),
+      instanceCounters: Object.fromEntries(
+        Object.entries(stats).map(([k, s]) => [
+          k,
+          { delivered: s.delivered, retried: s.retried, deadLettered: s.deadLettered, depth: s.depth },
+        ]),
+      ),
       failures: events.map((e) => `${e.text} (+${((e.at - started) / 1000).toFixed(1)} s)`),
       postingSeconds: +((postedAt - started) / 1000).toFixed(1),
       durationSeconds: +((finished - started) / 1000).toFixed(1),
     };
     console.log('      shared cluster: ' + JSON.stringify(summary, null, 2).replace(/\n/g, '\n      '));
 
-    const context = () => `seed ${SEED}; last Node-RED logs:\n${nodes.map((n) => `--- ${n.name}\n${n.nr.output.slice(-1500)}`).join('\n')}`;
+    const context = () =>
+      `seed ${SEED}; last Node-RED logs:\n${nodes.map((n) => `--- ${n.name}\n${n.nr.output.slice(-1500)}`).join('\n')}`;
     assert.strictEqual(events.length, 4, 'one Node-RED and one NATS server were killed and came back');
-    assert.strictEqual(acked.size, EVENTS, `every event was eventually answered 202 (${EVENTS - acked.size} never were)`);
-    assert.deepStrictEqual(missing.slice(0, 20), [], `${missing.length} event(s) answered 202 never reached the partner; ${JSON.stringify(last)}; ${context()}`);
+    assert.strictEqual(
+      acked.size,
+      EVENTS,
+      `every event was eventually answered 202 (${EVENTS - acked.size} never were)`,
+    );
+    assert.deepStrictEqual(
+      missing.slice(0, 20),
+      [],
+      `${missing.length} event(s) answered 202 never reached the partner; ${JSON.stringify(last)}; ${context()}`,
+    );
     assert.deepStrictEqual(keyMismatch, [], 'every request carries its event id as idempotency key');
     assert.deepStrictEqual(
-      { messages: last.messages, ackPending: last.ackPending, numPending: last.numPending, deadLetters: last.deadLetters },
+      {
+        messages: last.messages,
+        ackPending: last.ackPending,
+        numPending: last.numPending,
+        deadLetters: last.deadLetters,
+      },
       { messages: 0, ackPending: 0, numPending: 0, deadLetters: 0 },
       'nothing pending, nothing dead-lettered',
     );
     assert.strictEqual(last.replicas, 3, 'the work stream has three replicas');
-    for (const name of NAMES) assert.ok(share[name] >= 20, `instance ${name} delivered ${share[name]} % (at least 20 %)`);
-    assert.ok(summary.rate.most5s <= limit5s * 1.1, `the partner saw ${summary.rate.most5s} requests in 5 s (limit ${limit5s} + 10 %)`);
+    for (const name of NAMES)
+      assert.ok(share[name] >= 20, `instance ${name} delivered ${share[name]} % (at least 20 %)`);
+    assert.ok(
+      summary.rate.most5s <= limit5s * 1.1,
+      `the partner saw ${summary.rate.most5s} requests in 5 s (limit ${limit5s} + 10 %)`,
+    );
     const a = seen.counts;
     assert.ok(a.error > 0 && a.busy > 0 && a.slow > 0, `the partner misbehaved as planned: ${JSON.stringify(a)}`);
   });

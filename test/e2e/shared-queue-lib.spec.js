@@ -48,13 +48,23 @@ describe('shared queue library against a real nats-server', function () {
   });
 
   async function open(nodeId, extra = {}) {
-    const endpoint = new Endpoint({ id: `ep-${nodeId}`, config: { baseUrl: `http://127.0.0.1:${server.address().port}`, maxConcurrent: 4, breakerFailures: 0 }, env: {} });
+    const endpoint = new Endpoint({
+      id: `ep-${nodeId}`,
+      config: { baseUrl: `http://127.0.0.1:${server.address().port}`, maxConcurrent: 4, breakerFailures: 0 },
+      env: {},
+    });
     const events = { delivered: [], failed: [] };
     const q = await lib.SharedQueue.open({
       link: { connection: async () => nc, isConnected: () => !nc.isClosed() },
       nodeId,
       endpoint,
-      settings: { maxAttempts: 3, initialDelay: 50, maxDelay: 200, maxRetryAfter: 5, idempotencyHeader: 'Idempotency-Key' },
+      settings: {
+        maxAttempts: 3,
+        initialDelay: 50,
+        maxDelay: 200,
+        maxRetryAfter: 5,
+        idempotencyHeader: 'Idempotency-Key',
+      },
       maxItems: 100,
       maxBytes: 10 * 1024 * 1024,
       fullPolicy: 'refuse',
@@ -67,7 +77,14 @@ describe('shared queue library against a real nats-server', function () {
     queues.push(q);
     return { q, events, endpoint };
   }
-  const item = (id, path = '/x') => ({ id, method: 'POST', path, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ id })), msg: { payload: { id } } });
+  const item = (id, path = '/x') => ({
+    id,
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ id })),
+    msg: { payload: { id } },
+  });
   const until = async (what, fn, ms = 30000) => {
     const end = Date.now() + ms;
     while (Date.now() < end) {
@@ -107,7 +124,10 @@ describe('shared queue library against a real nats-server', function () {
     await until('delivered', () => events.delivered.length === 1);
     const tries = seen.filter((s) => s.key === 'b1');
     assert.strictEqual(tries.length, 2);
-    assert.ok(tries[1].at - tries[0].at >= 950, `the second attempt came ${tries[1].at - tries[0].at} ms after the 429`);
+    assert.ok(
+      tries[1].at - tries[0].at >= 950,
+      `the second attempt came ${tries[1].at - tries[0].at} ms after the 429`,
+    );
   });
 
   it("refuses a message over the limit (policy 'refuse') and moves the oldest to the dead letters (policy 'dead-letter-oldest')", async function () {
@@ -132,7 +152,10 @@ describe('shared queue library against a real nats-server', function () {
     assert.deepStrictEqual(r.evicted, ['d1']);
     assert.strictEqual(evict.events.failed[0].e.code, 'OUTBOX_FULL');
     const list = await evict.q.listDeadLetters();
-    assert.deepStrictEqual(list.items.map((x) => x.id), ['d1']);
+    assert.deepStrictEqual(
+      list.items.map((x) => x.id),
+      ['d1'],
+    );
   });
 
   it('keeps the same event to the same route once, and to another route twice', async function () {

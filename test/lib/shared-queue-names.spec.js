@@ -1,6 +1,13 @@
 'use strict';
 const assert = require('assert');
-const { queueNames, messageId, bucketOf, token, paceBucket, ORDERING_BUCKETS } = require('../../dist/nodes/lib/shared-queue/names');
+const {
+  queueNames,
+  messageId,
+  bucketOf,
+  token,
+  paceBucket,
+  ORDERING_BUCKETS,
+} = require('../../dist/nodes/lib/shared-queue/names');
 const { connectionOptions, parseServers } = require('../../dist/nodes/lib/shared-queue/connection');
 
 describe('shared queue: names and connection options', function () {
@@ -29,7 +36,11 @@ describe('shared queue: names and connection options', function () {
 
   it('checks the server list and signs in one way only', function () {
     const problems = [];
-    assert.deepStrictEqual(parseServers('nats://a:4222, b:4223 tls://c', problems), ['nats://a:4222', 'b:4223', 'tls://c']);
+    assert.deepStrictEqual(parseServers('nats://a:4222, b:4223 tls://c', problems), [
+      'nats://a:4222',
+      'b:4223',
+      'tls://c',
+    ]);
     assert.deepStrictEqual(problems, []);
     parseServers('http://x/y', problems);
     assert.strictEqual(problems[0].field, 'servers');

@@ -32,7 +32,9 @@ describe('saypro-nats config node', function () {
   });
 
   it('reports a bad server address and two ways of signing in, and refuses to connect', async function () {
-    await load([{ id: 'n1', type: 'saypro-nats', servers: 'http://x/y' }], { n1: { token: 't', user: 'u', password: 'p' } });
+    await load([{ id: 'n1', type: 'saypro-nats', servers: 'http://x/y' }], {
+      n1: { token: 't', user: 'u', password: 'p' },
+    });
     const n = helper.getNode('n1');
     assert.match(n.problem, /servers/);
     assert.match(n.problem, /auth/);
@@ -51,7 +53,9 @@ describe('saypro-nats config node', function () {
     }
     const cluster = await startNatsCluster({ size: 1, token: 's3cret-token' });
     try {
-      await load([{ id: 'n1', type: 'saypro-nats', servers: cluster.urls[0], replicas: 3 }], { n1: { token: 's3cret-token' } });
+      await load([{ id: 'n1', type: 'saypro-nats', servers: cluster.urls[0], replicas: 3 }], {
+        n1: { token: 's3cret-token' },
+      });
       const n = helper.getNode('n1');
       assert.strictEqual(n.replicas, 3);
       const statuses = [];
@@ -74,7 +78,10 @@ describe('saypro-nats config node', function () {
     try {
       await load([{ id: 'n1', type: 'saypro-nats', servers: cluster.urls[0] }], { n1: { token: 'wrong-token' } });
       const n = helper.getNode('n1');
-      const err = await n.connection().then(() => null, (e) => e);
+      const err = await n.connection().then(
+        () => null,
+        (e) => e,
+      );
       assert.ok(err, 'the connection was refused');
       assert.ok(!String(err.message).includes('wrong-token'));
       assert.strictEqual(n.isConnected(), false);

@@ -64,7 +64,8 @@ async function startNatsCluster(opts = {}) {
   if (!bin) throw new Error('nats-server not found');
   const dir = tmpDir('saypro-nats-');
   const servers = [];
-  for (let i = 0; i < size; i++) servers.push({ i, port: await freePort(), clusterPort: size > 1 ? await freePort() : 0, proc: null, output: '' });
+  for (let i = 0; i < size; i++)
+    servers.push({ i, port: await freePort(), clusterPort: size > 1 ? await freePort() : 0, proc: null, output: '' });
   for (const s of servers) {
     const store = path.join(dir, `store-${s.i}`);
     fs.mkdirSync(store, { recursive: true });
@@ -90,7 +91,8 @@ async function startNatsCluster(opts = {}) {
     };
     s.proc.stdout.on('data', keep);
     s.proc.stderr.on('data', keep);
-    if (!(await waitForPort(s.port, 30000))) throw new Error(`nats-server n${s.i} did not listen on ${s.port}:\n${s.output.slice(-2000)}`);
+    if (!(await waitForPort(s.port, 30000)))
+      throw new Error(`nats-server n${s.i} did not listen on ${s.port}:\n${s.output.slice(-2000)}`);
   };
   const kill = async (i) => {
     const s = servers[i];

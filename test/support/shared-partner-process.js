@@ -28,7 +28,9 @@ if (require.main === module) {
         }),
       );
     });
-    control.listen(0, '127.0.0.1', () => process.send({ url: p.url, control: `http://127.0.0.1:${control.address().port}` }));
+    control.listen(0, '127.0.0.1', () =>
+      process.send({ url: p.url, control: `http://127.0.0.1:${control.address().port}` }),
+    );
   });
   process.on('disconnect', () => process.exit(0));
 } else {

@@ -38,8 +38,11 @@ export function parseServers(text: string | undefined, problems: ErrorDetail[]):
     .split(/[\s,]+/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (list.length === 0) problems.push({ field: 'servers', reason: 'enter at least one server, e.g. nats://127.0.0.1:4222' });
-  for (const s of list) if (!SERVER.test(s)) problems.push({ field: 'servers', reason: 'not a NATS server address (nats://host:port)', value: s });
+  if (list.length === 0)
+    problems.push({ field: 'servers', reason: 'enter at least one server, e.g. nats://127.0.0.1:4222' });
+  for (const s of list)
+    if (!SERVER.test(s))
+      problems.push({ field: 'servers', reason: 'not a NATS server address (nats://host:port)', value: s });
   return list;
 }
 
@@ -48,7 +51,12 @@ export function serversLabel(servers: string[]): string {
   return servers.join(', ');
 }
 
-export function connectionOptions(settings: NatsSettings, credentials: NatsCredentials | undefined, tls: TlsFiles | undefined, problems: ErrorDetail[]): ConnectionOptions {
+export function connectionOptions(
+  settings: NatsSettings,
+  credentials: NatsCredentials | undefined,
+  tls: TlsFiles | undefined,
+  problems: ErrorDetail[],
+): ConnectionOptions {
   const servers = parseServers(settings.servers, problems);
   const opts: ConnectionOptions = {
     servers,
@@ -62,7 +70,12 @@ export function connectionOptions(settings: NatsSettings, credentials: NatsCrede
     maxPingOut: 3,
   };
   const c = credentials ?? {};
-  const used = [c.user || c.password ? 'user' : '', c.token ? 'token' : '', c.seed ? 'seed' : '', c.creds ? 'creds' : ''].filter((x) => x);
+  const used = [
+    c.user || c.password ? 'user' : '',
+    c.token ? 'token' : '',
+    c.seed ? 'seed' : '',
+    c.creds ? 'creds' : '',
+  ].filter((x) => x);
   if (used.length > 1) problems.push({ field: 'auth', reason: `use one way to sign in (found: ${used.join(', ')})` });
   if (c.creds) {
     opts.authenticator = credsAuthenticator(new TextEncoder().encode(c.creds));

@@ -5,7 +5,14 @@
  * DeadLetterRecord; the data is the StoredItem the work stream carried.
  */
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+} from '@nats-io/jetstream';
 import type { AttemptRecord, DeadLetterCounts, DeadLetterSummary } from '../outbox/dead-letter';
 import type { QueueNames } from './names';
 
@@ -104,7 +111,14 @@ export class SharedDeadLetters {
     let oldest: number | undefined;
     let newest: number | undefined;
     for await (const { rec, bytes: b } of this.entries('all')) {
-      const s: DeadLetterSummary = { id: rec.id, error: rec.error, attempts: rec.attempts, history: rec.history ?? [], deadAt: rec.deadAt, bytes: b };
+      const s: DeadLetterSummary = {
+        id: rec.id,
+        error: rec.error,
+        attempts: rec.attempts,
+        history: rec.history ?? [],
+        deadAt: rec.deadAt,
+        bytes: b,
+      };
       if (rec.orderingKey !== undefined) s.orderingKey = rec.orderingKey;
       if (rec.createdAt !== undefined) s.createdAt = rec.createdAt;
       all.push(s);
@@ -113,7 +127,13 @@ export class SharedDeadLetters {
       oldest = oldest === undefined ? rec.deadAt : Math.min(oldest, rec.deadAt);
       newest = newest === undefined ? rec.deadAt : Math.max(newest, rec.deadAt);
     }
-    this.cached = { total: all.length, bytes, byCode, dropped: 0, ...(oldest !== undefined ? { oldestDeadAt: oldest, newestDeadAt: newest } : {}) };
+    this.cached = {
+      total: all.length,
+      bytes,
+      byCode,
+      dropped: 0,
+      ...(oldest !== undefined ? { oldestDeadAt: oldest, newestDeadAt: newest } : {}),
+    };
     all.reverse();
     return { counts: this.counts(), items: all.slice(offset, offset + limit) };
   }

@@ -26,8 +26,16 @@
  * local limits) in front. One waiter per instance works on the group at a
  * time. Times are the instances' wall clocks: keep them in sync with NTP.
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { isTaken } from './jetstream-errors';
 import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PacerState } from '../http/types';
 
 export interface GroupLimits {
@@ -45,7 +53,11 @@ const ERROR_BACKOFF_MS = 500;
 /** how far ahead an instance may reserve a rate slot */
 const MAX_AHEAD_SLOTS = 10_000;
 
-export function paceStreamConfig(name: string, subjects: string, replicas: number): Partial<StreamConfig> & { name: string } {
+export function paceStreamConfig(
+  name: string,
+  subjects: string,
+  replicas: number,
+): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [subjects],
@@ -67,10 +79,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(t);
       reject(abortError());
     };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -80,12 +95,6 @@ function abortError(): Error {
   e.name = 'AbortError';
   e.code = 'ABORT_ERR';
   return e;
-}
-
-/** the subject already has its message: someone else owns it */
-function isTaken(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };
-  return e?.api_error?.err_code === 10077 || e?.code === 10077 || /maximum messages per subject exceeded/i.test(String(e?.message ?? ''));
 }
 
 export interface GroupPacerOptions {
@@ -160,7 +169,8 @@ export class GroupPacer implements PacerLike {
         released = true;
         local?.release(outcome);
         if (slot) this.freeSlot(slot.seq);
-        if (outcome?.kind === 'response' && outcome.retryAfterMs && outcome.retryAfterMs > 0) this.pauseUntil(this.now() + outcome.retryAfterMs);
+        if (outcome?.kind === 'response' && outcome.retryAfterMs && outcome.retryAfterMs > 0)
+          this.pauseUntil(this.now() + outcome.retryAfterMs);
       },
     };
   }
@@ -180,7 +190,17 @@ export class GroupPacer implements PacerLike {
 
   state(): PacerState {
     if (this.o.inner) return this.o.inner.state();
-    return { circuit: 'closed', pausedUntil: null, offline: false, inFlight: 0, waiting: 0, consecutiveFailures: 0, openUntil: null, nextProbeAt: null, offlineCode: null };
+    return {
+      circuit: 'closed',
+      pausedUntil: null,
+      offline: false,
+      inFlight: 0,
+      waiting: 0,
+      consecutiveFailures: 0,
+      openUntil: null,
+      nextProbeAt: null,
+      offlineCode: null,
+    };
   }
 
   private async publish(subject: string): Promise<number | undefined> {

@@ -21,17 +21,36 @@
  *              (group-pacer.ts).
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
-import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { IntegrationError } from '../errors';
 import { snapshotMessage } from '../outbox/snapshot';
-import type { DeadLetterListing, DurableCounters, DurableEnqueueInput, DurableEnqueueResult, DurableQueueOptions, DurableStats, StoredItem } from '../outbox/durable';
+import type {
+  DeadLetterListing,
+  DurableCounters,
+  DurableEnqueueInput,
+  DurableEnqueueResult,
+  DurableQueueOptions,
+  DurableStats,
+  StoredItem,
+} from '../outbox/durable';
 import type { DeadLetterCounts } from '../outbox/dead-letter';
 import type { PacerState } from '../http/types';
 import { ORDERING_BUCKETS, bucketOf, messageId, paceBucket, paceNames, queueNames, type QueueNames } from './names';
 import { SharedDeadLetters } from './dead-letters';
 import { GroupPacer, paceStreamConfig, withGroupPacer } from './group-pacer';
 import { Workers } from './worker';
+import { ensureStream, isFull, isTooLarge } from './jetstream-errors';
 
 /** What the queue needs of the connection (the saypro-nats config node). */
 export interface NatsLink {
@@ -65,22 +84,6 @@ export interface WireItem extends StoredItem {
 const STATS_EVERY_MS = 2000;
 const SETUP_RETRY_MS = 3000;
 const MAX_LIVE = 10_000;
-
-function errCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; api_error?: { err_code?: number } };
-  if (typeof e?.api_error?.err_code === 'number') return e.api_error.err_code;
-  return typeof e?.code === 'number' ? e.code : undefined;
-}
-
-function isFull(err: unknown): boolean {
-  const c = errCode(err);
-  return c === 10077 || c === 10078 || /maximum (messages|bytes)( per subject)? exceeded/i.test(String((err as Error)?.message));
-}
-
-function isTooLarge(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  return errCode(err) === 10054 || /payload|message size exceeds|max_payload/i.test(String(e?.message ?? e?.code ?? ''));
-}
 
 export class SharedQueue {
   readonly names: QueueNames;
@@ -168,22 +171,8 @@ export class SharedQueue {
     };
   }
 
-  private async ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
-    try {
-      await jsm.streams.info(cfg.name);
-    } catch {
-      try {
-        await jsm.streams.add(cfg);
-        return;
-      } catch (err) {
-        if (!/already in use/i.test(String((err as Error)?.message))) throw err;
-      }
-    }
-    try {
-      await jsm.streams.update(cfg.name, cfg);
-    } catch (err) {
-      this.warn(`shared queue: the settings of stream ${cfg.name} could not be updated (${(err as Error)?.message ?? err}); it keeps its settings`);
-    }
+  private ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+    return ensureStream(jsm, cfg, (t) => this.warn(t));
   }
 
   private async setup(): Promise<void> {
@@ -194,7 +183,10 @@ export class SharedQueue {
         const jsm = await jetstreamManager(nc);
         const js = jetstream(nc, { timeout: this.opts.publishTimeoutMs ?? 10_000 });
         await this.ensureStream(jsm, this.streamConfig());
-        await this.ensureStream(jsm, SharedDeadLetters.config(this.names, this.replicas, this.opts.maxDeadLetters) as never);
+        await this.ensureStream(
+          jsm,
+          SharedDeadLetters.config(this.names, this.replicas, this.opts.maxDeadLetters) as never,
+        );
         const consumer = (name: string, filter: string, maxAckPending: number) =>
           jsm.consumers.add(this.names.stream, {
             durable_name: name,
@@ -207,8 +199,15 @@ export class SharedQueue {
         await consumer(this.names.workConsumer, this.names.unkeyed, 10_000);
         for (let b = 0; b < ORDERING_BUCKETS; b++) await consumer(this.names.keyConsumer(b), this.names.keyed(b), 1);
         const kvm = new Kvm(nc);
-        const tries = await kvm.create(this.names.triesBucket, { history: 1, replicas: this.replicas, ttl: 7 * 24 * 3600 * 1000 });
-        const settings = (this.opts.endpoint.pacer as { settings?: { maxConcurrent?: number; rateCount?: number; rateIntervalMs?: number } } | undefined)?.settings;
+        const tries = await kvm.create(this.names.triesBucket, {
+          history: 1,
+          replicas: this.replicas,
+          ttl: 7 * 24 * 3600 * 1000,
+        });
+        const settings = (
+          this.opts.endpoint.pacer as
+            { settings?: { maxConcurrent?: number; rateCount?: number; rateIntervalMs?: number } } | undefined
+        )?.settings;
         const pace = await kvm.create(paceBucket(this.opts.endpoint.id), { history: 1, replicas: this.replicas });
         const pn = paceNames(this.opts.endpoint.id);
         await this.ensureStream(jsm, paceStreamConfig(pn.stream, `${pn.prefix}.>`, this.replicas));
@@ -219,7 +218,11 @@ export class SharedQueue {
           prefix: pn.prefix,
           kv: pace,
           inner: this.opts.endpoint.pacer,
-          limits: { maxConcurrent: settings?.maxConcurrent ?? 0, rateCount: settings?.rateCount ?? 0, rateIntervalMs: settings?.rateIntervalMs ?? 1000 },
+          limits: {
+            maxConcurrent: settings?.maxConcurrent ?? 0,
+            rateCount: settings?.rateCount ?? 0,
+            rateIntervalMs: settings?.rateIntervalMs ?? 1000,
+          },
           owner: this.opts.instance ?? `${process.pid}`,
           warn: (t) => this.warnOnce(t),
           now: this.opts.now,
@@ -261,7 +264,12 @@ export class SharedQueue {
       const s = info.state;
       const first = s.messages > 0 && s.first_ts ? Date.parse(s.first_ts) : NaN;
       const before = this.cache.depth;
-      this.cache = { depth: s.messages, bytes: s.bytes, oldestAgeMs: Number.isFinite(first) ? Math.max(0, this.clock() - first) : 0, at: this.clock() };
+      this.cache = {
+        depth: s.messages,
+        bytes: s.bytes,
+        oldestAgeMs: Number.isFinite(first) ? Math.max(0, this.clock() - first) : 0,
+        at: this.clock(),
+      };
       await this.dead?.refresh();
       if (before !== s.messages) this.changed();
     } catch {
@@ -272,11 +280,17 @@ export class SharedQueue {
   // -------------------------------------------------------------- enqueue
 
   subjectFor(orderingKey: string | undefined): string {
-    return orderingKey !== undefined && orderingKey !== '' ? this.names.keyed(bucketOf(orderingKey)) : this.names.unkeyed;
+    return orderingKey !== undefined && orderingKey !== ''
+      ? this.names.keyed(bucketOf(orderingKey))
+      : this.names.unkeyed;
   }
 
   private unavailable(reason: string): IntegrationError {
-    return new IntegrationError('SHARED_QUEUE_UNAVAILABLE', 'The shared queue (NATS JetStream) cannot be reached; the message was not queued', [{ field: 'nats', reason }]);
+    return new IntegrationError(
+      'SHARED_QUEUE_UNAVAILABLE',
+      'The shared queue (NATS JetStream) cannot be reached; the message was not queued',
+      [{ field: 'nats', reason }],
+    );
   }
 
   /**
@@ -287,13 +301,21 @@ export class SharedQueue {
     if (this.closing) throw this.unavailable('the node is closing');
     if (!this.opts.link.isConnected()) throw this.unavailable('not connected to any NATS server');
     if (!this.isReady) {
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.opts.publishTimeoutMs ?? 10_000).unref?.());
-      if ((await Promise.race([this.ready.then(() => 'ready' as const), timeout])) !== 'ready') throw this.unavailable('the streams are not set up yet');
+      const timeout = new Promise<'timeout'>((r) =>
+        setTimeout(() => r('timeout'), this.opts.publishTimeoutMs ?? 10_000).unref?.(),
+      );
+      if ((await Promise.race([this.ready.then(() => 'ready' as const), timeout])) !== 'ready')
+        throw this.unavailable('the streams are not set up yet');
     }
     const js = this.js as JetStreamClient;
     const item: WireItem = {
       idempotencyKey: input.id,
-      request: { method: input.method, path: input.path, headers: { ...input.headers }, bodyBase64: input.body ? input.body.toString('base64') : null },
+      request: {
+        method: input.method,
+        path: input.path,
+        headers: { ...input.headers },
+        bodyBase64: input.body ? input.body.toString('base64') : null,
+      },
       msg: snapshotMessage(input.msg, input.body),
       createdAt: this.clock(),
     };
@@ -305,13 +327,23 @@ export class SharedQueue {
       try {
         const h = natsHeaders();
         h.set('Saypro-Event-Id', input.id);
-        const pa = await js.publish(this.subjectFor(item.orderingKey), bytes, { msgID: id, headers: h, timeout: this.opts.publishTimeoutMs ?? 10_000 });
+        const pa = await js.publish(this.subjectFor(item.orderingKey), bytes, {
+          msgID: id,
+          headers: h,
+          timeout: this.opts.publishTimeoutMs ?? 10_000,
+        });
         if (pa.duplicate) return { status: 'duplicate', id };
         break;
       } catch (err) {
-        if (isTooLarge(err)) return this.full(id, 'itemTooLarge', `the message (${bytes.length} bytes) is larger than the stream or the server accepts`);
+        if (isTooLarge(err))
+          return this.full(
+            id,
+            'itemTooLarge',
+            `the message (${bytes.length} bytes) is larger than the stream or the server accepts`,
+          );
         if (!isFull(err)) throw this.unavailable(String((err as Error)?.message ?? err));
-        if (this.opts.fullPolicy !== 'dead-letter-oldest' || round >= 5) return this.full(id, 'maxItems', String((err as Error)?.message ?? err));
+        if (this.opts.fullPolicy !== 'dead-letter-oldest' || round >= 5)
+          return this.full(id, 'maxItems', String((err as Error)?.message ?? err));
         const gone = await this.workers?.evictOldest().catch(() => undefined);
         if (!gone) return this.full(id, 'maxItems', String((err as Error)?.message ?? err));
         evicted.push(gone);
@@ -379,7 +411,12 @@ export class SharedQueue {
       inFlight: this.inFlight,
       sending: this.sending,
       circuit: this.pacing(),
-      shared: { connected: this.opts.link.isConnected(), stream: this.names.stream, replicas: this.replicas, groupGrants: this.pacer?.granted ?? 0 },
+      shared: {
+        connected: this.opts.link.isConnected(),
+        stream: this.names.stream,
+        replicas: this.replicas,
+        groupGrants: this.pacer?.granted ?? 0,
+      },
     };
   }
 
@@ -401,7 +438,11 @@ export class SharedQueue {
     for await (const { seq, rec } of dead.entries(list)) {
       const item = rec.data as WireItem;
       try {
-        const pa = await js.publish(this.subjectFor(item?.orderingKey), JSON.stringify({ ...item, createdAt: this.clock() }), { msgID: `${rec.msgId}~replay${seq}` });
+        const pa = await js.publish(
+          this.subjectFor(item?.orderingKey),
+          JSON.stringify({ ...item, createdAt: this.clock() }),
+          { msgID: `${rec.msgId}~replay${seq}` },
+        );
         if (pa.duplicate) out.duplicate.push(rec.id);
         else out.requeued.push(rec.id);
         await dead.remove(seq);

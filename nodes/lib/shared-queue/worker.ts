@@ -21,7 +21,13 @@ import { IntegrationError } from '../errors';
 import { parseStoredItem, type StoredItem } from '../outbox/durable';
 import { restoreMessage } from '../outbox/snapshot';
 import type { AttemptRecord } from '../outbox/dead-letter';
-import { countedAttempts, deliverOnce, newDeliveryState, type DeliveryFailure, type DeliveryState } from '../http/deliver';
+import {
+  countedAttempts,
+  deliverOnce,
+  newDeliveryState,
+  type DeliveryFailure,
+  type DeliveryState,
+} from '../http/deliver';
 import { parseResponseBody } from '../http/response';
 import type { EndpointHandle } from '../http/types';
 import { ORDERING_BUCKETS } from './names';
@@ -114,7 +120,9 @@ export class Workers {
             const p = this.step(m)
               .catch((err) => {
                 // a bug of ours: handed back for a later try instead of waiting for the ack wait
-                this.q.warn(`shared queue: the attempt for message ${m.seq} failed unexpectedly: ${(err as Error)?.message ?? err}`);
+                this.q.warn(
+                  `shared queue: the attempt for message ${m.seq} failed unexpectedly: ${(err as Error)?.message ?? err}`,
+                );
                 m.nak(CANCELLED_DELAY_MS);
               })
               .finally(() => {
@@ -145,7 +153,11 @@ export class Workers {
       const e = await this.q.tries.get(`s${m.seq}`);
       if (!e || e.operation !== 'PUT') return { attempts: 0, history: [] };
       const t = e.json<Tries>();
-      return { attempts: typeof t.attempts === 'number' ? t.attempts : 0, lastError: t.lastError ?? null, history: Array.isArray(t.history) ? t.history : [] };
+      return {
+        attempts: typeof t.attempts === 'number' ? t.attempts : 0,
+        lastError: t.lastError ?? null,
+        history: Array.isArray(t.history) ? t.history : [],
+      };
     } catch {
       return { attempts: Math.max(0, m.info.deliveryCount - 1), history: [] };
     }
@@ -168,19 +180,34 @@ export class Workers {
       raw = undefined;
     }
     const stored = parseStoredItem(raw);
-    if (stored) wire = { ...stored, ...(typeof (raw as WireItem).orderingKey === 'string' ? { orderingKey: (raw as WireItem).orderingKey } : {}) };
+    if (stored)
+      wire = {
+        ...stored,
+        ...(typeof (raw as WireItem).orderingKey === 'string' ? { orderingKey: (raw as WireItem).orderingKey } : {}),
+      };
     const tries = await this.loadTries(m);
     if (!wire) {
-      await this.giveUp(m, msgId, raw ?? null, undefined, tries, new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [{ reason: 'the stored data has no request or message' }]));
+      await this.giveUp(
+        m,
+        msgId,
+        raw ?? null,
+        undefined,
+        tries,
+        new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [
+          { reason: 'the stored data has no request or message' },
+        ]),
+      );
       return;
     }
     const settings = q.opts.settings;
     const body = wire.request.bodyBase64 !== null ? Buffer.from(wire.request.bodyBase64, 'base64') : null;
     if (tries.attempts >= Math.max(1, Math.floor(settings.maxAttempts))) {
       const le = tries.lastError;
-      const error = new IntegrationError(le?.code ?? 'NO_ATTEMPTS_LEFT', le?.message ? `${le.message}; no attempts left` : 'No attempts left', [
-        { reason: `${tries.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' },
-      ]);
+      const error = new IntegrationError(
+        le?.code ?? 'NO_ATTEMPTS_LEFT',
+        le?.message ? `${le.message}; no attempts left` : 'No attempts left',
+        [{ reason: `${tries.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' }],
+      );
       await this.giveUp(m, msgId, wire, { body }, tries, error);
       return;
     }
@@ -194,20 +221,26 @@ export class Workers {
     const beat = setInterval(() => m.working(), Math.max(500, Math.floor(q.ackWaitMs / 3)));
     let outcome;
     try {
-      outcome = await deliverOnce(this.endpoint, { method: wire.request.method ?? undefined, path: wire.request.path, headers: wire.request.headers, body }, state, settings, {
-        signal: this.abort.signal,
-        onAttempt: (log) => {
-          if (log.result !== 'offline' && log.result !== 'cancelled') {
-            const rec: AttemptRecord = { at: q.clock() };
-            if (log.statusCode !== undefined) rec.statusCode = log.statusCode;
-            if (log.errorCode !== undefined) rec.errorCode = log.errorCode;
-            attempts.push(rec);
-          }
-          q.opts.onAttempt?.(log);
+      outcome = await deliverOnce(
+        this.endpoint,
+        { method: wire.request.method ?? undefined, path: wire.request.path, headers: wire.request.headers, body },
+        state,
+        settings,
+        {
+          signal: this.abort.signal,
+          onAttempt: (log) => {
+            if (log.result !== 'offline' && log.result !== 'cancelled') {
+              const rec: AttemptRecord = { at: q.clock() };
+              if (log.statusCode !== undefined) rec.statusCode = log.statusCode;
+              if (log.errorCode !== undefined) rec.errorCode = log.errorCode;
+              attempts.push(rec);
+            }
+            q.opts.onAttempt?.(log);
+          },
+          onPhase: () => q.changed(),
+          cancelMessage: () => 'the queue was closed while this message was being sent; it stays queued',
         },
-        onPhase: () => q.changed(),
-        cancelMessage: () => 'the queue was closed while this message was being sent; it stays queued',
-      });
+      );
     } finally {
       clearInterval(beat);
       this.live.delete(state);
@@ -217,12 +250,20 @@ export class Workers {
       try {
         await m.ackAck();
       } catch (err) {
-        q.warn(`shared queue: ${msgId} was delivered but the acknowledgement did not reach JetStream (${(err as Error)?.message ?? err}); it may be delivered again under the same idempotency key`);
+        q.warn(
+          `shared queue: ${msgId} was delivered but the acknowledgement did not reach JetStream (${(err as Error)?.message ?? err}); it may be delivered again under the same idempotency key`,
+        );
       }
       this.dropTries(m, tries);
       q.counters.delivered++;
       const msg = restoreMessage(wire.msg, body);
-      msg.delivery = { attempts: state.attempts, idempotencyKey: key, statusCode: outcome.statusCode, durationMs: outcome.durationMs, endpoint: q.label() };
+      msg.delivery = {
+        attempts: state.attempts,
+        idempotencyKey: key,
+        statusCode: outcome.statusCode,
+        durationMs: outcome.durationMs,
+        endpoint: q.label(),
+      };
       msg.statusCode = outcome.statusCode;
       msg.responseHeaders = outcome.headers;
       msg.payload = outcome.body.value;
@@ -236,14 +277,23 @@ export class Workers {
       m.nak(q.isClosing ? 0 : CANCELLED_DELAY_MS);
       return;
     }
-    const lastError: { code: string; message: string; statusCode?: number } = { code: failure.error.code, message: failure.error.message };
+    const lastError: { code: string; message: string; statusCode?: number } = {
+      code: failure.error.code,
+      message: failure.error.message,
+    };
     if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
-    const next: Tries = { attempts: countedAttempts(state), lastError, history: tries.history.concat(attempts).slice(-MAX_HISTORY) };
+    const next: Tries = {
+      attempts: countedAttempts(state),
+      lastError,
+      history: tries.history.concat(attempts).slice(-MAX_HISTORY),
+    };
     if (failure.retryAt !== undefined) {
       try {
         await q.tries?.put(`s${m.seq}`, JSON.stringify(next));
       } catch (err) {
-        q.warnOnce(`shared queue: the attempt count of ${msgId} could not be stored (${(err as Error)?.message ?? err})`);
+        q.warnOnce(
+          `shared queue: the attempt count of ${msgId} could not be stored (${(err as Error)?.message ?? err})`,
+        );
       }
       m.nak(Math.max(0, failure.retryAt - q.clock()));
       q.counters.retried++;
@@ -265,15 +315,29 @@ export class Workers {
     const q = this.q;
     const dead = q.deadStore();
     const stored = data as (StoredItem & { orderingKey?: string }) | null;
-    const id = (stored && typeof stored.idempotencyKey === 'string' && stored.idempotencyKey) || msgId.replace(/#[0-9a-f]{12}$/, '');
+    const id =
+      (stored && typeof stored.idempotencyKey === 'string' && stored.idempotencyKey) ||
+      msgId.replace(/#[0-9a-f]{12}$/, '');
     try {
       if (!dead) throw new Error('the dead-letter stream is not set up');
       await dead.put(
-        { id, msgId, data, error: error.toJSON() as never, attempts: tries.attempts, history: tries.history, deadAt: q.clock(), orderingKey: stored?.orderingKey, createdAt: stored?.createdAt },
+        {
+          id,
+          msgId,
+          data,
+          error: error.toJSON() as never,
+          attempts: tries.attempts,
+          history: tries.history,
+          deadAt: q.clock(),
+          orderingKey: stored?.orderingKey,
+          createdAt: stored?.createdAt,
+        },
         `dead-${m.seq}`,
       );
     } catch (err) {
-      q.warnOnce(`shared queue: ${msgId} could not be moved to the dead letters (${(err as Error)?.message ?? err}); it is tried again later`);
+      q.warnOnce(
+        `shared queue: ${msgId} could not be moved to the dead letters (${(err as Error)?.message ?? err}); it is tried again later`,
+      );
       m.nak(CANCELLED_DELAY_MS);
       return;
     }
@@ -326,13 +390,38 @@ export class Workers {
         data = null;
       }
       const id = data?.idempotencyKey || msgId;
-      const error = new IntegrationError('OUTBOX_FULL', 'pushed out of a full queue by a newer message; moved to the dead letters', []);
-      await dead.put({ id, msgId, data, error: error.toJSON() as never, attempts: 0, history: [], deadAt: q.clock(), orderingKey: data?.orderingKey, createdAt: data?.createdAt }, `dead-${seq}`);
+      const error = new IntegrationError(
+        'OUTBOX_FULL',
+        'pushed out of a full queue by a newer message; moved to the dead letters',
+        [],
+      );
+      await dead.put(
+        {
+          id,
+          msgId,
+          data,
+          error: error.toJSON() as never,
+          attempts: 0,
+          history: [],
+          deadAt: q.clock(),
+          orderingKey: data?.orderingKey,
+          createdAt: data?.createdAt,
+        },
+        `dead-${seq}`,
+      );
       const removed = await jsm.streams.deleteMessage(q.names.stream, seq, false).catch(() => false);
       if (!removed) continue; // delivered meanwhile
       q.counters.deadLettered++;
-      const msg = data ? restoreMessage(data.msg, data.request?.bodyBase64 ? Buffer.from(data.request.bodyBase64, 'base64') : null) : {};
-      msg.delivery = { attempts: 0, idempotencyKey: id, statusCode: null, durationMs: Math.max(0, q.clock() - (data?.createdAt ?? q.clock())), endpoint: q.label() };
+      const msg = data
+        ? restoreMessage(data.msg, data.request?.bodyBase64 ? Buffer.from(data.request.bodyBase64, 'base64') : null)
+        : {};
+      msg.delivery = {
+        attempts: 0,
+        idempotencyKey: id,
+        statusCode: null,
+        durationMs: Math.max(0, q.clock() - (data?.createdAt ?? q.clock())),
+        endpoint: q.label(),
+      };
       msg.error = error.toJSON();
       q.opts.onFailed?.(q.reattach(msgId, msg), error);
       return id;
