@@ -18,7 +18,8 @@ import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
 import { deregisterOutboxAdmin, installOutboxAdmin, registerOutboxAdmin, type OutboxAdminHandle } from './common/outbox-admin';
 import { settle } from './lib/acks';
-import { DurableQueue, formatAge, msUntilAgeChanges } from './lib/outbox/durable';
+import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
+import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { compileTemplate, type CompiledTemplate } from './lib/template';
@@ -63,6 +64,10 @@ interface HttpPostDef extends NodeDef {
   orderingKey?: string;
   /** 0 = no limit */
   maxDeadLetters?: number | string;
+  /** 'local' (the journal, default) or 'shared' (NATS JetStream, see common/queue-factory.ts) */
+  queue?: string;
+  /** the saypro-nats config node of the shared queue */
+  nats?: string;
 }
 
 interface HttpPostCredentials {
@@ -222,6 +227,8 @@ export = function (RED: NodeAPI) {
     else if (config.fullPolicy !== undefined && config.fullPolicy !== '') {
       problem(new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [{ field: 'fullPolicy', reason: "expected 'refuse' or 'dead-letter-oldest'", value: String(config.fullPolicy) }]));
     }
+    const choice = queueChoice(RED, config);
+    if (durable && choice.kind === 'invalid') problem(choice.error);
     const orderingKey = typeof config.orderingKey === 'string' ? config.orderingKey.trim().replace(/^msg\./, '') : '';
     if (orderingKey !== '') {
       try {
@@ -257,7 +264,7 @@ export = function (RED: NodeAPI) {
     let closing = false;
 
     // durable mode: the queue once open ('opening' until then, 'unavailable' when it could not be opened)
-    let queue: DurableQueue | undefined;
+    let queue: DeliveryQueue | undefined;
     let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
     let queueError: IntegrationError | undefined;
     let queueStatus = 'http-post.status.outboxUnavailable';
@@ -422,12 +429,12 @@ export = function (RED: NodeAPI) {
     const admin: OutboxAdminHandle = {
       state: () => (!durable ? 'memory' : queue ? 'open' : queueState === 'opening' && !setupError ? 'opening' : 'unavailable'),
       stats: () => {
-        const q = queue as DurableQueue;
+        const q = queue as DeliveryQueue;
         return { ...q.stats(), deadLetters: q.deadLetter.counts().total };
       },
-      listDeadLetters: (o) => (queue as DurableQueue).listDeadLetters(o),
-      replay: (ids) => (queue as DurableQueue).replay(ids),
-      purge: (ids) => (queue as DurableQueue).purge(ids),
+      listDeadLetters: (o) => (queue as DeliveryQueue).listDeadLetters(o),
+      replay: (ids) => (queue as DeliveryQueue).replay(ids),
+      purge: (ids) => (queue as DeliveryQueue).purge(ids),
     };
     registerOutboxAdmin(node.id, admin);
 
@@ -435,7 +442,7 @@ export = function (RED: NodeAPI) {
       const dir = outboxDir();
       queueState = 'opening';
       showStatus();
-      opened = DurableQueue.open({
+      opened = openDeliveryQueue(choice, {
         dir,
         endpoint,
         settings,
@@ -462,7 +469,7 @@ export = function (RED: NodeAPI) {
         // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
         configHeaders: () => buildSenderHeaders(nodeHeaders, undefined).headers,
         encryptionKey: outboxKey,
-      }).then(
+      }, node.id, user).then(
         async (q) => {
           if (closing) {
             await q.close();
@@ -525,7 +532,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       if (msg.command === 'list') {
-        msg.payload = queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
+        msg.payload = await queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
         send([msg, null]);
         done();
         return;

@@ -23,7 +23,7 @@ export interface OutboxAdminHandle {
   /** 'open': queue is usable; 'opening'/'unavailable': not (yet); 'memory': the node is not durable */
   state(): 'open' | 'opening' | 'unavailable' | 'memory';
   stats(): unknown;
-  listDeadLetters(options: { limit: number; offset: number }): unknown;
+  listDeadLetters(options: { limit: number; offset: number }): unknown | Promise<unknown>;
   replay(ids: string[] | 'all'): Promise<unknown>;
   purge(ids: string[] | 'all'): Promise<number>;
 }
@@ -129,10 +129,10 @@ export function installOutboxAdmin(RED: NodeAPI): void {
   app.get(
     `${OUTBOX_ADMIN_PATH}/:id/dead-letters`,
     read,
-    guarded((req, res) => {
+    guarded(async (req, res) => {
       const h = usable(req, res);
       if (!h) return;
-      res.json(h.listDeadLetters({ limit: intParam(req.query.limit, 50, 1000), offset: intParam(req.query.offset, 0, Number.MAX_SAFE_INTEGER) }));
+      res.json(await h.listDeadLetters({ limit: intParam(req.query.limit, 50, 1000), offset: intParam(req.query.offset, 0, Number.MAX_SAFE_INTEGER) }));
     }),
   );
 

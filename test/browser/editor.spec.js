@@ -26,7 +26,7 @@ const LABELS = {
   'saypro-http-post': 'http post',
   'saypro-response-check': 'response check',
 };
-const CONFIG_TYPES = ['saypro-endpoint'];
+const CONFIG_TYPES = ['saypro-endpoint', 'saypro-nats'];
 const PALETTE_TYPES = TYPES.filter((t) => !CONFIG_TYPES.includes(t));
 
 describe('editor in Chromium', function () {
@@ -115,6 +115,12 @@ describe('editor in Chromium', function () {
       const id = await page.evaluate(([t, config]) => {
         const found = config ? [] : RED.nodes.filterNodes({ type: t });
         if (config) RED.nodes.eachConfig((n) => { if (n.type === t) found.push(n); });
+        // a config node the demo does not use (e.g. saypro-nats): one is added with its defaults
+        if (config && !found.length) {
+          const nid = RED.nodes.id();
+          RED.nodes.import([{ id: nid, type: t }]);
+          return nid;
+        }
         return found.length ? found[0].id : null;
       }, [type, isConfig]);
       assert.ok(id, `the demo has a ${type}`);
