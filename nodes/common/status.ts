@@ -36,6 +36,11 @@ export function countStatus(node: Pick<Node, 'status'>, intervalMs = STATUS_INTE
 
   return {
     show(k, make) {
+      // the common case under load: a repeat while one is pending (no clock read, nothing built)
+      if (k === kind && timer) {
+        pending = make;
+        return;
+      }
       const t = now();
       if (k !== kind || t - shownAt >= intervalMs) {
         if (timer) clearTimeout(timer);

@@ -140,7 +140,26 @@ export interface Sealed {
   ct: Buffer;
 }
 
-export function gcmEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer, iv: Buffer = crypto.randomBytes(GCM_IV_BYTES)): Sealed {
+/**
+ * Random bytes for IVs from the CSPRNG, drawn 4 KB at a time: one call per
+ * about 300 messages instead of one per message (a per-call cost that showed
+ * in profiles). Every byte is handed out once; an IV is a view of the pool,
+ * which is never written again.
+ */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+export function randomIv(size: number): Buffer {
+  if (randomOffset + size > randomPool.length) {
+    randomPool = crypto.randomBytes(Math.max(RANDOM_POOL_BYTES, size));
+    randomOffset = 0;
+  }
+  const iv = randomPool.subarray(randomOffset, randomOffset + size);
+  randomOffset += size;
+  return iv;
+}
+
+export function gcmEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer, iv: Buffer = randomIv(GCM_IV_BYTES)): Sealed {
   const cipher = crypto.createCipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
   if (aad) cipher.setAAD(aad);
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -175,7 +194,7 @@ export function cbcHmacTag(macKey: Buffer, iv: Buffer, ct: Buffer, aad?: Buffer)
   return crypto.createHmac('sha256', macKey).update(len).update(a).update(iv).update(ct).digest();
 }
 
-export function cbcHmacEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer, iv: Buffer = crypto.randomBytes(CBC_IV_BYTES)): Sealed {
+export function cbcHmacEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer, iv: Buffer = randomIv(CBC_IV_BYTES)): Sealed {
   const { encKey, macKey } = cbcHmacKeys(key);
   const cipher = crypto.createCipheriv('aes-256-cbc', encKey, iv);
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
