@@ -310,6 +310,14 @@ async function runOnce(row, ctx, runIndex) {
 
 // ---------------------------------------------------------------- cost at rest
 
+/** Whether Node-RED's admin API lists this package's nodes as loaded. */
+async function packageLoaded(base) {
+  const name = require(path.join(root, 'package.json')).name;
+  const res = await fetch(base + '/nodes', { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10000) });
+  const sets = await res.json();
+  return sets.some((s) => s.module === name && s.enabled !== false && s.loaded !== false);
+}
+
 async function restCost(opts, cpus) {
   const samples = { without: [], with: [] };
   for (let k = 0; k < opts.restRuns; k++) {
@@ -318,8 +326,9 @@ async function restCost(opts, cpus) {
       try {
         await sleep(3000); // idle: start-up garbage settles
         const mem = memoryOf(nr.child.pid);
-        const loaded = variant === 'with' ? /saypro|integration-kit/i.test(nr.output) : true;
-        samples[variant].push({ startMs: nr.startMs, rssMB: mem.rss / MB, peakMB: mem.peak / MB, loaded });
+        const loaded = await packageLoaded(nr.base);
+        if (loaded !== (variant === 'with')) throw new Error(`cost at rest: the package is ${loaded ? '' : 'not '}loaded in the run ${variant} it`);
+        samples[variant].push({ startMs: nr.startMs, rssMB: mem.rss / MB, peakMB: mem.peak / MB });
       } finally {
         await nr.stop();
       }
