@@ -29,25 +29,62 @@ const profile = require('./peers/profile');
 // ---------------------------------------------------------------- rows
 
 const ROWS = [
-  { id: 'core-json', kind: 'core', format: 'json', label: 'Node-RED core: change → json → http request (keep-alive, Content-Type set)' },
+  {
+    id: 'core-json',
+    kind: 'core',
+    format: 'json',
+    label: 'Node-RED core: change → json → http request (keep-alive, Content-Type set)',
+  },
   { id: 'core-xml', kind: 'core', format: 'xml', label: 'Node-RED core: change → xml → http request' },
-  { id: 'ours-json-enc', kind: 'ours', format: 'json', encrypt: true, durable: false, label: 'ours: field mapper → json → encrypt (AES-256-GCM) → http post → response check' },
+  {
+    id: 'ours-json-enc',
+    kind: 'ours',
+    format: 'json',
+    encrypt: true,
+    durable: false,
+    label: 'ours: field mapper → json → encrypt (AES-256-GCM) → http post → response check',
+  },
   { id: 'ours-json', kind: 'ours', format: 'json', encrypt: false, durable: false, label: 'ours without encrypt' },
   { id: 'ours-xml', kind: 'ours', format: 'xml', encrypt: false, durable: false, label: 'ours, xml' },
   { id: 'ours-csv', kind: 'ours', format: 'csv', encrypt: false, durable: false, label: 'ours, csv' },
-  { id: 'ours-json-enc-durable', kind: 'ours', format: 'json', encrypt: true, durable: true, label: 'ours json + encrypt, durable' },
+  {
+    id: 'ours-json-enc-durable',
+    kind: 'ours',
+    format: 'json',
+    encrypt: true,
+    durable: true,
+    label: 'ours json + encrypt, durable',
+  },
   { id: 'ours-json-durable', kind: 'ours', format: 'json', encrypt: false, durable: true, label: 'ours json, durable' },
   { id: 'ours-xml-durable', kind: 'ours', format: 'xml', encrypt: false, durable: true, label: 'ours xml, durable' },
   { id: 'ours-csv-durable', kind: 'ours', format: 'csv', encrypt: false, durable: true, label: 'ours csv, durable' },
   { id: 'axios', kind: 'plain', client: 'axios', label: 'plain axios loop, no Node-RED' },
   { id: 'undici', kind: 'plain', client: 'undici', label: 'plain undici Pool loop, no Node-RED' },
-  { id: 'node-http', kind: 'plain', client: 'node-http', label: 'plain node:http loop (keep-alive agent), no Node-RED' },
+  {
+    id: 'node-http',
+    kind: 'plain',
+    client: 'node-http',
+    label: 'plain node:http loop (keep-alive agent), no Node-RED',
+  },
 ];
 
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const o = { n: 20000, concurrency: 50, runs: 3, warmup: undefined, cpus: 0, only: null, profile: false, rest: true, restOnly: false, restRuns: 3, stallSeconds: 60, out: null };
+  const o = {
+    n: 20000,
+    concurrency: 50,
+    runs: 3,
+    warmup: undefined,
+    cpus: 0,
+    only: null,
+    profile: false,
+    rest: true,
+    restOnly: false,
+    restRuns: 3,
+    stallSeconds: 60,
+    out: null,
+  };
   const num = (name, v, min) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} expects a whole number ≥ ${min}, got ${v}`);
@@ -57,21 +94,49 @@ function parseArgs(argv) {
     const [flag, inline] = argv[k].split('=', 2);
     const value = () => (inline !== undefined ? inline : argv[++k]);
     switch (flag) {
-      case '--n': o.n = num('n', value(), 1); break;
-      case '--concurrency': o.concurrency = num('concurrency', value(), 1); break;
-      case '--runs': o.runs = num('runs', value(), 1); break;
-      case '--warmup': o.warmup = num('warmup', value(), 0); break;
-      case '--cpus': o.cpus = num('cpus', value(), 1); break;
-      case '--only': o.only = String(value()).split(',').map((s) => s.trim()).filter(Boolean); break;
-      case '--profile': o.profile = true; break;
-      case '--no-rest': o.rest = false; break;
-      case '--rest-only': o.restOnly = true; break;
-      case '--rest-runs': o.restRuns = num('rest-runs', value(), 1); break;
-      case '--stall': o.stallSeconds = num('stall', value(), 1); break;
-      case '--out': o.out = String(value()); break;
+      case '--n':
+        o.n = num('n', value(), 1);
+        break;
+      case '--concurrency':
+        o.concurrency = num('concurrency', value(), 1);
+        break;
+      case '--runs':
+        o.runs = num('runs', value(), 1);
+        break;
+      case '--warmup':
+        o.warmup = num('warmup', value(), 0);
+        break;
+      case '--cpus':
+        o.cpus = num('cpus', value(), 1);
+        break;
+      case '--only':
+        o.only = String(value())
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--no-rest':
+        o.rest = false;
+        break;
+      case '--rest-only':
+        o.restOnly = true;
+        break;
+      case '--rest-runs':
+        o.restRuns = num('rest-runs', value(), 1);
+        break;
+      case '--stall':
+        o.stallSeconds = num('stall', value(), 1);
+        break;
+      case '--out':
+        o.out = String(value());
+        break;
       case '-h':
       case '--help':
-        o.help = true; break;
+        o.help = true;
+        break;
       default:
         throw new Error(`unknown option ${argv[k]} (see --help)`);
     }
@@ -104,7 +169,8 @@ const median = (xs) => {
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
-const fmt = (n, d = 0) => (Number.isFinite(n) ? Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+const fmt = (n, d = 0) =>
+  Number.isFinite(n) ? Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with the first IPC message of one of `types` from child; rejects on exit or timeout. */
@@ -154,7 +220,8 @@ function selectRows(only) {
   if (!only) return ROWS;
   const picked = ROWS.filter((r) => only.some((o) => matches(r, o)));
   const unknown = only.filter((o) => !ROWS.some((r) => matches(r, o)));
-  if (unknown.length) throw new Error(`--only: no row matches ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.id).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`--only: no row matches ${unknown.join(', ')}; rows: ${ROWS.map((r) => r.id).join(', ')}`);
   return picked;
 }
 
@@ -174,7 +241,14 @@ function machine() {
   } catch {
     model = (os.cpus()[0] || {}).model || 'unknown';
   }
-  return { nproc: os.cpus().length, cpu: model, node: process.version, nodeRed: nodeRedVersion(), os: `${os.type()} ${os.release()}`, memTotalMB: Math.round(os.totalmem() / MB) };
+  return {
+    nproc: os.cpus().length,
+    cpu: model,
+    node: process.version,
+    nodeRed: nodeRedVersion(),
+    os: `${os.type()} ${os.release()}`,
+    memTotalMB: Math.round(os.totalmem() / MB),
+  };
 }
 
 /** The transport the built package uses, read from its dependencies (it changes over time). */
@@ -187,7 +261,10 @@ function transport() {
 
 async function startSink(key, cpus) {
   const cmd = command([path.join(__dirname, 'peers', 'sink.js')], cpus);
-  const child = spawn(cmd.file, cmd.args, { env: { ...process.env, BENCH_KEY: key }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(cmd.file, cmd.args, {
+    env: { ...process.env, BENCH_KEY: key },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const { port } = await nextMessage(child, ['listening'], 15000, 'sink');
   const ask = async (cmdName, type) => {
     const p = nextMessage(child, [type], 15000, 'sink');
@@ -217,7 +294,10 @@ function warningsIn(output) {
   // the settings the bench chooses on purpose are not worth reporting
   const expected = /MaxListenersExceededWarning|Projects disabled|unencrypted credentials|Using unencrypted/;
   const other = lines.filter((l) => /\[(warn|error)\]|Warning:/.test(l) && !expected.test(l));
-  return { maxListeners: leak, other: [...new Set(other.map((l) => l.replace(/^\d+ \w+ \d+:\d+:\d+ - /, '').trim()))].slice(0, 5) };
+  return {
+    maxListeners: leak,
+    other: [...new Set(other.map((l) => l.replace(/^\d+ \w+ \d+:\d+:\d+ - /, '').trim()))].slice(0, 5),
+  };
 }
 
 async function runOnce(row, ctx, runIndex) {
@@ -256,7 +336,14 @@ async function runOnce(row, ctx, runIndex) {
     const flow =
       row.kind === 'core'
         ? coreFlow({ format: row.format, url: ctx.sink.url })
-        : oursFlow({ format: row.format, encrypt: row.encrypt, durable: row.durable, url: ctx.sink.url, key: ctx.key, concurrency: ctx.opts.concurrency });
+        : oursFlow({
+            format: row.format,
+            encrypt: row.encrypt,
+            durable: row.durable,
+            url: ctx.sink.url,
+            key: ctx.key,
+            concurrency: ctx.opts.concurrency,
+          });
     const nodesDir = [path.join(__dirname, 'peers', 'nodes')];
     if (row.kind === 'ours') nodesDir.unshift(root);
     const nr = await startNodeRed({ flow, nodesDir, cpus: ctx.cpus.client });
@@ -266,7 +353,12 @@ async function runOnce(row, ctx, runIndex) {
     if (!nr.child.connected) throw new Error('no IPC channel to Node-RED');
   }
   try {
-    const reply = nextMessage(proc.child, ['result', 'error', 'skip'], (ctx.opts.stallSeconds * 2 + 600) * 1000, row.id);
+    const reply = nextMessage(
+      proc.child,
+      ['result', 'error', 'skip'],
+      (ctx.opts.stallSeconds * 2 + 600) * 1000,
+      row.id,
+    );
     proc.child.send(msgOpts);
     const r = await reply;
     if (r.type === 'skip') return { skipped: r.reason };
@@ -280,7 +372,8 @@ async function runOnce(row, ctx, runIndex) {
     if (m && m.stalled) problems.push(`stalled after ${m.completed}/${m.count}`);
     const failed = r.warmup.failed + (m ? m.failed : 0);
     if (failed) problems.push(`${failed} failed`);
-    if (r.warmup.launchErrors || (m && m.launchErrors)) problems.push(`send errors: ${(m && m.firstError) || r.warmup.firstError}`);
+    if (r.warmup.launchErrors || (m && m.launchErrors))
+      problems.push(`send errors: ${(m && m.firstError) || r.warmup.firstError}`);
     if (sink.unique !== expected) problems.push(`sink got ${sink.unique} of ${expected} ids`);
     if (sink.duplicates) problems.push(`${sink.duplicates} duplicates`);
     if (sink.noId) problems.push(`${sink.noId} without id`);
@@ -298,7 +391,15 @@ async function runOnce(row, ctx, runIndex) {
       rssEndMB: r.memory.rss / MB,
       startMs,
       connections: sink.connections,
-      sink: { unique: sink.unique, expected, duplicates: sink.duplicates, sampled: sink.sampled, verified: sink.verified, decrypted: sink.decrypted, bodyBytesAvg: sink.bodyBytesAvg },
+      sink: {
+        unique: sink.unique,
+        expected,
+        duplicates: sink.duplicates,
+        sampled: sink.sampled,
+        verified: sink.verified,
+        decrypted: sink.decrypted,
+        bodyBytesAvg: sink.bodyBytesAvg,
+      },
       warnings,
       profileFile: msgOpts.profileFile,
       measured: m,
@@ -313,7 +414,10 @@ async function runOnce(row, ctx, runIndex) {
 /** Whether Node-RED's admin API lists this package's nodes as loaded. */
 async function packageLoaded(base) {
   const name = require(path.join(root, 'package.json')).name;
-  const res = await fetch(base + '/nodes', { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10000) });
+  const res = await fetch(base + '/nodes', {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(10000),
+  });
   const sets = await res.json();
   return sets.some((s) => s.module === name && s.enabled !== false && s.loaded !== false);
 }
@@ -327,14 +431,25 @@ async function restCost(opts, cpus) {
         await sleep(3000); // idle: start-up garbage settles
         const mem = memoryOf(nr.child.pid);
         const loaded = await packageLoaded(nr.base);
-        if (loaded !== (variant === 'with')) throw new Error(`cost at rest: the package is ${loaded ? '' : 'not '}loaded in the run ${variant} it`);
-        samples[variant].push({ startMs: nr.startMs, rssMB: mem.rss / MB, peakMB: mem.peak / MB });
+        if (loaded !== (variant === 'with'))
+          throw new Error(`cost at rest: the package is ${loaded ? '' : 'not '}loaded in the run ${variant} it`);
+        samples[variant].push({
+          startMs: nr.startMs,
+          startCpuMs: nr.startCpuMs,
+          rssMB: mem.rss / MB,
+          peakMB: mem.peak / MB,
+        });
       } finally {
         await nr.stop();
       }
     }
   }
-  const summary = (list) => ({ startMs: median(list.map((s) => s.startMs)), rssMB: median(list.map((s) => s.rssMB)), peakMB: median(list.map((s) => s.peakMB)) });
+  const summary = (list) => ({
+    startMs: median(list.map((s) => s.startMs)),
+    startCpuMs: median(list.map((s) => s.startCpuMs)),
+    rssMB: median(list.map((s) => s.rssMB)),
+    peakMB: median(list.map((s) => s.peakMB)),
+  });
   const without = summary(samples.without);
   const withPkg = summary(samples.with);
   return {
@@ -342,6 +457,7 @@ async function restCost(opts, cpus) {
     without,
     with: withPkg,
     deltaStartMs: withPkg.startMs - without.startMs,
+    deltaStartCpuMs: withPkg.startCpuMs - without.startCpuMs,
     deltaRssMB: withPkg.rssMB - without.rssMB,
     samples,
   };
@@ -351,7 +467,13 @@ async function restCost(opts, cpus) {
 
 function aggregate(row, runs) {
   const done = runs.filter((r) => !r.skipped && !r.crashed);
-  if (!done.length) return { id: row.id, label: row.label, skipped: (runs.find((r) => r.skipped) || {}).skipped, crashed: (runs.find((r) => r.crashed) || {}).crashed };
+  if (!done.length)
+    return {
+      id: row.id,
+      label: row.label,
+      skipped: (runs.find((r) => r.skipped) || {}).skipped,
+      crashed: (runs.find((r) => r.crashed) || {}).crashed,
+    };
   const med = (k) => median(done.map((r) => r[k]));
   return {
     id: row.id,
@@ -369,24 +491,38 @@ function aggregate(row, runs) {
     bodyBytesAvg: median(done.map((r) => r.sink.bodyBytesAvg)),
     maxListenersWarnings: Math.max(...done.map((r) => r.warnings.maxListeners)),
     otherWarnings: [...new Set(done.flatMap((r) => r.warnings.other))].slice(0, 5),
-    perRun: done.map((r) => ({ msgPerSec: r.msgPerSec, cpuUsPerMsg: r.cpuUsPerMsg, p50Ms: r.p50Ms, p99Ms: r.p99Ms, peakRssMB: r.peakRssMB, connections: r.connections, ok: r.ok })),
+    perRun: done.map((r) => ({
+      msgPerSec: r.msgPerSec,
+      cpuUsPerMsg: r.cpuUsPerMsg,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      peakRssMB: r.peakRssMB,
+      connections: r.connections,
+      ok: r.ok,
+    })),
   };
 }
 
 function table(results) {
   const base = results.find((r) => r.id === 'core-json' && !r.skipped && !r.crashed);
   const lines = [];
-  lines.push('| pipeline | msg/s | × core-json | p50 ms | p99 ms | client CPU µs/msg | CPU × core-json | peak RSS MB | conns | delivered once |');
+  lines.push(
+    '| pipeline | msg/s | × core-json | p50 ms | p99 ms | client CPU µs/msg | CPU × core-json | peak RSS MB | conns | delivered once |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     if (r.skipped || r.crashed) {
-      lines.push(`| ${r.label} | ${r.skipped ? 'skipped: ' + r.skipped : 'failed: ' + String(r.crashed).split('\n')[0]} | | | | | | | | |`);
+      lines.push(
+        `| ${r.label} | ${r.skipped ? 'skipped: ' + r.skipped : 'failed: ' + String(r.crashed).split('\n')[0]} | | | | | | | | |`,
+      );
       continue;
     }
     const x = base ? fmt(r.msgPerSec / base.msgPerSec, 2) : '–';
     const c = base ? fmt(r.cpuUsPerMsg / base.cpuUsPerMsg, 2) : '–';
     const check = r.ok ? 'yes' : 'NO: ' + r.problems.join('; ');
-    lines.push(`| ${r.label} | ${fmt(r.msgPerSec)} | ${x} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerMsg)} | ${c} | ${fmt(r.peakRssMB)} | ${fmt(r.connections)} | ${check} |`);
+    lines.push(
+      `| ${r.label} | ${fmt(r.msgPerSec)} | ${x} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerMsg)} | ${c} | ${fmt(r.peakRssMB)} | ${fmt(r.connections)} | ${check} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -398,21 +534,47 @@ function goals(results, rest) {
   const cj = get('core-json');
   const oe = get('ours-json-enc');
   if (cj && oe) {
-    check('ours json + encrypt ≥ 2.0× core-json msg/s', oe.msgPerSec >= 2 * cj.msgPerSec, `${fmt(oe.msgPerSec / cj.msgPerSec, 2)}×`);
-    check('ours json + encrypt CPU/msg ≤ 0.5× core-json', oe.cpuUsPerMsg <= 0.5 * cj.cpuUsPerMsg, `${fmt(oe.cpuUsPerMsg / cj.cpuUsPerMsg, 2)}×`);
-    check('ours json + encrypt peak RSS ≤ core-json', oe.peakRssMB <= cj.peakRssMB, `${fmt(oe.peakRssMB)} MB vs ${fmt(cj.peakRssMB)} MB`);
+    check(
+      'ours json + encrypt ≥ 2.0× core-json msg/s',
+      oe.msgPerSec >= 2 * cj.msgPerSec,
+      `${fmt(oe.msgPerSec / cj.msgPerSec, 2)}×`,
+    );
+    check(
+      'ours json + encrypt CPU/msg ≤ 0.5× core-json',
+      oe.cpuUsPerMsg <= 0.5 * cj.cpuUsPerMsg,
+      `${fmt(oe.cpuUsPerMsg / cj.cpuUsPerMsg, 2)}×`,
+    );
+    check(
+      'ours json + encrypt peak RSS ≤ core-json',
+      oe.peakRssMB <= cj.peakRssMB,
+      `${fmt(oe.peakRssMB)} MB vs ${fmt(cj.peakRssMB)} MB`,
+    );
   }
   const cx = get('core-xml');
   const ox = get('ours-xml');
-  if (cx && ox) check('ours xml ≥ 2× core-xml msg/s', ox.msgPerSec >= 2 * cx.msgPerSec, `${fmt(ox.msgPerSec / cx.msgPerSec, 2)}×`);
+  if (cx && ox)
+    check('ours xml ≥ 2× core-xml msg/s', ox.msgPerSec >= 2 * cx.msgPerSec, `${fmt(ox.msgPerSec / cx.msgPerSec, 2)}×`);
   for (const id of ['ours-json-enc', 'ours-json', 'ours-xml', 'ours-csv']) {
     const mem = get(id);
     const dur = get(id + '-durable');
-    if (mem && dur) check(`${id}: durable ≥ 0.8× in-memory msg/s`, dur.msgPerSec >= 0.8 * mem.msgPerSec, `${fmt(dur.msgPerSec / mem.msgPerSec, 2)}×`);
+    if (mem && dur)
+      check(
+        `${id}: durable ≥ 0.8× in-memory msg/s`,
+        dur.msgPerSec >= 0.8 * mem.msgPerSec,
+        `${fmt(dur.msgPerSec / mem.msgPerSec, 2)}×`,
+      );
   }
   if (rest) {
-    check('start time with the package ≤ +300 ms', rest.deltaStartMs <= 300, `${rest.deltaStartMs >= 0 ? '+' : ''}${fmt(rest.deltaStartMs)} ms`);
-    check('idle RSS with the package ≤ +15 MB', rest.deltaRssMB <= 15, `${rest.deltaRssMB >= 0 ? '+' : ''}${fmt(rest.deltaRssMB, 1)} MB`);
+    check(
+      'start time with the package ≤ +300 ms',
+      rest.deltaStartMs <= 300,
+      `${rest.deltaStartMs >= 0 ? '+' : ''}${fmt(rest.deltaStartMs)} ms (CPU ${rest.deltaStartCpuMs >= 0 ? '+' : ''}${fmt(rest.deltaStartCpuMs)} ms)`,
+    );
+    check(
+      'idle RSS with the package ≤ +15 MB',
+      rest.deltaRssMB <= 15,
+      `${rest.deltaRssMB >= 0 ? '+' : ''}${fmt(rest.deltaRssMB, 1)} MB`,
+    );
   }
   return out;
 }
@@ -445,7 +607,9 @@ async function main() {
   const profileDir = path.join(resultsDir, 'profiles', stamp);
   if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
   const env = machine();
-  console.log(`machine: ${env.nproc} CPUs (${env.cpu}), ${env.memTotalMB} MB, ${env.os}; Node ${env.node}, Node-RED ${env.nodeRed}; package transport: ${transport()}`);
+  console.log(
+    `machine: ${env.nproc} CPUs (${env.cpu}), ${env.memTotalMB} MB, ${env.os}; Node ${env.node}, Node-RED ${env.nodeRed}; package transport: ${transport()}`,
+  );
   console.log(
     `N=${opts.n} measured + ${opts.warmup} warm-up per run, ${opts.concurrency} in flight, ${opts.runs} run(s) per row (medians)` +
       (cpus.client ? `, client pinned to CPU ${cpus.client}${cpus.sink ? `, sink to CPU ${cpus.sink}` : ''}` : '') +
@@ -490,23 +654,37 @@ async function main() {
   const results = rows.map((row) => aggregate(row, perRow.get(row.id)));
   let rest = null;
   if (opts.rest || opts.restOnly) {
-    console.log(`\ncost at rest: ${opts.restRuns} start-ups each of Node-RED with an empty flow, without and with the package …`);
+    console.log(
+      `\ncost at rest: ${opts.restRuns} start-ups each of Node-RED with an empty flow, without and with the package …`,
+    );
     rest = await restCost(opts, cpus);
   }
 
   if (results.length) {
-    console.log(`\n${opts.runs} run(s) per row, medians; N=${opts.n}, ${opts.concurrency} in flight, body ≈ ${fmt(median(results.filter((r) => r.bodyBytesAvg).map((r) => r.bodyBytesAvg)))} bytes (median over rows)\n`);
+    console.log(
+      `\n${opts.runs} run(s) per row, medians; N=${opts.n}, ${opts.concurrency} in flight, body ≈ ${fmt(median(results.filter((r) => r.bodyBytesAvg).map((r) => r.bodyBytesAvg)))} bytes (median over rows)\n`,
+    );
     console.log(table(results));
     const leaky = results.filter((r) => r.maxListenersWarnings);
-    for (const r of leaky) console.log(`\n${r.id}: Node-RED logged MaxListenersExceededWarning (${r.maxListenersWarnings}× in a run)`);
-    for (const r of results.filter((x) => x.otherWarnings && x.otherWarnings.length)) console.log(`${r.id}: log: ${r.otherWarnings.join(' | ')}`);
+    for (const r of leaky)
+      console.log(`\n${r.id}: Node-RED logged MaxListenersExceededWarning (${r.maxListenersWarnings}× in a run)`);
+    for (const r of results.filter((x) => x.otherWarnings && x.otherWarnings.length))
+      console.log(`${r.id}: log: ${r.otherWarnings.join(' | ')}`);
   }
   if (rest) {
-    console.log('\n| Node-RED at rest (empty flow) | start → HTTP answers, ms | idle RSS MB |');
-    console.log('|---|---:|---:|');
-    console.log(`| without the package | ${fmt(rest.without.startMs)} | ${fmt(rest.without.rssMB, 1)} |`);
-    console.log(`| with the package | ${fmt(rest.with.startMs)} | ${fmt(rest.with.rssMB, 1)} |`);
-    console.log(`| difference | ${rest.deltaStartMs >= 0 ? '+' : ''}${fmt(rest.deltaStartMs)} | ${rest.deltaRssMB >= 0 ? '+' : ''}${fmt(rest.deltaRssMB, 1)} |`);
+    const sign = (x, d = 0) => `${x >= 0 ? '+' : ''}${fmt(x, d)}`;
+    console.log(`\nNode-RED at rest, empty flow, medians of ${rest.runs} start-ups each:\n`);
+    console.log('| Node-RED at rest (empty flow) | start → HTTP answers, ms | CPU used by then, ms | idle RSS MB |');
+    console.log('|---|---:|---:|---:|');
+    console.log(
+      `| without the package | ${fmt(rest.without.startMs)} | ${fmt(rest.without.startCpuMs)} | ${fmt(rest.without.rssMB, 1)} |`,
+    );
+    console.log(
+      `| with the package | ${fmt(rest.with.startMs)} | ${fmt(rest.with.startCpuMs)} | ${fmt(rest.with.rssMB, 1)} |`,
+    );
+    console.log(
+      `| difference | ${sign(rest.deltaStartMs)} | ${sign(rest.deltaStartCpuMs)} | ${sign(rest.deltaRssMB, 1)} |`,
+    );
   }
   const g = goals(results, rest);
   if (g.length) {
@@ -524,9 +702,25 @@ async function main() {
   }
 
   const outFile = opts.out ? path.resolve(opts.out) : path.join(resultsDir, `peers-${stamp}.json`);
-  fs.writeFileSync(outFile, JSON.stringify({ when: new Date().toISOString(), machine: env, transport: transport(), options: opts, results, rest, goals: g, runs: Object.fromEntries(perRow) }, null, 2));
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify(
+      {
+        when: new Date().toISOString(),
+        machine: env,
+        transport: transport(),
+        options: opts,
+        results,
+        rest,
+        goals: g,
+        runs: Object.fromEntries(perRow),
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\nJSON: ${path.relative(process.cwd(), outFile)}`);
-  if (results.some((r) => r.crashed || (r.ok === false))) process.exitCode = 1;
+  if (results.some((r) => r.crashed || r.ok === false)) process.exitCode = 1;
 }
 
 main().catch((err) => {

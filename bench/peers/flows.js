@@ -38,12 +38,48 @@ function coreFlow({ format, url }) {
   rules.push({ t: 'set', p: 'headers["idempotency-key"]', pt: 'msg', to: 'event.id', tot: 'msg' });
   const encoder =
     format === 'xml'
-      ? { id: 'bench000000000xml', type: 'xml', z: TAB, name: '', property: 'payload', attr: '', chr: '', x: 500, y: 100, wires: [['bench00000request']] }
-      : { id: 'bench0000000json', type: 'json', z: TAB, name: '', property: 'payload', action: 'str', pretty: false, x: 500, y: 100, wires: [['bench00000request']] };
+      ? {
+          id: 'bench000000000xml',
+          type: 'xml',
+          z: TAB,
+          name: '',
+          property: 'payload',
+          attr: '',
+          chr: '',
+          x: 500,
+          y: 100,
+          wires: [['bench00000request']],
+        }
+      : {
+          id: 'bench0000000json',
+          type: 'json',
+          z: TAB,
+          name: '',
+          property: 'payload',
+          action: 'str',
+          pretty: false,
+          x: 500,
+          y: 100,
+          wires: [['bench00000request']],
+        };
   return [
     tab(),
     driver('bench000000change'),
-    { id: 'bench000000change', type: 'change', z: TAB, name: '', rules, action: '', property: '', from: '', to: '', reg: false, x: 300, y: 100, wires: [[encoder.id]] },
+    {
+      id: 'bench000000change',
+      type: 'change',
+      z: TAB,
+      name: '',
+      rules,
+      action: '',
+      property: '',
+      from: '',
+      to: '',
+      reg: false,
+      x: 300,
+      y: 100,
+      wires: [[encoder.id]],
+    },
     encoder,
     {
       id: 'bench00000request',
@@ -65,7 +101,17 @@ function coreFlow({ format, url }) {
       y: 100,
       wires: [[DRIVER]],
     },
-    { id: 'bench0000000catch', type: 'catch', z: TAB, name: '', scope: ['bench000000change', encoder.id], uncaught: false, x: 100, y: 200, wires: [[DRIVER]] },
+    {
+      id: 'bench0000000catch',
+      type: 'catch',
+      z: TAB,
+      name: '',
+      scope: ['bench000000change', encoder.id],
+      uncaught: false,
+      x: 100,
+      y: 200,
+      wires: [[DRIVER]],
+    },
   ];
 }
 
@@ -92,7 +138,14 @@ function oursFlow({ format, encrypt, durable, url, key, concurrency }) {
       z: TAB,
       name: '',
       keepUnmapped: false,
-      rules: FIELDS.map((f) => ({ target: f.target, sourceType: 'msg', source: f.source, type: f.type, default: '', required: true })),
+      rules: FIELDS.map((f) => ({
+        target: f.target,
+        sourceType: 'msg',
+        source: f.source,
+        type: f.type,
+        default: '',
+        required: true,
+      })),
       x: 300,
       y: 100,
       wires: [[ids.encoder], [DRIVER]],

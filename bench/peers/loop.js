@@ -140,7 +140,9 @@ function memoryOf(pid = process.pid) {
 }
 
 function post(session, method, params) {
-  return new Promise((resolve, reject) => session.post(method, params || {}, (err, res) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    session.post(method, params || {}, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 async function startProfiler() {

@@ -4,7 +4,9 @@
  * with a temporary user directory and settings file (as test/support/nodered.js
  * does), plus an IPC channel for the bench-driver node, optionally pinned to
  * some CPUs with taskset. Resolves once "Started flows" is logged and the HTTP
- * port answers; `startMs` is the time from spawn to the port answering.
+ * port answers; `startMs` is the time from spawn to the port answering,
+ * `startCpuMs` the CPU time the process used until then (steadier than the
+ * wall time on a busy machine). With taskset the CPU time is Node-RED's only.
  */
 const fs = require('fs');
 const os = require('os');
@@ -38,6 +40,23 @@ function answers(base) {
     req.setTimeout(2000, () => req.destroy());
     req.on('error', () => resolve(false));
   });
+}
+
+let clockTicks;
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (NaN elsewhere). */
+function cpuMsOf(pid) {
+  try {
+    if (clockTicks === undefined) {
+      const r = require('child_process').spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+      clockTicks = Number(r.stdout) || 100;
+    }
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name (which may hold spaces) start at field 3 (state)
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return NaN;
+  }
 }
 
 /** The command line of a child, pinned with taskset when `cpus` is a CPU list ("0", "0-1"). */
@@ -74,7 +93,11 @@ async function startNodeRed(o = {}) {
   const redJs = require.resolve('node-red/red.js', { paths: [root] });
   const cmd = command([redJs, '--userDir', userDir, '--settings', settingsFile], o.cpus);
   const t0 = performance.now();
-  const child = spawn(cmd.file, cmd.args, { cwd: userDir, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(cmd.file, cmd.args, {
+    cwd: userDir,
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -102,9 +125,11 @@ async function startNodeRed(o = {}) {
   };
   let started = false;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-    if (!started) started = /Started flows|Flows stopped due to missing node types|Waiting for missing types/.test(output);
+    if (!started)
+      started = /Started flows|Flows stopped due to missing node types|Waiting for missing types/.test(output);
     if (started && (await answers(base))) {
       instance.startMs = performance.now() - t0;
+      instance.startCpuMs = cpuMsOf(child.pid);
       if (/Waiting for missing types|Flows stopped/.test(output)) break;
       return instance;
     }
@@ -114,4 +139,4 @@ async function startNodeRed(o = {}) {
   throw new Error('Node-RED did not start:\n' + output.slice(-4000));
 }
 
-module.exports = { startNodeRed, freePort, command, root };
+module.exports = { startNodeRed, freePort, command, cpuMsOf, root };

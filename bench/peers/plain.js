@@ -49,14 +49,20 @@ function makeClient(url, concurrency) {
           {
             method: 'POST',
             agent,
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': eventMeta(i).id },
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              'idempotency-key': eventMeta(i).id,
+            },
           },
           (res) => {
             const chunks = [];
             res.on('data', (c) => chunks.push(c));
             res.on('end', () => {
               try {
-                resolve(res.statusCode === 200 && JSON.parse(Buffer.concat(chunks).toString('utf8')).status === 'success');
+                resolve(
+                  res.statusCode === 200 && JSON.parse(Buffer.concat(chunks).toString('utf8')).status === 'success',
+                );
               } catch (err) {
                 reject(err);
               }
@@ -78,7 +84,10 @@ process.on('message', (m) => {
     send = makeClient(m.url, m.concurrency);
   } catch (err) {
     if (err && err.code === 'MODULE_NOT_FOUND') {
-      process.send({ type: 'skip', reason: `${which === 'node-http' ? 'node:http' : which} is not installed (npm install --no-save ${which})` });
+      process.send({
+        type: 'skip',
+        reason: `${which === 'node-http' ? 'node:http' : which} is not installed (npm install --no-save ${which})`,
+      });
       return;
     }
     process.send({ type: 'error', error: String((err && err.stack) || err) });

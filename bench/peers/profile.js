@@ -22,7 +22,8 @@ function area(url, name) {
   if (name === '(program)') return 'V8/native (program)';
   const u = shortUrl(url);
   if (u.startsWith('dist/nodes/')) return 'ours (dist/nodes)';
-  if (u.startsWith('node_modules/@node-red/') || u.startsWith('node_modules/node-red/')) return 'Node-RED runtime and core nodes';
+  if (u.startsWith('node_modules/@node-red/') || u.startsWith('node_modules/node-red/'))
+    return 'Node-RED runtime and core nodes';
   if (u.startsWith('bench/')) return 'bench driver';
   if (u.startsWith('node:') || /^[a-z_/]+$/.test(u)) return 'Node.js internals';
   if (u.startsWith('node_modules/')) return 'libraries (' + u.split('/')[1] + ')';
@@ -73,7 +74,9 @@ function summarise(file, top = 20) {
 
 function format(summary) {
   const lines = [];
-  lines.push(`  busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled (idle excluded from the percentages)`);
+  lines.push(
+    `  busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled (idle excluded from the percentages)`,
+  );
   lines.push('  by area:');
   for (const a of summary.areas) lines.push(`    ${a.pct.toFixed(1).padStart(5)}%  ${a.area}`);
   lines.push('  top self time:');

@@ -21,7 +21,12 @@ function eventData(i) {
 
 /** msg.event, the id becomes the idempotency key (unique per message in a run). */
 function eventMeta(i) {
-  return { id: 'evt_' + String(i).padStart(8, '0'), type: 'listing.created', occurredAt: '2026-01-15T10:20:30.000Z', source: 'bench' };
+  return {
+    id: 'evt_' + String(i).padStart(8, '0'),
+    type: 'listing.created',
+    occurredAt: '2026-01-15T10:20:30.000Z',
+    source: 'bench',
+  };
 }
 
 /**

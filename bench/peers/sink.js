@@ -47,7 +47,8 @@ function verify(id, body, headers) {
       const d = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(env.iv, 'base64'), { authTagLength: 16 });
       d.setAuthTag(Buffer.from(env.tag, 'base64'));
       plain = Buffer.concat([d.update(Buffer.from(env.ct, 'base64')), d.final()]).toString('utf8');
-      if (JSON.parse(plain).event_id !== id) throw new Error('decrypted record holds event_id ' + JSON.parse(plain).event_id);
+      if (JSON.parse(plain).event_id !== id)
+        throw new Error('decrypted record holds event_id ' + JSON.parse(plain).event_id);
       state.decrypted++;
     } else if (!plain.includes(id)) {
       throw new Error('body does not contain the id');
@@ -92,7 +93,12 @@ process.on('message', (m) => {
     process.send({ type: 'reset' });
   } else if (m.cmd === 'report') {
     const { ids, ...rest } = state;
-    process.send({ type: 'report', unique: ids.size, bodyBytesAvg: state.requests ? state.bytes / state.requests : 0, ...rest });
+    process.send({
+      type: 'report',
+      unique: ids.size,
+      bodyBytesAvg: state.requests ? state.bytes / state.requests : 0,
+      ...rest,
+    });
   } else if (m.cmd === 'stop') {
     server.close();
     server.closeAllConnections?.();

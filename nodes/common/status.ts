@@ -17,7 +17,11 @@ export interface CountStatus {
   cancel(): void;
 }
 
-export function countStatus(node: Pick<Node, 'status'>, intervalMs = STATUS_INTERVAL_MS, now: () => number = Date.now): CountStatus {
+export function countStatus(
+  node: Pick<Node, 'status'>,
+  intervalMs = STATUS_INTERVAL_MS,
+  now: () => number = Date.now,
+): CountStatus {
   let kind: string | undefined;
   let shownAt = 0;
   let pending: (() => NodeStatus) | undefined;

@@ -14,7 +14,7 @@
  *   {"v":1,"alg":"A256GCM","kid":"k1","iv":"<b64>","tag":"<b64>","ct":"<b64>","cty":"..."}
  */
 import * as crypto from 'node:crypto';
-import CryptoJS from 'crypto-js';
+import type CryptoJSModule from 'crypto-js';
 import { IntegrationError, type ErrorDetail } from './errors';
 
 export type Algorithm = 'aes-256-gcm' | 'aes-256-cbc-hmac' | 'cryptojs';
@@ -226,9 +226,17 @@ export function evpBytesToKey(passphrase: Buffer, salt: Buffer): { key: Buffer; 
   return { key: all.subarray(0, 32), iv: all.subarray(32, 48) };
 }
 
+let cryptoJsModule: typeof CryptoJSModule | undefined;
+/** crypto-js is loaded on first use: most flows never use that format, and loading it costs start time. */
+function cryptoJs(): typeof CryptoJSModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  cryptoJsModule ??= require('crypto-js') as typeof CryptoJSModule;
+  return cryptoJsModule;
+}
+
 /** `CryptoJS.AES.encrypt(text, passphrase).toString()`: OpenSSL "Salted__" base64. */
 export function cryptoJsEncrypt(text: string, passphrase: string): string {
-  return CryptoJS.AES.encrypt(text, passphrase).toString();
+  return cryptoJs().AES.encrypt(text, passphrase).toString();
 }
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
