@@ -617,6 +617,7 @@ async function main() {
   );
 
   const key = crypto.randomBytes(32).toString('hex');
+  const outFile = opts.out ? path.resolve(opts.out) : path.join(resultsDir, `peers-${stamp}.json`);
   const perRow = new Map(rows.map((r) => [r.id, []]));
   let sink;
   const cleanup = async () => {
@@ -637,6 +638,22 @@ async function main() {
           r = { crashed: String((err && err.message) || err) };
         }
         perRow.get(row.id).push(r);
+        // what is done so far, in case a long run is stopped
+        fs.writeFileSync(
+          outFile,
+          JSON.stringify(
+            {
+              partial: true,
+              when: new Date().toISOString(),
+              machine: env,
+              transport: transport(),
+              options: opts,
+              runs: Object.fromEntries(perRow),
+            },
+            null,
+            2,
+          ),
+        );
         if (r.skipped) console.log(`skipped: ${r.skipped}`);
         else if (r.crashed) console.log(`FAILED: ${r.crashed.slice(0, 2000)}`);
         else
@@ -701,7 +718,6 @@ async function main() {
     }
   }
 
-  const outFile = opts.out ? path.resolve(opts.out) : path.join(resultsDir, `peers-${stamp}.json`);
   fs.writeFileSync(
     outFile,
     JSON.stringify(
