@@ -599,8 +599,16 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  const rows = opts.restOnly ? [] : selectRows(opts.only);
-  const cpus = cpuLists(opts.cpus);
+  let rows;
+  let cpus;
+  try {
+    rows = opts.restOnly ? [] : selectRows(opts.only);
+    cpus = cpuLists(opts.cpus);
+  } catch (err) {
+    console.error(err.message);
+    process.exitCode = 2;
+    return;
+  }
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
