@@ -130,6 +130,12 @@ function parseArgs(argv) {
       case '--stall':
         o.stallSeconds = num('stall', value(), 1);
         break;
+      case '--report':
+        o.report = String(value());
+        break;
+      case '--rest-from':
+        o.restFrom = String(value());
+        break;
       case '--out':
         o.out = String(value());
         break;
@@ -158,7 +164,9 @@ const HELP = `npm run bench:peers -- [options]
   --no-rest              skip the package's cost at rest;  --rest-only: only that
   --rest-runs <r>        start-ups per variant for the cost at rest (default 3)
   --stall <s>            give up on a run after s seconds without a completion (default 60)
-  --out <file>           JSON results file (default bench/results/peers-<time>.json)`;
+  --out <file>           JSON results file (default bench/results/peers-<time>.json)
+  --report <file>        print the tables and goals again from a results file (a partial one too:
+                         medians of the runs done); --rest-from <file> takes the cost at rest from another`;
 
 // ---------------------------------------------------------------- helpers
 
@@ -579,6 +587,64 @@ function goals(results, rest) {
   return out;
 }
 
+function printTables(results, rest, opts, runsLabel) {
+  if (results.length) {
+    console.log(
+      `\n${runsLabel || opts.runs + ' run(s) per row'}, medians; N=${opts.n}, ${opts.concurrency} in flight, each record ≈ 299 bytes as JSON; bodies: ${results
+        .filter((r) => r.bodyBytesAvg)
+        .map((r) => `${r.id} ${fmt(r.bodyBytesAvg)}`)
+        .join(', ')} bytes\n`,
+    );
+    console.log(table(results));
+    const leaky = results.filter((r) => r.maxListenersWarnings);
+    for (const r of leaky)
+      console.log(`\n${r.id}: Node-RED logged MaxListenersExceededWarning (${r.maxListenersWarnings}× in a run)`);
+    for (const r of results.filter((x) => x.otherWarnings && x.otherWarnings.length))
+      console.log(`${r.id}: log: ${r.otherWarnings.join(' | ')}`);
+  }
+  if (rest) {
+    const sign = (x, d = 0) => `${x >= 0 ? '+' : ''}${fmt(x, d)}`;
+    console.log(`\nNode-RED at rest, empty flow, medians of ${rest.runs} start-ups each:\n`);
+    console.log('| Node-RED at rest (empty flow) | start → HTTP answers, ms | CPU used by then, ms | idle RSS MB |');
+    console.log('|---|---:|---:|---:|');
+    console.log(
+      `| without the package | ${fmt(rest.without.startMs)} | ${fmt(rest.without.startCpuMs)} | ${fmt(rest.without.rssMB, 1)} |`,
+    );
+    console.log(
+      `| with the package | ${fmt(rest.with.startMs)} | ${fmt(rest.with.startCpuMs)} | ${fmt(rest.with.rssMB, 1)} |`,
+    );
+    console.log(
+      `| difference | ${sign(rest.deltaStartMs)} | ${sign(rest.deltaStartCpuMs)} | ${sign(rest.deltaRssMB, 1)} |`,
+    );
+  }
+}
+
+/** --report: the tables and goals again from a results file (also a partial one: medians of the runs done). */
+function reportFrom(opts) {
+  const data = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
+  const rows = ROWS.filter((r) => data.runs && data.runs[r.id] && data.runs[r.id].length);
+  const results = rows.map((row) => aggregate(row, data.runs[row.id]));
+  const rest = opts.restFrom ? JSON.parse(fs.readFileSync(opts.restFrom, 'utf8')).rest : data.rest || null;
+  const m = data.machine || {};
+  const o = data.options || {};
+  console.log(
+    `${data.partial ? 'PARTIAL results' : 'results'} of ${data.when} (${path.relative(process.cwd(), opts.report)})`,
+  );
+  console.log(
+    `machine: ${m.nproc} CPUs (${m.cpu}), ${m.memTotalMB} MB, ${m.os}; Node ${m.node}, Node-RED ${m.nodeRed}; package transport: ${data.transport}`,
+  );
+  const counts = [...new Set(rows.map((r) => data.runs[r.id].length))].sort();
+  console.log(
+    `N=${o.n} measured + ${o.warmup} warm-up per run, ${o.concurrency} in flight, ${o.runs} run(s) asked, ${counts.join(' or ')} done per row`,
+  );
+  printTables(results, rest, o, `${counts.join(' or ')} run(s) per row`);
+  const g = goals(results, rest);
+  if (g.length) {
+    console.log('\ngoals:');
+    for (const x of g) console.log(`  ${x.met ? 'met    ' : 'NOT met'}  ${x.goal}: ${x.detail}`);
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -592,6 +658,10 @@ async function main() {
   }
   if (opts.help) {
     console.log(HELP);
+    return;
+  }
+  if (opts.report) {
+    reportFrom(opts);
     return;
   }
   if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'http-post.js'))) {
@@ -685,32 +755,7 @@ async function main() {
     rest = await restCost(opts, cpus);
   }
 
-  if (results.length) {
-    console.log(
-      `\n${opts.runs} run(s) per row, medians; N=${opts.n}, ${opts.concurrency} in flight, body ≈ ${fmt(median(results.filter((r) => r.bodyBytesAvg).map((r) => r.bodyBytesAvg)))} bytes (median over rows)\n`,
-    );
-    console.log(table(results));
-    const leaky = results.filter((r) => r.maxListenersWarnings);
-    for (const r of leaky)
-      console.log(`\n${r.id}: Node-RED logged MaxListenersExceededWarning (${r.maxListenersWarnings}× in a run)`);
-    for (const r of results.filter((x) => x.otherWarnings && x.otherWarnings.length))
-      console.log(`${r.id}: log: ${r.otherWarnings.join(' | ')}`);
-  }
-  if (rest) {
-    const sign = (x, d = 0) => `${x >= 0 ? '+' : ''}${fmt(x, d)}`;
-    console.log(`\nNode-RED at rest, empty flow, medians of ${rest.runs} start-ups each:\n`);
-    console.log('| Node-RED at rest (empty flow) | start → HTTP answers, ms | CPU used by then, ms | idle RSS MB |');
-    console.log('|---|---:|---:|---:|');
-    console.log(
-      `| without the package | ${fmt(rest.without.startMs)} | ${fmt(rest.without.startCpuMs)} | ${fmt(rest.without.rssMB, 1)} |`,
-    );
-    console.log(
-      `| with the package | ${fmt(rest.with.startMs)} | ${fmt(rest.with.startCpuMs)} | ${fmt(rest.with.rssMB, 1)} |`,
-    );
-    console.log(
-      `| difference | ${sign(rest.deltaStartMs)} | ${sign(rest.deltaStartCpuMs)} | ${sign(rest.deltaRssMB, 1)} |`,
-    );
-  }
+  printTables(results, rest, opts);
   const g = goals(results, rest);
   if (g.length) {
     console.log('\ngoals:');
