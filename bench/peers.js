@@ -296,6 +296,9 @@ async function startSink(key, cpus) {
 
 // ---------------------------------------------------------------- one run of one row
 
+/** the row's process now running (stopped on Ctrl-C) */
+let current = null;
+
 function warningsIn(output) {
   const lines = String(output).split('\n');
   const leak = lines.filter((l) => /MaxListenersExceededWarning/.test(l)).length;
@@ -330,7 +333,7 @@ async function runOnce(row, ctx, runIndex) {
     child.stderr.on('data', (d) => (out += d));
     output = () => out;
     const exited = new Promise((r) => child.once('exit', r));
-    proc = {
+    proc = current = {
       child,
       async stop() {
         if (child.exitCode === null && child.signalCode === null) {
@@ -356,6 +359,7 @@ async function runOnce(row, ctx, runIndex) {
     if (row.kind === 'ours') nodesDir.unshift(root);
     const nr = await startNodeRed({ flow, nodesDir, cpus: ctx.cpus.client });
     proc = nr;
+    current = nr;
     startMs = nr.startMs;
     output = () => nr.output;
     if (!nr.child.connected) throw new Error('no IPC channel to Node-RED');
@@ -699,6 +703,7 @@ async function main() {
   const perRow = new Map(rows.map((r) => [r.id, []]));
   let sink;
   const cleanup = async () => {
+    if (current) await current.stop().catch(() => {});
     if (sink) await sink.stop();
   };
   process.once('SIGINT', () => cleanup().then(() => process.exit(130)));
