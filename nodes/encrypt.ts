@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, mergeHeaders, at, type Msg } from './common/glue';
+import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { resolveAad } from './common/aad';
@@ -38,6 +39,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     let count = 0;
+    // the count shows at most twice a second (a translation per message costs more than the encryption)
+    const status = countStatus(node);
 
     // Everything that can be checked once is checked here; a bad key or
     // setting does not crash the flow: every message goes to output 2.
@@ -89,18 +92,19 @@ export = function (RED: NodeAPI) {
         mergeHeaders(msg, result.headers);
         msg.encryption = { alg: result.alg, kid: result.kid };
         count++;
-        node.status({ fill: 'green', shape: 'dot', text: RED._('encrypt.status.encrypted', { count }) });
+        status.show('encrypted', () => ({ fill: 'green', shape: 'dot', text: RED._('encrypt.status.encrypted', { count }) }));
         send(at(0, OUTPUTS, msg));
         done();
       } catch (err) {
         const info = sendError(msg, err instanceof IntegrationError
             ? err
             : new IntegrationError('ENCRYPT_FAILED', 'Encryption failed', [{ reason: err instanceof Error ? err.message : String(err) }]), send, done, OUTPUTS);
-        node.status({ fill: 'red', shape: 'ring', text: RED._('encrypt.status.failed', { code: info.code }) });
+        status.show('failed:' + info.code, () => ({ fill: 'red', shape: 'ring', text: RED._('encrypt.status.failed', { code: info.code }) }));
       }
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       key = undefined;
       done();
     });

@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError } from './common/glue';
+import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { createMapper, summarise, summariseRules, type MappingRule, type Resolver } from './lib/mapping';
 
@@ -50,24 +51,25 @@ export = function (RED: NodeAPI) {
 
     let mapped = 0;
     let invalid = 0;
+    // the counts show at most twice a second (a translation per message costs more than the mapping)
+    const status = countStatus(node);
+    const showInvalidRules = () => status.show('invalidRules', () => ({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalidRules') }));
 
-    if (mapper.problems.length > 0) {
-      node.status({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalidRules') });
-    }
+    if (mapper.problems.length > 0) showInvalidRules();
 
     onInput(node, async (msg, send, done) => {
       const result = await mapper.map(msg, resolver, { keepUnmapped });
       if (result.ok) {
         msg.payload = result.value;
         mapped++;
-        node.status({ fill: 'green', shape: 'dot', text: RED._('field-mapper.status.mapped', { count: mapped }) });
+        status.show('mapped', () => ({ fill: 'green', shape: 'dot', text: RED._('field-mapper.status.mapped', { count: mapped }) }));
         send([msg, null]);
         done();
         return;
       }
       invalid++;
       if (mapper.problems.length > 0) {
-        node.status({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalidRules') });
+        showInvalidRules();
         sendError(
           msg,
           new IntegrationError('MAPPING_RULES_INVALID', summariseRules(result.problems), result.problems),
@@ -77,11 +79,12 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      node.status({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalid', { count: invalid }) });
+      status.show('invalid', () => ({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalid', { count: invalid }) }));
       sendError(msg, new IntegrationError('MAPPING_INVALID', summarise(result.problems), result.problems), send, done, OUTPUTS);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       node.status({});
       done();
     });

@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, mergeHeaders } from './common/glue';
+import { countStatus } from './common/status';
 import { checkConfig, configError, encode, readConfig } from './lib/encoding';
 import { IntegrationError, toErrorInfo } from './lib/errors';
 
@@ -30,9 +31,11 @@ export = function (RED: NodeAPI) {
     const config = readConfig(def as unknown as Record<string, unknown>);
     const asBuffer = def.outputType === 'buffer';
     const problems = checkConfig(config);
+    // shown at most twice a second while only the byte count changes (a translation per message is costly)
+    const status = countStatus(node);
 
     if (problems.length > 0) {
-      node.status({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: 'ENCODE_CONFIG' }) });
+      status.show('config', () => ({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: 'ENCODE_CONFIG' }) }));
       node.warn(RED._('format-encoder.errors.config', { reason: configError(problems).message }));
     }
 
@@ -42,7 +45,7 @@ export = function (RED: NodeAPI) {
         result = encode(msg.payload, config);
       } catch (err) {
         const info = toErrorInfo(err, 'ENCODE_' + String(config.format).toUpperCase());
-        node.status({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: info.code }) });
+        status.show('error:' + info.code, () => ({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: info.code }) }));
         sendError(msg, new IntegrationError(info.code, info.message, info.details), send, done, OUTPUTS);
         return;
       }
@@ -51,16 +54,14 @@ export = function (RED: NodeAPI) {
       msg.payload = body;
       msg.format = result.format;
       mergeHeaders(msg, { 'content-type': result.contentType });
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: RED._('format-encoder.status.encoded', { format: result.format, bytes: String(bytes) }),
-      });
+      const format = result.format;
+      status.show('encoded', () => ({ fill: 'green', shape: 'dot', text: RED._('format-encoder.status.encoded', { format, bytes: String(bytes) }) }));
       send([msg, null]);
       done();
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       node.status({});
       done();
     });

@@ -6,6 +6,7 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError } from './common/glue';
+import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { createChecker, summariseProblems, type CheckRule, type Extraction } from './lib/checks';
 
@@ -34,8 +35,9 @@ export = function (RED: NodeAPI) {
     let passed = 0;
     let failed = 0;
 
-    const invalidStatus = () =>
-      node.status({ fill: 'red', shape: 'ring', text: RED._('response-check.status.invalidRules') });
+    // the counts show at most twice a second (a translation per message costs more than the check)
+    const status = countStatus(node);
+    const invalidStatus = () => status.show('invalidRules', () => ({ fill: 'red', shape: 'ring', text: RED._('response-check.status.invalidRules') }));
 
     if (checker.problems.length > 0) invalidStatus();
 
@@ -66,17 +68,18 @@ export = function (RED: NodeAPI) {
 
       if (outcome.passed) {
         passed++;
-        node.status({ fill: 'green', shape: 'dot', text: RED._('response-check.status.passed', { count: passed }) });
+        status.show('passed', () => ({ fill: 'green', shape: 'dot', text: RED._('response-check.status.passed', { count: passed }) }));
         send([msg, null]);
         done();
         return;
       }
       failed++;
-      node.status({ fill: 'red', shape: 'ring', text: RED._('response-check.status.failed', { count: failed }) });
+      status.show('failed', () => ({ fill: 'red', shape: 'ring', text: RED._('response-check.status.failed', { count: failed }) }));
       sendError(msg, new IntegrationError('CHECK_FAILED', outcome.message ?? 'check failed', outcome.details), send, done, OUTPUTS);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       node.status({});
       done();
     });

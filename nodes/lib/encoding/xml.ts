@@ -4,9 +4,17 @@
  * arrays inside arrays, cycles), because what xml2js does with such input
  * varies from silently wrong output to an exception without a path.
  */
-import { Builder } from 'xml2js';
+import type * as Xml2js from 'xml2js';
 import type { ErrorDetail } from '../errors';
 import { childPath, describe, isPlainObject, problemsError, MAX_DETAILS } from './json';
+
+let xml2jsModule: typeof Xml2js | undefined;
+/** xml2js is loaded on first use: a flow without XML never pays its start time. */
+function xml2js(): typeof Xml2js {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  xml2jsModule ??= require('xml2js') as typeof Xml2js;
+  return xml2jsModule;
+}
 
 export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
@@ -212,7 +220,7 @@ export function encodeXml(payload: unknown, options: XmlOptions, root = 'payload
   if (problems.length > 0) throw problemsError('ENCODE_XML', problems, (d) => `${d.field} ${d.reason}`);
 
   const content = Array.isArray(payload) ? { [options.item]: tree } : tree;
-  const builder = new Builder({
+  const builder = new (xml2js().Builder)({
     // a one-key object with the default rootName makes xml2js use that key as
     // the root element; wrapping in { [root]: … } always gives options.root
     xmldec: { version: '1.0', encoding: 'UTF-8' },
