@@ -213,7 +213,8 @@
                 rule('subject', 'jsonata', '"Your listing \\"" & payload.title & "\\" is live"', 'string', true),
                 rule('content[0].type', 'str', 'text/plain', 'string', true),
                 rule('content[0].value', 'jsonata', '"Your listing \\"" & payload.title & "\\" is now live. Listing id: " & payload.listingId', 'string', true),
-                rule('custom_args.event_id', 'msg', 'event.id', 'string', false)
+                // per-recipient custom_args is the object; the top-level custom_args is a string in SendGrid's v3 document
+                rule('personalizations[0].custom_args.event_id', 'msg', 'event.id', 'string', false)
             ]
         },
         {
@@ -224,7 +225,9 @@
                 rule('properties.email', 'jsonata', '$lowercase($trim(payload.email))', 'string', true),
                 rule('properties.firstname', 'msg', 'payload.firstName', 'string', false),
                 rule('properties.lastname', 'msg', 'payload.lastName', 'string', false),
-                rule('properties.phone', 'msg', 'payload.phone', 'string', false)
+                rule('properties.phone', 'msg', 'payload.phone', 'string', false),
+                // the contacts v3 create operation requires associations; none is an empty list
+                rule('associations', 'json', '[]', 'auto', false)
             ]
         },
         {

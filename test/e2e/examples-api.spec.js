@@ -343,7 +343,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.strictEqual(r.path, '/crm/v3/objects/contacts');
       assert.strictEqual(r.headers.authorization, `Bearer ${fakes.hubspot.token}`);
       assert.strictEqual(r.headers['content-type'], 'application/json; charset=utf-8');
-      assert.strictEqual(r.rawBody, '{"properties":{"email":"john.doe@example.com","firstname":"John","lastname":"Doe","listing_count":"10"}}');
+      assert.strictEqual(r.rawBody, '{"properties":{"email":"john.doe@example.com","firstname":"John","lastname":"Doe","listing_count":"10"},"associations":[]}');
       assert.strictEqual(r.status, 201);
       assert.strictEqual(contact.properties.listing_count, '10');
     });
@@ -366,7 +366,8 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.deepStrictEqual(got[1].query, { idProperty: 'email' });
       assert.strictEqual(got[1].headers.authorization, `Bearer ${fakes.hubspot.token}`);
       const body = { properties: { email: 'john.doe@example.com', firstname: 'John', lastname: 'A. Doe', listing_count: '12' } };
-      assert.deepStrictEqual(got[0].body, body);
+      // the create operation requires associations; the update operation takes the properties only
+      assert.deepStrictEqual(got[0].body, { ...body, associations: [] });
       assert.deepStrictEqual(got[1].body, body);
       assert.strictEqual(fakes.hubspot.objects.contacts.size, 1);
       assert.strictEqual(fakes.hubspot.findContact('john.doe@example.com').properties.listing_count, '12');
@@ -395,7 +396,8 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       const r = fakes.hubspot.requests[0];
       assert.strictEqual(r.method, 'GET');
       assert.strictEqual(r.path, '/crm/v3/objects/contacts/john.doe@example.com');
-      assert.deepStrictEqual(r.query, { idProperty: 'email', properties: 'email,firstname,lastname,listing_count' });
+      // properties is an exploded array in HubSpot's reference: the parameter is repeated
+      assert.deepStrictEqual(r.query, { idProperty: 'email', properties: ['email', 'firstname', 'lastname', 'listing_count'] });
     });
 
     it('answers 404 for an unknown email and 400 without one', async function () {

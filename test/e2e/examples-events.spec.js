@@ -147,14 +147,14 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', event), { id: 'evt-20-1', status: 'accepted' });
       const msg = await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-1');
 
-      const sent = sg.requestsTo('POST', '/v3/mail/send').filter((r) => r.body && r.body.custom_args && r.body.custom_args.event_id === 'evt-20-1');
+      const sent = sg.requestsTo('POST', '/v3/mail/send').filter((r) => r.body && r.body.personalizations && r.body.personalizations[0].custom_args && r.body.personalizations[0].custom_args.event_id === 'evt-20-1');
       assert.strictEqual(sent.length, 1);
       const req = sent[0];
       assert.strictEqual(req.headers.authorization, `Bearer ${sg.apiKey}`);
       assert.strictEqual(req.headers['content-type'], 'application/json; charset=utf-8');
       assert.strictEqual(req.headers['idempotency-key'], 'evt-20-1');
       assert.deepStrictEqual(req.body, {
-        personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }] }],
+        personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' } }],
         from: { email: SENDGRID_FROM, name: 'SayPro' },
         subject: 'Your listing "Red bicycle" is live on SayPro',
         content: [{
@@ -162,7 +162,6 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
           value: 'Hello Ada Lovelace,\n\nyour listing "Red bicycle" (149.90 USD) is now live on SayPro.\n\nListing id: L-1001',
         }],
         categories: ['listing-created'],
-        custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' },
       });
       assert.strictEqual(req.status, 202);
 
@@ -226,7 +225,7 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       const hsReq = hs.requestsTo('POST', '/crm/v3/objects/contacts').find((r) => r.headers['idempotency-key'] === 'evt-21-1');
       assert.strictEqual(hsReq.headers.authorization, `Bearer ${hs.token}`);
       assert.strictEqual(hsReq.headers['content-type'], 'application/json; charset=utf-8');
-      assert.deepStrictEqual(hsReq.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' } });
+      assert.deepStrictEqual(hsReq.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] });
       assert.strictEqual(hsReq.status, 201);
       assert.strictEqual(contact.statusCode, 201);
       assert.strictEqual(contact.hubspotContactId, hs.findContact('grace.hopper@example.com').id);

@@ -154,16 +154,15 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     };
     const { at, msg } = await deliver('sendgrid', event);
     assert.strictEqual(at, 'passed', JSON.stringify(msg.error));
-    const req = sendgrid.requestsTo('POST', '/v3/mail/send').find((r) => r.body && r.body.custom_args && r.body.custom_args.event_id === event.id);
+    const req = sendgrid.requestsTo('POST', '/v3/mail/send').find((r) => r.body && r.body.personalizations && r.body.personalizations[0].custom_args && r.body.personalizations[0].custom_args.event_id === event.id);
     assert.ok(req, 'SendGrid received the mail');
     assert.strictEqual(req.headers.authorization, `Bearer ${sendgrid.apiKey}`);
     assert.match(req.headers['content-type'], /^application\/json/);
     assert.deepStrictEqual(req.body, {
-      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }] }],
+      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { event_id: event.id } }],
       from: { email: SENDGRID_FROM },
       subject: 'Your listing "Red bicycle" is live',
       content: [{ type: 'text/plain', value: 'Your listing "Red bicycle" is now live. Listing id: L-1001' }],
-      custom_args: { event_id: event.id },
     });
     assert.strictEqual(req.status, 202);
     assert.strictEqual(msg.check.passed, true);
@@ -182,7 +181,7 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     assert.ok(req, 'HubSpot received the contact');
     assert.strictEqual(req.headers.authorization, `Bearer ${hubspot.token}`);
     assert.match(req.headers['content-type'], /^application\/json/);
-    assert.deepStrictEqual(req.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' } });
+    assert.deepStrictEqual(req.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] });
     assert.strictEqual(req.status, 201);
     assert.strictEqual(msg.check.passed, true);
     assert.strictEqual(msg.hubspotContactId, hubspot.findContact('grace.hopper@example.com').id);

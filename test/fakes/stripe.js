@@ -61,6 +61,43 @@ const TEST_PAYMENT_METHODS = [
   ['pm_fake_processing', { status: 'processing', brand: 'visa', last4: '0000' }],
 ];
 
+/**
+ * Stripe's 400 for what its document rejects, worded as Stripe words it
+ * ("Received unknown parameter: x", "Missing required param: x.", "Invalid integer: abc"),
+ * from the first problem found.
+ */
+function contractInvalid(errors) {
+  const first = errors[0] || 'Invalid request';
+  const field = (/^request\/(?:body|query|path)\/(\S+)/.exec(first) || [])[1];
+  const param = field ? field.split('/').map((p, i) => (i === 0 ? p : `[${p}]`)).join('') : undefined;
+  let m;
+  if ((m = /must NOT have additional property '([^']+)'/.exec(first))) {
+    const name = param ? `${param}[${m[1]}]` : m[1];
+    return invalid(`Received unknown parameter: ${name}`, { param: name });
+  }
+  if ((m = /must have required property '([^']+)'/.exec(first))) {
+    const name = param ? `${param}[${m[1]}]` : m[1];
+    return invalid(`Missing required param: ${name}.`, { param: name, code: 'parameter_missing' });
+  }
+  if (/must be integer/.test(first)) return invalid(`Invalid integer: ${param}`, { param, code: 'parameter_invalid_integer' });
+  return invalid(`Invalid request: ${errors.join('; ')}`, { param });
+}
+
+/** A PaymentMethod object as Stripe embeds it in a card error (the fields its document requires). */
+function paymentMethodObject(id, outcome) {
+  return {
+    id,
+    object: 'payment_method',
+    billing_details: { address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null }, email: null, name: null, phone: null },
+    card: { brand: outcome.brand, country: 'US', exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', last4: outcome.last4 },
+    created: Math.floor(Date.now() / 1000),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  };
+}
+
 /** An error body with Stripe's (alphabetical) key order. */
 function stripeError(fields) {
   const error = {};
@@ -202,7 +239,7 @@ async function startStripe(opts = {}) {
           decline_code: outcome.decline,
           doc_url: DOCS + code.replace(/_/g, '-'),
           message: outcome.message,
-          payment_method: { id: pmId, object: 'payment_method', card: { brand: outcome.brand, last4: outcome.last4 }, type: 'card' },
+          payment_method: paymentMethodObject(pmId, outcome),
           type: 'card_error',
         }).error;
         paymentIntents.set(id, intent);
@@ -327,6 +364,9 @@ async function startStripe(opts = {}) {
 
   const fake = await startFakeServer({
     name: 'stripe',
+    // every request is checked against Stripe's own document first (test/contracts/specs/stripe.json)
+    contract: 'stripe',
+    contractError: (errors) => contractInvalid(errors),
     defaultHeaders: { 'stripe-version': '2024-06-20' },
     errorBody(status) {
       if (status === 429) {
