@@ -71,6 +71,11 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
     for (const name of ['stripe', 'sendgrid', 'mailchimp', 'hubspot']) fakes[name].reset();
   });
 
+  // every request the examples sent to Stripe and SendGrid met the vendor's own OpenAPI document
+  afterEach(function () {
+    if (fakes) for (const name of ['stripe', 'sendgrid']) fakes[name].assertContract();
+  });
+
   it('loads all three examples together with no warning or error in the log', function () {
     assert.match(startLog, /Started flows/);
     assert.deepStrictEqual(problems(startLog), []);

@@ -117,6 +117,11 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
     for (const f of [sg, partner]) if (f) await f.stop();
   });
 
+  // every alert mail met SendGrid's own OpenAPI document
+  afterEach(function () {
+    if (sg) sg.assertContract();
+  });
+
   describe('the example file', function () {
     it('loads with no warning or error in the log', function () {
       assert.match(outputAtStart, /Started flows/);
@@ -211,7 +216,9 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
 
       assert.strictEqual(sg.mails.length, 1, 'one alert for three dead letters');
       const mail = sg.mails[0].body;
-      assert.deepStrictEqual(mail.personalizations, [{ to: [{ email: ALERT_EMAIL }] }]);
+      // custom_args per recipient: SendGrid's top-level custom_args is a string
+      assert.deepStrictEqual(mail.personalizations, [{ to: [{ email: ALERT_EMAIL }], custom_args: { event_id: alert.event.id } }]);
+      assert.strictEqual(mail.custom_args, undefined);
       assert.deepStrictEqual(mail.from, { email: SENDGRID_FROM, name: 'SayPro alerts' });
       assert.match(mail.subject, /dead letters/i);
       assert.strictEqual(mail.subject, 'SayPro: dead letters at the partner webhook (HTTP_400)');

@@ -89,6 +89,11 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     for (const f of [sg, hs, mc, tw, partner]) if (f) await f.stop();
   });
 
+  // every request the examples sent to SendGrid and Twilio met the vendor's own OpenAPI document
+  afterEach(function () {
+    for (const f of [sg, tw]) if (f) f.assertContract();
+  });
+
   describe('the example files', function () {
     it('load together with no error or warning from any node', function () {
       assert.match(outputAtStart, /Started flows/);

@@ -99,6 +99,11 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     for (const f of [stripe, sendgrid, hubspot, twilio]) if (f) await f.stop();
   });
 
+  // every request the presets sent to Stripe, SendGrid and Twilio met the vendor's own OpenAPI document
+  afterEach(function () {
+    for (const f of [stripe, sendgrid, twilio]) if (f) f.assertContract();
+  });
+
   it('starts the flows with no warning or error from any node', function () {
     const problems = nr.output.split('\n').filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types/i.test(l));
     assert.deepStrictEqual(problems, []);

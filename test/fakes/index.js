@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The common base of the fake vendor APIs used by the tests (Stripe,
- * SendGrid, Mailchimp, HubSpot): an HTTP server on 127.0.0.1 and a free port
+ * SendGrid, Mailchimp, HubSpot, Twilio, PayPal): an HTTP server on 127.0.0.1 and a free port
  * that records every request, checks authentication, can be told to fail the
  * next requests (a status such as 500 or 503, a 429 with Retry-After, a slow
  * answer, a dropped connection) and then hands the request to the vendor's
@@ -406,6 +406,8 @@ async function startFakes(which) {
     sendgrid: () => require('./sendgrid').startSendGrid,
     mailchimp: () => require('./mailchimp').startMailchimp,
     hubspot: () => require('./hubspot').startHubSpot,
+    twilio: () => require('./twilio').startTwilio,
+    paypal: () => require('./paypal').startPayPal,
   };
   const wanted = Array.isArray(which) ? Object.fromEntries(which.map((n) => [n, {}])) : which || Object.fromEntries(Object.keys(starters).map((n) => [n, {}]));
   const out = { env: {} };
