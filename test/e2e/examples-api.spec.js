@@ -445,6 +445,49 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
     });
   });
 
+  describe('a synchronous API never hangs: Stripe, SendGrid and HubSpot unreachable (a closed port)', function () {
+    // the examples as shipped wait 30 s; here the same flows with a 3 s deadline keep the suite short
+    const DEADLINE_S = 3;
+    let down;
+    before(async function () {
+      const net = require('net');
+      const s = net.createServer();
+      await new Promise((r) => s.listen(0, '127.0.0.1', r));
+      const closed = `http://127.0.0.1:${s.address().port}`;
+      await new Promise((r) => s.close(r));
+      const flow = EXAMPLES.flatMap(example).map((n) => (n.type === 'saypro-http-post' ? { ...n, deadline: DEADLINE_S } : n));
+      down = await startNodeRed({
+        flow,
+        env: { ...fakes.env, STRIPE_API_URL: closed, SENDGRID_API_URL: closed, HUBSPOT_API_URL: closed, MAILCHIMP_API_URL: closed, SENDGRID_FROM: SENDER },
+      });
+    });
+    after(async function () {
+      if (down) await down.stop();
+    });
+
+    it('every HTTP POST node of examples 10–12 is in-memory with a 30 s deadline', function () {
+      const posts = EXAMPLES.flatMap(example).filter((n) => n.type === 'saypro-http-post');
+      assert.strictEqual(posts.length, 7);
+      for (const n of posts) assert.deepStrictEqual([n.name, n.durable, n.deadline], [n.name, false, 30]);
+    });
+
+    for (const [method, url, body, what] of [
+      ['POST', '/payments/charge', { amount: 1000, currency: 'USD', payment_method_id: 'pm_card_visa', description: 'Classified Listing Payment' }, 'payment provider'],
+      ['GET', '/payments/transaction-status?transaction_id=pi_3abc', undefined, 'payment provider'],
+      ['POST', '/email/send', { to: 'a@example.com', subject: 's', content: 'c' }, 'email provider'],
+      ['POST', '/crm/add-user', { user_id: '1', name: 'Ada Lovelace', email: 'ada@example.com', listing_count: 1 }, 'CRM'],
+    ]) {
+      it(`${method} ${url.split('?')[0]} answers 503 within the deadline with a message the caller can act on`, async function () {
+        const started = Date.now();
+        const res = await call(down.base, method, url, body);
+        const took = Date.now() - started;
+        assert.strictEqual(res.status, 503, res.text);
+        assert.deepStrictEqual(res.body, { status: 'error', message: `The ${what} cannot be reached; try again later.` });
+        assert.ok(took >= DEADLINE_S * 1000 - 200 && took < DEADLINE_S * 1000 + 5000, `answered after ${took} ms`);
+      });
+    }
+  });
+
   describe('without STRIPE_SECRET_KEY and SENDGRID_FROM', function () {
     let bare;
     before(async function () {

@@ -33,6 +33,7 @@ import { Outbox, type PendingItem } from './outbox';
 import { DeadLetterStore, type AttemptRecord, type DeadLetterCounts, type DeadLetterSummary } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { restoreMessage, snapshotMessage } from './snapshot';
+import { windowPassed } from '../idempotency-window';
 import { METHODS, countedAttempts, deliverOnce, newDeliveryState, type AttemptLog, type DeliveryFailure, type DeliverySettings, type DeliveryState } from '../http/deliver';
 import { parseResponseBody } from '../http/response';
 import type { EndpointHandle, HttpMethod, PacerState } from '../http/types';
@@ -79,6 +80,8 @@ export interface DurableQueueOptions {
   /** something the status shows changed */
   onChange?: () => void;
   now?: () => number;
+  /** the vendor's idempotency key lifetime in ms (0 / absent: none): an attempt after it is dead-lettered (IDEMPOTENCY_WINDOW_PASSED) */
+  keyLifetimeMs?: number;
 }
 
 export interface DurableEnqueueInput {
@@ -404,6 +407,14 @@ export class DurableQueue {
       return;
     }
     const key = stored.idempotencyKey || id;
+    // a key some request has carried (attempts counted) is used since the item was queued at the latest
+    const passed = settings.idempotencyHeader
+      ? windowPassed({ firstUseAt: item.attempts > 0 ? item.createdAt : null, now: this.clock(), lifetimeMs: this.opts.keyLifetimeMs ?? 0, header: settings.idempotencyHeader })
+      : null;
+    if (passed) {
+      await this.giveUp(item, { stored, body }, passed);
+      return;
+    }
     const state = newDeliveryState(key, settings.maxAttempts, item.createdAt);
     state.attempts = item.attempts;
     state.lastErrorCode = item.lastError?.code ?? null;
