@@ -323,13 +323,41 @@ function contract(nameOrDoc) {
     return { operation: `${op.method} ${op.template}`, errors };
   }
 
-  return { doc: raw, operation, validateRequest, validateResponse };
+  /**
+   * Compiles the validators of every operation's request body and JSON
+   * answers now (Stripe's PaymentIntent takes a second or more), so that a
+   * stand-in does not stall on its first request.
+   */
+  function warm() {
+    for (const [template, item] of Object.entries(doc.paths || {})) {
+      for (const m of ['get', 'put', 'post', 'patch', 'delete']) {
+        const op = item[m];
+        if (!op) continue;
+        const opPtr = '/paths/' + escapePointer(template) + '/' + m;
+        const rb = op.requestBody ? resolve(op.requestBody) : undefined;
+        for (const media of Object.keys((rb && rb.content) || {})) {
+          if (rb.content[media].schema) validatorAt(`${pointerOf(opPtr + '/requestBody')}/content/${escapePointer(media)}/schema`, media === 'application/x-www-form-urlencoded');
+        }
+        for (const status of Object.keys(op.responses || {})) {
+          const resp = resolve(op.responses[status]);
+          const media = Object.keys((resp && resp.content) || {}).find((t) => /json/.test(t));
+          if (media && resp.content[media].schema) validatorAt(`${pointerOf(opPtr + '/responses/' + escapePointer(status))}/content/${escapePointer(media)}/schema`, false);
+        }
+      }
+    }
+  }
+
+  return { doc: raw, operation, validateRequest, validateResponse, warm };
 }
 
 const loaded = new Map();
 /** one validator per vendor document, built once */
 function cachedContract(name) {
-  if (!loaded.has(name)) loaded.set(name, contract(name));
+  if (!loaded.has(name)) {
+    const c = contract(name);
+    c.warm();
+    loaded.set(name, c);
+  }
   return loaded.get(name);
 }
 

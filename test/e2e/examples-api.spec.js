@@ -16,8 +16,10 @@ const fs = require('fs');
 const path = require('path');
 const { startNodeRed, root } = require('../support/nodered');
 const { startFakes } = require('../fakes');
+const answers = require('../support/openapi-answers');
 
 const EXAMPLES = ['10 SayPro API - payments.json', '11 SayPro API - email.json', '12 SayPro API - CRM.json'];
+const OPENAPI_EXAMPLE = '13 SayPro API - OpenAPI document.json';
 const SENDER = 'noreply@saypro.example';
 
 function example(name) {
@@ -37,7 +39,9 @@ async function call(base, method, url, body) {
   } catch {
     json = undefined;
   }
-  return { status: res.status, body: json, text, contentType: res.headers.get('content-type') };
+  // every answer of the examples must be one docs/openapi/saypro-api.json describes
+  if (!url.startsWith('/saypro/openapi.json')) answers.check({ method, url, status: res.status, headers: res.headers, body: json });
+  return { status: res.status, body: json, text, contentType: res.headers.get('content-type'), headers: res.headers };
 }
 
 /** Log lines at warn or error level, except the two the test settings cause. */
@@ -57,7 +61,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
 
   before(async function () {
     fakes = await startFakes(['stripe', 'sendgrid', 'mailchimp', 'hubspot']);
-    const flow = EXAMPLES.flatMap(example);
+    const flow = [...EXAMPLES.flatMap(example), ...example(OPENAPI_EXAMPLE)];
     nr = await startNodeRed({ flow, env: { ...fakes.env, SENDGRID_FROM: SENDER }, logLevel: 'debug' });
     startLog = nr.output;
   });
@@ -74,6 +78,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
   // every request the examples sent to Stripe and SendGrid met the vendor's own OpenAPI document
   afterEach(function () {
     if (fakes) for (const name of ['stripe', 'sendgrid']) fakes[name].assertContract();
+    answers.assertNone();
   });
 
   it('loads all three examples together with no warning or error in the log', function () {
@@ -436,6 +441,16 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
     });
   });
 
+  describe('the OpenAPI document (docs/openapi/saypro-api.json, served by example 13)', function () {
+    it('is served at GET /saypro/openapi.json as JSON that any Swagger UI may read, identical to the file', async function () {
+      const res = await api('GET', '/saypro/openapi.json');
+      assert.strictEqual(res.status, 200);
+      assert.match(res.contentType, /^application\/json/);
+      assert.strictEqual(res.headers.get('access-control-allow-origin'), '*');
+      assert.deepStrictEqual(res.body, JSON.parse(fs.readFileSync(path.join(root, 'docs', 'openapi', 'saypro-api.json'), 'utf8')));
+    });
+  });
+
   describe('the Node-RED log afterwards', function () {
     it('holds every attempt (debug level) and no key or token', function () {
       assert.match(nr.output, /POST http:\/\/127\.0\.0\.1:\d+\/v1\/payment_intents → 500/);
@@ -525,6 +540,18 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.strictEqual(res.status, 500, res.text);
       assert.deepStrictEqual(res.body, { status: 'error', message: 'The email service is not configured: set SENDGRID_FROM to the sender address.' });
       assert.strictEqual(fakes.sendgrid.requests.length, 0);
+    });
+  });
+
+  // last: the answers of every test above, the unconfigured and unreachable ones included
+  describe('the answers, against docs/openapi/saypro-api.json', function () {
+    it('described every answer the tests above got, for each of the six endpoints', function () {
+      const ops = new Set([...answers.seen].map((s) => s.split(' ').slice(0, 2).join(' ')));
+      assert.deepStrictEqual([...ops].sort(), [
+        'GET /crm/user-data', 'GET /email/campaign-status', 'GET /payments/transaction-status',
+        'POST /crm/add-user', 'POST /email/send', 'POST /payments/charge',
+      ]);
+      for (const status of ['200', '400', '402', '404', '500', '502']) assert.ok([...answers.seen].some((s) => s.endsWith(' ' + status)), `a ${status} was checked`);
     });
   });
 });

@@ -12,6 +12,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
+const answers = require('../support/openapi-answers');
 const { startNodeRed, debugPane, root } = require('../support/nodered');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startPartner } = require('../fakes/partner');
@@ -61,6 +62,8 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   async function postEvent(event, status = 202) {
     const res = await fetch(nr.base + URL_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
     const body = await res.json();
+    // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
+    answers.check({ method: 'POST', url: URL_PATH, status: res.status, headers: res.headers, body });
     assert.strictEqual(res.status, status, JSON.stringify(body));
     return body;
   }
@@ -120,6 +123,7 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   // every alert mail met SendGrid's own OpenAPI document
   afterEach(function () {
     if (sg) sg.assertContract();
+    answers.assertNone();
   });
 
   describe('the example file', function () {

@@ -14,6 +14,7 @@ const assert = require('assert');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const answers = require('../support/openapi-answers');
 const { startNodeRed, debugPane, root } = require('../support/nodered');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startHubSpot } = require('../fakes/hubspot');
@@ -52,6 +53,8 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
   async function postEvent(url, event, status = 202) {
     const res = await fetch(nr.base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
     const body = await res.json();
+    // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
+    answers.check({ method: 'POST', url: url, status: res.status, headers: res.headers, body });
     assert.strictEqual(res.status, status, JSON.stringify(body));
     return body;
   }
@@ -92,6 +95,7 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
   // every request the examples sent to SendGrid and Twilio met the vendor's own OpenAPI document
   afterEach(function () {
     for (const f of [sg, tw]) if (f) f.assertContract();
+    answers.assertNone();
   });
 
   describe('the example files', function () {
