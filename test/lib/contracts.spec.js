@@ -165,6 +165,63 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     });
   });
 
+  describe('the stand-ins refuse what the documents reject, in the vendor\'s words, and answer in the documents\' shapes', function () {
+    let fakes;
+    before(async function () {
+      fakes = await startFakes(['stripe', 'sendgrid', 'twilio']);
+    });
+    after(async function () {
+      if (fakes) await fakes.stop();
+    });
+
+    const post = (fake, p, headers, body) => fetch(fake.url + p, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+    it('Stripe: an unknown parameter is a 400 "Received unknown parameter", recorded as a contract violation', async function () {
+      const { stripe } = fakes;
+      stripe.reset();
+      const r = await post(stripe, '/v1/payment_intents', { authorization: `Bearer ${stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, 'amount=1000&currency=usd&colour=red');
+      assert.strictEqual(r.status, 400);
+      assert.strictEqual(r.body.error.message, 'Received unknown parameter: colour');
+      assert.strictEqual(r.body.error.type, 'invalid_request_error');
+      assert.throws(() => stripe.assertContract(), /request POST \/v1\/payment_intents: request\/body must NOT have additional property 'colour'/);
+    });
+
+    it('SendGrid: the top-level custom_args object of old is a 400 naming the field', async function () {
+      const { sendgrid } = fakes;
+      sendgrid.reset();
+      const body = { personalizations: [{ to: [{ email: 'ada@example.com' }] }], from: { email: 'x@saypro.example' }, subject: 's', content: [{ type: 'text/plain', value: 'v' }], custom_args: { event_id: 'e' } };
+      const r = await post(sendgrid, '/v3/mail/send', { authorization: `Bearer ${sendgrid.apiKey}`, 'content-type': 'application/json' }, JSON.stringify(body));
+      assert.strictEqual(r.status, 400);
+      assert.deepStrictEqual(r.body, { errors: [{ message: 'request/body/custom_args must be string', field: 'custom_args' }] });
+      assert.strictEqual(sendgrid.mails.length, 0);
+    });
+
+    it('Twilio: a message without To is Twilio\'s 21604', async function () {
+      const { twilio } = fakes;
+      twilio.reset();
+      const auth = 'Basic ' + Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64');
+      const r = await post(twilio, `/2010-04-01/Accounts/${twilio.accountSid}/Messages.json`, { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, 'Body=hi&From=' + encodeURIComponent(twilio.from));
+      assert.strictEqual(r.status, 400);
+      assert.strictEqual(r.body.code, 21604);
+    });
+
+    it('an answer of a stand-in that drifted from the document becomes a 500 that names the problem', async function () {
+      const { startFakeServer } = require('../fakes');
+      const drifted = await startFakeServer({
+        name: 'drifted', contract: 'twilio',
+        routes: [['POST', '/2010-04-01/Accounts/:sid/Messages.json', () => ({ status: 201, body: { sid: 42 } })]],
+      });
+      try {
+        const r = await post(drifted, '/2010-04-01/Accounts/AC' + '0'.repeat(32) + '/Messages.json', { authorization: 'Basic eDp5', 'content-type': 'application/x-www-form-urlencoded' }, 'To=%2B15551230001');
+        assert.strictEqual(r.status, 500);
+        assert.deepStrictEqual(r.body.errors, ['response/201/body/sid must be string,null']);
+        assert.throws(() => drifted.assertContract(), /response POST/);
+      } finally {
+        await drifted.stop();
+      }
+    });
+  });
+
   describe('every preset and template, sent by the runtime to a stand-in that checks the vendor\'s document', function () {
     let fakes;
     before(async function () {
