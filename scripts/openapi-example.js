@@ -38,12 +38,24 @@ function exampleFlow(doc) {
         '**View it** in any Swagger UI: in https://editor.swagger.io choose File ▸ Import URL and enter `http://127.0.0.1:1880/saypro/openapi.json`, or run Swagger UI next to Node-RED:\n\n' +
         '    docker run -p 8080:8080 -e SWAGGER_JSON_URL=http://127.0.0.1:1880/saypro/openapi.json swaggerapi/swagger-ui\n\n' +
         'The answer allows any origin (`Access-Control-Allow-Origin: *`) so that a Swagger UI on another address can read it. ' +
-        'The document is docs/openapi/saypro-api.json of the package, copied into the template node by `node scripts/openapi-example.js`; the package\'s tests check it against the examples\' real answers.',
+        "The document is docs/openapi/saypro-api.json of the package, copied into the template node by `node scripts/openapi-example.js`; the package's tests check it against the examples' real answers.",
       x: 330,
       y: 60,
       wires: [],
     },
-    { id: '13c4e2a8f6b0d303', type: 'http in', z: TAB, name: '', url: '/saypro/openapi.json', method: 'get', upload: false, swaggerDoc: '', x: 170, y: 120, wires: [['13d9f3b5a7c1e404']] },
+    {
+      id: '13c4e2a8f6b0d303',
+      type: 'http in',
+      z: TAB,
+      name: '',
+      url: '/saypro/openapi.json',
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      x: 170,
+      y: 120,
+      wires: [['13d9f3b5a7c1e404']],
+    },
     {
       id: '13d9f3b5a7c1e404',
       type: 'template',
@@ -65,7 +77,11 @@ function exampleFlow(doc) {
       z: TAB,
       name: '',
       statusCode: '200',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'access-control-allow-origin': '*', 'cache-control': 'no-cache' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'access-control-allow-origin': '*',
+        'cache-control': 'no-cache',
+      },
       x: 690,
       y: 120,
       wires: [],

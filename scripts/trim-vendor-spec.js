@@ -28,7 +28,17 @@ const SET = {
   twilio: ['twilio/twilio_api_v2010.json', ['POST /2010-04-01/Accounts/{AccountSid}/Messages.json']],
 };
 
-const MAPS = ['properties', 'encoding', 'schemas', 'responses', 'content', 'headers', 'parameters', 'requestBodies', 'securitySchemes'];
+const MAPS = [
+  'properties',
+  'encoding',
+  'schemas',
+  'responses',
+  'content',
+  'headers',
+  'parameters',
+  'requestBodies',
+  'securitySchemes',
+];
 const DROP = new Set(['description', 'example', 'examples', 'summary', 'externalDocs']);
 
 function load(file) {
@@ -149,7 +159,8 @@ function main(argv) {
     return;
   }
   const [source, target, ...ops] = argv;
-  if (!source || !target || ops.length === 0) throw new Error('usage: trim-vendor-spec.js <source> <out.json> "METHOD /path" …');
+  if (!source || !target || ops.length === 0)
+    throw new Error('usage: trim-vendor-spec.js <source> <out.json> "METHOD /path" …');
   const bytes = write(target, trim(load(source), ops));
   console.log(`${target}: ${ops.length} operations, ${(bytes / 1024).toFixed(0)} KiB`);
 }

@@ -18,9 +18,11 @@ export type DeadlineSetting = { ok: true; seconds: number } | { ok: false; reaso
 
 /** The node's setting: '' / undefined / 0 → none (0). */
 export function readDeadlineSetting(value: unknown): DeadlineSetting {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return { ok: true, seconds: 0 };
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+    return { ok: true, seconds: 0 };
   const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return { ok: false, reason: 'the deadline is a number of seconds, 0 for none' };
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    return { ok: false, reason: 'the deadline is a number of seconds, 0 for none' };
   if (n > MAX_DEADLINE_S) return { ok: false, reason: `the deadline is at most ${MAX_DEADLINE_S} seconds` };
   return { ok: true, seconds: n };
 }
@@ -35,7 +37,13 @@ export function messageDeadlineMs(nodeSeconds: number, msgDeadline: unknown): { 
   if (msgDeadline !== undefined && msgDeadline !== null && msgDeadline !== '') {
     const n = typeof msgDeadline === 'string' ? Number(msgDeadline) : msgDeadline;
     if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_DEADLINE_S) {
-      return { problem: { field: 'deadline', reason: `msg.deadline must be a number of seconds between 0 and ${MAX_DEADLINE_S}`, value: String(msgDeadline) } };
+      return {
+        problem: {
+          field: 'deadline',
+          reason: `msg.deadline must be a number of seconds between 0 and ${MAX_DEADLINE_S}`,
+          value: String(msgDeadline),
+        },
+      };
     }
     return { ms: Math.round(n * 1000) };
   }
@@ -53,7 +61,12 @@ function seconds(ms: number): string {
  * stopped, `attempts` the requests made, `lastReason` why the last one failed
  * (when one did).
  */
-export function deadlineExceeded(ms: number, phase: 'waiting' | 'sending', attempts: number, lastReason?: string): IntegrationError {
+export function deadlineExceeded(
+  ms: number,
+  phase: 'waiting' | 'sending',
+  attempts: number,
+  lastReason?: string,
+): IntegrationError {
   const where =
     phase === 'sending'
       ? attempts > 0
@@ -61,5 +74,7 @@ export function deadlineExceeded(ms: number, phase: 'waiting' | 'sending', attem
         : 'before the endpoint could be reached'
       : 'while waiting to try again';
   const reason = `no answer within the ${seconds(ms)} deadline (stopped ${where}; ${attempts} request${attempts === 1 ? '' : 's'} made)${lastReason ? `; last failure: ${lastReason}` : ''}`;
-  return new IntegrationError('DEADLINE_EXCEEDED', `The third party did not answer within ${seconds(ms)}`, [{ field: 'deadline', reason }]);
+  return new IntegrationError('DEADLINE_EXCEEDED', `The third party did not answer within ${seconds(ms)}`, [
+    { field: 'deadline', reason },
+  ]);
 }

@@ -26,7 +26,8 @@ export type KeyLifetimeSetting = { ok: true; hours: number } | { ok: false; reas
 
 /** The node's `keyLifetime` setting in hours: '' / undefined / 0 → none (0). */
 export function readKeyLifetime(value: unknown): KeyLifetimeSetting {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return { ok: true, hours: 0 };
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+    return { ok: true, hours: 0 };
   const n = typeof value === 'string' ? Number(value.trim()) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_KEY_LIFETIME_H) {
     return { ok: false, reason: `the key lifetime is a number of hours from 0 (none) to ${MAX_KEY_LIFETIME_H}` };
@@ -63,14 +64,18 @@ export function windowPassed(o: WindowInput): IntegrationError | null {
   const closesAt = o.firstUseAt + o.lifetimeMs - marginFor(o.lifetimeMs);
   if (o.now < closesAt) return null;
   const header = o.header || 'idempotency';
-  return new IntegrationError('IDEMPOTENCY_WINDOW_PASSED', `Not sent again: the ${header} key is older than the ${formatDuration(o.lifetimeMs)} the vendor keeps it`, [
-    {
-      field: 'keyLifetime',
-      reason:
-        `the key was first used ${formatDuration(Math.max(0, o.now - o.firstUseAt))} ago and the vendor forgets keys after ${formatDuration(o.lifetimeMs)}: ` +
-        'another attempt could be taken as a new request (a second charge). Check with the vendor (dashboard or API) whether an earlier attempt went through before sending this again',
-    },
-  ]);
+  return new IntegrationError(
+    'IDEMPOTENCY_WINDOW_PASSED',
+    `Not sent again: the ${header} key is older than the ${formatDuration(o.lifetimeMs)} the vendor keeps it`,
+    [
+      {
+        field: 'keyLifetime',
+        reason:
+          `the key was first used ${formatDuration(Math.max(0, o.now - o.firstUseAt))} ago and the vendor forgets keys after ${formatDuration(o.lifetimeMs)}: ` +
+          'another attempt could be taken as a new request (a second charge). Check with the vendor (dashboard or API) whether an earlier attempt went through before sending this again',
+      },
+    ],
+  );
 }
 
 export interface RetrySchedule {

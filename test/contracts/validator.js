@@ -33,7 +33,22 @@ const { parseForm, parseQuery } = require('../fakes/form');
 
 const SPECS = path.join(__dirname, 'specs');
 /** formats vendors use that ajv-formats does not know: accepted as any string */
-const VENDOR_FORMATS = ['phone-number', 'date-time-rfc-2822', 'currency', 'uri-map', 'unix-time', 'decimal', 'int32', 'int64', 'float', 'double', 'binary', 'byte', 'password', 'uri-reference'];
+const VENDOR_FORMATS = [
+  'phone-number',
+  'date-time-rfc-2822',
+  'currency',
+  'uri-map',
+  'unix-time',
+  'decimal',
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'binary',
+  'byte',
+  'password',
+  'uri-reference',
+];
 
 /** OpenAPI 3.0 → JSON Schema 2020-12 adjustments, on a copy. */
 function adapt(value, is30) {
@@ -72,7 +87,13 @@ function escapePointer(s) {
 }
 
 function newAjv(coerce) {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, coerceTypes: coerce ? 'array' : false, validateFormats: true, discriminator: false });
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    coerceTypes: coerce ? 'array' : false,
+    validateFormats: true,
+    discriminator: false,
+  });
   addFormats(ajv);
   for (const f of VENDOR_FORMATS) ajv.addFormat(f, true);
   return ajv;
@@ -81,7 +102,8 @@ function newAjv(coerce) {
 function formatErrors(prefix, errors) {
   return (errors || []).map((e) => {
     const where = (prefix + e.instancePath).replace(/\/$/, '');
-    if (e.keyword === 'additionalProperties') return `${where} must NOT have additional property '${e.params.additionalProperty}'`;
+    if (e.keyword === 'additionalProperties')
+      return `${where} must NOT have additional property '${e.params.additionalProperty}'`;
     if (e.keyword === 'required') return `${where} must have required property '${e.params.missingProperty}'`;
     if (e.keyword === 'enum') return `${where} must be one of ${JSON.stringify(e.params.allowedValues)}`;
     return `${where} ${e.message}`;
@@ -90,10 +112,19 @@ function formatErrors(prefix, errors) {
 
 /** Loads ./specs/<name>.json (or a document object) and returns its validator. */
 function contract(nameOrDoc) {
-  const raw = typeof nameOrDoc === 'string' ? JSON.parse(fs.readFileSync(path.join(SPECS, nameOrDoc + '.json'), 'utf8')) : nameOrDoc;
+  const raw =
+    typeof nameOrDoc === 'string'
+      ? JSON.parse(fs.readFileSync(path.join(SPECS, nameOrDoc + '.json'), 'utf8'))
+      : nameOrDoc;
   const is30 = /^3\.0\./.test(String(raw.openapi));
   const doc = adapt(raw, is30);
-  const id = 'urn:contract:' + (typeof nameOrDoc === 'string' ? nameOrDoc : raw.info && raw.info.title ? raw.info.title.replace(/\W+/g, '-') : 'doc');
+  const id =
+    'urn:contract:' +
+    (typeof nameOrDoc === 'string'
+      ? nameOrDoc
+      : raw.info && raw.info.title
+        ? raw.info.title.replace(/\W+/g, '-')
+        : 'doc');
   const strictAjv = newAjv(false);
   const formAjv = newAjv(true);
   strictAjv.addSchema(doc, id);
@@ -181,7 +212,10 @@ function contract(nameOrDoc) {
       });
     };
     add(doc.paths[op.template].parameters, base + '/parameters');
-    add(doc.paths[op.template][op.method.toLowerCase()].parameters, base + '/' + op.method.toLowerCase() + '/parameters');
+    add(
+      doc.paths[op.template][op.method.toLowerCase()].parameters,
+      base + '/' + op.method.toLowerCase() + '/parameters',
+    );
     return [...out.values()];
   }
 
@@ -200,7 +234,10 @@ function contract(nameOrDoc) {
         return true;
       }),
     );
-    if (!ok) errors.push('request/headers/authorization does not meet the security requirement ' + JSON.stringify(requirements));
+    if (!ok)
+      errors.push(
+        'request/headers/authorization does not meet the security requirement ' + JSON.stringify(requirements),
+      );
   }
 
   /** query value for a parameter: what a server reads from the raw query */
@@ -228,7 +265,11 @@ function contract(nameOrDoc) {
   function validateRequest(r) {
     const headers = Object.fromEntries(Object.entries(r.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
     const op = operation(r.method, r.path);
-    if (!op) return { operation: undefined, errors: [`${r.method} ${r.path} is not an operation of ${raw.info && raw.info.title}`] };
+    if (!op)
+      return {
+        operation: undefined,
+        errors: [`${r.method} ${r.path} is not an operation of ${raw.info && raw.info.title}`],
+      };
     const opDef = doc.paths[op.template][op.method.toLowerCase()];
     const opPtr = '/paths/' + escapePointer(op.template) + '/' + op.method.toLowerCase();
     const errors = [];
@@ -256,13 +297,21 @@ function contract(nameOrDoc) {
     const rawBody = r.rawBody === undefined || r.rawBody === null ? '' : String(r.rawBody);
     if (rb) {
       const rbPtr = pointerOf(opPtr + '/requestBody');
-      const contentType = String(headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+      const contentType = String(headers['content-type'] || '')
+        .split(';')[0]
+        .trim()
+        .toLowerCase();
       if (rawBody === '') {
         if (rb.required) errors.push('request/body is required');
       } else {
         const types = Object.keys(rb.content || {});
-        const media = types.find((t) => t.toLowerCase() === contentType) || types.find((t) => t.endsWith('/*') && contentType.startsWith(t.slice(0, -1)));
-        if (!media) errors.push(`request/headers/content-type '${contentType || '(none)'}' is not one of ${JSON.stringify(types)}`);
+        const media =
+          types.find((t) => t.toLowerCase() === contentType) ||
+          types.find((t) => t.endsWith('/*') && contentType.startsWith(t.slice(0, -1)));
+        if (!media)
+          errors.push(
+            `request/headers/content-type '${contentType || '(none)'}' is not one of ${JSON.stringify(types)}`,
+          );
         else {
           const schemaPtr = `${rbPtr}/content/${escapePointer(media)}/schema`;
           let body;
@@ -295,14 +344,29 @@ function contract(nameOrDoc) {
    */
   function validateResponse(r, opts = {}) {
     const op = operation(r.method, r.path);
-    if (!op) return { operation: undefined, errors: [`${r.method} ${r.path} is not an operation of ${raw.info && raw.info.title}`] };
+    if (!op)
+      return {
+        operation: undefined,
+        errors: [`${r.method} ${r.path} is not an operation of ${raw.info && raw.info.title}`],
+      };
     const m = op.method.toLowerCase();
     const responses = doc.paths[op.template][m].responses || {};
     const status = String(r.status);
-    const key = responses[status] ? status : responses[status[0] + 'XX'] ? status[0] + 'XX' : responses.default ? 'default' : undefined;
+    const key = responses[status]
+      ? status
+      : responses[status[0] + 'XX']
+        ? status[0] + 'XX'
+        : responses.default
+          ? 'default'
+          : undefined;
     const errors = [];
-    if (!key && opts.allowUndeclaredErrors && Number(status) >= 400) return { operation: `${op.method} ${op.template}`, errors: [] };
-    if (!key) return { operation: `${op.method} ${op.template}`, errors: [`response status ${status} is not declared (${Object.keys(responses).join(', ')})`] };
+    if (!key && opts.allowUndeclaredErrors && Number(status) >= 400)
+      return { operation: `${op.method} ${op.template}`, errors: [] };
+    if (!key)
+      return {
+        operation: `${op.method} ${op.template}`,
+        errors: [`response status ${status} is not declared (${Object.keys(responses).join(', ')})`],
+      };
     const respPtr = pointerOf('/paths/' + escapePointer(op.template) + '/' + m + '/responses/' + escapePointer(key));
     const resp = resolve(responses[key]);
     const content = (resp && resp.content) || {};
@@ -336,12 +400,20 @@ function contract(nameOrDoc) {
         const opPtr = '/paths/' + escapePointer(template) + '/' + m;
         const rb = op.requestBody ? resolve(op.requestBody) : undefined;
         for (const media of Object.keys((rb && rb.content) || {})) {
-          if (rb.content[media].schema) validatorAt(`${pointerOf(opPtr + '/requestBody')}/content/${escapePointer(media)}/schema`, media === 'application/x-www-form-urlencoded');
+          if (rb.content[media].schema)
+            validatorAt(
+              `${pointerOf(opPtr + '/requestBody')}/content/${escapePointer(media)}/schema`,
+              media === 'application/x-www-form-urlencoded',
+            );
         }
         for (const status of Object.keys(op.responses || {})) {
           const resp = resolve(op.responses[status]);
           const media = Object.keys((resp && resp.content) || {}).find((t) => /json/.test(t));
-          if (media && resp.content[media].schema) validatorAt(`${pointerOf(opPtr + '/responses/' + escapePointer(status))}/content/${escapePointer(media)}/schema`, false);
+          if (media && resp.content[media].schema)
+            validatorAt(
+              `${pointerOf(opPtr + '/responses/' + escapePointer(status))}/content/${escapePointer(media)}/schema`,
+              false,
+            );
         }
       }
     }

@@ -48,23 +48,49 @@ function upperId(n) {
 function ppError(status, name, message, details) {
   const body = { name, message, debug_id: crypto.randomBytes(7).toString('hex').slice(0, 13) };
   if (details && details.length) body.details = details;
-  body.links = [{ href: INFO + (details && details[0] ? details[0].issue : name), rel: 'information_link', method: 'GET' }];
+  body.links = [
+    { href: INFO + (details && details[0] ? details[0].issue : name), rel: 'information_link', method: 'GET' },
+  ];
   return { status, body };
 }
 
-const invalidRequest = (details) => ppError(400, 'INVALID_REQUEST', 'Request is not well-formed, syntactically incorrect, or violates schema.', details);
+const invalidRequest = (details) =>
+  ppError(400, 'INVALID_REQUEST', 'Request is not well-formed, syntactically incorrect, or violates schema.', details);
 const unprocessable = (details) =>
-  ppError(422, 'UNPROCESSABLE_ENTITY', 'The requested action could not be performed, semantically incorrect, or failed business validation.', details);
+  ppError(
+    422,
+    'UNPROCESSABLE_ENTITY',
+    'The requested action could not be performed, semantically incorrect, or failed business validation.',
+    details,
+  );
 
 function stringRule(details, field, value, max, required) {
   if (value === undefined) {
-    if (required) details.push({ field, location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' });
+    if (required)
+      details.push({
+        field,
+        location: 'body',
+        issue: 'MISSING_REQUIRED_PARAMETER',
+        description: 'A required field / parameter is missing.',
+      });
     return;
   }
   if (typeof value !== 'string') {
-    details.push({ field, value: String(value), location: 'body', issue: 'INVALID_PARAMETER_SYNTAX', description: 'The value of a field does not conform to the expected format.' });
+    details.push({
+      field,
+      value: String(value),
+      location: 'body',
+      issue: 'INVALID_PARAMETER_SYNTAX',
+      description: 'The value of a field does not conform to the expected format.',
+    });
   } else if (value.length < 1 || value.length > max) {
-    details.push({ field, value, location: 'body', issue: 'INVALID_STRING_LENGTH', description: `The value of a field is either too short or too long.` });
+    details.push({
+      field,
+      value,
+      location: 'body',
+      issue: 'INVALID_STRING_LENGTH',
+      description: `The value of a field is either too short or too long.`,
+    });
   }
 }
 
@@ -72,22 +98,57 @@ function stringRule(details, field, value, max, required) {
 function checkOrder(body) {
   const details = [];
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    return [{ field: '/', location: 'body', issue: 'MALFORMED_REQUEST_JSON', description: 'The request JSON is not well formed.' }];
+    return [
+      {
+        field: '/',
+        location: 'body',
+        issue: 'MALFORMED_REQUEST_JSON',
+        description: 'The request JSON is not well formed.',
+      },
+    ];
   }
-  if (body.intent === undefined) details.push({ field: '/intent', location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' });
+  if (body.intent === undefined)
+    details.push({
+      field: '/intent',
+      location: 'body',
+      issue: 'MISSING_REQUIRED_PARAMETER',
+      description: 'A required field / parameter is missing.',
+    });
   else if (!['CAPTURE', 'AUTHORIZE'].includes(body.intent)) {
-    details.push({ field: '/intent', value: String(body.intent), location: 'body', issue: 'INVALID_PARAMETER_VALUE', description: 'The value of a field is invalid.' });
+    details.push({
+      field: '/intent',
+      value: String(body.intent),
+      location: 'body',
+      issue: 'INVALID_PARAMETER_VALUE',
+      description: 'The value of a field is invalid.',
+    });
   }
   const units = body.purchase_units;
   if (!Array.isArray(units) || units.length === 0) {
-    details.push({ field: '/purchase_units', location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' });
+    details.push({
+      field: '/purchase_units',
+      location: 'body',
+      issue: 'MISSING_REQUIRED_PARAMETER',
+      description: 'A required field / parameter is missing.',
+    });
     return details;
   }
-  if (units.length > 10) details.push({ field: '/purchase_units', location: 'body', issue: 'INVALID_ARRAY_MAX_ITEMS', description: 'The number of items in an array parameter is too large.' });
+  if (units.length > 10)
+    details.push({
+      field: '/purchase_units',
+      location: 'body',
+      issue: 'INVALID_ARRAY_MAX_ITEMS',
+      description: 'The number of items in an array parameter is too large.',
+    });
   units.forEach((u, i) => {
     const at = `/purchase_units/${i}`;
     if (!u || typeof u !== 'object') {
-      details.push({ field: at, location: 'body', issue: 'INVALID_PARAMETER_SYNTAX', description: 'The value of a field does not conform to the expected format.' });
+      details.push({
+        field: at,
+        location: 'body',
+        issue: 'INVALID_PARAMETER_SYNTAX',
+        description: 'The value of a field does not conform to the expected format.',
+      });
       return;
     }
     stringRule(details, `${at}/reference_id`, u.reference_id, 256, false);
@@ -97,16 +158,33 @@ function checkOrder(body) {
     stringRule(details, `${at}/soft_descriptor`, u.soft_descriptor, 22, false);
     const a = u.amount;
     if (!a || typeof a !== 'object') {
-      details.push({ field: `${at}/amount`, location: 'body', issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' });
+      details.push({
+        field: `${at}/amount`,
+        location: 'body',
+        issue: 'MISSING_REQUIRED_PARAMETER',
+        description: 'A required field / parameter is missing.',
+      });
       return;
     }
     stringRule(details, `${at}/amount/currency_code`, a.currency_code, 3, true);
     if (typeof a.currency_code === 'string' && !/^[A-Z]{3}$/.test(a.currency_code)) {
-      details.push({ field: `${at}/amount/currency_code`, value: a.currency_code, location: 'body', issue: 'INVALID_PARAMETER_VALUE', description: 'The value of a field is invalid.' });
+      details.push({
+        field: `${at}/amount/currency_code`,
+        value: a.currency_code,
+        location: 'body',
+        issue: 'INVALID_PARAMETER_VALUE',
+        description: 'The value of a field is invalid.',
+      });
     }
     stringRule(details, `${at}/amount/value`, a.value, 32, true);
     if (typeof a.value === 'string' && !VALUE.test(a.value)) {
-      details.push({ field: `${at}/amount/value`, value: a.value, location: 'body', issue: 'INVALID_PARAMETER_SYNTAX', description: 'The value of a field does not conform to the expected format.' });
+      details.push({
+        field: `${at}/amount/value`,
+        value: a.value,
+        location: 'body',
+        issue: 'INVALID_PARAMETER_SYNTAX',
+        description: 'The value of a field does not conform to the expected format.',
+      });
     }
   });
   return details;
@@ -115,7 +193,7 @@ function checkOrder(body) {
 /** UNPROCESSABLE_ENTITY details (business rules) of a well-formed order. */
 function businessRules(body) {
   const details = [];
-  body.purchase_units.forEach((u, i) => {
+  body.purchase_units.forEach((u) => {
     const { currency_code: currency, value } = u.amount;
     const decimals = (value.split('.')[1] || '').length;
     if (ZERO_DECIMAL.has(currency) ? decimals > 0 : decimals > 2) {
@@ -128,11 +206,26 @@ function businessRules(body) {
       });
     }
     if (Number(value) <= 0) {
-      details.push({ field: `/purchase_units/@reference_id=='${u.reference_id || 'default'}'/amount/value`, value, location: 'body', issue: 'CANNOT_BE_ZERO_OR_NEGATIVE', description: 'Must be greater than zero.' });
+      details.push({
+        field: `/purchase_units/@reference_id=='${u.reference_id || 'default'}'/amount/value`,
+        value,
+        location: 'body',
+        issue: 'CANNOT_BE_ZERO_OR_NEGATIVE',
+        description: 'Must be greater than zero.',
+      });
     }
   });
-  if (details.length === 0 && body.purchase_units.length > 1 && body.purchase_units.some((u) => u.reference_id === undefined)) {
-    details.push({ field: '/purchase_units', location: 'body', issue: 'REFERENCE_ID_REQUIRED', description: "'reference_id' is required for each 'purchase_unit' if multiple 'purchase_unit' are provided." });
+  if (
+    details.length === 0 &&
+    body.purchase_units.length > 1 &&
+    body.purchase_units.some((u) => u.reference_id === undefined)
+  ) {
+    details.push({
+      field: '/purchase_units',
+      location: 'body',
+      issue: 'REFERENCE_ID_REQUIRED',
+      description: "'reference_id' is required for each 'purchase_unit' if multiple 'purchase_unit' are provided.",
+    });
   }
   return details;
 }
@@ -151,7 +244,8 @@ async function startPayPal(opts = {}) {
       out.push({ href: `https://www.sandbox.paypal.com/checkoutnow?token=${id}`, rel: 'approve', method: 'GET' });
       out.push({ href: `${base}/v2/checkout/orders/${id}`, rel: 'update', method: 'PATCH' });
     }
-    if (status === 'CREATED' || status === 'APPROVED') out.push({ href: `${base}/v2/checkout/orders/${id}/capture`, rel: 'capture', method: 'POST' });
+    if (status === 'CREATED' || status === 'APPROVED')
+      out.push({ href: `${base}/v2/checkout/orders/${id}/capture`, rel: 'capture', method: 'POST' });
     return out;
   };
 
@@ -162,11 +256,24 @@ async function startPayPal(opts = {}) {
     const requestId = ctx.headers['paypal-request-id'];
     if (requestId === undefined) return run();
     if (requestId.length < 1 || requestId.length > 108) {
-      return invalidRequest([{ field: 'PayPal-Request-Id', value: requestId, location: 'header', issue: 'INVALID_STRING_LENGTH', description: 'The value of a field is either too short or too long.' }]);
+      return invalidRequest([
+        {
+          field: 'PayPal-Request-Id',
+          value: requestId,
+          location: 'header',
+          issue: 'INVALID_STRING_LENGTH',
+          description: 'The value of a field is either too short or too long.',
+        },
+      ]);
     }
     const key = operation + ' ' + requestId;
     const seen = requestIds.get(key);
-    if (seen && Date.now() - seen.at <= fake.requestIdLifetimeMs) return { status: seen.status, body: seen.body, headers: { 'paypal-debug-id': crypto.randomBytes(6).toString('hex') } };
+    if (seen && Date.now() - seen.at <= fake.requestIdLifetimeMs)
+      return {
+        status: seen.status,
+        body: seen.body,
+        headers: { 'paypal-debug-id': crypto.randomBytes(6).toString('hex') },
+      };
     const answer = run();
     if (answer.status < 300) requestIds.set(key, { at: Date.now(), status: answer.status, body: answer.body });
     return answer;
@@ -176,7 +283,11 @@ async function startPayPal(opts = {}) {
     const t = bearerToken(headers);
     const expires = t === undefined ? undefined : tokens.get(t);
     if (expires === undefined || expires < Date.now()) {
-      return ppError(401, 'AUTHENTICATION_FAILURE', 'Authentication failed due to invalid authentication credentials or a missing Authorization header.');
+      return ppError(
+        401,
+        'AUTHENTICATION_FAILURE',
+        'Authentication failed due to invalid authentication credentials or a missing Authorization header.',
+      );
     }
     return null;
   }
@@ -184,19 +295,44 @@ async function startPayPal(opts = {}) {
   const jsonOnly = (ctx) =>
     ctx.rawBody !== '' && !ctx.contentType.includes('application/json')
       ? ppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The server does not support the request payload’s media type.', [
-          { location: 'header', issue: 'INVALID_CONTENT_TYPE', description: 'The specified Content Type is not supported.', field: 'Content-Type', value: ctx.contentType },
+          {
+            location: 'header',
+            issue: 'INVALID_CONTENT_TYPE',
+            description: 'The specified Content Type is not supported.',
+            field: 'Content-Type',
+            value: ctx.contentType,
+          },
         ])
       : ctx.bodyError
-        ? invalidRequest([{ field: '/', location: 'body', issue: 'MALFORMED_REQUEST_JSON', description: 'The request JSON is not well formed.' }])
+        ? invalidRequest([
+            {
+              field: '/',
+              location: 'body',
+              issue: 'MALFORMED_REQUEST_JSON',
+              description: 'The request JSON is not well formed.',
+            },
+          ])
         : null;
 
   const fake = await startFakeServer({
     name: 'paypal',
     defaultHeaders: { 'paypal-debug-id': crypto.randomBytes(6).toString('hex') },
     errorBody(status) {
-      if (status === 429) return { name: 'RATE_LIMIT_REACHED', message: 'Too many requests. Blocked due to rate limiting.', debug_id: crypto.randomBytes(6).toString('hex'), links: [] };
+      if (status === 429)
+        return {
+          name: 'RATE_LIMIT_REACHED',
+          message: 'Too many requests. Blocked due to rate limiting.',
+          debug_id: crypto.randomBytes(6).toString('hex'),
+          links: [],
+        };
       if (status === 404) return ppError(404, 'RESOURCE_NOT_FOUND', 'The specified resource does not exist.').body;
-      if (status >= 500) return { name: 'INTERNAL_SERVER_ERROR', message: 'An internal server error occurred.', debug_id: crypto.randomBytes(6).toString('hex'), links: [] };
+      if (status >= 500)
+        return {
+          name: 'INTERNAL_SERVER_ERROR',
+          message: 'An internal server error occurred.',
+          debug_id: crypto.randomBytes(6).toString('hex'),
+          links: [],
+        };
       return invalidRequest([]).body;
     },
     authenticate({ req, headers }) {
@@ -223,7 +359,13 @@ async function startPayPal(opts = {}) {
             return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Grant Type is NULL' } };
           }
           if (body.grant_type !== 'client_credentials') {
-            return { status: 400, body: { error: 'unsupported_grant_type', error_description: `Grant Type ${body.grant_type} is not supported` } };
+            return {
+              status: 400,
+              body: {
+                error: 'unsupported_grant_type',
+                error_description: `Grant Type ${body.grant_type} is not supported`,
+              },
+            };
           }
           const token = 'A21AA' + crypto.randomBytes(32).toString('base64url');
           const expiresIn = fake.tokenLifetimeS;
@@ -231,7 +373,8 @@ async function startPayPal(opts = {}) {
           return {
             status: 200,
             body: {
-              scope: 'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund openid',
+              scope:
+                'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund openid',
               access_token: token,
               token_type: 'Bearer',
               app_id: 'APP-80W284485P519543T',
@@ -269,7 +412,10 @@ async function startPayPal(opts = {}) {
             };
             orders.set(id, order);
             const full = /return=representation/.test(String(ctx.headers.prefer || ''));
-            return { status: 201, body: full ? representation(order) : { id, status: 'CREATED', links: links(id, 'CREATED') } };
+            return {
+              status: 201,
+              body: full ? representation(order) : { id, status: 'CREATED', links: links(id, 'CREATED') },
+            };
           }),
       ],
       [
@@ -279,7 +425,10 @@ async function startPayPal(opts = {}) {
           const order = ORDER_ID.test(params.id) ? orders.get(params.id) : undefined;
           if (!order) {
             return ppError(404, 'RESOURCE_NOT_FOUND', 'The specified resource does not exist.', [
-              { issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' },
+              {
+                issue: 'INVALID_RESOURCE_ID',
+                description: 'Specified resource ID does not exist. Please check the resource ID and try again.',
+              },
             ]);
           }
           return { status: 200, body: representation(order) };
@@ -294,11 +443,19 @@ async function startPayPal(opts = {}) {
             const order = ORDER_ID.test(ctx.params.id) ? orders.get(ctx.params.id) : undefined;
             if (!order) {
               return ppError(404, 'RESOURCE_NOT_FOUND', 'The specified resource does not exist.', [
-                { issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' },
+                {
+                  issue: 'INVALID_RESOURCE_ID',
+                  description: 'Specified resource ID does not exist. Please check the resource ID and try again.',
+                },
               ]);
             }
             if (order.status === 'COMPLETED') {
-              return unprocessable([{ issue: 'ORDER_ALREADY_CAPTURED', description: "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed." }]);
+              return unprocessable([
+                {
+                  issue: 'ORDER_ALREADY_CAPTURED',
+                  description: "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.",
+                },
+              ]);
             }
             if (order.status !== 'APPROVED') {
               return unprocessable([
@@ -321,7 +478,10 @@ async function startPayPal(opts = {}) {
                     status: 'COMPLETED',
                     amount: { ...u.amount },
                     final_capture: true,
-                    seller_protection: { status: 'ELIGIBLE', dispute_categories: ['ITEM_NOT_RECEIVED', 'UNAUTHORIZED_TRANSACTION'] },
+                    seller_protection: {
+                      status: 'ELIGIBLE',
+                      dispute_categories: ['ITEM_NOT_RECEIVED', 'UNAUTHORIZED_TRANSACTION'],
+                    },
                     ...(u.custom_id !== undefined ? { custom_id: u.custom_id } : {}),
                     create_time: now,
                     update_time: now,
@@ -335,8 +495,17 @@ async function startPayPal(opts = {}) {
               body: {
                 id: order.id,
                 status: 'COMPLETED',
-                payment_source: { paypal: { email_address: order.payer.email_address, account_id: order.payer.payer_id, name: order.payer.name } },
-                purchase_units: order.purchase_units.map((u) => ({ reference_id: u.reference_id, payments: u.payments })),
+                payment_source: {
+                  paypal: {
+                    email_address: order.payer.email_address,
+                    account_id: order.payer.payer_id,
+                    name: order.payer.name,
+                  },
+                },
+                purchase_units: order.purchase_units.map((u) => ({
+                  reference_id: u.reference_id,
+                  payments: u.payments,
+                })),
                 payer: order.payer,
                 links: links(order.id, 'COMPLETED'),
               },
@@ -355,7 +524,10 @@ async function startPayPal(opts = {}) {
   /** PayPal keeps a PayPal-Request-Id for 6 hours (Orders v2 reference) */
   fake.requestIdLifetimeMs = 6 * 3600 * 1000;
   /** the buyer approves the order (in the real flow: on PayPal's approve page) */
-  fake.approve = (id, payer = { name: { given_name: 'John', surname: 'Doe' }, email_address: 'buyer@example.com', payer_id: upperId(13) }) => {
+  fake.approve = (
+    id,
+    payer = { name: { given_name: 'John', surname: 'Doe' }, email_address: 'buyer@example.com', payer_id: upperId(13) },
+  ) => {
     const order = orders.get(id);
     if (!order) throw new Error('no order ' + id);
     order.status = 'APPROVED';

@@ -36,17 +36,34 @@ const SAMPLES = {
   'payment.completed': {
     event: { id: 'evt-contract-p-1', type: 'payment.completed' },
     payload: {
-      paymentId: 'P-9001', orderId: 'ORD-5001', amount: '149.90', currency: 'usd', paymentMethodId: 'pm_card_visa',
-      listing: { id: 'L-1001', title: 'Red bicycle' }, buyer: { name: 'Alan', phone: '+15551230001' },
+      paymentId: 'P-9001',
+      orderId: 'ORD-5001',
+      amount: '149.90',
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      listing: { id: 'L-1001', title: 'Red bicycle' },
+      buyer: { name: 'Alan', phone: '+15551230001' },
     },
   },
   'listing.created': {
     event: { id: 'evt-contract-l-1', type: 'listing.created' },
-    payload: { listingId: 'L-1001', title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada Lovelace', email: 'ada@example.com' } },
+    payload: {
+      listingId: 'L-1001',
+      title: 'Red bicycle',
+      price: '149.90',
+      currency: 'usd',
+      seller: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    },
   },
   'user.registered': {
     event: { id: 'evt-contract-u-1', type: 'user.registered' },
-    payload: { userId: 'U-501', email: ' Grace.Hopper@Example.com ', firstName: 'Grace', lastName: 'Hopper', phone: 15550100 },
+    payload: {
+      userId: 'U-501',
+      email: ' Grace.Hopper@Example.com ',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      phone: 15550100,
+    },
   },
 };
 
@@ -54,7 +71,7 @@ function json(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; PayPal\'s reference)', function () {
+describe("vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; PayPal's reference)", function () {
   this.timeout(20000);
 
   describe('the trimmed documents in test/contracts/specs', function () {
@@ -77,12 +94,34 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
         openapi: '3.0.0',
         info: { title: 't', version: '1', description: 'long prose' },
         paths: {
-          '/a': { post: { description: 'x', requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } }, responses: { 200: { description: 'ok' } } } },
-          '/b': { get: { responses: { 200: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Unused' } } } } } } },
+          '/a': {
+            post: {
+              description: 'x',
+              requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } },
+              responses: { 200: { description: 'ok' } },
+            },
+          },
+          '/b': {
+            get: {
+              responses: {
+                200: {
+                  description: 'ok',
+                  content: { 'application/json': { schema: { $ref: '#/components/schemas/Unused' } } },
+                },
+              },
+            },
+          },
         },
         components: {
           schemas: {
-            A: { type: 'object', properties: { description: { type: 'string', description: 'kept: a property called description' }, b: { $ref: '#/components/schemas/B' } }, 'x-vendor': 1 },
+            A: {
+              type: 'object',
+              properties: {
+                description: { type: 'string', description: 'kept: a property called description' },
+                b: { $ref: '#/components/schemas/B' },
+              },
+              'x-vendor': 1,
+            },
             B: { type: 'object', properties: { c: { $ref: '#/components/schemas/C' } } },
             C: { type: 'string', example: 'dropped' },
             Unused: { type: 'string' },
@@ -95,7 +134,11 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
       assert.deepStrictEqual(out.components.schemas.A.properties.description, { type: 'string' });
       assert.strictEqual(out.components.schemas.A['x-vendor'], undefined);
       assert.deepStrictEqual(out.components.schemas.C, { type: 'string' });
-      assert.strictEqual(out.paths['/a'].post.responses[200].description, 'ok', 'a response keeps its required description');
+      assert.strictEqual(
+        out.paths['/a'].post.responses[200].description,
+        'ok',
+        'a response keeps its required description',
+      );
       assert.strictEqual(out.paths['/a'].post.description, undefined);
       assert.throws(() => trim(doc, ['GET /nope']), /no operation GET \/nope/);
     });
@@ -109,17 +152,33 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
       method: 'POST',
       path: '/v3/mail/send',
       headers: { authorization: 'Bearer SG.x', 'content-type': 'application/json' },
-      rawBody: JSON.stringify({ personalizations: [{ to: [{ email: 'ada@example.com' }] }], from: { email: 'x@saypro.example' }, subject: 's', content: [{ type: 'text/plain', value: 'v' }], ...extra }),
+      rawBody: JSON.stringify({
+        personalizations: [{ to: [{ email: 'ada@example.com' }] }],
+        from: { email: 'x@saypro.example' },
+        subject: 's',
+        content: [{ type: 'text/plain', value: 'v' }],
+        ...extra,
+      }),
     });
 
     it('rejects a top-level SendGrid custom_args object and accepts the per-recipient one', function () {
-      assert.deepStrictEqual(sendgrid.validateRequest(mail({ custom_args: { event_id: 'e' } })).errors, ['request/body/custom_args must be string']);
-      const perRecipient = mail({ personalizations: [{ to: [{ email: 'ada@example.com' }], custom_args: { event_id: 'e' } }] });
+      assert.deepStrictEqual(sendgrid.validateRequest(mail({ custom_args: { event_id: 'e' } })).errors, [
+        'request/body/custom_args must be string',
+      ]);
+      const perRecipient = mail({
+        personalizations: [{ to: [{ email: 'ada@example.com' }], custom_args: { event_id: 'e' } }],
+      });
       assert.deepStrictEqual(sendgrid.validateRequest(perRecipient).errors, []);
     });
 
-    it('rejects what SendGrid\'s document rejects: a bad address, empty content, no from, no key', function () {
-      const r = sendgrid.validateRequest(mail({ from: undefined, personalizations: [{ to: [{ email: 'not-an-address' }] }], content: [{ type: 'text/plain', value: '' }] }));
+    it("rejects what SendGrid's document rejects: a bad address, empty content, no from, no key", function () {
+      const r = sendgrid.validateRequest(
+        mail({
+          from: undefined,
+          personalizations: [{ to: [{ email: 'not-an-address' }] }],
+          content: [{ type: 'text/plain', value: '' }],
+        }),
+      );
       assert.deepStrictEqual(r.errors.sort(), [
         "request/body must have required property 'from'",
         'request/body/content/0/value must NOT have fewer than 1 characters',
@@ -131,17 +190,41 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     });
 
     it('reads Stripe form bodies with bracket nesting, coerces form strings, and rejects unknown parameters', function () {
-      const req = (body) => ({ method: 'POST', path: '/v1/payment_intents', headers: { authorization: 'Bearer sk_test_x', 'content-type': 'application/x-www-form-urlencoded' }, rawBody: body });
-      assert.deepStrictEqual(stripe.validateRequest(req('amount=1500&currency=usd&confirm=true&metadata[order_id]=6735&automatic_payment_methods[enabled]=true')).errors, []);
+      const req = (body) => ({
+        method: 'POST',
+        path: '/v1/payment_intents',
+        headers: { authorization: 'Bearer sk_test_x', 'content-type': 'application/x-www-form-urlencoded' },
+        rawBody: body,
+      });
+      assert.deepStrictEqual(
+        stripe.validateRequest(
+          req('amount=1500&currency=usd&confirm=true&metadata[order_id]=6735&automatic_payment_methods[enabled]=true'),
+        ).errors,
+        [],
+      );
       const errors = stripe.validateRequest(req('amount=15.5&currency=usd&metadata=flat&colour=red')).errors;
-      for (const e of ["request/body must NOT have additional property 'colour'", 'request/body/amount must be integer', 'request/body/metadata must be object']) {
+      for (const e of [
+        "request/body must NOT have additional property 'colour'",
+        'request/body/amount must be integer',
+        'request/body/metadata must be object',
+      ]) {
         assert.ok(errors.includes(e), `${e} in ${JSON.stringify(errors)}`);
       }
-      assert.deepStrictEqual(stripe.validateRequest({ method: 'GET', path: '/v1/payment_intents/pi_123', headers: { authorization: 'Bearer sk_test_x' } }).errors, []);
-      assert.match(stripe.validateRequest({ method: 'DELETE', path: '/v1/payment_intents/pi_123', headers: {} }).errors[0], /not an operation/);
+      assert.deepStrictEqual(
+        stripe.validateRequest({
+          method: 'GET',
+          path: '/v1/payment_intents/pi_123',
+          headers: { authorization: 'Bearer sk_test_x' },
+        }).errors,
+        [],
+      );
+      assert.match(
+        stripe.validateRequest({ method: 'DELETE', path: '/v1/payment_intents/pi_123', headers: {} }).errors[0],
+        /not an operation/,
+      );
     });
 
-    it('checks Twilio\'s path parameters and required fields', function () {
+    it("checks Twilio's path parameters and required fields", function () {
       const r = twilio.validateRequest({
         method: 'POST',
         path: '/2010-04-01/Accounts/not-a-sid/Messages.json',
@@ -156,16 +239,36 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     });
 
     it('validates answers: the status must be declared and a JSON body must match', function () {
-      assert.deepStrictEqual(sendgrid.validateResponse({ method: 'POST', path: '/v3/mail/send', status: 202, body: null }).errors, []);
-      assert.deepStrictEqual(sendgrid.validateResponse({ method: 'POST', path: '/v3/mail/send', status: 202, body: { ok: true } }).errors, ['response 202 must have no body']);
-      assert.deepStrictEqual(sendgrid.validateResponse({ method: 'POST', path: '/v3/mail/send', status: 400, body: { errors: [{ message: 'm', field: null, help: 'a string' }] } }).errors, [
-        'response/400/body/errors/0/help must be object',
-      ]);
-      assert.match(twilio.validateResponse({ method: 'POST', path: '/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json', status: 200, body: {} }).errors[0], /not declared/);
+      assert.deepStrictEqual(
+        sendgrid.validateResponse({ method: 'POST', path: '/v3/mail/send', status: 202, body: null }).errors,
+        [],
+      );
+      assert.deepStrictEqual(
+        sendgrid.validateResponse({ method: 'POST', path: '/v3/mail/send', status: 202, body: { ok: true } }).errors,
+        ['response 202 must have no body'],
+      );
+      assert.deepStrictEqual(
+        sendgrid.validateResponse({
+          method: 'POST',
+          path: '/v3/mail/send',
+          status: 400,
+          body: { errors: [{ message: 'm', field: null, help: 'a string' }] },
+        }).errors,
+        ['response/400/body/errors/0/help must be object'],
+      );
+      assert.match(
+        twilio.validateResponse({
+          method: 'POST',
+          path: '/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json',
+          status: 200,
+          body: {},
+        }).errors[0],
+        /not declared/,
+      );
     });
   });
 
-  describe('the stand-ins refuse what the documents reject, in the vendor\'s words, and answer in the documents\' shapes', function () {
+  describe("the stand-ins refuse what the documents reject, in the vendor's words, and answer in the documents' shapes", function () {
     let fakes;
     before(async function () {
       fakes = await startFakes(['stripe', 'sendgrid', 'twilio']);
@@ -174,33 +277,63 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
       if (fakes) await fakes.stop();
     });
 
-    const post = (fake, p, headers, body) => fetch(fake.url + p, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const post = (fake, p, headers, body) =>
+      fetch(fake.url + p, { method: 'POST', headers, body }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
 
     it('Stripe: an unknown parameter is a 400 "Received unknown parameter", recorded as a contract violation', async function () {
       const { stripe } = fakes;
       stripe.reset();
-      const r = await post(stripe, '/v1/payment_intents', { authorization: `Bearer ${stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, 'amount=1000&currency=usd&colour=red');
+      const r = await post(
+        stripe,
+        '/v1/payment_intents',
+        { authorization: `Bearer ${stripe.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        'amount=1000&currency=usd&colour=red',
+      );
       assert.strictEqual(r.status, 400);
       assert.strictEqual(r.body.error.message, 'Received unknown parameter: colour');
       assert.strictEqual(r.body.error.type, 'invalid_request_error');
-      assert.throws(() => stripe.assertContract(), /request POST \/v1\/payment_intents: request\/body must NOT have additional property 'colour'/);
+      assert.throws(
+        () => stripe.assertContract(),
+        /request POST \/v1\/payment_intents: request\/body must NOT have additional property 'colour'/,
+      );
     });
 
     it('SendGrid: the top-level custom_args object of old is a 400 naming the field', async function () {
       const { sendgrid } = fakes;
       sendgrid.reset();
-      const body = { personalizations: [{ to: [{ email: 'ada@example.com' }] }], from: { email: 'x@saypro.example' }, subject: 's', content: [{ type: 'text/plain', value: 'v' }], custom_args: { event_id: 'e' } };
-      const r = await post(sendgrid, '/v3/mail/send', { authorization: `Bearer ${sendgrid.apiKey}`, 'content-type': 'application/json' }, JSON.stringify(body));
+      const body = {
+        personalizations: [{ to: [{ email: 'ada@example.com' }] }],
+        from: { email: 'x@saypro.example' },
+        subject: 's',
+        content: [{ type: 'text/plain', value: 'v' }],
+        custom_args: { event_id: 'e' },
+      };
+      const r = await post(
+        sendgrid,
+        '/v3/mail/send',
+        { authorization: `Bearer ${sendgrid.apiKey}`, 'content-type': 'application/json' },
+        JSON.stringify(body),
+      );
       assert.strictEqual(r.status, 400);
-      assert.deepStrictEqual(r.body, { errors: [{ message: 'request/body/custom_args must be string', field: 'custom_args' }] });
+      assert.deepStrictEqual(r.body, {
+        errors: [{ message: 'request/body/custom_args must be string', field: 'custom_args' }],
+      });
       assert.strictEqual(sendgrid.mails.length, 0);
     });
 
-    it('Twilio: a message without To is Twilio\'s 21604', async function () {
+    it("Twilio: a message without To is Twilio's 21604", async function () {
       const { twilio } = fakes;
       twilio.reset();
       const auth = 'Basic ' + Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64');
-      const r = await post(twilio, `/2010-04-01/Accounts/${twilio.accountSid}/Messages.json`, { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, 'Body=hi&From=' + encodeURIComponent(twilio.from));
+      const r = await post(
+        twilio,
+        `/2010-04-01/Accounts/${twilio.accountSid}/Messages.json`,
+        { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+        'Body=hi&From=' + encodeURIComponent(twilio.from),
+      );
       assert.strictEqual(r.status, 400);
       assert.strictEqual(r.body.code, 21604);
     });
@@ -208,11 +341,17 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     it('an answer of a stand-in that drifted from the document becomes a 500 that names the problem', async function () {
       const { startFakeServer } = require('../fakes');
       const drifted = await startFakeServer({
-        name: 'drifted', contract: 'twilio',
+        name: 'drifted',
+        contract: 'twilio',
         routes: [['POST', '/2010-04-01/Accounts/:sid/Messages.json', () => ({ status: 201, body: { sid: 42 } })]],
       });
       try {
-        const r = await post(drifted, '/2010-04-01/Accounts/AC' + '0'.repeat(32) + '/Messages.json', { authorization: 'Basic eDp5', 'content-type': 'application/x-www-form-urlencoded' }, 'To=%2B15551230001');
+        const r = await post(
+          drifted,
+          '/2010-04-01/Accounts/AC' + '0'.repeat(32) + '/Messages.json',
+          { authorization: 'Basic eDp5', 'content-type': 'application/x-www-form-urlencoded' },
+          'To=%2B15551230001',
+        );
         assert.strictEqual(r.status, 500);
         assert.deepStrictEqual(r.body.errors, ['response/201/body/sid must be string,null']);
         assert.throws(() => drifted.assertContract(), /response POST/);
@@ -222,7 +361,7 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     });
   });
 
-  describe('every preset and template, sent by the runtime to a stand-in that checks the vendor\'s document', function () {
+  describe("every preset and template, sent by the runtime to a stand-in that checks the vendor's document", function () {
     let fakes;
     before(async function () {
       fakes = await startFakes(['stripe', 'sendgrid', 'twilio', 'paypal']);
@@ -239,15 +378,31 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
       const mapped = await mapFields(t.rules, msg, { evaluateJsonata: (expr, m) => jsonata(expr).evaluate(m), env });
       assert.ok(mapped.ok, JSON.stringify(mapped.problems));
       const encoded = encode(mapped.value, readConfig({ format: p.encoder }));
-      const endpoint = new Endpoint({ id: 'contract-' + presetId, config: { name: presetId, ...p.config }, credentials: p.credentials, env });
+      const endpoint = new Endpoint({
+        id: 'contract-' + presetId,
+        config: { name: presetId, ...p.config },
+        credentials: p.credentials,
+        env,
+      });
       try {
         assert.strictEqual(endpoint.setupError, undefined, endpoint.setupError && endpoint.setupError.message);
         const key = msg.event.id;
         const outcome = await deliver(
           endpoint,
-          { method: p.request.method, path: p.request.path, headers: { 'content-type': encoded.contentType }, body: Buffer.from(encoded.body, 'utf8') },
+          {
+            method: p.request.method,
+            path: p.request.path,
+            headers: { 'content-type': encoded.contentType },
+            body: Buffer.from(encoded.body, 'utf8'),
+          },
           newDeliveryState(key, 1),
-          { maxAttempts: 1, initialDelay: 0, maxDelay: 0, maxRetryAfter: 0, idempotencyHeader: p.request.idempotencyHeader },
+          {
+            maxAttempts: 1,
+            initialDelay: 0,
+            maxDelay: 0,
+            maxRetryAfter: 0,
+            idempotencyHeader: p.request.idempotencyHeader,
+          },
         );
         return { p, key, outcome };
       } finally {
@@ -258,7 +413,11 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     function judged(p, outcome) {
       const t = presets.responseCheckTemplate(p.responseCheck);
       const checker = createChecker({ rules: t.rules, mode: t.mode, extract: t.extract });
-      return checker.check({ statusCode: outcome.statusCode, payload: outcome.body && outcome.body.value, responseHeaders: outcome.headers }).passed;
+      return checker.check({
+        statusCode: outcome.statusCode,
+        payload: outcome.body && outcome.body.value,
+        responseHeaders: outcome.headers,
+      }).passed;
     }
 
     for (const vendor of DOCUMENTED) {
@@ -271,8 +430,17 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
         fake.assertContract();
         assert.strictEqual(fake.requests.length, 1);
         const r = fake.requests[0];
-        const again = contract(vendor).validateRequest({ method: r.method, path: r.path, query: r.query, headers: r.headers, rawBody: r.rawBody });
-        assert.strictEqual(again.operation, `${p.request.method} ${contract(vendor).operation(r.method, r.path).template}`);
+        const again = contract(vendor).validateRequest({
+          method: r.method,
+          path: r.path,
+          query: r.query,
+          headers: r.headers,
+          rawBody: r.rawBody,
+        });
+        assert.strictEqual(
+          again.operation,
+          `${p.request.method} ${contract(vendor).operation(r.method, r.path).template}`,
+        );
         assert.deepStrictEqual(again.errors, []);
         if (p.request.idempotencyHeader) assert.strictEqual(r.headers[p.request.idempotencyHeader.toLowerCase()], key);
         assert.strictEqual(judged(p, outcome), true);
@@ -287,13 +455,23 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
       assert.strictEqual(outcome.statusCode, 201);
       const token = pp.requestsTo('POST', '/v1/oauth2/token')[0];
       assert.strictEqual(token.rawBody, 'grant_type=client_credentials');
-      assert.strictEqual(token.headers.authorization, 'Basic ' + Buffer.from(`${pp.clientId}:${pp.clientSecret}`).toString('base64'));
+      assert.strictEqual(
+        token.headers.authorization,
+        'Basic ' + Buffer.from(`${pp.clientId}:${pp.clientSecret}`).toString('base64'),
+      );
       const create = pp.last('POST', '/v2/checkout/orders');
       assert.strictEqual(create.headers['paypal-request-id'], key);
       assert.match(create.headers.authorization, /^Bearer A21AA/);
       assert.deepStrictEqual(create.body, {
         intent: 'CAPTURE',
-        purchase_units: [{ reference_id: 'P-9001', description: 'Red bicycle', custom_id: key, amount: { currency_code: 'USD', value: '149.90' } }],
+        purchase_units: [
+          {
+            reference_id: 'P-9001',
+            description: 'Red bicycle',
+            custom_id: key,
+            amount: { currency_code: 'USD', value: '149.90' },
+          },
+        ],
       });
       const order = outcome.body.value;
       assert.strictEqual(order.status, 'CREATED');
@@ -309,7 +487,7 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
     const ENDPOINTS = { STRIPE_API_URL: 'stripe', SENDGRID_API_URL: 'sendgrid', TWILIO_API_URL: 'twilio' };
     const files = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'));
 
-    it('every HTTP POST node that calls Stripe, SendGrid or Twilio calls an operation of the vendor\'s document (the e2e tests send them to the checking stand-ins)', function () {
+    it("every HTTP POST node that calls Stripe, SendGrid or Twilio calls an operation of the vendor's document (the e2e tests send them to the checking stand-ins)", function () {
       const seen = [];
       for (const file of files) {
         const flow = json(path.join(root, 'examples', file));
@@ -317,7 +495,9 @@ describe('vendor contracts (OpenAPI documents of Stripe, SendGrid and Twilio; Pa
           const ep = flow.find((x) => x.id === n.endpoint);
           const vendor = Object.entries(ENDPOINTS).find(([v]) => ep && ep.baseUrl.includes(v));
           if (!vendor) continue;
-          const base = ep.baseUrl.replace(/^\$\{[A-Z_]+:-[^}]*\}/, '').replace('${TWILIO_ACCOUNT_SID}', 'AC' + '0'.repeat(32));
+          const base = ep.baseUrl
+            .replace(/^\$\{[A-Z_]+:-[^}]*\}/, '')
+            .replace('${TWILIO_ACCOUNT_SID}', 'AC' + '0'.repeat(32));
           const [p] = (base + n.path.replace(/\{\{[^}]+\}\}/g, 'x1')).split('?');
           const method = n.method || ep.method;
           const op = contract(vendor[1]).operation(method, p);

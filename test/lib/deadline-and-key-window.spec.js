@@ -5,9 +5,20 @@
  * idempotency key).
  */
 const assert = require('node:assert');
-const { readDeadlineSetting, messageDeadlineMs, deadlineExceeded, MAX_DEADLINE_S } = require('../../dist/nodes/lib/deadline.js');
 const {
-  readKeyLifetime, windowPassed, marginFor, longestRetrySpanMs, scheduleOutlivesKey, formatDuration, WINDOW_MARGIN_MS,
+  readDeadlineSetting,
+  messageDeadlineMs,
+  deadlineExceeded,
+  MAX_DEADLINE_S,
+} = require('../../dist/nodes/lib/deadline.js');
+const {
+  readKeyLifetime,
+  windowPassed,
+  marginFor,
+  longestRetrySpanMs,
+  scheduleOutlivesKey,
+  formatDuration,
+  WINDOW_MARGIN_MS,
 } = require('../../dist/nodes/lib/idempotency-window.js');
 const presets = require('../../resources/presets.js');
 
@@ -15,10 +26,12 @@ const H = 3600_000;
 
 describe('deadline (lib/deadline)', function () {
   it('reads the node setting: empty or 0 is none, a number of seconds up to an hour, anything else is refused', function () {
-    for (const v of [undefined, null, '', '  ', 0, '0']) assert.deepStrictEqual(readDeadlineSetting(v), { ok: true, seconds: 0 }, String(v));
+    for (const v of [undefined, null, '', '  ', 0, '0'])
+      assert.deepStrictEqual(readDeadlineSetting(v), { ok: true, seconds: 0 }, String(v));
     assert.deepStrictEqual(readDeadlineSetting(30), { ok: true, seconds: 30 });
     assert.deepStrictEqual(readDeadlineSetting(' 2.5 '), { ok: true, seconds: 2.5 });
-    for (const v of [-1, 'soon', MAX_DEADLINE_S + 1, {}, NaN]) assert.strictEqual(readDeadlineSetting(v).ok, false, String(v));
+    for (const v of [-1, 'soon', MAX_DEADLINE_S + 1, {}, NaN])
+      assert.strictEqual(readDeadlineSetting(v).ok, false, String(v));
   });
 
   it('msg.deadline replaces the node setting for one message; an unusable one is a problem, not ignored', function () {
@@ -39,7 +52,10 @@ describe('deadline (lib/deadline)', function () {
     assert.strictEqual(e.message, 'The third party did not answer within 30 s');
     assert.match(e.details[0].reason, /before the endpoint could be reached; 0 requests made/);
     const w = deadlineExceeded(1500, 'waiting', 2, 'HTTP_503');
-    assert.match(w.details[0].reason, /1\.5 s deadline \(stopped while waiting to try again; 2 requests made\); last failure: HTTP_503/);
+    assert.match(
+      w.details[0].reason,
+      /1\.5 s deadline \(stopped while waiting to try again; 2 requests made\); last failure: HTTP_503/,
+    );
   });
 });
 
@@ -72,9 +88,12 @@ describe('idempotency key window (lib/idempotency-window)', function () {
     assert.ok(windowPassed({ firstUseAt: 0, now: 9 * 60_000, lifetimeMs: 10 * 60_000 }));
   });
 
-  it('computes the longest retry span for the dialog\'s warning', function () {
+  it("computes the longest retry span for the dialog's warning", function () {
     // the node's defaults: 5 attempts, waits up to max(30 s, 120 s Retry-After), 10 s timeouts
-    assert.strictEqual(longestRetrySpanMs({ maxAttempts: 5, maxDelay: 30000, maxRetryAfter: 120, timeoutMs: 10000 }), 4 * 130000);
+    assert.strictEqual(
+      longestRetrySpanMs({ maxAttempts: 5, maxDelay: 30000, maxRetryAfter: 120, timeoutMs: 10000 }),
+      4 * 130000,
+    );
     assert.strictEqual(longestRetrySpanMs({ maxAttempts: 1, maxDelay: 30000, maxRetryAfter: 120 }), 0);
     assert.strictEqual(scheduleOutlivesKey({ maxAttempts: 5, maxDelay: 30000, maxRetryAfter: 120 }, 24 * H), false);
     assert.strictEqual(scheduleOutlivesKey({ maxAttempts: 20, maxDelay: 24 * H, maxRetryAfter: 0 }, 24 * H), true);
@@ -84,8 +103,13 @@ describe('idempotency key window (lib/idempotency-window)', function () {
     assert.strictEqual(formatDuration(1800), '1.8 s');
   });
 
-  it('every endpoint preset declares its vendor\'s idempotency key lifetime and length (Stripe 24 h / 255, PayPal 6 h / 108, none elsewhere)', function () {
-    const declared = Object.fromEntries(presets.endpoint.map((p) => [p.id, [p.request.idempotencyHeader, p.request.keyLifetimeHours, p.request.keyMaxLength]]));
+  it("every endpoint preset declares its vendor's idempotency key lifetime and length (Stripe 24 h / 255, PayPal 6 h / 108, none elsewhere)", function () {
+    const declared = Object.fromEntries(
+      presets.endpoint.map((p) => [
+        p.id,
+        [p.request.idempotencyHeader, p.request.keyLifetimeHours, p.request.keyMaxLength],
+      ]),
+    );
     assert.deepStrictEqual(declared, {
       stripe: ['Idempotency-Key', 24, 255],
       paypal: ['PayPal-Request-Id', 6, 108],
@@ -96,6 +120,7 @@ describe('idempotency key window (lib/idempotency-window)', function () {
       partner: ['Idempotency-Key', null, null],
     });
     // the keys the runtime makes (event ids, UUIDs) fit every declared length
-    for (const p of presets.endpoint) if (p.request.keyMaxLength) assert.ok('6f1c1f4e-9a55-4c0e-8f43-0c3a1b7d2e9f'.length <= p.request.keyMaxLength);
+    for (const p of presets.endpoint)
+      if (p.request.keyMaxLength) assert.ok('6f1c1f4e-9a55-4c0e-8f43-0c3a1b7d2e9f'.length <= p.request.keyMaxLength);
   });
 });

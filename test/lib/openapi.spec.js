@@ -21,13 +21,15 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 function operations() {
   const out = [];
-  for (const [p, item] of Object.entries(doc.paths)) for (const m of METHODS) if (item[m]) out.push({ path: p, method: m, op: item[m] });
+  for (const [p, item] of Object.entries(doc.paths))
+    for (const m of METHODS) if (item[m]) out.push({ path: p, method: m, op: item[m] });
   return out;
 }
 
 function refs(value, found = []) {
   if (Array.isArray(value)) value.forEach((v) => refs(v, found));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (k === '$ref' ? found.push(v) : refs(v, found));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) k === '$ref' ? found.push(v) : refs(v, found);
   return found;
 }
 
@@ -51,12 +53,19 @@ describe('docs/openapi/saypro-api.json', function () {
       for (const [status, r] of Object.entries(op.responses)) {
         const resp = r.$ref ? doc.components.responses[r.$ref.split('/').pop()] : r;
         assert.ok(resp && resp.description, `${where} ${status}: description`);
-        assert.ok(resp.content && resp.content['application/json'] && resp.content['application/json'].schema, `${where} ${status}: a JSON body schema`);
+        assert.ok(
+          resp.content && resp.content['application/json'] && resp.content['application/json'].schema,
+          `${where} ${status}: a JSON body schema`,
+        );
       }
-      for (const prm of op.parameters || []) assert.ok(prm.description && prm.schema, `${where}: parameter ${prm.name} is described`);
+      for (const prm of op.parameters || [])
+        assert.ok(prm.description && prm.schema, `${where}: parameter ${prm.name} is described`);
     }
     for (const r of refs(doc)) {
-      const target = r.slice(2).split('/').reduce((o, k) => (o ? o[k] : undefined), doc);
+      const target = r
+        .slice(2)
+        .split('/')
+        .reduce((o, k) => (o ? o[k] : undefined), doc);
       assert.ok(target !== undefined, `${r} resolves`);
     }
     const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
@@ -79,7 +88,8 @@ describe('docs/openapi/saypro-api.json', function () {
       const flow = JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8'));
       for (const n of flow) {
         const skip = /^\/(demo|partner)\//.test(n.url || '') || n.url === '/saypro/openapi.json';
-        if ((n.type === 'http in' || n.type === 'saypro-event-trigger') && !skip) served.add(`${(n.method || 'post').toUpperCase()} ${n.url}`);
+        if ((n.type === 'http in' || n.type === 'saypro-event-trigger') && !skip)
+          served.add(`${(n.method || 'post').toUpperCase()} ${n.url}`);
       }
     }
     const documented = new Set(operations().map((o) => `${o.method.toUpperCase()} ${o.path}`));
@@ -90,8 +100,12 @@ describe('docs/openapi/saypro-api.json', function () {
     for (const { path: p, op } of operations()) {
       const statuses = Object.keys(op.responses);
       if (p.startsWith('/saypro/events/')) {
-        for (const s of ['202', '400', '401', '413', '415', '422', '503']) assert.ok(statuses.includes(s), `${p}: ${s}`);
-        assert.deepStrictEqual(op.parameters.map((x) => x.name), ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+        for (const s of ['202', '400', '401', '413', '415', '422', '503'])
+          assert.ok(statuses.includes(s), `${p}: ${s}`);
+        assert.deepStrictEqual(
+          op.parameters.map((x) => x.name),
+          ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+        );
         assert.ok(op.responses['503'].headers['Retry-After']);
       } else {
         assert.deepStrictEqual(op.responses['503'], { $ref: '#/components/responses/ProviderUnreachable' }, p);

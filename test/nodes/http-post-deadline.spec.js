@@ -54,7 +54,10 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
 
   it('in-memory mode: an unreachable endpoint ends at the deadline with DEADLINE_EXCEEDED on output 2 (and Catch), no later attempt', async function () {
     const port = await closedPort();
-    const { n1, got } = await load({ base: `http://127.0.0.1:${port}` }, { durable: false, deadline: 1, maxAttempts: 3 });
+    const { n1, got } = await load(
+      { base: `http://127.0.0.1:${port}` },
+      { durable: false, deadline: 1, maxAttempts: 3 },
+    );
     const started = Date.now();
     n1.receive({ payload: { amount: 1000 }, event: { id: 'evt-deadline-1' } });
     const [m] = await waitFor(got.failed, 1, 8000);
@@ -78,7 +81,10 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
     const took = Date.now() - started;
     assert.ok(took >= 450 && took < 3000, `answered after ${took} ms`);
     assert.strictEqual(m.error.code, 'DEADLINE_EXCEEDED');
-    assert.match(m.error.details[0].reason, /0\.5 s deadline \(stopped while a request was in flight; 1 request made\)/);
+    assert.match(
+      m.error.details[0].reason,
+      /0\.5 s deadline \(stopped while a request was in flight; 1 request made\)/,
+    );
     assert.strictEqual(server.requests.length, 1);
   });
 
@@ -104,7 +110,10 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
     n1.receive({ payload: 'x', event: { id: 'evt-window-1' } });
     const [m] = await waitFor(got.failed, 1, 8000);
     assert.strictEqual(m.error.code, 'IDEMPOTENCY_WINDOW_PASSED');
-    assert.strictEqual(m.error.message, 'Not sent again: the Idempotency-Key key is older than the 1.8 s the vendor keeps it');
+    assert.strictEqual(
+      m.error.message,
+      'Not sent again: the Idempotency-Key key is older than the 1.8 s the vendor keeps it',
+    );
     assert.match(m.error.details[0].reason, /whether an earlier attempt went through/);
     assert.strictEqual(server.requests.length, 1, 'the late retry was not sent');
   });
@@ -125,7 +134,13 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
 
   it('warns at deploy when the retry schedule alone could outlast the key lifetime', async function () {
     server = await startServer([answer(200, { ok: true })]);
-    const { n1 } = await load(server, { durable: false, keyLifetime: 0.01, maxAttempts: 20, maxDelay: 60000, initialDelay: 1000 });
+    const { n1 } = await load(server, {
+      durable: false,
+      keyLifetime: 0.01,
+      maxAttempts: 20,
+      maxDelay: 60000,
+      initialDelay: 1000,
+    });
     await until(() => n1.warn.getCalls().some((c) => c.args[0] === 'http-post.errors.keyLifetimeShort'));
   });
 });

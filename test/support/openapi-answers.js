@@ -36,15 +36,27 @@ function check(r) {
     return;
   }
   seen.add(`${r.method} ${op.template} ${r.status}`);
-  const out = api.validateResponse({ method: r.method, path: p, status: r.status, body: r.body === undefined ? '' : r.body });
+  const out = api.validateResponse({
+    method: r.method,
+    path: p,
+    status: r.status,
+    body: r.body === undefined ? '' : r.body,
+  });
   for (const e of out.errors) violations.push(`${r.method} ${r.url} → ${r.status}: ${e}`);
   const declared = doc.paths[op.template][r.method.toLowerCase()].responses[String(r.status)];
   const resolved = declared && declared.$ref ? doc.components.responses[declared.$ref.split('/').pop()] : declared;
-  if (resolved && resolved.headers && resolved.headers['Retry-After'] && header(r.headers, 'retry-after') === undefined) {
+  if (
+    resolved &&
+    resolved.headers &&
+    resolved.headers['Retry-After'] &&
+    header(r.headers, 'retry-after') === undefined
+  ) {
     violations.push(`${r.method} ${r.url} → ${r.status}: no Retry-After header`);
   }
   if (!/^application\/json/.test(String(header(r.headers, 'content-type') || ''))) {
-    violations.push(`${r.method} ${r.url} → ${r.status}: content-type ${header(r.headers, 'content-type')} is not application/json`);
+    violations.push(
+      `${r.method} ${r.url} → ${r.status}: content-type ${header(r.headers, 'content-type')} is not application/json`,
+    );
   }
 }
 
