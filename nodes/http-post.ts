@@ -41,6 +41,8 @@ import {
 import { parseStatusSpec } from './lib/checks';
 import { parseResponseBody } from './lib/http/response';
 import { installMonitoring, postTelemetry } from './common/monitoring';
+import { deadlineExceeded, messageDeadlineMs, readDeadlineSetting } from './lib/deadline';
+import { formatDuration, marginFor, readKeyLifetime, scheduleOutlivesKey, windowPassed } from './lib/idempotency-window';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -68,6 +70,10 @@ interface HttpPostDef extends NodeDef {
   queue?: string;
   /** the saypro-nats config node of the shared queue */
   nats?: string;
+  /** seconds a message may take in in-memory mode before it leaves on output 2 (DEADLINE_EXCEEDED); 0 / '' = none */
+  deadline?: number | string;
+  /** hours the vendor keeps an idempotency key (0 / '' = none): no attempt after it (IDEMPOTENCY_WINDOW_PASSED) */
+  keyLifetime?: number | string;
 }
 
 interface HttpPostCredentials {
@@ -181,6 +187,19 @@ export = function (RED: NodeAPI) {
       const parsed = parseStatusSpec(config.successStatuses);
       if (parsed.ok) alsoSuccess = (status) => parsed.spec.matches(status);
       else problem(new IntegrationError('INVALID_CONFIG', 'The extra success statuses are not valid', [{ field: 'successStatuses', reason: parsed.reason, value: config.successStatuses }]));
+    }
+
+    // a synchronous flow (http in … http response) bounds how long a caller waits
+    const deadlineSetting = readDeadlineSetting(config.deadline);
+    const deadlineS = deadlineSetting.ok ? deadlineSetting.seconds : 0;
+    if (!deadlineSetting.ok) problem(new IntegrationError('INVALID_CONFIG', 'The deadline is not valid', [{ field: 'deadline', reason: deadlineSetting.reason, value: String(config.deadline) }]));
+
+    // the vendor's idempotency key lifetime: no attempt after it
+    const lifetimeSetting = readKeyLifetime(config.keyLifetime);
+    const keyLifetimeMs = lifetimeSetting.ok && idempotencyHeader !== '' ? Math.round(lifetimeSetting.hours * 3600_000) : 0;
+    if (!lifetimeSetting.ok) problem(new IntegrationError('INVALID_CONFIG', 'The key lifetime is not valid', [{ field: 'keyLifetime', reason: lifetimeSetting.reason, value: String(config.keyLifetime) }]));
+    if (keyLifetimeMs > 0 && scheduleOutlivesKey({ maxAttempts, maxDelay, maxRetryAfter }, keyLifetimeMs)) {
+      node.warn(RED._('http-post.errors.keyLifetimeShort', { lifetime: formatDuration(keyLifetimeMs) }));
     }
 
     let signingSecret: string | undefined;
@@ -438,6 +457,7 @@ export = function (RED: NodeAPI) {
     };
     registerOutboxAdmin(node.id, admin);
 
+    if (durable && deadlineS > 0) node.warn(RED._('http-post.errors.deadlineDurable'));
     if (durable && !setupError && endpoint) {
       const dir = outboxDir();
       queueState = 'opening';
@@ -450,6 +470,7 @@ export = function (RED: NodeAPI) {
         maxBytes: Math.max(1, Math.floor(maxQueuedMB * 1024 * 1024)),
         fullPolicy,
         maxDeadLetters,
+        keyLifetimeMs,
         warn: (text) => node.warn(text),
         onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onDelivered: (msg) => {
@@ -635,20 +656,54 @@ export = function (RED: NodeAPI) {
         return;
       }
 
+      const deadline = messageDeadlineMs(deadlineS, msg.deadline);
+      if (deadline.problem) {
+        sendError(msg, new IntegrationError('INVALID_DEADLINE', 'msg.deadline is not valid', [deadline.problem]), send, done, OUTPUTS);
+        return;
+      }
+      // the delivery stops at a redeploy, or when the message's deadline passes
+      const stop = new AbortController();
+      const onClose = () => stop.abort();
+      closeController.signal.addEventListener('abort', onClose, { once: true });
+      let expired = false;
+      let stoppedIn: 'waiting' | 'sending' = 'sending';
+      const deadlineTimer = deadline.ms !== undefined ? setTimeout(() => { expired = true; stop.abort(); }, deadline.ms) : undefined;
+
       const state = newDeliveryState(key, maxAttempts);
       job.state = state;
-      const outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
-        signal: closeController.signal,
+      // the key's lifetime: once it has passed, the next wait for a retry ends the delivery
+      let windowError: IntegrationError | null = null;
+      const windowCheck = () => {
+        if (windowError || keyLifetimeMs <= 0 || (state.phase !== 'waiting' && state.phase !== 'paced')) return;
+        windowError = windowPassed({ firstUseAt: countedAttempts(state) > 0 ? state.createdAt : null, now: Date.now(), lifetimeMs: keyLifetimeMs, header: idempotencyHeader });
+        if (windowError) stop.abort();
+      };
+      const windowDelay = keyLifetimeMs - marginFor(keyLifetimeMs);
+      // beyond setTimeout's range (24.8 days) the check at each wait is enough
+      const windowTimer = keyLifetimeMs > 0 && windowDelay < 2 ** 31 - 1 ? setTimeout(windowCheck, Math.max(0, windowDelay)) : undefined;
+      windowTimer?.unref?.();
+      let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
+        signal: stop.signal,
         onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
           if (s.phase === 'waiting') lastWaiting = s;
+          windowCheck();
           showStatus();
         },
-        cancelMessage: (phase) =>
-          phase === 'waiting'
+        cancelMessage: (phase) => {
+          stoppedIn = phase;
+          return phase === 'waiting'
             ? 'the flow was redeployed while this message was waiting to be retried'
-            : 'the flow was redeployed while this message was being sent',
+            : 'the flow was redeployed while this message was being sent';
+        },
       });
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      if (windowTimer) clearTimeout(windowTimer);
+      closeController.signal.removeEventListener('abort', onClose);
+      if (!outcome.ok && !closeController.signal.aborted && outcome.error.code === 'CANCELLED') {
+        if (windowError) outcome = { ...outcome, error: windowError };
+        else if (expired && deadline.ms !== undefined) outcome = { ...outcome, error: deadlineExceeded(deadline.ms, stoppedIn, countedAttempts(state), state.lastErrorCode ?? undefined) };
+      }
 
       msg.delivery = {
         attempts: state.attempts,

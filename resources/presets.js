@@ -14,6 +14,11 @@
  * point them elsewhere. Texts (labels, hints) are in each node's message
  * catalogue under <node>.presets.<id> / <node>.templates.<id>.
  *
+ * Each endpoint preset's `request` names the vendor's idempotency header,
+ * how long the vendor keeps a key (keyLifetimeHours, null: no key or not
+ * documented) and the longest key it takes (keyMaxLength); the HTTP POST
+ * dialog fills its Key lifetime from it.
+ *
  * Template sources follow the platform events of the examples: msg.payload is
  * the event's data and msg.event {id, type} the event, e.g.
  *   listing.created   {listingId, title, price, currency, seller: {name, email}}
@@ -65,7 +70,8 @@
             credentials: { token: '${STRIPE_SECRET_KEY}' },
             env: ['STRIPE_API_URL', 'STRIPE_SECRET_KEY'],
             encoder: 'form',
-            request: { method: 'POST', path: '/v1/payment_intents', idempotencyHeader: 'Idempotency-Key' },
+            // Stripe keeps an idempotency key 24 hours; keys up to 255 characters
+            request: { method: 'POST', path: '/v1/payment_intents', idempotencyHeader: 'Idempotency-Key', keyLifetimeHours: 24, keyMaxLength: 255 },
             fieldMapper: 'stripe-payment-intent',
             responseCheck: 'stripe',
             docs: 'https://docs.stripe.com/api'
@@ -83,7 +89,8 @@
             credentials: { clientId: '${PAYPAL_CLIENT_ID}', clientSecret: '${PAYPAL_CLIENT_SECRET}' },
             env: ['PAYPAL_API_URL', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET'],
             encoder: 'json',
-            request: { method: 'POST', path: '/v2/checkout/orders', idempotencyHeader: 'PayPal-Request-Id' },
+            // Orders v2: PayPal keeps a PayPal-Request-Id 6 hours (72 on request to PayPal); 1 to 108 characters
+            request: { method: 'POST', path: '/v2/checkout/orders', idempotencyHeader: 'PayPal-Request-Id', keyLifetimeHours: 6, keyMaxLength: 108 },
             fieldMapper: 'paypal-order',
             responseCheck: 'paypal',
             docs: 'https://developer.paypal.com/docs/api/orders/v2/'
@@ -98,7 +105,8 @@
             credentials: { token: '${SENDGRID_API_KEY}' },
             env: ['SENDGRID_API_URL', 'SENDGRID_API_KEY'],
             encoder: 'json',
-            request: { method: 'POST', path: '/v3/mail/send', idempotencyHeader: '' },
+            // mail/send takes no idempotency key
+            request: { method: 'POST', path: '/v3/mail/send', idempotencyHeader: '', keyLifetimeHours: null, keyMaxLength: null },
             fieldMapper: 'sendgrid-mail',
             responseCheck: 'sendgrid',
             docs: 'https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send'
@@ -115,7 +123,8 @@
             credentials: { username: 'saypro', password: '${MAILCHIMP_API_KEY}' },
             env: ['MAILCHIMP_API_URL', 'MAILCHIMP_API_KEY'],
             encoder: 'json',
-            request: { method: 'PUT', path: '/3.0/lists/{list_id}/members/{subscriber_hash}', idempotencyHeader: '' },
+            // a PUT to the member's hash is idempotent by itself; Mailchimp takes no key
+            request: { method: 'PUT', path: '/3.0/lists/{list_id}/members/{subscriber_hash}', idempotencyHeader: '', keyLifetimeHours: null, keyMaxLength: null },
             fieldMapper: 'mailchimp-member',
             responseCheck: 'mailchimp',
             docs: 'https://mailchimp.com/developer/marketing/api/list-members/'
@@ -130,7 +139,8 @@
             credentials: { token: '${HUBSPOT_TOKEN}' },
             env: ['HUBSPOT_API_URL', 'HUBSPOT_TOKEN'],
             encoder: 'json',
-            request: { method: 'POST', path: '/crm/v3/objects/contacts', idempotencyHeader: '', successStatuses: '409' },
+            // no idempotency key: a repeated create is a 409 (the email is unique), which counts as success
+            request: { method: 'POST', path: '/crm/v3/objects/contacts', idempotencyHeader: '', keyLifetimeHours: null, keyMaxLength: null, successStatuses: '409' },
             fieldMapper: 'hubspot-contact',
             responseCheck: 'hubspot',
             docs: 'https://developers.hubspot.com/docs/api/crm/contacts'
@@ -146,7 +156,8 @@
             credentials: { username: '${TWILIO_ACCOUNT_SID}', password: '${TWILIO_AUTH_TOKEN}' },
             env: ['TWILIO_API_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
             encoder: 'form',
-            request: { method: 'POST', path: '/Messages.json', idempotencyHeader: '' },
+            // the Messages API takes no idempotency key
+            request: { method: 'POST', path: '/Messages.json', idempotencyHeader: '', keyLifetimeHours: null, keyMaxLength: null },
             fieldMapper: 'twilio-message',
             responseCheck: 'twilio',
             docs: 'https://www.twilio.com/docs/messaging/api/message-resource'
@@ -164,7 +175,8 @@
             credentials: { apiKey: '${PARTNER_API_KEY}' },
             env: ['PARTNER_URL', 'PARTNER_API_KEY'],
             encoder: 'json',
-            request: { method: 'POST', path: '/orders', idempotencyHeader: 'Idempotency-Key' },
+            // the key's lifetime is the partner's: ask them, and set it on the HTTP POST node
+            request: { method: 'POST', path: '/orders', idempotencyHeader: 'Idempotency-Key', keyLifetimeHours: null, keyMaxLength: null },
             fieldMapper: '',
             responseCheck: '',
             docs: ''
@@ -213,7 +225,8 @@
                 rule('subject', 'jsonata', '"Your listing \\"" & payload.title & "\\" is live"', 'string', true),
                 rule('content[0].type', 'str', 'text/plain', 'string', true),
                 rule('content[0].value', 'jsonata', '"Your listing \\"" & payload.title & "\\" is now live. Listing id: " & payload.listingId', 'string', true),
-                rule('custom_args.event_id', 'msg', 'event.id', 'string', false)
+                // per-recipient custom_args is the object; the top-level custom_args is a string in SendGrid's v3 document
+                rule('personalizations[0].custom_args.event_id', 'msg', 'event.id', 'string', false)
             ]
         },
         {
@@ -224,7 +237,9 @@
                 rule('properties.email', 'jsonata', '$lowercase($trim(payload.email))', 'string', true),
                 rule('properties.firstname', 'msg', 'payload.firstName', 'string', false),
                 rule('properties.lastname', 'msg', 'payload.lastName', 'string', false),
-                rule('properties.phone', 'msg', 'payload.phone', 'string', false)
+                rule('properties.phone', 'msg', 'payload.phone', 'string', false),
+                // the contacts v3 create operation requires associations; none is an empty list
+                rule('associations', 'json', '[]', 'auto', false)
             ]
         },
         {

@@ -200,4 +200,35 @@ describe('presets and templates in the editor (Chromium)', function () {
     assert.deepStrictEqual(node, { rules: t.rules, extract: t.extract, mode: 'all', valid: true });
     assert.deepStrictEqual(pageErrors, []);
   });
+
+  it('http post: an endpoint with a preset fills the key lifetime, and the dialog warns when the retries could outlast it', async function () {
+    const epId = await page.evaluate(() => {
+      const id = RED.nodes.id();
+      RED.view.importNodes([{ id, type: 'saypro-endpoint', name: 'Stripe', preset: 'stripe', baseUrl: 'https://api.stripe.com', timeout: 10000, authType: 'bearer' }], { generateIds: false });
+      return id;
+    });
+    const id = await addAndEdit('saypro-http-post', { name: '', endpoint: epId, method: 'POST', path: '/v1/payment_intents', maxAttempts: 5, initialDelay: 1000, maxDelay: 30000, maxRetryAfter: 120, idempotencyHeader: 'Idempotency-Key', keyLifetime: '', durable: true });
+    assert.strictEqual(await val('#node-input-keyLifetime'), '24');
+    const hint = page.locator('#saypro-http-post-key-preset');
+    await hint.waitFor({ state: 'visible' });
+    assert.match(await hint.innerText(), /Stripe keeps idempotency keys for 24 h \(keys of at most 255 characters\)/);
+    const warning = page.locator('#saypro-http-post-key-warning');
+    assert.strictEqual(await warning.isVisible(), false, 'the defaults stay far inside 24 h');
+
+    await page.locator('#node-input-maxAttempts').fill('20');
+    await page.locator('#node-input-maxDelay').fill('86400000');
+    await page.locator('#node-input-maxDelay').dispatchEvent('change');
+    await warning.waitFor({ state: 'visible' });
+    assert.match(await warning.innerText(), /The retries could take up to .* longer than the key lifetime \(24 h\)/);
+
+    await page.locator('#node-input-maxAttempts').fill('5');
+    await page.locator('#node-input-maxDelay').fill('30000');
+    await page.locator('#node-input-maxDelay').dispatchEvent('change');
+    await warning.waitFor({ state: 'hidden' });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#dialog-form').waitFor({ state: 'detached' });
+    const node = await page.evaluate((nid) => { const n = RED.nodes.node(nid); return { keyLifetime: n.keyLifetime, valid: n.valid }; }, id);
+    assert.deepStrictEqual(node, { keyLifetime: '24', valid: true });
+    assert.deepStrictEqual(pageErrors, []);
+  });
 });

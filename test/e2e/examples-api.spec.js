@@ -16,8 +16,10 @@ const fs = require('fs');
 const path = require('path');
 const { startNodeRed, root } = require('../support/nodered');
 const { startFakes } = require('../fakes');
+const answers = require('../support/openapi-answers');
 
 const EXAMPLES = ['10 SayPro API - payments.json', '11 SayPro API - email.json', '12 SayPro API - CRM.json'];
+const OPENAPI_EXAMPLE = '13 SayPro API - OpenAPI document.json';
 const SENDER = 'noreply@saypro.example';
 
 function example(name) {
@@ -37,7 +39,9 @@ async function call(base, method, url, body) {
   } catch {
     json = undefined;
   }
-  return { status: res.status, body: json, text, contentType: res.headers.get('content-type') };
+  // every answer of the examples must be one docs/openapi/saypro-api.json describes
+  if (!url.startsWith('/saypro/openapi.json')) answers.check({ method, url, status: res.status, headers: res.headers, body: json });
+  return { status: res.status, body: json, text, contentType: res.headers.get('content-type'), headers: res.headers };
 }
 
 /** Log lines at warn or error level, except the two the test settings cause. */
@@ -57,7 +61,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
 
   before(async function () {
     fakes = await startFakes(['stripe', 'sendgrid', 'mailchimp', 'hubspot']);
-    const flow = EXAMPLES.flatMap(example);
+    const flow = [...EXAMPLES.flatMap(example), ...example(OPENAPI_EXAMPLE)];
     nr = await startNodeRed({ flow, env: { ...fakes.env, SENDGRID_FROM: SENDER }, logLevel: 'debug' });
     startLog = nr.output;
   });
@@ -69,6 +73,12 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
 
   beforeEach(function () {
     for (const name of ['stripe', 'sendgrid', 'mailchimp', 'hubspot']) fakes[name].reset();
+  });
+
+  // every request the examples sent to Stripe and SendGrid met the vendor's own OpenAPI document
+  afterEach(function () {
+    if (fakes) for (const name of ['stripe', 'sendgrid']) fakes[name].assertContract();
+    answers.assertNone();
   });
 
   it('loads all three examples together with no warning or error in the log', function () {
@@ -343,7 +353,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.strictEqual(r.path, '/crm/v3/objects/contacts');
       assert.strictEqual(r.headers.authorization, `Bearer ${fakes.hubspot.token}`);
       assert.strictEqual(r.headers['content-type'], 'application/json; charset=utf-8');
-      assert.strictEqual(r.rawBody, '{"properties":{"email":"john.doe@example.com","firstname":"John","lastname":"Doe","listing_count":"10"}}');
+      assert.strictEqual(r.rawBody, '{"properties":{"email":"john.doe@example.com","firstname":"John","lastname":"Doe","listing_count":"10"},"associations":[]}');
       assert.strictEqual(r.status, 201);
       assert.strictEqual(contact.properties.listing_count, '10');
     });
@@ -366,7 +376,8 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.deepStrictEqual(got[1].query, { idProperty: 'email' });
       assert.strictEqual(got[1].headers.authorization, `Bearer ${fakes.hubspot.token}`);
       const body = { properties: { email: 'john.doe@example.com', firstname: 'John', lastname: 'A. Doe', listing_count: '12' } };
-      assert.deepStrictEqual(got[0].body, body);
+      // the create operation requires associations; the update operation takes the properties only
+      assert.deepStrictEqual(got[0].body, { ...body, associations: [] });
       assert.deepStrictEqual(got[1].body, body);
       assert.strictEqual(fakes.hubspot.objects.contacts.size, 1);
       assert.strictEqual(fakes.hubspot.findContact('john.doe@example.com').properties.listing_count, '12');
@@ -395,7 +406,8 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       const r = fakes.hubspot.requests[0];
       assert.strictEqual(r.method, 'GET');
       assert.strictEqual(r.path, '/crm/v3/objects/contacts/john.doe@example.com');
-      assert.deepStrictEqual(r.query, { idProperty: 'email', properties: 'email,firstname,lastname,listing_count' });
+      // properties is an exploded array in HubSpot's reference: the parameter is repeated
+      assert.deepStrictEqual(r.query, { idProperty: 'email', properties: ['email', 'firstname', 'lastname', 'listing_count'] });
     });
 
     it('answers 404 for an unknown email and 400 without one', async function () {
@@ -429,6 +441,16 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
     });
   });
 
+  describe('the OpenAPI document (docs/openapi/saypro-api.json, served by example 13)', function () {
+    it('is served at GET /saypro/openapi.json as JSON that any Swagger UI may read, identical to the file', async function () {
+      const res = await api('GET', '/saypro/openapi.json');
+      assert.strictEqual(res.status, 200);
+      assert.match(res.contentType, /^application\/json/);
+      assert.strictEqual(res.headers.get('access-control-allow-origin'), '*');
+      assert.deepStrictEqual(res.body, JSON.parse(fs.readFileSync(path.join(root, 'docs', 'openapi', 'saypro-api.json'), 'utf8')));
+    });
+  });
+
   describe('the Node-RED log afterwards', function () {
     it('holds every attempt (debug level) and no key or token', function () {
       assert.match(nr.output, /POST http:\/\/127\.0\.0\.1:\d+\/v1\/payment_intents → 500/);
@@ -436,6 +458,49 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       const secrets = [fakes.stripe.secretKey, fakes.sendgrid.apiKey, fakes.mailchimp.apiKey, fakes.hubspot.token, Buffer.from('saypro:' + fakes.mailchimp.apiKey).toString('base64')];
       for (const s of secrets) assert.ok(!nr.output.includes(s), 'a secret is in the Node-RED log');
     });
+  });
+
+  describe('a synchronous API never hangs: Stripe, SendGrid and HubSpot unreachable (a closed port)', function () {
+    // the examples as shipped wait 30 s; here the same flows with a 3 s deadline keep the suite short
+    const DEADLINE_S = 3;
+    let down;
+    before(async function () {
+      const net = require('net');
+      const s = net.createServer();
+      await new Promise((r) => s.listen(0, '127.0.0.1', r));
+      const closed = `http://127.0.0.1:${s.address().port}`;
+      await new Promise((r) => s.close(r));
+      const flow = EXAMPLES.flatMap(example).map((n) => (n.type === 'saypro-http-post' ? { ...n, deadline: DEADLINE_S } : n));
+      down = await startNodeRed({
+        flow,
+        env: { ...fakes.env, STRIPE_API_URL: closed, SENDGRID_API_URL: closed, HUBSPOT_API_URL: closed, MAILCHIMP_API_URL: closed, SENDGRID_FROM: SENDER },
+      });
+    });
+    after(async function () {
+      if (down) await down.stop();
+    });
+
+    it('every HTTP POST node of examples 10–12 is in-memory with a 30 s deadline', function () {
+      const posts = EXAMPLES.flatMap(example).filter((n) => n.type === 'saypro-http-post');
+      assert.strictEqual(posts.length, 7);
+      for (const n of posts) assert.deepStrictEqual([n.name, n.durable, n.deadline], [n.name, false, 30]);
+    });
+
+    for (const [method, url, body, what] of [
+      ['POST', '/payments/charge', { amount: 1000, currency: 'USD', payment_method_id: 'pm_card_visa', description: 'Classified Listing Payment' }, 'payment provider'],
+      ['GET', '/payments/transaction-status?transaction_id=pi_3abc', undefined, 'payment provider'],
+      ['POST', '/email/send', { to: 'a@example.com', subject: 's', content: 'c' }, 'email provider'],
+      ['POST', '/crm/add-user', { user_id: '1', name: 'Ada Lovelace', email: 'ada@example.com', listing_count: 1 }, 'CRM'],
+    ]) {
+      it(`${method} ${url.split('?')[0]} answers 503 within the deadline with a message the caller can act on`, async function () {
+        const started = Date.now();
+        const res = await call(down.base, method, url, body);
+        const took = Date.now() - started;
+        assert.strictEqual(res.status, 503, res.text);
+        assert.deepStrictEqual(res.body, { status: 'error', message: `The ${what} cannot be reached; try again later.` });
+        assert.ok(took >= DEADLINE_S * 1000 - 200 && took < DEADLINE_S * 1000 + 5000, `answered after ${took} ms`);
+      });
+    }
   });
 
   describe('without STRIPE_SECRET_KEY and SENDGRID_FROM', function () {
@@ -475,6 +540,18 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.strictEqual(res.status, 500, res.text);
       assert.deepStrictEqual(res.body, { status: 'error', message: 'The email service is not configured: set SENDGRID_FROM to the sender address.' });
       assert.strictEqual(fakes.sendgrid.requests.length, 0);
+    });
+  });
+
+  // last: the answers of every test above, the unconfigured and unreachable ones included
+  describe('the answers, against docs/openapi/saypro-api.json', function () {
+    it('described every answer the tests above got, for each of the six endpoints', function () {
+      const ops = new Set([...answers.seen].map((s) => s.split(' ').slice(0, 2).join(' ')));
+      assert.deepStrictEqual([...ops].sort(), [
+        'GET /crm/user-data', 'GET /email/campaign-status', 'GET /payments/transaction-status',
+        'POST /crm/add-user', 'POST /email/send', 'POST /payments/charge',
+      ]);
+      for (const status of ['200', '400', '402', '404', '500', '502']) assert.ok([...answers.seen].some((s) => s.endsWith(' ' + status)), `a ${status} was checked`);
     });
   });
 });

@@ -12,6 +12,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
+const answers = require('../support/openapi-answers');
 const { startNodeRed, debugPane, root } = require('../support/nodered');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startPartner } = require('../fakes/partner');
@@ -61,6 +62,8 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   async function postEvent(event, status = 202) {
     const res = await fetch(nr.base + URL_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
     const body = await res.json();
+    // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
+    answers.check({ method: 'POST', url: URL_PATH, status: res.status, headers: res.headers, body });
     assert.strictEqual(res.status, status, JSON.stringify(body));
     return body;
   }
@@ -115,6 +118,12 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
     if (pane) pane.close();
     if (nr) await nr.stop();
     for (const f of [sg, partner]) if (f) await f.stop();
+  });
+
+  // every alert mail met SendGrid's own OpenAPI document
+  afterEach(function () {
+    if (sg) sg.assertContract();
+    answers.assertNone();
   });
 
   describe('the example file', function () {
@@ -211,7 +220,9 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
 
       assert.strictEqual(sg.mails.length, 1, 'one alert for three dead letters');
       const mail = sg.mails[0].body;
-      assert.deepStrictEqual(mail.personalizations, [{ to: [{ email: ALERT_EMAIL }] }]);
+      // custom_args per recipient: SendGrid's top-level custom_args is a string
+      assert.deepStrictEqual(mail.personalizations, [{ to: [{ email: ALERT_EMAIL }], custom_args: { event_id: alert.event.id } }]);
+      assert.strictEqual(mail.custom_args, undefined);
       assert.deepStrictEqual(mail.from, { email: SENDGRID_FROM, name: 'SayPro alerts' });
       assert.match(mail.subject, /dead letters/i);
       assert.strictEqual(mail.subject, 'SayPro: dead letters at the partner webhook (HTTP_400)');

@@ -14,6 +14,7 @@ const assert = require('assert');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const answers = require('../support/openapi-answers');
 const { startNodeRed, debugPane, root } = require('../support/nodered');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startHubSpot } = require('../fakes/hubspot');
@@ -52,6 +53,8 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
   async function postEvent(url, event, status = 202) {
     const res = await fetch(nr.base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
     const body = await res.json();
+    // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
+    answers.check({ method: 'POST', url: url, status: res.status, headers: res.headers, body });
     assert.strictEqual(res.status, status, JSON.stringify(body));
     return body;
   }
@@ -87,6 +90,12 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     if (pane) pane.close();
     if (nr) await nr.stop();
     for (const f of [sg, hs, mc, tw, partner]) if (f) await f.stop();
+  });
+
+  // every request the examples sent to SendGrid and Twilio met the vendor's own OpenAPI document
+  afterEach(function () {
+    for (const f of [sg, tw]) if (f) f.assertContract();
+    answers.assertNone();
   });
 
   describe('the example files', function () {
@@ -147,14 +156,14 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', event), { id: 'evt-20-1', status: 'accepted' });
       const msg = await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-1');
 
-      const sent = sg.requestsTo('POST', '/v3/mail/send').filter((r) => r.body && r.body.custom_args && r.body.custom_args.event_id === 'evt-20-1');
+      const sent = sg.requestsTo('POST', '/v3/mail/send').filter((r) => r.body && r.body.personalizations && r.body.personalizations[0].custom_args && r.body.personalizations[0].custom_args.event_id === 'evt-20-1');
       assert.strictEqual(sent.length, 1);
       const req = sent[0];
       assert.strictEqual(req.headers.authorization, `Bearer ${sg.apiKey}`);
       assert.strictEqual(req.headers['content-type'], 'application/json; charset=utf-8');
       assert.strictEqual(req.headers['idempotency-key'], 'evt-20-1');
       assert.deepStrictEqual(req.body, {
-        personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }] }],
+        personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' } }],
         from: { email: SENDGRID_FROM, name: 'SayPro' },
         subject: 'Your listing "Red bicycle" is live on SayPro',
         content: [{
@@ -162,7 +171,6 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
           value: 'Hello Ada Lovelace,\n\nyour listing "Red bicycle" (149.90 USD) is now live on SayPro.\n\nListing id: L-1001',
         }],
         categories: ['listing-created'],
-        custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' },
       });
       assert.strictEqual(req.status, 202);
 
@@ -226,7 +234,7 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       const hsReq = hs.requestsTo('POST', '/crm/v3/objects/contacts').find((r) => r.headers['idempotency-key'] === 'evt-21-1');
       assert.strictEqual(hsReq.headers.authorization, `Bearer ${hs.token}`);
       assert.strictEqual(hsReq.headers['content-type'], 'application/json; charset=utf-8');
-      assert.deepStrictEqual(hsReq.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' } });
+      assert.deepStrictEqual(hsReq.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] });
       assert.strictEqual(hsReq.status, 201);
       assert.strictEqual(contact.statusCode, 201);
       assert.strictEqual(contact.hubspotContactId, hs.findContact('grace.hopper@example.com').id);

@@ -20,6 +20,7 @@ const { startStripe } = require('../fakes/stripe');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startHubSpot } = require('../fakes/hubspot');
 const { startTwilio } = require('../fakes/twilio');
+const { startPayPal } = require('../fakes/paypal');
 
 const TAB = 'presets0000000tab';
 const SENDGRID_FROM = 'listings@saypro.example';
@@ -54,7 +55,7 @@ function vendorFlow(presetId) {
     {
       id: id('post'), type: 'saypro-http-post', z: TAB, name: `${p.request.method} ${p.request.path}`, endpoint: id('endpoint'), method: '',
       path: p.request.path, headers: [], msgHeaders: true, maxAttempts: 2, initialDelay: 100, maxDelay: 500, maxRetryAfter: 2,
-      idempotencyHeader: p.request.idempotencyHeader, successStatuses: p.request.successStatuses || '', sign: false,
+      idempotencyHeader: p.request.idempotencyHeader, keyLifetime: p.request.keyLifetimeHours || '', successStatuses: p.request.successStatuses || '', sign: false,
       x: 400, y: 100, wires: [[id('check')], [id('failed')]],
     },
     {
@@ -66,11 +67,11 @@ function vendorFlow(presetId) {
   ];
 }
 
-const VENDORS = ['stripe', 'sendgrid', 'hubspot', 'twilio'];
+const VENDORS = ['stripe', 'paypal', 'sendgrid', 'hubspot', 'twilio'];
 
 describe('vendor presets and templates in a real Node-RED process, against fake vendor APIs', function () {
   this.timeout(60000);
-  let nr; let pane; let stripe; let sendgrid; let hubspot; let twilio;
+  let nr; let pane; let stripe; let sendgrid; let hubspot; let twilio; let paypal;
 
   /** Posts an event to the vendor's trigger and resolves with the debug message of its flow for that event. */
   async function deliver(presetId, event) {
@@ -83,8 +84,8 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
   }
 
   before(async function () {
-    [stripe, sendgrid, hubspot, twilio] = await Promise.all([startStripe(), startSendGrid(), startHubSpot(), startTwilio()]);
-    const env = { ...stripe.env, ...sendgrid.env, SENDGRID_FROM, ...hubspot.env, ...twilio.env };
+    [stripe, sendgrid, hubspot, twilio, paypal] = await Promise.all([startStripe(), startSendGrid(), startHubSpot(), startTwilio(), startPayPal()]);
+    const env = { ...stripe.env, ...sendgrid.env, SENDGRID_FROM, ...hubspot.env, ...twilio.env, ...paypal.env };
     for (const id of VENDORS) {
       for (const name of presets.endpointPreset(id).env) assert.ok(env[name], `the fake of ${id} sets ${name}`);
     }
@@ -96,7 +97,12 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
   after(async function () {
     if (pane) pane.close();
     if (nr) await nr.stop();
-    for (const f of [stripe, sendgrid, hubspot, twilio]) if (f) await f.stop();
+    for (const f of [stripe, sendgrid, hubspot, twilio, paypal]) if (f) await f.stop();
+  });
+
+  // every request the presets sent to Stripe, SendGrid and Twilio met the vendor's own OpenAPI document
+  afterEach(function () {
+    for (const f of [stripe, sendgrid, twilio]) if (f) f.assertContract();
   });
 
   it('starts the flows with no warning or error from any node', function () {
@@ -154,16 +160,15 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     };
     const { at, msg } = await deliver('sendgrid', event);
     assert.strictEqual(at, 'passed', JSON.stringify(msg.error));
-    const req = sendgrid.requestsTo('POST', '/v3/mail/send').find((r) => r.body && r.body.custom_args && r.body.custom_args.event_id === event.id);
+    const req = sendgrid.requestsTo('POST', '/v3/mail/send').find((r) => r.body && r.body.personalizations && r.body.personalizations[0].custom_args && r.body.personalizations[0].custom_args.event_id === event.id);
     assert.ok(req, 'SendGrid received the mail');
     assert.strictEqual(req.headers.authorization, `Bearer ${sendgrid.apiKey}`);
     assert.match(req.headers['content-type'], /^application\/json/);
     assert.deepStrictEqual(req.body, {
-      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }] }],
+      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { event_id: event.id } }],
       from: { email: SENDGRID_FROM },
       subject: 'Your listing "Red bicycle" is live',
       content: [{ type: 'text/plain', value: 'Your listing "Red bicycle" is now live. Listing id: L-1001' }],
-      custom_args: { event_id: event.id },
     });
     assert.strictEqual(req.status, 202);
     assert.strictEqual(msg.check.passed, true);
@@ -182,7 +187,7 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     assert.ok(req, 'HubSpot received the contact');
     assert.strictEqual(req.headers.authorization, `Bearer ${hubspot.token}`);
     assert.match(req.headers['content-type'], /^application\/json/);
-    assert.deepStrictEqual(req.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' } });
+    assert.deepStrictEqual(req.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] });
     assert.strictEqual(req.status, 201);
     assert.strictEqual(msg.check.passed, true);
     assert.strictEqual(msg.hubspotContactId, hubspot.findContact('grace.hopper@example.com').id);
@@ -210,5 +215,37 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
     assert.match(msg.messageSid, /^SM[0-9a-f]{32}$/);
     assert.strictEqual(msg.messageSid, twilio.messages[twilio.messages.length - 1].sid);
     assert.strictEqual(msg.smsStatus, 'queued');
+  });
+
+  it('PayPal: a payment event becomes an Orders v2 order (OAuth2 client-credentials token, JSON, PayPal-Request-Id); the order id is extracted', async function () {
+    const event = {
+      id: 'evt-preset-paypal-1', type: 'payment.completed',
+      data: { paymentId: 'P-9101', amount: '149.90', currency: 'usd', listing: { id: 'L-1001', title: 'Red bicycle' } },
+    };
+    const { at, msg } = await deliver('paypal', event);
+    assert.strictEqual(at, 'passed', JSON.stringify(msg.error));
+    const token = paypal.requestsTo('POST', '/v1/oauth2/token');
+    assert.strictEqual(token.length, 1);
+    assert.strictEqual(token[0].headers.authorization, 'Basic ' + Buffer.from(`${paypal.clientId}:${paypal.clientSecret}`).toString('base64'));
+    assert.strictEqual(token[0].rawBody, 'grant_type=client_credentials');
+    const req = paypal.requestsTo('POST', '/v2/checkout/orders').find((r) => r.headers['paypal-request-id'] === event.id);
+    assert.ok(req, 'PayPal received the order with the event id as PayPal-Request-Id');
+    assert.strictEqual(req.headers.authorization, `Bearer ${token[0].responseBody.access_token}`);
+    assert.match(req.headers['content-type'], /^application\/json/);
+    assert.deepStrictEqual(req.body, {
+      intent: 'CAPTURE',
+      purchase_units: [{ reference_id: 'P-9101', description: 'Red bicycle', custom_id: event.id, amount: { currency_code: 'USD', value: '149.90' } }],
+    });
+    assert.strictEqual(req.status, 201);
+    assert.strictEqual(msg.check.passed, true);
+    assert.strictEqual(msg.transactionId, req.responseBody.id);
+    assert.strictEqual(msg.paymentStatus, 'CREATED');
+
+    // a second event reuses the token; PayPal's 422 for three decimals fails the check on output 2
+    const bad = await deliver('paypal', { ...event, id: 'evt-preset-paypal-2', data: { ...event.data, amount: '1.005' } });
+    assert.strictEqual(bad.at, 'failed');
+    assert.strictEqual(bad.msg.statusCode, 422);
+    assert.strictEqual(paypal.requestsTo('POST', '/v1/oauth2/token').length, 1, 'the token is cached');
+    assert.strictEqual(paypal.last('POST', '/v2/checkout/orders').responseBody.details[0].issue, 'DECIMAL_PRECISION');
   });
 });

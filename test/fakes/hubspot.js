@@ -3,8 +3,11 @@
  * A fake of the HubSpot CRM v3 objects API (contacts, companies, deals), from
  * its public reference:
  *
- *   POST   /crm/v3/objects/{type}                 {properties:{…}, associations?} → 201 object
- *   GET    /crm/v3/objects/{type}/{id}            ?idProperty=email&properties=a,b (or repeated) → 200 | 404
+ *   POST   /crm/v3/objects/{type}                 {properties:{…}, associations:[…]} → 201 object
+ *                                                 (associations is required by the create operation; [] is valid)
+ *   GET    /crm/v3/objects/{type}/{id}            ?idProperty=email&properties=a&properties=b → 200 | 404
+ *                                                 (properties is an exploded array: the parameter is repeated;
+ *                                                 "a,b" is one property name, which does not exist, so it is left out)
  *   PATCH  /crm/v3/objects/{type}/{id}            ?idProperty=email {properties} → 200 | 404
  *   POST   /crm/v3/objects/{type}/search          {filterGroups:[{filters:[{propertyName, operator:"EQ", value}]}]} → 200 {total, results}
  *
@@ -97,6 +100,20 @@ async function startHubSpot(opts = {}) {
     return null;
   }
 
+  /** SimplePublicObjectInputForCreate.associations: required, a list of {to: {id}, types: [{associationCategory, associationTypeId}]} */
+  function checkAssociations(associations) {
+    if (!Array.isArray(associations)) {
+      return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: "associations" is required: a list of associations (an empty list for none)');
+    }
+    for (const a of associations) {
+      const ok =
+        a && typeof a === 'object' && a.to && typeof a.to.id === 'string' && Array.isArray(a.types) &&
+        a.types.every((t) => t && ['HUBSPOT_DEFINED', 'USER_DEFINED', 'INTEGRATOR_DEFINED'].includes(t.associationCategory) && Number.isInteger(t.associationTypeId));
+      if (!ok) return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: each association is {"to":{"id":"…"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":1}]}');
+    }
+    return null;
+  }
+
   function view(obj, requested, type) {
     const names = requested && requested.length ? requested : DEFAULT_READ[type];
     const properties = {};
@@ -137,7 +154,7 @@ async function startHubSpot(opts = {}) {
 
   function requestedProperties(q) {
     if (q.properties === undefined) return undefined;
-    return (Array.isArray(q.properties) ? q.properties : [q.properties]).flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter(Boolean);
+    return (Array.isArray(q.properties) ? q.properties : [q.properties]).map((p) => String(p).trim()).filter(Boolean);
   }
 
   const TYPE = '(?<type>contacts|companies|deals)';
@@ -204,7 +221,7 @@ async function startHubSpot(opts = {}) {
         ({ params, body, bodyError }) => {
           const type = params.type;
           if (bodyError || !body || typeof body !== 'object') return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + (bodyError || 'expected an object'));
-          const bad = checkProperties(type, body.properties);
+          const bad = checkProperties(type, body.properties) || checkAssociations(body.associations);
           if (bad) return bad;
           if (type === 'contacts' && body.properties.email) {
             const existing = findContact(body.properties.email);

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The common base of the fake vendor APIs used by the tests (Stripe,
- * SendGrid, Mailchimp, HubSpot): an HTTP server on 127.0.0.1 and a free port
+ * SendGrid, Mailchimp, HubSpot, Twilio, PayPal): an HTTP server on 127.0.0.1 and a free port
  * that records every request, checks authentication, can be told to fail the
  * next requests (a status such as 500 or 503, a 429 with Retry-After, a slow
  * answer, a dropped connection) and then hands the request to the vendor's
@@ -26,7 +26,18 @@
  * (utf-8 text), body (parsed: JSON, or a form with bracket nesting into
  * objects and arrays; null when empty or unparsable), bodyError, status,
  * responseHeaders, responseBody, injected (true when a failure switch
- * answered), dropped }.
+ * answered), dropped, contractErrors (what the vendor's OpenAPI document
+ * rejects in the request), responseContractErrors }.
+ *
+ * With `contract: 'stripe'` (a document in test/contracts/specs) every request
+ * to an operation of the document is validated against it first: one it
+ * rejects gets `contractError(errors)` (the vendor's 400) and is listed in
+ * `fake.contractViolations`; and each answer of a route is validated against
+ * the document's response for its status: one that does not match becomes a
+ * 500 naming the problems (a fake that drifted from the document fails the
+ * test that uses it). Injected answers (failNext …) are not validated.
+ *   fake.contractViolations         [{ method, path, errors, kind: 'request' | 'response' }]
+ *   fake.assertContract()           throws when there is any
  *
  * Routes are [method, pattern, handler]: pattern is a string with `:name`
  * segments (decoded into `params`) or a RegExp (groups into `params`).
@@ -37,84 +48,7 @@
  */
 const http = require('http');
 const crypto = require('crypto');
-
-/** Splits `a[b][0][c]` into ['a', 'b', '0', 'c'], `a[]` into ['a', '']. */
-function formKeyPath(key) {
-  const first = key.indexOf('[');
-  if (first <= 0) return [key];
-  const parts = [key.slice(0, first)];
-  const re = /\[([^\]]*)\]/g;
-  re.lastIndex = first;
-  let m;
-  let end = first;
-  while ((m = re.exec(key)) !== null && m.index === end) {
-    parts.push(m[1]);
-    end = re.lastIndex;
-  }
-  if (end !== key.length) return [key]; // not a clean bracket key: keep it whole
-  return parts;
-}
-
-function decodeFormComponent(s) {
-  try {
-    return decodeURIComponent(String(s).replace(/\+/g, ' '));
-  } catch {
-    return String(s);
-  }
-}
-
-/**
- * Parses application/x-www-form-urlencoded text the way Stripe reads it:
- * `metadata[order_id]=6735` → { metadata: { order_id: '6735' } },
- * `expand[]=a&expand[]=b` → { expand: ['a', 'b'] },
- * `items[0][price]=p` → { items: [{ price: 'p' }] }. Values stay strings.
- */
-function parseForm(text) {
-  const out = {};
-  if (!text) return out;
-  for (const pair of String(text).split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeFormComponent(eq >= 0 ? pair.slice(0, eq) : pair);
-    const value = decodeFormComponent(eq >= 0 ? pair.slice(eq + 1) : '');
-    const path = formKeyPath(key);
-    let cur = out;
-    for (let i = 0; i < path.length; i++) {
-      const seg = path[i];
-      const last = i === path.length - 1;
-      const next = path[i + 1];
-      if (Array.isArray(cur) && seg === '') {
-        if (last) cur.push(value);
-        else {
-          const child = next === '' || /^\d+$/.test(next) ? [] : {};
-          cur.push(child);
-          cur = child;
-        }
-        continue;
-      }
-      const k = Array.isArray(cur) && /^\d+$/.test(seg) ? Number(seg) : seg;
-      if (last) {
-        cur[k] = value;
-      } else {
-        if (cur[k] === undefined || typeof cur[k] !== 'object') cur[k] = next === '' || /^\d+$/.test(next) ? [] : {};
-        cur = cur[k];
-      }
-    }
-  }
-  return out;
-}
-
-/** The query of a URL as an object; a repeated name gives an array. */
-function parseQuery(search) {
-  const out = {};
-  const params = new URLSearchParams(search || '');
-  for (const [k, v] of params) {
-    if (out[k] === undefined) out[k] = v;
-    else if (Array.isArray(out[k])) out[k].push(v);
-    else out[k] = [out[k], v];
-  }
-  return out;
-}
+const { parseForm, parseQuery } = require('./form');
 
 function safeDecodePath(p) {
   return p
@@ -197,8 +131,12 @@ function randomId(n) {
  * @param {object} [o.defaultHeaders]         headers on every answer
  * @param {() => void} [o.onReset]            clears the vendor's data
  * @param {string} [o.host]                   default 127.0.0.1
+ * @param {string} [o.contract]               the vendor's document in test/contracts/specs
+ * @param {(errors:string[]) => object} [o.contractError]  the vendor's 400 answer {status, body} for a request the document rejects
  */
 function startFakeServer(o) {
+  const vendorContract = o.contract ? require('../contracts/validator').cachedContract(o.contract) : undefined;
+  const contractViolations = [];
   const routes = (o.routes || []).map(([method, pattern, handler]) => ({ method: method.toUpperCase(), match: compileRoute(pattern), handler }));
   const errorBody = o.errorBody || ((status) => ({ error: http.STATUS_CODES[status] || 'error' }));
   const requests = [];
@@ -269,7 +207,17 @@ function startFakeServer(o) {
       };
       requests.push(record);
 
-      const reply = (status, headers, payload) => {
+      const reply = (status, headers, payload, fromRoute = false) => {
+        if (fromRoute && vendorContract && vendorContract.operation(req.method, record.path)) {
+          const checked = vendorContract.validateResponse({ method: req.method, path: record.path, status, body: payload }, { allowUndeclaredErrors: true });
+          if (checked.errors.length) {
+            record.responseContractErrors = checked.errors;
+            contractViolations.push({ kind: 'response', method: req.method, path: record.path, errors: checked.errors });
+            status = 500;
+            headers = {};
+            payload = { error: `fake ${o.name} answered outside the vendor's document`, errors: checked.errors };
+          }
+        }
         const h = { ...(o.defaultHeaders || {}), ...(headers || {}) };
         let text = '';
         if (payload !== undefined && payload !== null) {
@@ -320,7 +268,16 @@ function startFakeServer(o) {
         }
         if (o.authenticate) {
           const denied = o.authenticate(ctx);
-          if (denied) return reply(denied.status || 401, denied.headers, denied.body);
+          if (denied) return reply(denied.status || 401, denied.headers, denied.body, true);
+        }
+        if (vendorContract && vendorContract.operation(req.method, record.path)) {
+          const checked = vendorContract.validateRequest({ method: req.method, path: record.path, query: record.query, search: url.search, headers: record.headers, rawBody });
+          if (checked.errors.length) {
+            record.contractErrors = checked.errors;
+            contractViolations.push({ kind: 'request', method: req.method, path: record.path, errors: checked.errors });
+            const answer = o.contractError ? o.contractError(checked.errors, ctx) : { status: 400, body: { errors: checked.errors } };
+            return reply(answer.status || 400, answer.headers, answer.body, true);
+          }
         }
         for (const r of routes) {
           if (r.method !== req.method) continue;
@@ -328,7 +285,7 @@ function startFakeServer(o) {
           if (!params) continue;
           ctx.params = params;
           const answer = (await r.handler(ctx)) || { status: 204 };
-          return reply(answer.status || 200, answer.headers, answer.body);
+          return reply(answer.status || 200, answer.headers, answer.body, true);
         }
         return reply(404, {}, errorBody(404, ctx));
       } catch (err) {
@@ -347,6 +304,12 @@ function startFakeServer(o) {
     url: '',
     port: 0,
     requests,
+    contractViolations,
+    assertContract() {
+      if (contractViolations.length) {
+        throw new Error(`fake ${o.name}: ${contractViolations.length} exchange(s) outside the vendor's document:\n` + contractViolations.map((v) => `  ${v.kind} ${v.method} ${v.path}: ${v.errors.join('; ')}`).join('\n'));
+      }
+    },
     requestsTo(method, path) {
       return requests.filter((r) => pathMatches(r, method, path));
     },
@@ -391,6 +354,7 @@ function startFakeServer(o) {
     },
     reset() {
       requests.length = 0;
+      contractViolations.length = 0;
       switches = [];
       if (o.onReset) o.onReset();
     },
@@ -442,6 +406,8 @@ async function startFakes(which) {
     sendgrid: () => require('./sendgrid').startSendGrid,
     mailchimp: () => require('./mailchimp').startMailchimp,
     hubspot: () => require('./hubspot').startHubSpot,
+    twilio: () => require('./twilio').startTwilio,
+    paypal: () => require('./paypal').startPayPal,
   };
   const wanted = Array.isArray(which) ? Object.fromEntries(which.map((n) => [n, {}])) : which || Object.fromEntries(Object.keys(starters).map((n) => [n, {}]));
   const out = { env: {} };

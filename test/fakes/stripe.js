@@ -14,6 +14,9 @@
  * requests, 402 for card errors, 404 for unknown objects; 429
  * rate_limit; 500 api_error.
  *
+ * Every request is first validated against Stripe's own OpenAPI document
+ * (test/contracts/specs/stripe.json): what it rejects gets Stripe's 400
+ * ("Received unknown parameter", "Missing required param", "Invalid integer").
  * Bodies must be application/x-www-form-urlencoded (a JSON body is refused
  * as Stripe does). Amounts are positive integers in minor units (at most
  * 99999999), currency any 3 letters (stored lower-case). With confirm=true a
@@ -61,6 +64,43 @@ const TEST_PAYMENT_METHODS = [
   ['pm_fake_processing', { status: 'processing', brand: 'visa', last4: '0000' }],
 ];
 
+/**
+ * Stripe's 400 for what its document rejects, worded as Stripe words it
+ * ("Received unknown parameter: x", "Missing required param: x.", "Invalid integer: abc"),
+ * from the first problem found.
+ */
+function contractInvalid(errors) {
+  const first = errors[0] || 'Invalid request';
+  const field = (/^request\/(?:body|query|path)\/(\S+)/.exec(first) || [])[1];
+  const param = field ? field.split('/').map((p, i) => (i === 0 ? p : `[${p}]`)).join('') : undefined;
+  let m;
+  if ((m = /must NOT have additional property '([^']+)'/.exec(first))) {
+    const name = param ? `${param}[${m[1]}]` : m[1];
+    return invalid(`Received unknown parameter: ${name}`, { param: name });
+  }
+  if ((m = /must have required property '([^']+)'/.exec(first))) {
+    const name = param ? `${param}[${m[1]}]` : m[1];
+    return invalid(`Missing required param: ${name}.`, { param: name, code: 'parameter_missing' });
+  }
+  if (/must be integer/.test(first)) return invalid(`Invalid integer: ${param}`, { param, code: 'parameter_invalid_integer' });
+  return invalid(`Invalid request: ${errors.join('; ')}`, { param });
+}
+
+/** A PaymentMethod object as Stripe embeds it in a card error (the fields its document requires). */
+function paymentMethodObject(id, outcome) {
+  return {
+    id,
+    object: 'payment_method',
+    billing_details: { address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null }, email: null, name: null, phone: null },
+    card: { brand: outcome.brand, country: 'US', exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', last4: outcome.last4 },
+    created: Math.floor(Date.now() / 1000),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  };
+}
+
 /** An error body with Stripe's (alphabetical) key order. */
 function stripeError(fields) {
   const error = {};
@@ -104,21 +144,15 @@ async function startStripe(opts = {}) {
   }
 
   function createPaymentIntent(p) {
+    // types, required fields and enums were checked against Stripe's document (contract: 'stripe');
+    // what it cannot say is checked here: the amount's range, the currency's form, and combinations
     const bad = amountProblem(p.amount);
     if (bad) return bad;
-    if (p.currency === undefined || p.currency === '') return invalid('Missing required param: currency.', { param: 'currency', code: 'parameter_missing' });
     if (!/^[A-Za-z]{3}$/.test(String(p.currency))) {
       return invalid(`Invalid currency: ${String(p.currency).toLowerCase()}. Stripe currently supports these currencies: usd, aed, afn, … (see https://stripe.com/docs/currencies)`, { param: 'currency', code: 'parameter_invalid_string' });
     }
-    if (p.confirm !== undefined && !['true', 'false'].includes(String(p.confirm))) return invalid(`Invalid boolean: ${p.confirm}`, { param: 'confirm' });
-    if (p.metadata !== undefined && (typeof p.metadata !== 'object' || Array.isArray(p.metadata))) return invalid('Invalid object', { param: 'metadata' });
     const apm = p.automatic_payment_methods;
-    if (apm !== undefined && (typeof apm !== 'object' || Array.isArray(apm))) return invalid('Invalid object', { param: 'automatic_payment_methods' });
-    if (apm && apm.allow_redirects !== undefined && !['always', 'never'].includes(apm.allow_redirects)) {
-      return invalid(`Invalid automatic_payment_methods[allow_redirects]: must be one of always or never`, { param: 'automatic_payment_methods[allow_redirects]' });
-    }
     const types = p.payment_method_types;
-    if (types !== undefined && !Array.isArray(types)) return invalid('Invalid array', { param: 'payment_method_types' });
     if (types && apm && isTrue(apm.enabled)) {
       return invalid('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', { param: 'automatic_payment_methods' });
     }
@@ -202,7 +236,7 @@ async function startStripe(opts = {}) {
           decline_code: outcome.decline,
           doc_url: DOCS + code.replace(/_/g, '-'),
           message: outcome.message,
-          payment_method: { id: pmId, object: 'payment_method', card: { brand: outcome.brand, last4: outcome.last4 }, type: 'card' },
+          payment_method: paymentMethodObject(pmId, outcome),
           type: 'card_error',
         }).error;
         paymentIntents.set(id, intent);
@@ -327,6 +361,9 @@ async function startStripe(opts = {}) {
 
   const fake = await startFakeServer({
     name: 'stripe',
+    // every request is checked against Stripe's own document first (test/contracts/specs/stripe.json)
+    contract: 'stripe',
+    contractError: (errors) => contractInvalid(errors),
     defaultHeaders: { 'stripe-version': '2024-06-20' },
     errorBody(status) {
       if (status === 429) {

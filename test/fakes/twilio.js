@@ -43,6 +43,12 @@ async function startTwilio(opts = {}) {
 
   const fake = await startFakeServer({
     name: 'twilio',
+    // the Messages request is checked against Twilio's own document first (test/contracts/specs/twilio.json)
+    contract: 'twilio',
+    contractError: (errors) =>
+      errors.some((e) => /required property 'To'/.test(e))
+        ? { status: 400, body: twilioError(400, 21604, "A 'To' phone number is required.") }
+        : { status: 400, body: twilioError(400, 20001, 'Invalid parameter: ' + errors.join('; ')) },
     errorBody(status) {
       if (status === 429) return twilioError(429, 20429, 'Too Many Requests');
       if (status === 404) return twilioError(404, 20404, 'The requested resource was not found');

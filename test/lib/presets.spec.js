@@ -118,16 +118,15 @@ const TEMPLATE_CASES = {
   'sendgrid-mail': {
     msg: LISTING,
     body: {
-      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }] }],
+      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { event_id: 'evt-l-1' } }],
       from: { email: 'listings@saypro.example' },
       subject: 'Your listing "Red bicycle" is live',
       content: [{ type: 'text/plain', value: 'Your listing "Red bicycle" is now live. Listing id: L-1001' }],
-      custom_args: { event_id: 'evt-l-1' },
     },
   },
   'hubspot-contact': {
     msg: USER,
-    body: { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' } },
+    body: { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] },
   },
   'mailchimp-member': {
     msg: USER,
@@ -259,7 +258,8 @@ describe('resources/presets.js', function () {
       for (const k of ['personalizations[0].to[0].email', 'from.email', 'subject', 'content[0].type', 'content[0].value']) assert.ok(sendgrid[k], k);
       const hubspot = targets('hubspot-contact');
       for (const k of ['properties.email', 'properties.firstname', 'properties.lastname']) assert.strictEqual(hubspot[k].type, 'string', k);
-      for (const r of Object.values(hubspot)) assert.strictEqual(r.type, 'string', 'HubSpot property values are strings');
+      for (const r of Object.values(hubspot).filter((x) => x.target.startsWith('properties.'))) assert.strictEqual(r.type, 'string', 'HubSpot property values are strings');
+      assert.deepStrictEqual([hubspot.associations.sourceType, hubspot.associations.source], ['json', '[]'], 'the create operation requires associations');
       const mailchimp = targets('mailchimp-member');
       for (const k of ['email_address', 'status_if_new', 'merge_fields.FNAME']) assert.ok(mailchimp[k], k);
       const twilio = targets('twilio-message');

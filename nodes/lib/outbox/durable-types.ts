@@ -50,6 +50,8 @@ export interface DurableQueueOptions {
   /** something the status shows changed */
   onChange?: () => void;
   now?: () => number;
+  /** the vendor's idempotency key lifetime in ms (0 / absent: none): an attempt after it is dead-lettered (IDEMPOTENCY_WINDOW_PASSED) */
+  keyLifetimeMs?: number;
   /**
    * The headers the node's configuration supplies (auth headers, API keys,
    * values from environment variables), resolved again for every attempt: they

@@ -56,6 +56,7 @@ import {
   type DeliveryState,
 } from '../http/deliver';
 import type { PacerState } from '../http/types';
+import { windowPassed } from '../idempotency-window';
 
 export * from './durable-types';
 export { formatAge, msUntilAgeChanges } from './age';
@@ -313,6 +314,14 @@ export class DurableQueue {
       return;
     }
     const key = stored.idempotencyKey || id;
+    // a key some request has carried (attempts counted) is used since the item was queued at the latest
+    const passed = settings.idempotencyHeader
+      ? windowPassed({ firstUseAt: item.attempts > 0 ? item.createdAt : null, now: this.clock(), lifetimeMs: this.opts.keyLifetimeMs ?? 0, header: settings.idempotencyHeader })
+      : null;
+    if (passed) {
+      await this.giveUp(item, { stored, body }, passed);
+      return;
+    }
     const state = newDeliveryState(key, settings.maxAttempts, item.createdAt);
     state.attempts = item.attempts;
     state.lastErrorCode = item.lastError?.code ?? null;
