@@ -34,10 +34,16 @@
  * `retryAt` set when another one is due, so that a durable queue can journal
  * each attempt and need not keep a waiting delivery in memory.
  *
- * No Node-RED import; the HTTP client is axios unless a transport is injected.
+ * The answer is read under the endpoint's size limit (lib/http/transport.ts):
+ * a larger one ends the delivery with RESPONSE_TOO_LARGE (not retried: the
+ * partner would answer the same again).
+ *
+ * No Node-RED import; the HTTP client is undici unless a transport is injected.
  */
 import { randomUUID } from 'node:crypto';
-import axios, { type AxiosRequestConfig } from 'axios';
+import { linkSignal } from './abort';
+import { TARGET_BLOCKED } from './target-guard';
+import { isResponseTooLarge, undiciTransport, RESPONSE_TOO_LARGE, type Transport, type TransportRequest, type TransportResponse } from './transport';
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { webhookSignatureHeaders } from '../webhook-signature';
 import { idempotencyKey } from '../idempotency-key';
@@ -239,14 +245,7 @@ export interface DeliverySettings {
   alsoSuccess?: (status: number) => boolean;
 }
 
-export interface TransportResponse {
-  status: number;
-  statusText?: string;
-  headers: unknown;
-  data: unknown;
-}
-
-export type Transport = (config: AxiosRequestConfig) => Promise<TransportResponse>;
+export type { Transport, TransportRequest, TransportResponse } from './transport';
 
 /** "offline": the connection could not be made; not counted, the delivery waits for the endpoint */
 export type AttemptResult = 'success' | 'retry' | 'auth-retry' | 'offline' | 'failed' | 'cancelled';
@@ -329,7 +328,7 @@ export interface DeliveryErrorDetail extends ErrorDetail {
   url?: string;
 }
 
-const defaultTransport: Transport = (config) => axios.request(config);
+const defaultTransport: Transport = undiciTransport;
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
 export function cancellableWait(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -416,7 +415,9 @@ export async function deliver(
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const transport = options.transport ?? defaultTransport;
-  const signal = options.signal;
+  // one listener on the caller's (shared) signal per delivery at most, removed when it ends
+  const link = linkSignal(options.signal);
+  const signal = link.signal;
   const redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey);
   const maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
   state.maxAttempts = maxAttempts;
@@ -559,6 +560,12 @@ export async function deliver(
           const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
           const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
           const retryable = e?.retryable === true;
+          // the SSRF guard's refusal keeps its own code: the address is refused, not the settings
+          if (e?.code === TARGET_BLOCKED) {
+            state.lastErrorCode = TARGET_BLOCKED;
+            report({ attempt, method: request.method ?? endpoint.defaultMethod, url: redactor.url(request.path), errorCode: TARGET_BLOCKED, durationMs: now() - started, result: 'failed' });
+            return finish('failed', TARGET_BLOCKED, String(e.message), String(e.message));
+          }
           state.lastErrorCode = 'PREPARE_FAILED';
           const durationMs = now() - started;
           const base = { attempt, method: request.method ?? endpoint.defaultMethod, url: redactor.url(request.path), errorCode: 'PREPARE_FAILED', durationMs };
@@ -584,7 +591,6 @@ export async function deliver(
         const url = prepared.url;
         lastMethod = method;
         lastUrl = redactor.url(url);
-        const isHttps = /^https:/i.test(url);
 
         // ---- send it
         const attemptCtl = new AbortController();
@@ -598,27 +604,17 @@ export async function deliver(
               attemptCtl.abort();
             }, timeoutMs)
           : undefined;
-        // axios would label a body without a Content-Type as a form; `false` keeps it unlabelled
-        const wireHeaders: Record<string, string | false> = { ...prepared.headers };
-        if (findHeader(prepared.headers, 'content-type') === undefined) wireHeaders['Content-Type'] = false;
-        const config: AxiosRequestConfig = {
+        const config: TransportRequest = {
           url,
           method,
-          headers: wireHeaders as AxiosRequestConfig['headers'],
+          headers: { ...prepared.headers },
           data: method === 'GET' || body === null ? undefined : body,
           timeout: timeoutMs,
-          responseType: 'arraybuffer',
-          validateStatus: () => true,
-          maxRedirects: 0,
-          transformRequest: [(x: unknown) => x],
-          transformResponse: [(x: unknown) => x],
-          decompress: true,
-          proxy: false,
           signal: attemptCtl.signal,
+          dispatcher: prepared.dispatcher,
+          keepAlive: prepared.keepAlive,
+          maxResponseBytes: prepared.maxResponseBytes,
         };
-        if (isHttps) config.httpsAgent = prepared.agent;
-        else config.httpAgent = prepared.agent;
-
         let response: TransportResponse | undefined;
         let failure: unknown;
         try {
@@ -635,6 +631,17 @@ export async function deliver(
       if (signal?.aborted && !response) {
         report({ ...base, errorCode: 'CANCELLED', result: 'cancelled' });
         return cancelled('sending');
+      }
+
+      // ---- an answer too large to read: final (the partner would send the same again)
+      if (!response && isResponseTooLarge(failure)) {
+        const statusCode = failure.status;
+        last = { statusCode, headers: plainHeaders(failure.headers), raw: Buffer.alloc(0) };
+        state.lastStatusCode = statusCode;
+        state.lastErrorCode = RESPONSE_TOO_LARGE;
+        outcome = { kind: 'response', status: statusCode };
+        report({ ...base, statusCode, errorCode: RESPONSE_TOO_LARGE, result: 'failed' });
+        return finish('failed', RESPONSE_TOO_LARGE, `The answer (HTTP ${statusCode}) is larger than the endpoint's limit of ${failure.limit} bytes; it was not read`, failure.message);
       }
 
       // ---- no answer
@@ -733,6 +740,8 @@ export async function deliver(
   } catch (err) {
     // a bug of ours or of the endpoint: report it, never reject
     return finish('failed', 'DELIVERY_FAILED', 'The delivery failed unexpectedly', String((err as Error)?.message ?? err));
+  } finally {
+    link.dispose();
   }
 }
 

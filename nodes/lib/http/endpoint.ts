@@ -15,7 +15,10 @@
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { resolveEnvRef } from '../env';
 import { AUTH_TYPES, applyAuth, basicAuthorization, checkAuthSettings, isValidHeaderName, mergeHeaderLayers, type AuthSettings, type AuthType } from './auth';
-import { createAgents, type Agents, type TlsOptions } from './agent';
+import { createDispatchers, type Dispatchers, type TlsOptions } from './agent';
+import type { ProxyNodeSettings } from './proxy';
+import { TargetGuard, parseAllowHosts } from './target-guard';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './transport';
 import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
 import { OAuth2TokenManager, type TokenAuth } from './oauth2';
 import { PACER_DEFAULTS, Pacer, type PacerOptions } from './pacing';
@@ -24,6 +27,8 @@ import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRe
 export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
 export const DEFAULT_TIMEOUT_MS = 10000;
 export const DEFAULT_API_KEY_NAME = 'X-API-Key';
+/** the largest answer read, in MB (10 MB) */
+export const DEFAULT_MAX_RESPONSE_MB = DEFAULT_MAX_RESPONSE_BYTES / (1024 * 1024);
 
 export interface EndpointCredentials {
   apiKey?: string;
@@ -66,6 +71,14 @@ export interface EndpointConfig {
   breakerWindow?: string | number;
   /** seconds the circuit stays open at first (default 30; doubles per failed probe up to 5 minutes) */
   breakerOpen?: string | number;
+  /** the largest answer read into memory, in MB (default 10); larger: RESPONSE_TOO_LARGE */
+  maxResponseMB?: string | number;
+  /** host names requests may go to (comma or space separated; "*.domain" for subdomains); empty: any */
+  allowHosts?: string;
+  /** refuse private, loopback and link-local targets, checked after DNS resolution (default off) */
+  blockPrivate?: boolean | string;
+  /** id of a Node-RED `http proxy` config node (the glue resolves it into EndpointOptions.proxy) */
+  proxy?: string;
 }
 
 export interface EndpointOptions {
@@ -74,6 +87,8 @@ export interface EndpointOptions {
   credentials?: EndpointCredentials;
   /** from a tls-config node's addTLSOptions({}), when one is chosen */
   tls?: TlsOptions;
+  /** a Node-RED `http proxy` config node's settings; without one, the environment's HTTP(S)_PROXY / NO_PROXY apply */
+  proxy?: ProxyNodeSettings;
   /** a problem found by the glue (e.g. the tls-config node is missing) */
   extraProblem?: IntegrationError;
   env?: NodeJS.ProcessEnv;
@@ -186,6 +201,10 @@ export class Endpoint implements EndpointHandle {
   readonly timeoutMs: number;
   readonly authType: AuthType;
   readonly apiKeyName: string;
+  /** the largest answer read, in bytes */
+  readonly maxResponseBytes: number;
+  /** the SSRF guard (allow-list, private addresses) */
+  readonly guard: TargetGuard;
 
   private readonly translate: (key: string, substitutions?: Record<string, unknown>) => string;
   private readonly clock: () => number;
@@ -193,7 +212,8 @@ export class Endpoint implements EndpointHandle {
   private defaultHeaders: Record<string, string> = {};
   private auth: AuthSettings = { type: 'none' };
   private secretValues: string[] = [];
-  private agents: Agents | undefined;
+  private agents: Dispatchers | undefined;
+  private tokenUrl: string | undefined;
   private tokens: OAuth2TokenManager | undefined;
   private users = new Map<string, EndpointUser>();
   /** the last status set (token, invalid config …) */
@@ -231,6 +251,13 @@ export class Endpoint implements EndpointHandle {
     const timeout = c.timeout === undefined || c.timeout === '' ? DEFAULT_TIMEOUT_MS : Number(c.timeout);
     if (!Number.isInteger(timeout) || timeout < 1) problems.push({ field: 'timeout', reason: 'expected a whole number of milliseconds, at least 1', value: String(c.timeout) });
     this.timeoutMs = Number.isInteger(timeout) && timeout >= 1 ? timeout : DEFAULT_TIMEOUT_MS;
+
+    const maxMB = c.maxResponseMB === undefined || c.maxResponseMB === null || String(c.maxResponseMB).trim() === '' ? DEFAULT_MAX_RESPONSE_MB : Number(c.maxResponseMB);
+    if (!Number.isFinite(maxMB) || maxMB <= 0 || maxMB > 1024) {
+      problems.push({ field: 'maxResponseMB', reason: 'expected a number of megabytes above 0, at most 1024', value: String(c.maxResponseMB) });
+    }
+    this.maxResponseBytes = Math.max(1, Math.round((Number.isFinite(maxMB) && maxMB > 0 && maxMB <= 1024 ? maxMB : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024));
+    this.guard = new TargetGuard({ allowHosts: parseAllowHosts(c.allowHosts), blockPrivate: toBool(c.blockPrivate, false) });
 
     let userinfo: { username: string; password: string } | undefined;
     let portOk = true;
@@ -337,7 +364,31 @@ export class Endpoint implements EndpointHandle {
       return;
     }
 
-    this.agents = createAgents({ keepAlive: toBool(c.keepAlive, true), tls: o.tls });
+    if (o.proxy?.password) this.secretValues.push(o.proxy.password);
+    try {
+      this.agents = createDispatchers({
+        keepAlive: toBool(c.keepAlive, true),
+        tls: o.tls,
+        connections: pacing.maxConcurrent,
+        guard: this.guard,
+        env,
+        proxyNode: o.proxy,
+      });
+      // decide the routes now: a bad proxy URL is a settings problem, not a failed request
+      if (this.base) this.agents.forUrl(this.base);
+      if (tokenUrl) this.agents.forUrl(tokenUrl);
+      this.secretValues.push(...this.agents.secrets());
+    } catch (err) {
+      this.agents?.destroy();
+      this.agents = undefined;
+      const reason = String((err as Error)?.message ?? err);
+      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [{ field: 'proxy', reason }]);
+      this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+      this.current = this.baseStatus;
+      this.currentKey = JSON.stringify(this.baseStatus);
+      return;
+    }
+    this.tokenUrl = tokenUrl;
     if (authType === 'oauth2' && tokenUrl) {
       this.tokens = new OAuth2TokenManager({
         tokenUrl,
@@ -347,8 +398,10 @@ export class Endpoint implements EndpointHandle {
         audience: c.audience ? String(c.audience).trim() : undefined,
         tokenAuth,
         timeoutMs: this.timeoutMs,
-        httpAgent: this.agents.http,
-        httpsAgent: this.agents.https,
+        dispatcher: this.agents.forUrl(tokenUrl).dispatcher,
+        keepAlive: this.agents.keepAlive,
+        maxResponseBytes: this.maxResponseBytes,
+        beforeRequest: () => this.guard.checkUrl(tokenUrl as string),
         now: o.now,
         onResult: (ok) => this.tokenResult(ok),
       });
@@ -360,8 +413,8 @@ export class Endpoint implements EndpointHandle {
     return this.base ? urlLabel(this.base) : this.label;
   }
 
-  /** the keep-alive agents (undefined when the settings do not work or after close) */
-  get httpAgents(): Agents | undefined {
+  /** the undici dispatchers (undefined when the settings do not work or after close) */
+  get httpAgents(): Dispatchers | undefined {
     return this.agents;
   }
 
@@ -389,17 +442,20 @@ export class Endpoint implements EndpointHandle {
     }
     const base = this.base as URL;
     const url = joinUrl(base, intent.path);
+    this.guard.checkUrl(url);
     const accessToken = this.tokens ? await this.tokens.getToken() : undefined;
     if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
     const authed = applyAuth(this.auth, url, accessToken);
     const headers = mergeHeaderLayers(this.defaultHeaders, intent.headers, authed.headers);
-    const agents = this.agents as Agents;
+    const agents = this.agents as Dispatchers;
     return {
       method,
       url: authed.url,
       headers,
       timeoutMs: this.timeoutMs,
-      agent: agents.forUrl(base),
+      dispatcher: agents.forUrl(base).dispatcher,
+      keepAlive: agents.keepAlive,
+      maxResponseBytes: this.maxResponseBytes,
     };
   }
 
