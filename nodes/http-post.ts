@@ -41,6 +41,7 @@ import {
 import { parseStatusSpec } from './lib/checks';
 import { parseResponseBody } from './lib/http/response';
 import { installMonitoring, postTelemetry } from './common/monitoring';
+import { configuredHeaderSecrets } from './lib/http/redact';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -214,6 +215,8 @@ export = function (RED: NodeAPI) {
       idempotencyHeader,
       signingKey: signingSecret,
       alsoSuccess,
+      // the node's own header values (possibly from ${ENV}) never reach a message, log or dead letter
+      secrets: configuredHeaderSecrets(nodeHeaders),
     };
     const telemetry = postTelemetry(RED, node, endpoint, signingSecret);
 

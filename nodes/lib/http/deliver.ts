@@ -50,7 +50,7 @@ import { idempotencyKey } from '../idempotency-key';
 import type { EndpointHandle, HttpMethod, PacerLike, PacerOutcome, PacerPermit, PreparedRequest } from './types';
 import { offlineCodeOf } from './pacing';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry } from './retry';
-import { Redactor } from './redact';
+import { MIN_HEADER_SECRET, Redactor } from './redact';
 import { bodyExcerpt, parseResponseBody, type ParsedBody } from './response';
 
 export const METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
@@ -243,6 +243,8 @@ export interface DeliverySettings {
   signingKey?: string | Buffer;
   /** statuses besides 2xx that count as success (e.g. 409 "already exists") */
   alsoSuccess?: (status: number) => boolean;
+  /** more values that must never appear in a message or log (e.g. the sending node's configured header values) */
+  secrets?: string[];
 }
 
 export type { Transport, TransportRequest, TransportResponse } from './transport';
@@ -376,9 +378,12 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** Builds the default redactor for an endpoint (and the signing key). */
-export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer): Redactor {
-  const secrets: string[] = [];
+/**
+ * Builds the default redactor for an endpoint (and the signing key, the
+ * sender's configured secrets, and credential headers of the request).
+ */
+export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer, extra: string[] = [], requestHeaders?: Record<string, string>): Redactor {
+  const secrets: string[] = [...extra];
   try {
     secrets.push(...(endpoint.secrets?.() ?? []));
   } catch {
@@ -391,6 +396,17 @@ export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buff
     names = endpoint.sensitiveNames?.() ?? [];
   } catch {
     names = [];
+  }
+  if (requestHeaders) {
+    // a credential that came with the message (msg.headers.Authorization …) is a secret too
+    const probe = new Redactor({ sensitiveNames: names });
+    for (const [name, value] of Object.entries(requestHeaders)) {
+      if (probe.isSensitiveHeader(name) && value) {
+        secrets.push(value);
+        const space = value.indexOf(' ');
+        if (space > 0 && value.length - space > MIN_HEADER_SECRET) secrets.push(value.slice(space + 1)); // the token after "Bearer "
+      }
+    }
   }
   return new Redactor({ secrets, sensitiveNames: names });
 }
@@ -418,7 +434,7 @@ export async function deliver(
   // one listener on the caller's (shared) signal per delivery at most, removed when it ends
   const link = linkSignal(options.signal);
   const signal = link.signal;
-  const redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey);
+  const redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey, settings.secrets, request.headers);
   const maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
   state.maxAttempts = maxAttempts;
   const timing = { initialDelay: settings.initialDelay, maxDelay: settings.maxDelay, maxRetryAfter: settings.maxRetryAfter };
@@ -475,11 +491,9 @@ export async function deliver(
     const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
     if (last) {
       out.statusCode = last.statusCode;
-      out.headers = last.headers;
+      out.headers = redactor.responseHeaders(last.headers);
       // a third party may echo what it got (a key in the URL …): never hand that on
-      const text = last.raw.toString('utf8');
-      const clean = redactor.text(text);
-      out.raw = clean === text ? last.raw : Buffer.from(clean, 'utf8');
+      out.raw = redactor.bytes(last.raw);
     }
     return out;
   };
@@ -499,7 +513,7 @@ export async function deliver(
     const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, now() - state.createdAt), retryAt };
     if (last) {
       out.statusCode = last.statusCode;
-      out.headers = last.headers;
+      out.headers = redactor.responseHeaders(last.headers);
     }
     return out;
   };
@@ -695,8 +709,9 @@ export async function deliver(
         state.phase = 'succeeded';
         state.lastErrorCode = null;
         state.finishedAt = now();
-        const parsed = await parseResponseBody(raw, respHeaders['content-type']);
-        return { ok: true, state, statusCode, headers: respHeaders, body: parsed, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
+        // the partner's words: whatever it echoes (a token, a key) is redacted before it reaches a message
+        const parsed = await parseResponseBody(redactor.bytes(raw), respHeaders['content-type']);
+        return { ok: true, state, statusCode, headers: redactor.responseHeaders(respHeaders), body: parsed, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
       }
 
       const code = `HTTP_${statusCode}`;

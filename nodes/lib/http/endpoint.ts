@@ -21,6 +21,7 @@ import { TargetGuard, parseAllowHosts } from './target-guard';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './transport';
 import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
 import { OAuth2TokenManager, type TokenAuth } from './oauth2';
+import { configuredHeaderSecrets } from './redact';
 import { PACER_DEFAULTS, Pacer, type PacerOptions } from './pacing';
 import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
 
@@ -294,7 +295,9 @@ export class Endpoint implements EndpointHandle {
         problems.push({ field: `headers[${i}]`, reason: 'the value contains a line break' });
         return;
       }
-      if (sub.substituted && sub.value !== '') this.secretValues.push(sub.value);
+      // a value from the environment is a secret; so is any other value of a header that is not clearly harmless
+      // (Node-RED substitutes a whole-value ${VAR} before we see it, so it cannot be told from a literal)
+      this.secretValues.push(...configuredHeaderSecrets([{ name, value: sub.value, fromEnv: sub.substituted }]));
       defaults[name] = sub.value;
     });
     try {
