@@ -411,6 +411,14 @@ export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buff
   return new Redactor({ secrets, sensitiveNames: names });
 }
 
+function secretsKey(endpoint: EndpointHandle): string {
+  try {
+    return (endpoint.secrets?.() ?? []).join('\u0000');
+  } catch {
+    return '';
+  }
+}
+
 interface LastAnswer {
   statusCode: number;
   headers: Record<string, string | string[]>;
@@ -434,7 +442,16 @@ export async function deliver(
   // one listener on the caller's (shared) signal per delivery at most, removed when it ends
   const link = linkSignal(options.signal);
   const signal = link.signal;
-  const redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey, settings.secrets, request.headers);
+  let redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey, settings.secrets, request.headers);
+  let knownSecrets = secretsKey(endpoint);
+  /** a token fetched (or refreshed) while preparing an attempt is a new secret: rebuild the redactor */
+  const refreshRedactor = () => {
+    if (options.redactor) return;
+    const key = secretsKey(endpoint);
+    if (key === knownSecrets) return;
+    knownSecrets = key;
+    redactor = redactorFor(endpoint, settings.signingKey, settings.secrets, request.headers);
+  };
   const maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
   state.maxAttempts = maxAttempts;
   const timing = { initialDelay: settings.initialDelay, maxDelay: settings.maxDelay, maxRetryAfter: settings.maxRetryAfter };
@@ -599,6 +616,7 @@ export async function deliver(
           report({ ...base, result: 'failed' });
           return finish('failed', 'PREPARE_FAILED', `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`, reason);
         }
+        refreshRedactor();
         if (signal?.aborted) return cancelled('sending');
 
         const method = prepared.method;
