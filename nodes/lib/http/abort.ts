@@ -58,3 +58,19 @@ export function linkSignal(parent?: AbortSignal): LinkedSignal {
     },
   };
 }
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+export function cancellableWait(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -8,6 +8,8 @@
  * headers and query parameters, and the user information of a URL.
  */
 
+import type { EndpointHandle } from './types';
+
 export const REDACTED = '[redacted]';
 
 /** Headers whose values are always credentials. */
@@ -211,5 +213,47 @@ export class Redactor {
       out[name] = this.isSensitiveHeader(name) ? REDACTED : this.text(Array.isArray(v) ? v.join(', ') : v);
     }
     return out;
+  }
+}
+
+/**
+ * Builds the default redactor for an endpoint (and the signing key, the
+ * sender's configured secrets, and credential headers of the request).
+ */
+export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer, extra: string[] = [], requestHeaders?: Record<string, string>): Redactor {
+  const secrets: string[] = [...extra];
+  try {
+    secrets.push(...(endpoint.secrets?.() ?? []));
+  } catch {
+    // an endpoint that cannot list its secrets still gets header redaction
+  }
+  if (typeof signingKey === 'string') secrets.push(signingKey);
+  else if (Buffer.isBuffer(signingKey)) secrets.push(signingKey.toString('base64'));
+  let names: string[] = [];
+  try {
+    names = endpoint.sensitiveNames?.() ?? [];
+  } catch {
+    names = [];
+  }
+  if (requestHeaders) {
+    // a credential that came with the message (msg.headers.Authorization …) is a secret too
+    const probe = new Redactor({ sensitiveNames: names });
+    for (const [name, value] of Object.entries(requestHeaders)) {
+      if (probe.isSensitiveHeader(name) && value) {
+        secrets.push(value);
+        const space = value.indexOf(' ');
+        if (space > 0 && value.length - space > MIN_HEADER_SECRET) secrets.push(value.slice(space + 1)); // the token after "Bearer "
+      }
+    }
+  }
+  return new Redactor({ secrets, sensitiveNames: names });
+}
+
+/** The endpoint's secrets as one string, to notice when they change (a new token). */
+export function secretsKey(endpoint: EndpointHandle): string {
+  try {
+    return (endpoint.secrets?.() ?? []).join('\u0000');
+  } catch {
+    return '';
   }
 }
