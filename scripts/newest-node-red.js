@@ -191,7 +191,7 @@ async function ensureNewestNodeRed(opts = {}) {
   return { redJs, nodePath, nodeRedVersion: red.version, nodeVersion, engines: latest.engines, cacheDir, reused: false };
 }
 
-module.exports = { ensureNewestNodeRed, cachedNewestNodeRed, pickNode, CACHE_DIR };
+module.exports = { ensureNewestNodeRed, cachedNewestNodeRed, pickNode, npmView, runNpm, nodeVersionOf, CACHE_DIR, NODE_PACKAGE };
 
 if (require.main === module) {
   ensureNewestNodeRed().then((r) => {
