@@ -61,21 +61,29 @@ function startPartner() {
       res.writeHead(200, { 'content-type': 'text/plain' });
       const t = setInterval(() => res.write('x'), 50);
       timers.add(t);
-      res.on('close', () => { clearInterval(t); timers.delete(t); });
+      res.on('close', () => {
+        clearInterval(t);
+        timers.delete(t);
+      });
       return undefined;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end('{"ok":true}');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port,
-    written,
-    close: () => new Promise((r) => {
-      for (const t of timers) clearInterval(t);
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: server.address().port,
+        written,
+        close: () =>
+          new Promise((r) => {
+            for (const t of timers) clearInterval(t);
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      }),
+    ),
+  );
 }
 
 function flow(port) {
@@ -83,19 +91,71 @@ function flow(port) {
   const routes = ['declared', 'chunked', 'endless', 'trickle', 'small'];
   return [
     { id: z, type: 'tab', label: 'limits' },
-    { id: 'ep', type: 'saypro-endpoint', name: 'partner', baseUrl: `http://127.0.0.1:${port}`, method: 'POST', headers: [], timeout: 3000, keepAlive: true, authType: 'none', maxConcurrent: 4 },
-    { id: 'hp1', z, type: 'saypro-http-post', name: 'deliver', endpoint: 'ep', method: '', path: '/{{payload.route}}', headers: [], msgHeaders: true,
-      maxAttempts: 3, initialDelay: 50, maxDelay: 100, maxRetryAfter: 1, idempotencyHeader: 'Idempotency-Key', successStatuses: '', sign: false, durable: false,
-      wires: [['dbg'], ['dbg']] },
-    { id: 'dbg', z, type: 'debug', name: 'out', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
-    ...routes.map((r) => ({ id: `inj_${r}`, z, type: 'inject', name: r, props: [{ p: 'payload' }], repeat: '', once: false, topic: '',
-      payload: JSON.stringify({ route: r }), payloadType: 'json', wires: [['hp1']] })),
+    {
+      id: 'ep',
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: `http://127.0.0.1:${port}`,
+      method: 'POST',
+      headers: [],
+      timeout: 3000,
+      keepAlive: true,
+      authType: 'none',
+      maxConcurrent: 4,
+    },
+    {
+      id: 'hp1',
+      z,
+      type: 'saypro-http-post',
+      name: 'deliver',
+      endpoint: 'ep',
+      method: '',
+      path: '/{{payload.route}}',
+      headers: [],
+      msgHeaders: true,
+      maxAttempts: 3,
+      initialDelay: 50,
+      maxDelay: 100,
+      maxRetryAfter: 1,
+      idempotencyHeader: 'Idempotency-Key',
+      successStatuses: '',
+      sign: false,
+      durable: false,
+      wires: [['dbg'], ['dbg']],
+    },
+    {
+      id: 'dbg',
+      z,
+      type: 'debug',
+      name: 'out',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
+    ...routes.map((r) => ({
+      id: `inj_${r}`,
+      z,
+      type: 'inject',
+      name: r,
+      props: [{ p: 'payload' }],
+      repeat: '',
+      once: false,
+      topic: '',
+      payload: JSON.stringify({ route: r }),
+      payloadType: 'json',
+      wires: [['hp1']],
+    })),
   ];
 }
 
 describe('e2e: response size limit and read deadline in a real Node-RED', function () {
   this.timeout(180000);
-  let partner; let nr; let pane;
+  let partner;
+  let nr;
+  let pane;
 
   before(async function () {
     partner = await startPartner();
@@ -124,7 +184,10 @@ describe('e2e: response size limit and read deadline in a real Node-RED', functi
     await pane.waitFor((m) => typeof m.msg === 'string' && m.msg.includes('"payload":{"ok":true}'), 20000);
     const baseline = rssMB(pid);
     let peak = baseline;
-    const poll = setInterval(() => { const v = rssMB(pid); if (v > peak) peak = v; }, 25);
+    const poll = setInterval(() => {
+      const v = rssMB(pid);
+      if (v > peak) peak = v;
+    }, 25);
     const results = {};
     try {
       for (const route of ['declared', 'chunked', 'endless', 'trickle']) {
@@ -136,15 +199,21 @@ describe('e2e: response size limit and read deadline in a real Node-RED', functi
       clearInterval(poll);
     }
     for (const route of ['declared', 'chunked', 'endless']) {
-      assert.strictEqual(results[route].error && results[route].error.code, 'RESPONSE_TOO_LARGE', `${route}: ${JSON.stringify(results[route].error)}`);
+      assert.strictEqual(
+        results[route].error && results[route].error.code,
+        'RESPONSE_TOO_LARGE',
+        `${route}: ${JSON.stringify(results[route].error)}`,
+      );
       assert.ok(results[route].statusCode === 200 || results[route].statusCode === 500);
       assert.strictEqual(results[route].delivery.attempts, 1, 'not retried');
     }
     assert.match(results.declared.error.details[0].reason, /declares 524288000 bytes/);
     assert.strictEqual(results.trickle.error.code, 'TIMEOUT');
     const growth = peak - baseline;
-    console.log(`      Node-RED RSS: baseline ${baseline.toFixed(1)} MB, peak ${peak.toFixed(1)} MB (+${growth.toFixed(1)} MB) ` +
-      `while the partner wrote ${(partner.written.chunked / MB).toFixed(0)} MB (chunked), ${(partner.written.endless / MB).toFixed(0)} MB (endless) before being cut off`);
+    console.log(
+      `      Node-RED RSS: baseline ${baseline.toFixed(1)} MB, peak ${peak.toFixed(1)} MB (+${growth.toFixed(1)} MB) ` +
+        `while the partner wrote ${(partner.written.chunked / MB).toFixed(0)} MB (chunked), ${(partner.written.endless / MB).toFixed(0)} MB (endless) before being cut off`,
+    );
     assert.ok(growth < 120, `RSS grew by ${growth.toFixed(1)} MB`);
     assert.ok(partner.written.declared < 100 * MB, 'the declared 500 MB were not read');
     // Node-RED is still alive and answers

@@ -41,34 +41,102 @@ function startPartner() {
       }
       headers.authorization = req.headers.authorization || '';
       res.writeHead(status, headers);
-      res.end(JSON.stringify({ youSent: { headers: req.headers, body, url: req.url }, text: `auth was ${req.headers.authorization}` }));
+      res.end(
+        JSON.stringify({
+          youSent: { headers: req.headers, body, url: req.url },
+          text: `auth was ${req.headers.authorization}`,
+        }),
+      );
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port, seen,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: server.address().port,
+        seen,
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      }),
+    ),
+  );
 }
 
 function flow(port) {
   const z = 'tab1';
   const post = (id, durable) => ({
-    id, z, type: 'saypro-http-post', name: `post ${id}`, endpoint: 'ep', method: '', path: '/{{payload.route}}',
-    headers: [{ name: 'X-Node-Token', value: '${NODE_TOKEN}' }, { name: 'X-Api-Key', value: '${API_KEY_ENV}' }, { name: 'Content-Type', value: 'application/json' }],
-    msgHeaders: true, maxAttempts: 2, initialDelay: 20, maxDelay: 50, maxRetryAfter: 1, idempotencyHeader: 'Idempotency-Key',
-    successStatuses: '', sign: true, durable, maxQueued: 100, maxQueuedMB: 10, fullPolicy: 'refuse', orderingKey: '', maxDeadLetters: 100,
+    id,
+    z,
+    type: 'saypro-http-post',
+    name: `post ${id}`,
+    endpoint: 'ep',
+    method: '',
+    path: '/{{payload.route}}',
+    headers: [
+      { name: 'X-Node-Token', value: '${NODE_TOKEN}' },
+      { name: 'X-Api-Key', value: '${API_KEY_ENV}' },
+      { name: 'Content-Type', value: 'application/json' },
+    ],
+    msgHeaders: true,
+    maxAttempts: 2,
+    initialDelay: 20,
+    maxDelay: 50,
+    maxRetryAfter: 1,
+    idempotencyHeader: 'Idempotency-Key',
+    successStatuses: '',
+    sign: true,
+    durable,
+    maxQueued: 100,
+    maxQueuedMB: 10,
+    fullPolicy: 'refuse',
+    orderingKey: '',
+    maxDeadLetters: 100,
     credentials: { signingSecret: SIGNING },
     wires: [['dbg'], ['dbg']],
   });
-  const inject = (id, target, route) => ({ id, z, type: 'inject', name: route, props: [{ p: 'payload' }], repeat: '', once: false, topic: '',
-    payload: JSON.stringify({ route, note: 'hello' }), payloadType: 'json', wires: [[target]] });
+  const inject = (id, target, route) => ({
+    id,
+    z,
+    type: 'inject',
+    name: route,
+    props: [{ p: 'payload' }],
+    repeat: '',
+    once: false,
+    topic: '',
+    payload: JSON.stringify({ route, note: 'hello' }),
+    payloadType: 'json',
+    wires: [[target]],
+  });
   return [
     { id: z, type: 'tab', label: 'secrets' },
-    { id: 'ep', type: 'saypro-endpoint', name: 'partner', baseUrl: `http://127.0.0.1:${port}`, method: 'POST', timeout: 5000, keepAlive: true,
-      headers: [{ name: 'X-Tenant-Secret', value: '${TENANT_SECRET}' }], authType: 'bearer', credentials: { token: BEARER } },
+    {
+      id: 'ep',
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: `http://127.0.0.1:${port}`,
+      method: 'POST',
+      timeout: 5000,
+      keepAlive: true,
+      headers: [{ name: 'X-Tenant-Secret', value: '${TENANT_SECRET}' }],
+      authType: 'bearer',
+      credentials: { token: BEARER },
+    },
     post('hpmem', false),
     post('hpdur', true),
-    { id: 'dbg', z, type: 'debug', name: 'out', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
+    {
+      id: 'dbg',
+      z,
+      type: 'debug',
+      name: 'out',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
     inject('inj_ok', 'hpmem', 'ok'),
     inject('inj_fail', 'hpmem', 'fail'),
     inject('inj_dead', 'hpdur', 'dead'),
@@ -77,16 +145,22 @@ function flow(port) {
 
 function filesUnder(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 function leaks(text) {
-  return Object.entries(SECRETS).filter(([, v]) => text.includes(v)).map(([k]) => k);
+  return Object.entries(SECRETS)
+    .filter(([, v]) => text.includes(v))
+    .map(([k]) => k);
 }
 
 describe('e2e: configured secrets never leave through an echoing partner (real Node-RED)', function () {
   this.timeout(120000);
-  let partner; let nr; let pane;
+  let partner;
+  let nr;
+  let pane;
 
   before(async function () {
     partner = await startPartner();
@@ -110,9 +184,25 @@ describe('e2e: configured secrets never leave through an echoing partner (real N
       const res = await fetch(`${nr.base}/inject/${id}`, { method: 'POST' });
       assert.strictEqual(res.status, 200);
     }
-    const ok = JSON.parse((await pane.waitFor((m) => typeof m.msg === 'string' && m.msg.includes('"statusCode":200'), 30000)).msg);
-    const fail = JSON.parse((await pane.waitFor((m) => typeof m.msg === 'string' && m.msg.includes('"HTTP_500"') && m.msg.includes('"responseBody"'), 30000)).msg);
-    const dead = JSON.parse((await pane.waitFor((m) => typeof m.msg === 'string' && m.msg.includes('"HTTP_400"') && m.msg.includes('"delivery"'), 30000)).msg);
+    const ok = JSON.parse(
+      (await pane.waitFor((m) => typeof m.msg === 'string' && m.msg.includes('"statusCode":200'), 30000)).msg,
+    );
+    const fail = JSON.parse(
+      (
+        await pane.waitFor(
+          (m) => typeof m.msg === 'string' && m.msg.includes('"HTTP_500"') && m.msg.includes('"responseBody"'),
+          30000,
+        )
+      ).msg,
+    );
+    const dead = JSON.parse(
+      (
+        await pane.waitFor(
+          (m) => typeof m.msg === 'string' && m.msg.includes('"HTTP_400"') && m.msg.includes('"delivery"'),
+          30000,
+        )
+      ).msg,
+    );
 
     // the partner did get every secret (so the search below can find them)
     const all = JSON.stringify(partner.seen);
@@ -128,7 +218,9 @@ describe('e2e: configured secrets never leave through an echoing partner (real N
     assert.strictEqual(fail.responseBody.youSent.headers['x-api-key'], '[redacted]');
     assert.ok(fail.error.details[0].bodyExcerpt.length > 0);
 
-    const listRes = await fetch(`${nr.base}/saypro-integration-kit/outbox/hpdur/dead-letters`, { headers: { accept: 'application/json' } });
+    const listRes = await fetch(`${nr.base}/saypro-integration-kit/outbox/hpdur/dead-letters`, {
+      headers: { accept: 'application/json' },
+    });
     assert.strictEqual(listRes.status, 200, await listRes.clone().text());
     const list = await listRes.text();
     assert.match(list, /HTTP_400/);
@@ -152,10 +244,16 @@ describe('e2e: configured secrets never leave through an echoing partner (real N
     assert.match(nr.output, /attempt 1\/2/, 'the log has the attempt lines');
     assert.deepStrictEqual(leaks(list), [], 'admin route answer');
     // the endpoint's secrets are added when each attempt is prepared: never on disk
-    assert.deepStrictEqual(leaks(dlText).filter((k) => !['NODE_TOKEN', 'API_KEY'].includes(k)), [], 'dead-letter files');
+    assert.deepStrictEqual(
+      leaks(dlText).filter((k) => !['NODE_TOKEN', 'API_KEY'].includes(k)),
+      [],
+      'dead-letter files',
+    );
     // what the delivery wrote into the dead letter (error message, reason, body excerpt) is clean; the node's
     // own header values are part of the stored request, which the outbox keeps so that a replay can send it
-    const errorParts = [...dlText.matchAll(/"(?:bodyExcerpt|message|reason)":"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join('\n');
+    const errorParts = [...dlText.matchAll(/"(?:bodyExcerpt|message|reason)":"((?:[^"\\]|\\.)*)"/g)]
+      .map((m) => m[1])
+      .join('\n');
     assert.match(errorParts, /youSent/, 'the excerpt of the echo is there');
     assert.deepStrictEqual(leaks(errorParts), [], 'dead-letter error and body excerpt');
     assert.deepStrictEqual(leaks(JSON.stringify([ok, fail, dead])), []);

@@ -22,7 +22,13 @@ const d = require('../../dist/nodes/lib/http/deliver');
 
 helper.init(require.resolve('node-red'));
 
-const SETTINGS = { maxAttempts: 2, initialDelay: 10, maxDelay: 20, maxRetryAfter: 1, idempotencyHeader: 'Idempotency-Key' };
+const SETTINGS = {
+  maxAttempts: 2,
+  initialDelay: 10,
+  maxDelay: 20,
+  maxRetryAfter: 1,
+  idempotencyHeader: 'Idempotency-Key',
+};
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -42,11 +48,17 @@ async function startProxy(auth) {
     const target = new URL(req.url);
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
-    const up = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
+    const up = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers },
+      (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      },
+    );
+    up.on('error', () => {
+      res.writeHead(502);
+      res.end();
     });
-    up.on('error', () => { res.writeHead(502); res.end(); });
     req.pipe(up);
   });
   server.on('connect', (req, client, head) => {
@@ -69,18 +81,27 @@ async function startProxy(auth) {
   });
   const port = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}`, log,
-    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.closeAllConnections(); server.close(() => r()); }),
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
 describe('lib/http/proxy: choosing a proxy like the core http request node', function () {
-  it('scheme-specific variables, lower case first, npm_config_ and all_proxy; a proxy without scheme takes the request\'s', function () {
+  it("scheme-specific variables, lower case first, npm_config_ and all_proxy; a proxy without scheme takes the request's", function () {
     assert.strictEqual(proxyUrlFor('http://a.b/x', { HTTP_PROXY: 'http://p:1' }), 'http://p:1');
     assert.strictEqual(proxyUrlFor('https://a.b/x', { HTTP_PROXY: 'http://p:1' }), '');
     assert.strictEqual(proxyUrlFor('https://a.b/x', { https_proxy: 'p:2', HTTPS_PROXY: 'http://q:3' }), 'https://p:2');
     assert.strictEqual(proxyUrlFor('https://a.b/x', { all_proxy: 'http://r:4' }), 'http://r:4');
-    assert.strictEqual(proxyUrlFor('http://a.b/x', { npm_config_http_proxy: 'http://n:5', http_proxy: 'http://p:1' }), 'http://n:5');
+    assert.strictEqual(
+      proxyUrlFor('http://a.b/x', { npm_config_http_proxy: 'http://n:5', http_proxy: 'http://p:1' }),
+      'http://n:5',
+    );
   });
 
   it('NO_PROXY: *, names, .domain and *.domain suffixes, ports', function () {
@@ -94,9 +115,20 @@ describe('lib/http/proxy: choosing a proxy like the core http request node', fun
   });
 
   it('a config node replaces the environment; its credentials become Proxy-Authorization (and secrets), never part of the URL', function () {
-    const c = chooseProxy('https://api.x/v1', { HTTPS_PROXY: 'http://env:1' }, { url: 'http://proxy.lan:3128', noproxy: ['internal.lan'], username: 'u', password: 'pw-123456' });
-    assert.deepStrictEqual(c, { url: 'http://proxy.lan:3128', authorization: 'Basic ' + Buffer.from('u:pw-123456').toString('base64'), secrets: [Buffer.from('u:pw-123456').toString('base64'), 'pw-123456'] });
-    assert.strictEqual(chooseProxy('https://internal.lan/', {}, { url: 'http://proxy.lan:3128', noproxy: ['internal.lan'] }), undefined);
+    const c = chooseProxy(
+      'https://api.x/v1',
+      { HTTPS_PROXY: 'http://env:1' },
+      { url: 'http://proxy.lan:3128', noproxy: ['internal.lan'], username: 'u', password: 'pw-123456' },
+    );
+    assert.deepStrictEqual(c, {
+      url: 'http://proxy.lan:3128',
+      authorization: 'Basic ' + Buffer.from('u:pw-123456').toString('base64'),
+      secrets: [Buffer.from('u:pw-123456').toString('base64'), 'pw-123456'],
+    });
+    assert.strictEqual(
+      chooseProxy('https://internal.lan/', {}, { url: 'http://proxy.lan:3128', noproxy: ['internal.lan'] }),
+      undefined,
+    );
     const e = chooseProxy('http://a/', { http_proxy: 'http://us%40r:p%3Ass@proxy:8080' });
     assert.strictEqual(e.url, 'http://proxy:8080');
     assert.strictEqual(e.authorization, 'Basic ' + Buffer.from('us@r:p:ss').toString('base64'));
@@ -106,7 +138,11 @@ describe('lib/http/proxy: choosing a proxy like the core http request node', fun
 
 describe('lib/http/proxy: requests through a real local proxy', function () {
   this.timeout(30000);
-  let target; let targetBase; let tlsTarget; let tlsBase; let dir;
+  let target;
+  let targetBase;
+  let tlsTarget;
+  let tlsBase;
+  let dir;
   const seen = [];
   const open = [];
 
@@ -118,22 +154,56 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
         seen.push({ url: req.url, headers: req.headers });
         res.writeHead(200, { 'content-type': 'application/json' });
         if (req.url === '/token') return res.end(JSON.stringify({ access_token: 'at-proxy-123456', expires_in: 3600 }));
-        return res.end(JSON.stringify({ ok: true, auth: req.headers.authorization || null, proxyAuth: req.headers['proxy-authorization'] || null }));
+        return res.end(
+          JSON.stringify({
+            ok: true,
+            auth: req.headers.authorization || null,
+            proxyAuth: req.headers['proxy-authorization'] || null,
+          }),
+        );
       });
     });
     targetBase = `http://127.0.0.1:${await listen(target)}`;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-proxy-tls-'));
-    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-    tlsTarget = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
-      req.resume();
-      req.on('end', () => { seen.push({ url: req.url, tls: true }); res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"tls":true}'); });
-    });
+    execFileSync(
+      '/usr/bin/openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    tlsTarget = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+      (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          seen.push({ url: req.url, tls: true });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"tls":true}');
+        });
+      },
+    );
     tlsBase = `https://127.0.0.1:${await listen(tlsTarget)}`;
   });
   after(async function () {
-    target.closeAllConnections(); target.close();
-    tlsTarget.closeAllConnections(); tlsTarget.close();
+    target.closeAllConnections();
+    target.close();
+    tlsTarget.closeAllConnections();
+    tlsTarget.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   afterEach(async function () {
@@ -151,28 +221,44 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
     open.push(async () => e.close());
     return e;
   }
-  const send = (e, logs) => d.deliver(e, { path: '/x', headers: {}, body: Buffer.from('{}') }, d.newDeliveryState('k1', 2), SETTINGS, { onAttempt: (l) => logs && logs.push(l.text) });
+  const send = (e, logs) =>
+    d.deliver(e, { path: '/x', headers: {}, body: Buffer.from('{}') }, d.newDeliveryState('k1', 2), SETTINGS, {
+      onAttempt: (l) => logs && logs.push(l.text),
+    });
 
   it('HTTP_PROXY: an http request goes through the proxy as an absolute-URI request', async function () {
     const p = await proxy();
     const e = endpoint({ config: { baseUrl: targetBase }, env: { HTTP_PROXY: p.url } });
     const out = await send(e);
     assert.strictEqual(out.ok, true, JSON.stringify(out.error));
-    assert.deepStrictEqual(p.log.map((l) => [l.kind, l.url]), [['forward', `${targetBase}/x`]]);
+    assert.deepStrictEqual(
+      p.log.map((l) => [l.kind, l.url]),
+      [['forward', `${targetBase}/x`]],
+    );
   });
 
   it('HTTPS_PROXY: an https request goes through CONNECT (TLS end to end, the tls-config options apply)', async function () {
     const p = await proxy();
-    const e = endpoint({ config: { baseUrl: tlsBase }, env: { HTTPS_PROXY: p.url }, tls: { rejectUnauthorized: false } });
+    const e = endpoint({
+      config: { baseUrl: tlsBase },
+      env: { HTTPS_PROXY: p.url },
+      tls: { rejectUnauthorized: false },
+    });
     const out = await send(e);
     assert.strictEqual(out.ok, true, JSON.stringify(out.error));
     assert.deepStrictEqual(out.body.value, { tls: true });
-    assert.deepStrictEqual(p.log.map((l) => [l.kind, l.url]), [['connect', tlsBase.replace('https://', '')]]);
+    assert.deepStrictEqual(
+      p.log.map((l) => [l.kind, l.url]),
+      [['connect', tlsBase.replace('https://', '')]],
+    );
   });
 
   it('NO_PROXY is obeyed: the request goes direct', async function () {
     const p = await proxy();
-    const e = endpoint({ config: { baseUrl: targetBase }, env: { HTTP_PROXY: p.url, NO_PROXY: 'example.com, 127.0.0.1' } });
+    const e = endpoint({
+      config: { baseUrl: targetBase },
+      env: { HTTP_PROXY: p.url, NO_PROXY: 'example.com, 127.0.0.1' },
+    });
     const out = await send(e);
     assert.strictEqual(out.ok, true);
     assert.deepStrictEqual(p.log, []);
@@ -190,7 +276,13 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
     const logs = [];
     const out = await send(e, logs);
     assert.strictEqual(out.ok, true, JSON.stringify(out.error));
-    assert.deepStrictEqual(p.log.map((l) => [l.kind, l.url]), [['forward', `${targetBase}/token`], ['forward', `${targetBase}/x`]]);
+    assert.deepStrictEqual(
+      p.log.map((l) => [l.kind, l.url]),
+      [
+        ['forward', `${targetBase}/token`],
+        ['forward', `${targetBase}/x`],
+      ],
+    );
     const basic = 'Basic ' + Buffer.from(`proxyuser:${PASSWORD}`).toString('base64');
     assert.ok(p.log.every((l) => l.proxyAuthorization === basic));
     assert.strictEqual(out.body.value.proxyAuth, null, 'the proxy credentials do not reach the partner');
@@ -202,7 +294,10 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
 
   it('a proxy that refuses the credentials: a clear failure without the password', async function () {
     const p = await proxy('proxyuser:right-password');
-    const e = endpoint({ config: { baseUrl: targetBase }, proxy: { url: p.url, username: 'proxyuser', password: 'wrong-password-1' } });
+    const e = endpoint({
+      config: { baseUrl: targetBase },
+      proxy: { url: p.url, username: 'proxyuser', password: 'wrong-password-1' },
+    });
     const out = await send(e);
     assert.strictEqual(out.ok, false);
     assert.strictEqual(out.error.code, 'PROXY_AUTH_REQUIRED', JSON.stringify(out.error));
@@ -212,7 +307,11 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
 
   it('https through a proxy that refuses the credentials: PROXY_AUTH_REQUIRED too', async function () {
     const p = await proxy('proxyuser:right-password');
-    const e = endpoint({ config: { baseUrl: tlsBase }, tls: { rejectUnauthorized: false }, proxy: { url: p.url, username: 'proxyuser', password: 'wrong-password-2' } });
+    const e = endpoint({
+      config: { baseUrl: tlsBase },
+      tls: { rejectUnauthorized: false },
+      proxy: { url: p.url, username: 'proxyuser', password: 'wrong-password-2' },
+    });
     const out = await send(e);
     assert.strictEqual(out.error.code, 'PROXY_AUTH_REQUIRED', JSON.stringify(out.error));
     assert.ok(!JSON.stringify(out).includes('wrong-password-2'));
@@ -224,19 +323,31 @@ describe('lib/http/proxy: requests through a real local proxy', function () {
     assert.match(e.setupError.message, /proxy/);
   });
 
-  it('the endpoint node uses Node-RED\'s own http proxy config node (user name and password from its credentials)', async function () {
+  it("the endpoint node uses Node-RED's own http proxy config node (user name and password from its credentials)", async function () {
     const PASSWORD = 'nr-proxy-pass-1234';
     const p = await proxy(`nruser:${PASSWORD}`);
     const endpointNode = require('../../dist/nodes/endpoint.js');
     const proxyNode = require('@node-red/nodes/core/network/06-httpproxy.js');
-    await new Promise((resolve) => helper.load([endpointNode, proxyNode], [
-      { id: 'e1', type: 'saypro-endpoint', baseUrl: targetBase, proxy: 'px' },
-      { id: 'px', type: 'http proxy', name: 'lan proxy', url: p.url, noproxy: [] },
-    ], { px: { username: 'nruser', password: PASSWORD } }, resolve));
+    await new Promise((resolve) =>
+      helper.load(
+        [endpointNode, proxyNode],
+        [
+          { id: 'e1', type: 'saypro-endpoint', baseUrl: targetBase, proxy: 'px' },
+          { id: 'px', type: 'http proxy', name: 'lan proxy', url: p.url, noproxy: [] },
+        ],
+        { px: { username: 'nruser', password: PASSWORD } },
+        resolve,
+      ),
+    );
     open.push(() => helper.unload());
     const e1 = helper.getNode('e1');
     assert.strictEqual(e1.endpoint.setupError, undefined);
-    const out = await d.deliver(e1, { path: '/x', headers: {}, body: Buffer.from('{}') }, d.newDeliveryState('k2', 1), SETTINGS);
+    const out = await d.deliver(
+      e1,
+      { path: '/x', headers: {}, body: Buffer.from('{}') },
+      d.newDeliveryState('k2', 1),
+      SETTINGS,
+    );
     assert.strictEqual(out.ok, true, JSON.stringify(out.error));
     assert.strictEqual(p.log.length, 1);
     assert.strictEqual(p.log[0].proxyAuthorization, 'Basic ' + Buffer.from(`nruser:${PASSWORD}`).toString('base64'));

@@ -6,7 +6,12 @@
  */
 const assert = require('node:assert');
 const http = require('node:http');
-const { blockedAddressReason, hostAllowed, parseAllowHosts, TargetGuard } = require('../../dist/nodes/lib/http/target-guard');
+const {
+  blockedAddressReason,
+  hostAllowed,
+  parseAllowHosts,
+  TargetGuard,
+} = require('../../dist/nodes/lib/http/target-guard');
 const { Endpoint } = require('../../dist/nodes/lib/http/endpoint');
 const d = require('../../dist/nodes/lib/http/deliver');
 
@@ -14,11 +19,46 @@ const SETTINGS = { maxAttempts: 3, initialDelay: 10, maxDelay: 20, maxRetryAfter
 
 describe('lib/http/target-guard', function () {
   it('classifies addresses: private, loopback, link-local, unique-local, mapped and NAT64 IPv4 are blocked; public ones pass', function () {
-    const blocked = ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.10', '127.0.0.1', '127.8.9.10', '169.254.169.254', '100.64.0.1', '0.0.0.0',
-      '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', 'fd12:3456::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1',
-      '::ffff:169.254.169.254', '64:ff9b::7f00:1', '::127.0.0.1', '2002:7f00:1::1', '[::1]', 'fec0::1'];
+    const blocked = [
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.10',
+      '127.0.0.1',
+      '127.8.9.10',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fe80::1',
+      'fc00::1',
+      'fd12:3456::1',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '::ffff:10.0.0.1',
+      '::ffff:169.254.169.254',
+      '64:ff9b::7f00:1',
+      '::127.0.0.1',
+      '2002:7f00:1::1',
+      '[::1]',
+      'fec0::1',
+    ];
     for (const a of blocked) assert.ok(blockedAddressReason(a), `${a} should be blocked`);
-    const open = ['8.8.8.8', '1.1.1.1', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2606:4700:4700::1111', '2001:4860:4860::8888', '::ffff:8.8.8.8', '64:ff9b::808:808'];
+    const open = [
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.32.0.1',
+      '192.169.0.1',
+      '100.128.0.1',
+      '2606:4700:4700::1111',
+      '2001:4860:4860::8888',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+    ];
     for (const a of open) assert.strictEqual(blockedAddressReason(a), undefined, a);
     assert.match(blockedAddressReason('127.0.0.1'), /loopback/);
     assert.match(blockedAddressReason('169.254.169.254'), /link-local/);
@@ -35,15 +75,24 @@ describe('lib/http/target-guard', function () {
     assert.ok(hostAllowed('[::1]', list));
     assert.ok(hostAllowed('anything', []));
     const g = new TargetGuard({ allowHosts: list });
-    assert.throws(() => g.checkUrl('https://evil.net/x'), (e) => e.code === 'TARGET_BLOCKED' && /not on this endpoint's list/.test(e.message));
+    assert.throws(
+      () => g.checkUrl('https://evil.net/x'),
+      (e) => e.code === 'TARGET_BLOCKED' && /not on this endpoint's list/.test(e.message),
+    );
     g.checkUrl('https://api.stripe.com/v1');
   });
 
   describe('against a real server on 127.0.0.1', function () {
-    let server; let port; let hits = 0;
+    let server;
+    let port;
+    let hits = 0;
     const open = [];
     before(async function () {
-      server = http.createServer((req, res) => { hits++; req.resume(); res.end('ok'); });
+      server = http.createServer((req, res) => {
+        hits++;
+        req.resume();
+        res.end('ok');
+      });
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       port = server.address().port;
     });
@@ -51,7 +100,9 @@ describe('lib/http/target-guard', function () {
       server.closeAllConnections();
       server.close();
     });
-    afterEach(function () { while (open.length) open.pop().close(); });
+    afterEach(function () {
+      while (open.length) open.pop().close();
+    });
 
     function endpoint(config, credentials) {
       const e = new Endpoint({ id: 'g', env: {}, config, credentials });
@@ -59,7 +110,8 @@ describe('lib/http/target-guard', function () {
       open.push(e);
       return e;
     }
-    const send = (e) => d.deliver(e, { path: '/x', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('k', 3), SETTINGS);
+    const send = (e) =>
+      d.deliver(e, { path: '/x', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('k', 3), SETTINGS);
 
     it('127.0.0.1: allowed when the guard is off (the default), blocked when on, not retried, nothing reaches the server', async function () {
       hits = 0;
@@ -95,8 +147,15 @@ describe('lib/http/target-guard', function () {
       assert.strictEqual(hits, 0);
       out = await send(endpoint({ baseUrl: `http://127.0.0.1:${port}`, allowHosts: '127.0.0.1' }));
       assert.strictEqual(out.ok, true);
-      const e = endpoint({ baseUrl: 'https://api.example.com', blockPrivate: true, authType: 'oauth2', tokenUrl: `http://127.0.0.1:${port}/token` },
-        { clientId: 'id', clientSecret: 'secret' });
+      const e = endpoint(
+        {
+          baseUrl: 'https://api.example.com',
+          blockPrivate: true,
+          authType: 'oauth2',
+          tokenUrl: `http://127.0.0.1:${port}/token`,
+        },
+        { clientId: 'id', clientSecret: 'secret' },
+      );
       hits = 0;
       out = await send(e);
       assert.strictEqual(out.error.code, 'TARGET_BLOCKED');

@@ -24,7 +24,13 @@ function closeServer(server) {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const SETTINGS = { maxAttempts: 3, initialDelay: 10, maxDelay: 20, maxRetryAfter: 1, idempotencyHeader: 'Idempotency-Key' };
+const SETTINGS = {
+  maxAttempts: 3,
+  initialDelay: 10,
+  maxDelay: 20,
+  maxRetryAfter: 1,
+  idempotencyHeader: 'Idempotency-Key',
+};
 
 describe('lib/http/transport (undici)', function () {
   this.timeout(60000);
@@ -60,11 +66,13 @@ describe('lib/http/transport (undici)', function () {
       inFlight++;
       peak = Math.max(peak, inFlight);
       req.resume();
-      req.on('end', () => setTimeout(() => {
-        inFlight--;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
-      }, 2));
+      req.on('end', () =>
+        setTimeout(() => {
+          inFlight--;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"ok":true}');
+        }, 2),
+      );
     });
     const e = endpoint(base, { maxConcurrent: 8 });
     const warnings = [];
@@ -76,9 +84,17 @@ describe('lib/http/transport (undici)', function () {
       maxListeners = Math.max(maxListeners, getEventListeners(shared.signal, 'abort').length);
     }, 1);
     try {
-      const outcomes = await Promise.all(Array.from({ length: 1000 }, (_, i) =>
-        d.deliver(e, { path: '/x', headers: { 'content-type': 'application/json' }, body: Buffer.from(`{"i":${i}}`) },
-          d.newDeliveryState(`k${i}`, 3), SETTINGS, { signal: shared.signal })));
+      const outcomes = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          d.deliver(
+            e,
+            { path: '/x', headers: { 'content-type': 'application/json' }, body: Buffer.from(`{"i":${i}}`) },
+            d.newDeliveryState(`k${i}`, 3),
+            SETTINGS,
+            { signal: shared.signal },
+          ),
+        ),
+      );
       maxListeners = Math.max(maxListeners, getEventListeners(shared.signal, 'abort').length);
       assert.strictEqual(outcomes.filter((o) => o.ok).length, 1000);
     } finally {
@@ -87,20 +103,30 @@ describe('lib/http/transport (undici)', function () {
     }
     // a warning is emitted on the next tick: give it the chance
     await new Promise((r) => setImmediate(r));
-    assert.deepStrictEqual(warnings.map((w) => w.name + ': ' + w.message), []);
+    assert.deepStrictEqual(
+      warnings.map((w) => w.name + ': ' + w.message),
+      [],
+    );
     assert.strictEqual(getEventListeners(shared.signal, 'abort').length, 0, 'no listener left on the shared signal');
     assert.ok(maxListeners <= 1, `at most one listener on the shared signal at any time (saw ${maxListeners})`);
-    console.log(`      connections opened: ${s.connections} for 1000 requests (maxConcurrent 8, peak ${peak} in flight at the server)`);
+    console.log(
+      `      connections opened: ${s.connections} for 1000 requests (maxConcurrent 8, peak ${peak} in flight at the server)`,
+    );
     assert.ok(s.connections <= 8, `at most maxConcurrent connections (got ${s.connections})`);
     assert.ok(s.connections >= 2, `connections are used in parallel (got ${s.connections})`);
   });
 
   it('the shared signal still cancels every delivery in flight', async function () {
-    const { base } = await server(() => { /* never answers */ });
+    const { base } = await server(() => {
+      /* never answers */
+    });
     const e = endpoint(base, { maxConcurrent: 2, timeout: 60000 });
     const shared = new AbortController();
     const runs = Array.from({ length: 20 }, (_, i) =>
-      d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState(`c${i}`, 3), SETTINGS, { signal: shared.signal }));
+      d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState(`c${i}`, 3), SETTINGS, {
+        signal: shared.signal,
+      }),
+    );
     await new Promise((r) => setTimeout(r, 200));
     shared.abort();
     const outcomes = await Promise.all(runs);
@@ -123,10 +149,18 @@ describe('lib/http/transport (undici)', function () {
   });
 
   it('keep-alive off: every request on a new connection', async function () {
-    const { s, base } = await server((req, res) => { req.resume(); res.end('ok'); });
+    const { s, base } = await server((req, res) => {
+      req.resume();
+      res.end('ok');
+    });
     const e = endpoint(base, { keepAlive: false, maxConcurrent: 1 });
     for (let i = 0; i < 3; i++) {
-      const o = await d.deliver(e, { path: '/', headers: {}, body: null, method: 'GET' }, d.newDeliveryState(`q${i}`, 1), SETTINGS);
+      const o = await d.deliver(
+        e,
+        { path: '/', headers: {}, body: null, method: 'GET' },
+        d.newDeliveryState(`q${i}`, 1),
+        SETTINGS,
+      );
       assert.strictEqual(o.ok, true);
     }
     assert.strictEqual(s.connections, 3);
@@ -134,9 +168,18 @@ describe('lib/http/transport (undici)', function () {
 
   it('a redirect is not followed', async function () {
     let hits = 0;
-    const { base } = await server((req, res) => { hits++; res.writeHead(302, { location: '/elsewhere' }); res.end(); });
+    const { base } = await server((req, res) => {
+      hits++;
+      res.writeHead(302, { location: '/elsewhere' });
+      res.end();
+    });
     const e = endpoint(base);
-    const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('r', 3), SETTINGS);
+    const o = await d.deliver(
+      e,
+      { path: '/', headers: {}, body: Buffer.from('x') },
+      d.newDeliveryState('r', 3),
+      SETTINGS,
+    );
     assert.strictEqual(o.error.code, 'HTTP_302');
     assert.strictEqual(hits, 1);
   });
@@ -153,7 +196,12 @@ describe('lib/http/transport (undici)', function () {
       });
       const e = endpoint(base, { maxResponseMB: 1 });
       const started = Date.now();
-      const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('big', 3), SETTINGS);
+      const o = await d.deliver(
+        e,
+        { path: '/', headers: {}, body: Buffer.from('x') },
+        d.newDeliveryState('big', 3),
+        SETTINGS,
+      );
       assert.strictEqual(o.ok, false);
       assert.strictEqual(o.error.code, 'RESPONSE_TOO_LARGE');
       assert.strictEqual(o.statusCode, 200);
@@ -168,12 +216,19 @@ describe('lib/http/transport (undici)', function () {
         req.resume();
         res.writeHead(500, { 'content-type': 'text/plain' });
         const chunk = Buffer.alloc(64 * 1024, 'a');
-        const pump = () => { while (res.write(chunk)); };
+        const pump = () => {
+          while (res.write(chunk));
+        };
         res.on('drain', pump);
         pump();
       });
       const e = endpoint(base, { maxResponseMB: 0.5 });
-      const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('s', 3), SETTINGS);
+      const o = await d.deliver(
+        e,
+        { path: '/', headers: {}, body: Buffer.from('x') },
+        d.newDeliveryState('s', 3),
+        SETTINGS,
+      );
       assert.strictEqual(o.error.code, 'RESPONSE_TOO_LARGE');
       assert.strictEqual(o.statusCode, 500);
       assert.match(o.error.details[0].reason, /grew past the limit of 524288 bytes/);
@@ -187,7 +242,12 @@ describe('lib/http/transport (undici)', function () {
         res.end(bomb);
       });
       const e = endpoint(base, { maxResponseMB: 1 });
-      const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('g', 3), SETTINGS);
+      const o = await d.deliver(
+        e,
+        { path: '/', headers: {}, body: Buffer.from('x') },
+        d.newDeliveryState('g', 3),
+        SETTINGS,
+      );
       assert.strictEqual(o.error.code, 'RESPONSE_TOO_LARGE');
     });
 
@@ -198,7 +258,12 @@ describe('lib/http/transport (undici)', function () {
         res.end(zlib.gzipSync('{"ok":true}'));
       });
       const e = endpoint(base);
-      const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('gz', 3), SETTINGS);
+      const o = await d.deliver(
+        e,
+        { path: '/', headers: {}, body: Buffer.from('x') },
+        d.newDeliveryState('gz', 3),
+        SETTINGS,
+      );
       assert.strictEqual(o.ok, true);
       assert.deepStrictEqual(o.body.value, { ok: true });
     });
@@ -213,7 +278,10 @@ describe('lib/http/transport (undici)', function () {
       try {
         const e = endpoint(base, { timeout: 400 });
         const started = Date.now();
-        const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('t', 1), { ...SETTINGS, maxAttempts: 1 });
+        const o = await d.deliver(e, { path: '/', headers: {}, body: Buffer.from('x') }, d.newDeliveryState('t', 1), {
+          ...SETTINGS,
+          maxAttempts: 1,
+        });
         assert.strictEqual(o.error.code, 'TIMEOUT');
         assert.ok(Date.now() - started < 5000);
       } finally {
@@ -222,9 +290,25 @@ describe('lib/http/transport (undici)', function () {
     });
 
     it('the transport alone: ResponseTooLargeError carries status and headers', async function () {
-      const { base } = await server((req, res) => { res.writeHead(201, { 'x-a': '1' }); res.end(Buffer.alloc(2000)); });
-      await assert.rejects(undiciTransport({ method: 'GET', url: base, headers: {}, timeout: 1000, signal: new AbortController().signal, maxResponseBytes: 1000 }),
-        (err) => err instanceof ResponseTooLargeError && err.status === 201 && err.headers['x-a'] === '1' && err.code === 'RESPONSE_TOO_LARGE');
+      const { base } = await server((req, res) => {
+        res.writeHead(201, { 'x-a': '1' });
+        res.end(Buffer.alloc(2000));
+      });
+      await assert.rejects(
+        undiciTransport({
+          method: 'GET',
+          url: base,
+          headers: {},
+          timeout: 1000,
+          signal: new AbortController().signal,
+          maxResponseBytes: 1000,
+        }),
+        (err) =>
+          err instanceof ResponseTooLargeError &&
+          err.status === 201 &&
+          err.headers['x-a'] === '1' &&
+          err.code === 'RESPONSE_TOO_LARGE',
+      );
     });
 
     it('the OAuth2 token answer is bounded too', async function () {
@@ -233,13 +317,23 @@ describe('lib/http/transport (undici)', function () {
         res.writeHead(200, { 'content-type': 'application/json' });
         const chunk = Buffer.alloc(64 * 1024, ' ');
         res.write('{"access_token":"');
-        const pump = () => { while (res.write(chunk)); };
+        const pump = () => {
+          while (res.write(chunk));
+        };
         res.on('drain', pump);
         pump();
       });
-      const e = new Endpoint({ id: 'o', env: {}, config: { baseUrl: base, authType: 'oauth2', tokenUrl: `${base}/token`, maxResponseMB: 0.25 }, credentials: { clientId: 'id', clientSecret: 'sec' } });
+      const e = new Endpoint({
+        id: 'o',
+        env: {},
+        config: { baseUrl: base, authType: 'oauth2', tokenUrl: `${base}/token`, maxResponseMB: 0.25 },
+        credentials: { clientId: 'id', clientSecret: 'sec' },
+      });
       open.push(e);
-      await assert.rejects(e.prepare({ path: '/', headers: {} }), (err) => err.code === 'RESPONSE_TOO_LARGE' && /token answer/.test(err.message));
+      await assert.rejects(
+        e.prepare({ path: '/', headers: {} }),
+        (err) => err.code === 'RESPONSE_TOO_LARGE' && /token answer/.test(err.message),
+      );
     });
 
     it('maxResponseMB: default 10, a bad value is a settings problem', function () {

@@ -3,9 +3,9 @@
  * settings and options it runs with, what each attempt reports and what it
  * ends with. Types and two small pure functions; no I/O.
  */
-import type { IntegrationError, ErrorDetail } from '../errors';
+import { IntegrationError, type ErrorDetail } from '../errors';
 import type { Redactor } from './redact';
-import type { ParsedBody } from './response';
+import { bodyExcerpt, type ParsedBody } from './response';
 import type { Transport } from './transport';
 
 // ------------------------------------------------------------------ state
@@ -74,7 +74,6 @@ export interface DeliverySettings {
   /** more values that must never appear in a message or log (e.g. the sending node's configured header values) */
   secrets?: string[];
 }
-
 
 /** "offline": the connection could not be made; not counted, the delivery waits for the endpoint */
 export type AttemptResult = 'success' | 'retry' | 'auth-retry' | 'offline' | 'failed' | 'cancelled';
@@ -155,4 +154,70 @@ export interface DeliveryErrorDetail extends ErrorDetail {
   bodyExcerpt: string;
   method?: string;
   url?: string;
+}
+
+/** One attempt as a readable log line (every part already redacted). */
+export function attemptLogText(log: Omit<AttemptLog, 'text' | 'maxAttempts'>, maxAttempts: number): string {
+  const what = log.statusCode !== undefined ? String(log.statusCode) : (log.errorCode ?? '?');
+  let text = `${log.method} ${log.url} → ${what} in ${log.durationMs} ms (attempt ${log.attempt}/${maxAttempts})`;
+  if (log.result === 'retry') text += `; retry in ${log.delayMs} ms`;
+  else if (log.result === 'auth-retry') text += '; retrying at once with a fresh token';
+  else if (log.result === 'offline') text += '; endpoint unreachable, waiting for it (not counted)';
+  else if (log.result === 'failed') text += '; giving up';
+  else if (log.result === 'cancelled') text += '; cancelled';
+  return text;
+}
+
+/** How much of an answer goes into an error's bodyExcerpt (characters). */
+export const EXCERPT_CHARS = 500;
+
+/** The last answer seen (for error details and the failed output). */
+export interface LastAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  raw: Buffer;
+}
+
+/** What a failure outcome is built from. */
+export interface FailureFacts {
+  state: DeliveryState;
+  last?: LastAnswer;
+  redactor: Redactor;
+  /** the last request's method and (redacted) URL */
+  method?: string;
+  url?: string;
+}
+
+/**
+ * A DeliveryFailure: the error with one redacted detail (reason, attempts,
+ * status, body excerpt, method, URL) and the last answer's status and
+ * (redacted) headers — and its redacted body when `withBody`.
+ */
+export function failureOutcome(
+  f: FailureFacts,
+  code: string,
+  message: string,
+  reason: string,
+  durationMs: number,
+  o: { retryAt?: number; withBody: boolean },
+): DeliveryFailure {
+  const { last, redactor } = f;
+  const detail: DeliveryErrorDetail = {
+    reason: redactor.text(reason),
+    attempts: f.state.attempts,
+    statusCode: last ? last.statusCode : null,
+    bodyExcerpt: last ? redactor.text(bodyExcerpt(last.raw, last.headers['content-type'], EXCERPT_CHARS)) : '',
+  };
+  if (f.method) detail.method = f.method;
+  if (f.url) detail.url = f.url;
+  const error = new IntegrationError(code, redactor.text(message), [detail]);
+  const out: DeliveryFailure = { ok: false, state: f.state, error, durationMs: Math.max(0, durationMs) };
+  if (o.retryAt !== undefined) out.retryAt = o.retryAt;
+  if (last) {
+    out.statusCode = last.statusCode;
+    out.headers = redactor.responseHeaders(last.headers);
+    // a third party may echo what it got (a key in the URL …): never hand that on
+    if (o.withBody) out.raw = redactor.bytes(last.raw);
+  }
+  return out;
 }

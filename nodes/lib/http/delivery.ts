@@ -18,13 +18,14 @@
  * report(). Each step returns an outcome to end the delivery, or AGAIN to go
  * round the loop once more.
  */
-import { IntegrationError } from '../errors';
 import { webhookSignatureHeaders } from '../webhook-signature';
 import { cancellableWait, linkSignal, type LinkedSignal } from './abort';
 import {
+  attemptLogText,
   countedAttempts,
+  failureOutcome,
+  type LastAnswer,
   type AttemptLog,
-  type DeliveryErrorDetail,
   type DeliveryFailure,
   type DeliveryOptions,
   type DeliveryOutcome,
@@ -34,25 +35,27 @@ import {
 } from './delivery-state';
 import { offlineCodeOf } from './pacing';
 import { Redactor, redactorFor, secretsKey } from './redact';
-import { bodyExcerpt, parseResponseBody, plainHeaders, toBuffer } from './response';
+import { parseResponseBody, plainHeaders, toBuffer } from './response';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry, type RetryTiming } from './retry';
 import { setHeader, type DeliveryRequest } from './sender';
 import { TARGET_BLOCKED } from './target-guard';
-import { isResponseTooLarge, undiciTransport, RESPONSE_TOO_LARGE, type ResponseTooLargeError, type Transport, type TransportResponse } from './transport';
+import {
+  exchange,
+  isResponseTooLarge,
+  undiciTransport,
+  RESPONSE_TOO_LARGE,
+  type ResponseTooLargeError,
+  type Transport,
+  type TransportResponse,
+  type Exchange,
+} from './transport';
 import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PreparedRequest } from './types';
 
-export const EXCERPT_CHARS = 500;
 export { cancellableWait, plainHeaders, redactorFor };
+export { EXCERPT_CHARS } from './delivery-state';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** The last answer seen (for error details and the failed output). */
-interface LastAnswer {
-  statusCode: number;
-  headers: Record<string, string | string[]>;
-  raw: Buffer;
 }
 
 /** What one request under a permit is about. */
@@ -62,15 +65,6 @@ interface AttemptContext {
   started: number;
   /** told to the pacer when the permit is released (no request made: cancelled) */
   outcome: PacerOutcome;
-}
-
-/** What the transport gave back: an answer, or the reason there was none. */
-interface Exchange {
-  response?: TransportResponse;
-  failure?: unknown;
-  timedOut: boolean;
-  timeoutMs: number;
-  method: string;
 }
 
 /** Go round the loop once more. */
@@ -109,7 +103,11 @@ export class Delivery {
     this.knownSecrets = secretsKey(endpoint);
     this.maxAttempts = Math.max(1, Math.floor(settings.maxAttempts));
     state.maxAttempts = this.maxAttempts;
-    this.timing = { initialDelay: settings.initialDelay, maxDelay: settings.maxDelay, maxRetryAfter: settings.maxRetryAfter };
+    this.timing = {
+      initialDelay: settings.initialDelay,
+      maxDelay: settings.maxDelay,
+      maxRetryAfter: settings.maxRetryAfter,
+    };
     this.pacer = endpoint.pacer && typeof endpoint.pacer.acquire === 'function' ? endpoint.pacer : undefined;
   }
 
@@ -126,7 +124,12 @@ export class Delivery {
       }
     } catch (err) {
       // a bug of ours or of the endpoint: report it, never reject
-      return this.finish('failed', 'DELIVERY_FAILED', 'The delivery failed unexpectedly', String((err as Error)?.message ?? err));
+      return this.finish(
+        'failed',
+        'DELIVERY_FAILED',
+        'The delivery failed unexpectedly',
+        String((err as Error)?.message ?? err),
+      );
     } finally {
       this.link.dispose();
     }
@@ -160,7 +163,8 @@ export class Delivery {
     try {
       return await pacer.acquire(this.signal);
     } catch (err) {
-      if (this.signal.aborted) return this.cancelled(this.state.attempts > 0 || this.state.lastErrorCode !== null ? 'waiting' : 'sending');
+      if (this.signal.aborted)
+        return this.cancelled(this.state.attempts > 0 || this.state.lastErrorCode !== null ? 'waiting' : 'sending');
       if ((err as { code?: unknown })?.code === 'ENDPOINT_CLOSED') {
         const message = 'the endpoint was stopped while this message was waiting for it';
         return this.finish('cancelled', 'CANCELLED', message, message);
@@ -185,7 +189,7 @@ export class Delivery {
       this.lastMethod = prepared.method;
       this.lastUrl = this.redactor.url(prepared.url);
 
-      const ex = await this.exchange(prepared);
+      const ex = await exchange(this.transport, prepared, this.request.body, this.signal);
       if (this.signal.aborted && !ex.response) {
         this.report({ ...this.logBase(ctx, ex.method), errorCode: 'CANCELLED', result: 'cancelled' });
         return this.cancelled('sending');
@@ -204,7 +208,12 @@ export class Delivery {
     const headers: Record<string, string> = { ...request.headers };
     if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, state.idempotencyKey);
     if (settings.signingKey !== undefined) {
-      const signed = webhookSignatureHeaders(settings.signingKey, state.idempotencyKey, request.body ?? Buffer.alloc(0), Math.floor(this.now() / 1000));
+      const signed = webhookSignatureHeaders(
+        settings.signingKey,
+        state.idempotencyKey,
+        request.body ?? Buffer.alloc(0),
+        Math.floor(this.now() / 1000),
+      );
       for (const name of Object.keys(signed)) setHeader(headers, name, signed[name]);
     }
     return headers;
@@ -217,7 +226,12 @@ export class Delivery {
       return await endpoint.prepare({ method: request.method, path: request.path, headers });
     } catch (err) {
       const e = err as { message?: unknown; code?: unknown; retryable?: unknown };
-      const base = { attempt: ctx.attempt, method: request.method ?? endpoint.defaultMethod, url: this.redactor.url(request.path), durationMs: this.now() - ctx.started };
+      const base = {
+        attempt: ctx.attempt,
+        method: request.method ?? endpoint.defaultMethod,
+        url: this.redactor.url(request.path),
+        durationMs: this.now() - ctx.started,
+      };
       // the SSRF guard's refusal keeps its own code: the address is refused, not the settings
       if (e?.code === TARGET_BLOCKED) {
         state.lastErrorCode = TARGET_BLOCKED;
@@ -236,48 +250,22 @@ export class Delivery {
         const delayMs = this.scheduleRetry(ctx.attempt);
         this.report({ ...log, result: 'retry', delayMs });
         if (this.options.oneAttempt) {
-          return this.later('PREPARE_FAILED', `The endpoint could not prepare the request (attempt ${ctx.attempt} of ${this.maxAttempts})`, reason);
+          return this.later(
+            'PREPARE_FAILED',
+            `The endpoint could not prepare the request (attempt ${ctx.attempt} of ${this.maxAttempts})`,
+            reason,
+          );
         }
         return AGAIN;
       }
       this.report({ ...log, result: 'failed' });
-      return this.finish('failed', 'PREPARE_FAILED', `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`, reason);
+      return this.finish(
+        'failed',
+        'PREPARE_FAILED',
+        `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`,
+        reason,
+      );
     }
-  }
-
-  /** Sends the prepared request through the transport, under the endpoint's deadline (the body read included). */
-  private async exchange(prepared: PreparedRequest): Promise<Exchange> {
-    const body = this.request.body;
-    const attemptCtl = new AbortController();
-    const onOuterAbort = () => attemptCtl.abort();
-    this.signal.addEventListener('abort', onOuterAbort, { once: true });
-    const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
-    const ex: Exchange = { timedOut: false, timeoutMs, method: prepared.method };
-    const deadline = timeoutMs
-      ? setTimeout(() => {
-          ex.timedOut = true;
-          attemptCtl.abort();
-        }, timeoutMs)
-      : undefined;
-    try {
-      ex.response = await this.transport({
-        url: prepared.url,
-        method: prepared.method,
-        headers: { ...prepared.headers },
-        data: prepared.method === 'GET' || body === null ? undefined : body,
-        timeout: timeoutMs,
-        signal: attemptCtl.signal,
-        dispatcher: prepared.dispatcher,
-        keepAlive: prepared.keepAlive,
-        maxResponseBytes: prepared.maxResponseBytes,
-      });
-    } catch (err) {
-      ex.failure = err;
-    } finally {
-      if (deadline) clearTimeout(deadline);
-      this.signal.removeEventListener('abort', onOuterAbort);
-    }
-    return ex;
   }
 
   /** An answer too large to read: final (the partner would send the same again). */
@@ -288,7 +276,12 @@ export class Delivery {
     this.state.lastErrorCode = RESPONSE_TOO_LARGE;
     ctx.outcome = { kind: 'response', status: statusCode };
     this.report({ ...this.logBase(ctx, ex.method), statusCode, errorCode: RESPONSE_TOO_LARGE, result: 'failed' });
-    return this.finish('failed', RESPONSE_TOO_LARGE, `The answer (HTTP ${statusCode}) is larger than the endpoint's limit of ${failure.limit} bytes; it was not read`, failure.message);
+    return this.finish(
+      'failed',
+      RESPONSE_TOO_LARGE,
+      `The answer (HTTP ${statusCode}) is larger than the endpoint's limit of ${failure.limit} bytes; it was not read`,
+      failure.message,
+    );
   }
 
   /** No answer: the endpoint is down (wait for it, not counted), or a network error / timeout (retry or give up). */
@@ -307,12 +300,16 @@ export class Delivery {
     const cls = classifyError(ex.failure, ex.timedOut);
     ctx.outcome = cls.code === 'TIMEOUT' ? { kind: 'timeout' } : { kind: 'network', code: cls.code };
     state.lastErrorCode = cls.code;
-    const message = cls.code === 'TIMEOUT' ? `no answer within ${ex.timeoutMs} ms` : String((ex.failure as Error)?.message ?? ex.failure);
+    const message =
+      cls.code === 'TIMEOUT'
+        ? `no answer within ${ex.timeoutMs} ms`
+        : String((ex.failure as Error)?.message ?? ex.failure);
     if (cls.retryable && ctx.attempt < this.maxAttempts) {
       const delayMs = this.scheduleRetry(ctx.attempt);
       this.report({ ...base, errorCode: cls.code, result: 'retry', delayMs });
       if (this.options.oneAttempt) {
-        const what = cls.code === 'TIMEOUT' ? `No answer within ${ex.timeoutMs} ms` : `The request failed with ${cls.code}`;
+        const what =
+          cls.code === 'TIMEOUT' ? `No answer within ${ex.timeoutMs} ms` : `The request failed with ${cls.code}`;
         return this.later(cls.code, `${what} (attempt ${ctx.attempt} of ${this.maxAttempts})`, message);
       }
       return AGAIN;
@@ -360,7 +357,11 @@ export class Delivery {
       const delayMs = this.scheduleRetry(ctx.attempt, retryAfterMs);
       this.report({ ...base, statusCode, result: 'retry', delayMs });
       if (this.options.oneAttempt) {
-        return this.later(code, `The server answered ${statusCode}${statusText} (attempt ${ctx.attempt} of ${this.maxAttempts})`, `the server answered ${statusCode}${statusText}; retried`);
+        return this.later(
+          code,
+          `The server answered ${statusCode}${statusText} (attempt ${ctx.attempt} of ${this.maxAttempts})`,
+          `the server answered ${statusCode}${statusText}; retried`,
+        );
       }
       return AGAIN;
     }
@@ -371,7 +372,12 @@ export class Delivery {
       const location = respHeaders.location;
       reason = `the server redirected${location ? ` to ${this.redactor.url(String(location))}` : ''}; redirects are not followed`;
     } else reason = `the server answered ${statusCode}${statusText}, which is not retried`;
-    return this.finish('failed', code, `The server answered ${statusCode}${statusText} (${plural(state.attempts, 'attempt')})`, reason);
+    return this.finish(
+      'failed',
+      code,
+      `The server answered ${statusCode}${statusText} (${plural(state.attempts, 'attempt')})`,
+      reason,
+    );
   }
 
   // ---------------------------------------------------------------- helpers
@@ -418,80 +424,71 @@ export class Delivery {
 
   private report(log: Omit<AttemptLog, 'text' | 'maxAttempts'>): void {
     const maxAttempts = this.maxAttempts;
-    const what = log.statusCode !== undefined ? String(log.statusCode) : log.errorCode ?? '?';
-    let text = `${log.method} ${log.url} → ${what} in ${log.durationMs} ms (attempt ${log.attempt}/${maxAttempts})`;
-    if (log.result === 'retry') text += `; retry in ${log.delayMs} ms`;
-    else if (log.result === 'auth-retry') text += '; retrying at once with a fresh token';
-    else if (log.result === 'offline') text += '; endpoint unreachable, waiting for it (not counted)';
-    else if (log.result === 'failed') text += '; giving up';
-    else if (log.result === 'cancelled') text += '; cancelled';
     try {
-      this.options.onAttempt?.({ ...log, maxAttempts, text, idempotencyKey: this.state.idempotencyKey });
+      this.options.onAttempt?.({
+        ...log,
+        maxAttempts,
+        text: attemptLogText(log, maxAttempts),
+        idempotencyKey: this.state.idempotencyKey,
+      });
     } catch {
       // logging must not stop the delivery
     }
   }
 
-  private detail(reason: string): DeliveryErrorDetail {
-    const { last, redactor } = this;
-    const d: DeliveryErrorDetail = {
-      reason: redactor.text(reason),
-      attempts: this.state.attempts,
-      statusCode: last ? last.statusCode : null,
-      bodyExcerpt: last ? redactor.text(bodyExcerpt(last.raw, last.headers['content-type'], EXCERPT_CHARS)) : '',
-    };
-    if (this.lastMethod) d.method = this.lastMethod;
-    if (this.lastUrl) d.url = this.lastUrl;
-    return d;
-  }
-
   // ---------------------------------------------------------------- endings
 
   /** Success: the partner's answer, with whatever it echoes (a token, a key) redacted before it reaches a message. */
-  private async succeed(statusCode: number, headers: Record<string, string | string[]>, raw: Buffer): Promise<DeliveryOutcome> {
+  private async succeed(
+    statusCode: number,
+    headers: Record<string, string | string[]>,
+    raw: Buffer,
+  ): Promise<DeliveryOutcome> {
     const { state, redactor } = this;
     state.phase = 'succeeded';
     state.lastErrorCode = null;
     state.finishedAt = this.now();
     const parsed = await parseResponseBody(redactor.bytes(raw), headers['content-type']);
-    return { ok: true, state, statusCode, headers: redactor.responseHeaders(headers), body: parsed, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
+    return {
+      ok: true,
+      state,
+      statusCode,
+      headers: redactor.responseHeaders(headers),
+      body: parsed,
+      durationMs: Math.max(0, state.finishedAt - state.createdAt),
+    };
   }
 
   private finish(phase: 'failed' | 'cancelled', code: string, message: string, reason: string): DeliveryFailure {
-    const { state, last, redactor } = this;
+    const { state } = this;
     state.phase = phase;
     state.nextAttemptAt = null;
     state.finishedAt = this.now();
     if (phase === 'failed') state.lastErrorCode = code;
-    const error = new IntegrationError(code, redactor.text(message), [this.detail(reason)]);
-    const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, state.finishedAt - state.createdAt) };
-    if (last) {
-      out.statusCode = last.statusCode;
-      out.headers = redactor.responseHeaders(last.headers);
-      // a third party may echo what it got (a key in the URL …): never hand that on
-      out.raw = redactor.bytes(last.raw);
-    }
-    return out;
+    return failureOutcome(this.facts(), code, message, reason, state.finishedAt - state.createdAt, { withBody: true });
   }
 
   private cancelled(phase: 'waiting' | 'sending'): DeliveryFailure {
     const message =
       this.options.cancelMessage?.(phase) ??
-      (phase === 'waiting' ? 'the delivery was cancelled while waiting to be retried' : 'the delivery was cancelled while the request was in flight');
+      (phase === 'waiting'
+        ? 'the delivery was cancelled while waiting to be retried'
+        : 'the delivery was cancelled while the request was in flight');
     return this.finish('cancelled', 'CANCELLED', message, message);
   }
 
   /** oneAttempt: this attempt failed and another one is due at state.nextAttemptAt. */
   private later(code: string, message: string, reason: string): DeliveryFailure {
-    const { state, last, redactor } = this;
+    const { state } = this;
     state.phase = 'waiting';
     const retryAt = state.nextAttemptAt ?? this.now();
-    const error = new IntegrationError(code, redactor.text(message), [this.detail(reason)]);
-    const out: DeliveryFailure = { ok: false, state, error, durationMs: Math.max(0, this.now() - state.createdAt), retryAt };
-    if (last) {
-      out.statusCode = last.statusCode;
-      out.headers = redactor.responseHeaders(last.headers);
-    }
-    return out;
+    return failureOutcome(this.facts(), code, message, reason, this.now() - state.createdAt, {
+      retryAt,
+      withBody: false,
+    });
+  }
+
+  private facts() {
+    return { state: this.state, last: this.last, redactor: this.redactor, method: this.lastMethod, url: this.lastUrl };
   }
 }

@@ -42,7 +42,8 @@ function numberSetting(
   rule: { min: number; max: number; integer: boolean; reason: string; aboveMin?: boolean },
 ): number {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return dflt;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  const n =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
   const low = rule.aboveMin ? n <= rule.min : n < rule.min;
   if (!Number.isFinite(n) || low || n > rule.max || (rule.integer && !Number.isInteger(n))) {
     problems.push({ field, reason: rule.reason, value: String(raw) });
@@ -55,15 +56,42 @@ function numberSetting(
 export function pacingSettings(c: EndpointConfig, problems: ErrorDetail[]): Partial<PacerOptions> {
   const d = PACING_DEFAULTS;
   const count = { min: 0, max: 1000000, integer: true, reason: 'expected a whole number, 0 or more' };
-  const seconds = { min: 0, aboveMin: true, max: 86400, integer: false, reason: 'expected a number of seconds above 0, at most 86400' };
+  const seconds = {
+    min: 0,
+    aboveMin: true,
+    max: 86400,
+    integer: false,
+    reason: 'expected a number of seconds above 0, at most 86400',
+  };
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   return {
-    maxConcurrent: numberSetting(problems, 'maxConcurrent', c.maxConcurrent, d.maxConcurrent, { ...count, max: 1000, reason: 'expected a whole number from 0 (no limit) to 1000' }),
-    rateCount: numberSetting(problems, 'rateCount', c.rateCount, d.rateCount, { ...count, reason: 'expected a whole number of requests, 0 (no limit) or more' }),
+    maxConcurrent: numberSetting(problems, 'maxConcurrent', c.maxConcurrent, d.maxConcurrent, {
+      ...count,
+      max: 1000,
+      reason: 'expected a whole number from 0 (no limit) to 1000',
+    }),
+    rateCount: numberSetting(problems, 'rateCount', c.rateCount, d.rateCount, {
+      ...count,
+      reason: 'expected a whole number of requests, 0 (no limit) or more',
+    }),
     rateIntervalMs: ms(numberSetting(problems, 'rateInterval', c.rateInterval, d.rateInterval, seconds)),
-    breakerFailures: numberSetting(problems, 'breakerFailures', c.breakerFailures, d.breakerFailures, { ...count, max: 1000, reason: 'expected a whole number from 0 (off) to 1000' }),
-    breakerRate: numberSetting(problems, 'breakerRate', c.breakerRate, d.breakerRate, { min: 0, max: 100, integer: true, reason: 'expected a whole percentage from 0 (off) to 100' }),
-    breakerMinRequests: numberSetting(problems, 'breakerMinRequests', c.breakerMinRequests, d.breakerMinRequests, { min: 1, max: 1000000, integer: true, reason: 'expected a whole number, at least 1' }),
+    breakerFailures: numberSetting(problems, 'breakerFailures', c.breakerFailures, d.breakerFailures, {
+      ...count,
+      max: 1000,
+      reason: 'expected a whole number from 0 (off) to 1000',
+    }),
+    breakerRate: numberSetting(problems, 'breakerRate', c.breakerRate, d.breakerRate, {
+      min: 0,
+      max: 100,
+      integer: true,
+      reason: 'expected a whole percentage from 0 (off) to 100',
+    }),
+    breakerMinRequests: numberSetting(problems, 'breakerMinRequests', c.breakerMinRequests, d.breakerMinRequests, {
+      min: 1,
+      max: 1000000,
+      integer: true,
+      reason: 'expected a whole number, at least 1',
+    }),
     breakerWindowMs: ms(numberSetting(problems, 'breakerWindow', c.breakerWindow, d.breakerWindow, seconds)),
     breakerOpenMs: ms(numberSetting(problems, 'breakerOpen', c.breakerOpen, d.breakerOpen, seconds)),
   };
@@ -79,7 +107,11 @@ export function pacingStatus(
   if (s.circuit === 'open') return { fill: 'red', shape: 'ring', text: translate(STATUS_KEYS.circuitOpen) };
   if (s.circuit === 'half-open') return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.halfOpen) };
   if (s.pausedUntil !== null && s.pausedUntil > now) {
-    return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.paused, { seconds: Math.ceil((s.pausedUntil - now) / 1000) }) };
+    return {
+      fill: 'yellow',
+      shape: 'ring',
+      text: translate(STATUS_KEYS.paused, { seconds: Math.ceil((s.pausedUntil - now) / 1000) }),
+    };
   }
   return undefined;
 }

@@ -70,7 +70,11 @@ export function proxyUrlFor(target: string | URL, env: NodeJS.ProcessEnv): strin
   const port = parseInt(u.port, 10) || DEFAULT_PORTS[proto] || 0;
   const noProxy = getEnv(env, 'npm_config_no_proxy') || getEnv(env, 'no_proxy');
   if (!shouldProxy(hostname, port, noProxy)) return '';
-  let proxy = getEnv(env, `npm_config_${proto}_proxy`) || getEnv(env, `${proto}_proxy`) || getEnv(env, 'npm_config_proxy') || getEnv(env, 'all_proxy');
+  let proxy =
+    getEnv(env, `npm_config_${proto}_proxy`) ||
+    getEnv(env, `${proto}_proxy`) ||
+    getEnv(env, 'npm_config_proxy') ||
+    getEnv(env, 'all_proxy');
   if (proxy && !proxy.includes('://')) proxy = `${proto}://${proxy}`;
   return proxy;
 }
@@ -80,7 +84,11 @@ export function proxyUrlFor(target: string | URL, env: NodeJS.ProcessEnv): strin
  * is then ignored, as in the core node), else from the environment.
  * Undefined: connect directly. Throws on a proxy URL that cannot be parsed.
  */
-export function chooseProxy(target: string | URL, env: NodeJS.ProcessEnv, node?: ProxyNodeSettings): ProxyChoice | undefined {
+export function chooseProxy(
+  target: string | URL,
+  env: NodeJS.ProcessEnv,
+  node?: ProxyNodeSettings,
+): ProxyChoice | undefined {
   const source: NodeJS.ProcessEnv = node
     ? { no_proxy: (node.noproxy || []).join(','), http_proxy: node.url || '', https_proxy: node.url || '' }
     : env;
@@ -92,7 +100,8 @@ export function chooseProxy(target: string | URL, env: NodeJS.ProcessEnv, node?:
   } catch {
     throw new Error('the proxy URL is not valid');
   }
-  if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error(`the proxy URL must start with http:// or https://, not ${p.protocol}`);
+  if (p.protocol !== 'http:' && p.protocol !== 'https:')
+    throw new Error(`the proxy URL must start with http:// or https://, not ${p.protocol}`);
   let username = node && (node.username || node.password) ? node.username || '' : decodeURIComponent(p.username);
   let password = node && (node.username || node.password) ? node.password || '' : decodeURIComponent(p.password);
   if (!username && !password) {

@@ -25,7 +25,16 @@ export interface HeaderEntry {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Set by the HTTP client from the request itself; a stale copy from msg.headers would break it. */
-export const DROPPED_HEADERS: readonly string[] = ['content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer'];
+export const DROPPED_HEADERS: readonly string[] = [
+  'content-length',
+  'host',
+  'connection',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+];
 
 /** Looks a header up regardless of case; returns the name as stored. */
 export function findHeader(headers: Record<string, string>, name: string): string | undefined {
@@ -44,7 +53,8 @@ function headerText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value) && value.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) return value.join(', ');
+  if (Array.isArray(value) && value.every((v) => ['string', 'number', 'boolean'].includes(typeof v)))
+    return value.join(', ');
   return undefined;
 }
 
@@ -68,11 +78,16 @@ export function buildSenderHeaders(
     if (DROPPED_HEADERS.includes(name.toLowerCase())) return;
     const text = headerText(value);
     if (text === undefined) {
-      if (value !== undefined && value !== null) problems.push({ field: name, rule: where, reason: 'the value must be text, a number or a boolean' });
+      if (value !== undefined && value !== null)
+        problems.push({ field: name, rule: where, reason: 'the value must be text, a number or a boolean' });
       return;
     }
     if (BAD_VALUE.test(text)) {
-      problems.push({ field: name, rule: where, reason: 'the value holds a line break or a character HTTP headers cannot carry' });
+      problems.push({
+        field: name,
+        rule: where,
+        reason: 'the value holds a line break or a character HTTP headers cannot carry',
+      });
       return;
     }
     setHeader(headers, name, text);
@@ -102,10 +117,14 @@ export function encodeBody(payload: unknown, method: HttpMethod, headers: Record
   try {
     json = JSON.stringify(payload);
   } catch (err) {
-    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [{ field: 'payload', reason: (err as Error).message }]);
+    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [
+      { field: 'payload', reason: (err as Error).message },
+    ]);
   }
   if (json === undefined) {
-    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [{ field: 'payload', reason: `a ${typeof payload} has no JSON form` }]);
+    throw new IntegrationError('INVALID_PAYLOAD', 'msg.payload cannot be sent as JSON', [
+      { field: 'payload', reason: `a ${typeof payload} has no JSON form` },
+    ]);
   }
   if (findHeader(headers, 'content-type') === undefined) headers['content-type'] = 'application/json';
   return Buffer.from(json, 'utf8');

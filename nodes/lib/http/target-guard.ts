@@ -89,9 +89,11 @@ export function blockedAddressReason(ip: string): string | undefined {
 
 function blockedError(host: string, address: string, reason: string): IntegrationError {
   const where = host === address ? address : `${host} (${address})`;
-  const err = new IntegrationError(TARGET_BLOCKED, `The target ${where} is ${reason}; this endpoint blocks private and local addresses`, [
-    { field: 'blockPrivate', reason: `${where} is ${reason}` },
-  ]);
+  const err = new IntegrationError(
+    TARGET_BLOCKED,
+    `The target ${where} is ${reason}; this endpoint blocks private and local addresses`,
+    [{ field: 'blockPrivate', reason: `${where} is ${reason}` }],
+  );
   return err;
 }
 
@@ -150,7 +152,13 @@ export class TargetGuard {
   lookup(): typeof dns.lookup {
     const guard = this;
     const fn = (hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
-      const opts = (typeof options === 'object' && options !== null ? options : typeof options === 'number' ? { family: options } : {}) as dns.LookupOptions;
+      const opts = (
+        typeof options === 'object' && options !== null
+          ? options
+          : typeof options === 'number'
+            ? { family: options }
+            : {}
+      ) as dns.LookupOptions;
       dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
         if (err) return callback(err);
         const list = addresses as dns.LookupAddress[];
@@ -162,7 +170,8 @@ export class TargetGuard {
           }
         }
         if (opts.all) return callback(null, list);
-        if (!list.length) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+        if (!list.length)
+          return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
         return callback(null, list[0].address, list[0].family);
       });
     };

@@ -88,7 +88,11 @@ function decoderFor(encoding: string | undefined): zlib.Gunzip | zlib.Inflate | 
  * Reads a stream into one Buffer, refusing more than `limit` bytes.
  * `onLimit` builds the error thrown when the limit is passed.
  */
-export async function readBounded(stream: AsyncIterable<Buffer | Uint8Array | string>, limit: number, onLimit: () => Error): Promise<Buffer> {
+export async function readBounded(
+  stream: AsyncIterable<Buffer | Uint8Array | string>,
+  limit: number,
+  onLimit: () => Error,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
@@ -147,3 +151,66 @@ export const undiciTransport: Transport = async (req) => {
   }
   return { status: res.statusCode, headers, data };
 };
+
+/** What one exchange gave back: an answer, or the reason there was none. */
+export interface Exchange {
+  response?: TransportResponse;
+  failure?: unknown;
+  /** true when the deadline (the prepared request's timeout) cut it off */
+  timedOut: boolean;
+  timeoutMs: number;
+  method: string;
+}
+
+/** What exchange() needs of a prepared request (lib/http/types.ts PreparedRequest). */
+export interface ExchangeRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  dispatcher?: Dispatcher;
+  keepAlive?: boolean;
+  maxResponseBytes?: number;
+}
+
+/**
+ * Sends a prepared request through `transport` under its deadline (the body
+ * read included) and the caller's signal; never rejects.
+ */
+export async function exchange(
+  transport: Transport,
+  prepared: ExchangeRequest,
+  body: Buffer | null,
+  signal: AbortSignal,
+): Promise<Exchange> {
+  const attemptCtl = new AbortController();
+  const onOuterAbort = () => attemptCtl.abort();
+  signal.addEventListener('abort', onOuterAbort, { once: true });
+  const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
+  const ex: Exchange = { timedOut: false, timeoutMs, method: prepared.method };
+  const deadline = timeoutMs
+    ? setTimeout(() => {
+        ex.timedOut = true;
+        attemptCtl.abort();
+      }, timeoutMs)
+    : undefined;
+  try {
+    ex.response = await transport({
+      url: prepared.url,
+      method: prepared.method,
+      headers: { ...prepared.headers },
+      data: prepared.method === 'GET' || body === null ? undefined : body,
+      timeout: timeoutMs,
+      signal: attemptCtl.signal,
+      dispatcher: prepared.dispatcher,
+      keepAlive: prepared.keepAlive,
+      maxResponseBytes: prepared.maxResponseBytes,
+    });
+  } catch (err) {
+    ex.failure = err;
+  } finally {
+    if (deadline) clearTimeout(deadline);
+    signal.removeEventListener('abort', onOuterAbort);
+  }
+  return ex;
+}
