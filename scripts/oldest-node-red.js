@@ -53,7 +53,12 @@ function cachedOldestNodeRed(cacheDir = CACHE_DIR) {
   const node = readJson(path.join(cacheDir, 'node_modules', NODE_PACKAGE, 'package.json'));
   const redJs = path.join(cacheDir, 'node_modules', 'node-red', 'red.js');
   const nodePath = path.join(cacheDir, 'node_modules', NODE_PACKAGE, 'bin', 'node');
-  if (!red || !node || red.version !== marker.nodeRedVersion || node.version !== marker.nodePackageVersion)
+  if (
+    !red ||
+    !node ||
+    red.version !== marker.nodeRedVersion ||
+    semver.clean(String(node.version)) !== semver.clean(String(marker.nodePackageVersion))
+  )
     return undefined;
   if (!fs.existsSync(redJs) || !fs.existsSync(nodePath)) return undefined;
   return {
