@@ -12,11 +12,18 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { IntegrationError } from './lib/errors';
 import { Endpoint, type EndpointConfig, type EndpointCredentials } from './lib/http/endpoint';
 import type { TlsOptions } from './lib/http/agent';
+import type { ProxyNodeSettings } from './lib/http/proxy';
 import type { EndpointHandle } from './lib/http/types';
 import { endpointTelemetry, installMonitoring } from './common/monitoring';
 
 interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
   tls?: string;
+}
+
+/** Node-RED's own `http proxy` config node (@node-red/nodes 06-httpproxy.js). */
+interface HttpProxyNode extends Node<{ username?: string; password?: string }> {
+  url?: string;
+  noproxy?: string[];
 }
 
 interface TlsConfigNode extends Node {
@@ -52,11 +59,27 @@ export = function (RED: NodeAPI) {
       }
     }
 
+    let proxy: ProxyNodeSettings | undefined;
+    if (config.proxy) {
+      const proxyNode = RED.nodes.getNode(config.proxy) as HttpProxyNode | null;
+      if (!proxyNode) {
+        tlsProblem ??= new IntegrationError('INVALID_CONFIG', 'The proxy configuration was not found', [{ field: 'proxy', reason: 'the chosen http proxy node does not exist' }]);
+      } else {
+        proxy = {
+          url: proxyNode.url,
+          noproxy: Array.isArray(proxyNode.noproxy) ? proxyNode.noproxy : [],
+          username: proxyNode.credentials?.username,
+          password: proxyNode.credentials?.password,
+        };
+      }
+    }
+
     const endpoint = new Endpoint({
       id: node.id,
       config,
       credentials: node.credentials,
       tls,
+      proxy,
       extraProblem: tlsProblem,
       translate: (key, substitutions) => (substitutions ? RED._(key, substitutions as Record<string, string | number>) : RED._(key)),
     });

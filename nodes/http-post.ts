@@ -43,6 +43,7 @@ import { parseResponseBody } from './lib/http/response';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { deadlineExceeded, messageDeadlineMs, readDeadlineSetting } from './lib/deadline';
 import { formatDuration, marginFor, readKeyLifetime, scheduleOutlivesKey, windowPassed } from './lib/idempotency-window';
+import { configuredHeaderSecrets } from './lib/http/redact';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -233,6 +234,8 @@ export = function (RED: NodeAPI) {
       idempotencyHeader,
       signingKey: signingSecret,
       alsoSuccess,
+      // the node's own header values (possibly from ${ENV}) never reach a message, log or dead letter
+      secrets: configuredHeaderSecrets(nodeHeaders),
     };
     const telemetry = postTelemetry(RED, node, endpoint, signingSecret);
 

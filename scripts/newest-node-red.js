@@ -80,7 +80,7 @@ function cachedNewestNodeRed(cacheDir = CACHE_DIR) {
   const node = readJson(path.join(cacheDir, 'node_modules', NODE_PACKAGE, 'package.json'));
   const redJs = path.join(cacheDir, 'node_modules', 'node-red', 'red.js');
   const nodePath = nodeBinary(cacheDir);
-  if (!red || !node || red.version !== marker.nodeRedVersion || node.version !== marker.nodePackageVersion) return undefined;
+  if (!red || !node || red.version !== marker.nodeRedVersion || semver.clean(String(node.version)) !== semver.clean(String(marker.nodePackageVersion))) return undefined;
   if (!fs.existsSync(redJs) || !fs.existsSync(nodePath)) return undefined;
   return { redJs, nodePath, nodeRedVersion: marker.nodeRedVersion, nodeVersion: marker.nodeVersion, engines: marker.engines, cacheDir };
 }
@@ -191,7 +191,7 @@ async function ensureNewestNodeRed(opts = {}) {
   return { redJs, nodePath, nodeRedVersion: red.version, nodeVersion, engines: latest.engines, cacheDir, reused: false };
 }
 
-module.exports = { ensureNewestNodeRed, cachedNewestNodeRed, pickNode, CACHE_DIR };
+module.exports = { ensureNewestNodeRed, cachedNewestNodeRed, pickNode, npmView, runNpm, nodeVersionOf, CACHE_DIR, NODE_PACKAGE };
 
 if (require.main === module) {
   ensureNewestNodeRed().then((r) => {

@@ -8,7 +8,8 @@ const {
 const {
   isValidHeaderName, checkAuthSettings, applyAuth, mergeHeaderLayers, basicAuthorization,
 } = require('../../dist/nodes/lib/http/auth');
-const { createAgents } = require('../../dist/nodes/lib/http/agent');
+const { createDispatchers } = require('../../dist/nodes/lib/http/agent');
+const undici = require('undici');
 const { Endpoint } = require('../../dist/nodes/lib/http/endpoint');
 
 function rejectsWith(promise, pattern) {
@@ -194,29 +195,27 @@ describe('lib/http/auth', function () {
 });
 
 describe('lib/http/agent', function () {
-  it('keep-alive http and https agents; forUrl picks by scheme; TLS options reach the https agent', function () {
-    const a = createAgents({ tls: { ca: 'CA-PEM', rejectUnauthorized: undefined, servername: 'api.x' } });
+  it('one keep-alive undici Agent for every origin; TLS options reach its connect options', function () {
+    const a = createDispatchers({ tls: { ca: 'CA-PEM', rejectUnauthorized: undefined, servername: 'api.x' } });
     try {
-      assert.ok(a.http instanceof http.Agent && !(a.http instanceof https.Agent));
-      assert.ok(a.https instanceof https.Agent);
-      assert.strictEqual(a.http.keepAlive, true);
-      assert.strictEqual(a.https.keepAlive, true);
-      assert.strictEqual(a.forUrl('https://x/'), a.https);
-      assert.strictEqual(a.forUrl(new URL('http://x/')), a.http);
-      assert.strictEqual(a.https.options.ca, 'CA-PEM');
-      assert.strictEqual(a.https.options.servername, 'api.x');
-      assert.strictEqual(a.https.options.rejectUnauthorized, true, 'verification is on unless turned off');
+      assert.ok(a.direct instanceof undici.Agent);
+      assert.strictEqual(a.keepAlive, true);
+      assert.strictEqual(a.forUrl('https://x/').dispatcher, a.direct);
+      assert.strictEqual(a.forUrl(new URL('http://x/')).dispatcher, a.direct);
+      assert.strictEqual(a.forUrl('https://x/').proxy, undefined);
+      assert.strictEqual(a.connectOptions.ca, 'CA-PEM');
+      assert.strictEqual(a.connectOptions.servername, 'api.x');
+      assert.strictEqual(a.connectOptions.rejectUnauthorized, true, 'verification is on unless turned off');
     } finally {
       a.destroy();
     }
   });
 
   it('keepAlive false and verification off are passed on', function () {
-    const a = createAgents({ keepAlive: false, tls: { rejectUnauthorized: false } });
+    const a = createDispatchers({ keepAlive: false, tls: { rejectUnauthorized: false } });
     try {
-      assert.strictEqual(a.http.keepAlive, false);
-      assert.strictEqual(a.https.keepAlive, false);
-      assert.strictEqual(a.https.options.rejectUnauthorized, false);
+      assert.strictEqual(a.keepAlive, false);
+      assert.strictEqual(a.connectOptions.rejectUnauthorized, false);
     } finally {
       a.destroy();
     }
@@ -244,9 +243,10 @@ describe('lib/http/endpoint (Endpoint)', function () {
     assert.strictEqual(r.url, 'https://api.example.com/v1/customers');
     assert.deepStrictEqual(r.headers, {});
     assert.strictEqual(r.timeoutMs, 10000);
-    assert.ok(r.agent instanceof https.Agent);
-    assert.strictEqual(r.agent.keepAlive, true);
-    assert.strictEqual(r.agent, e.httpAgents.https);
+    assert.ok(r.dispatcher instanceof undici.Agent);
+    assert.strictEqual(r.keepAlive, true);
+    assert.strictEqual(r.dispatcher, e.httpAgents.direct);
+    assert.strictEqual(r.maxResponseBytes, 10 * 1024 * 1024);
     assert.strictEqual(e.invalidateAuth(), false);
   });
 
@@ -256,7 +256,7 @@ describe('lib/http/endpoint (Endpoint)', function () {
     let r = await e.prepare({ path: '', headers: {} });
     assert.strictEqual(r.method, 'PUT');
     assert.strictEqual(r.timeoutMs, 2500);
-    assert.ok(r.agent instanceof http.Agent && !(r.agent instanceof https.Agent));
+    assert.strictEqual(r.dispatcher, e.httpAgents.direct);
     r = await e.prepare({ method: 'PATCH', path: '/x', headers: {} });
     assert.strictEqual(r.method, 'PATCH');
     await rejectsWith(e.prepare({ method: 'DELETE', path: '/x', headers: {} }), /DELETE is not supported/);

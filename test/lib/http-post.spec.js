@@ -278,7 +278,9 @@ describe('http post lib', function () {
             url: `https://api.example.com${intent.path}${q}`,
             headers: { ...intent.headers, Authorization: 'Bearer tok_secret' },
             timeoutMs: opts.timeoutMs || 1000,
-            agent: undefined,
+            dispatcher: undefined,
+            keepAlive: true,
+            maxResponseBytes: 1024,
           };
         },
         invalidateAuth() {
@@ -333,18 +335,38 @@ describe('http post lib', function () {
         idempotencyKey: 'key-1', attempts: 3, maxAttempts: 5, authRetried: false, phase: 'succeeded',
         createdAt: 0, nextAttemptAt: null, lastStatusCode: 200, lastErrorCode: null, finishedAt: 0,
       });
-      // the axios options the node relies on
+      // what the transport is handed: the exact bytes, the timeout, an abort signal, the endpoint's limits
       const c = seen[0];
-      assert.strictEqual(c.responseType, 'arraybuffer');
-      assert.strictEqual(c.maxRedirects, 0);
-      assert.strictEqual(c.proxy, false);
-      assert.strictEqual(c.decompress, true);
-      assert.strictEqual(c.validateStatus(500), true);
+      assert.strictEqual(c.method, 'POST');
+      assert.strictEqual(c.url, 'https://api.example.com/v1/things');
       assert.strictEqual(c.timeout, 1000);
+      assert.ok(c.signal instanceof AbortSignal);
+      assert.strictEqual(c.maxResponseBytes, 1024);
+      assert.strictEqual(c.keepAlive, true);
       assert.ok(Buffer.isBuffer(c.data) && c.data.toString() === '{"a":1}');
     });
 
+    it('a 2xx that echoes secrets: body and response headers redacted (credential headers blanked, lists kept)', async function () {
+      const { ep } = endpoint({ apiKey: 'key_live_123' });
+      const { transport } = scripted([{ status: 200, headers: { 'content-type': 'application/json', authorization: 'Bearer tok_secret', 'x-echo': 'node_hdr_secret', 'set-cookie': ['a=1', 'b=tok_secret'] },
+        body: '{"echo":"Bearer tok_secret","k":"key_live_123","n":"node_hdr_secret","m":"msg_bearer_value"}' }]);
+      const out = await d.deliver(ep, request({ headers: { 'content-type': 'application/json', Authorization: 'Bearer msg_bearer_value' } }), d.newDeliveryState('k', 1),
+        { ...SETTINGS, secrets: ['node_hdr_secret'] }, { transport });
+      assert.strictEqual(out.ok, true);
+      assert.deepStrictEqual(out.body.value, { echo: 'Bearer [redacted]', k: '[redacted]', n: '[redacted]', m: '[redacted]' });
+      assert.deepStrictEqual(out.headers, { 'content-type': 'application/json', authorization: '[redacted]', 'x-echo': '[redacted]', 'set-cookie': ['a=1', 'b=[redacted]'] });
+    });
+
+    it('configured header values count as secrets unless harmless (Content-Type, Accept, *-Version) or very short', function () {
+      const { configuredHeaderSecrets } = require('../../dist/nodes/lib/http/redact');
+      assert.deepStrictEqual(configuredHeaderSecrets([
+        { name: 'X-Tenant', value: 'tenant-secret-1' }, { name: 'Content-Type', value: 'application/json' }, { name: 'Stripe-Version', value: '2023-08-16' },
+        { name: 'X-Short', value: 'ab' }, { name: 'X-Env', value: 'ab', fromEnv: true }, { name: 'Accept', value: 'text/csv' },
+      ]), ['tenant-secret-1', 'ab']);
+    });
+
     it('the waits come from the backoff (injected random) and from Retry-After, capped', async function () {
+
       const { ep } = endpoint();
       const { transport } = scripted([503, { status: 429, headers: { 'retry-after': '7' } }, 500, 200]);
       const logs = [];

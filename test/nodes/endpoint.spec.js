@@ -7,7 +7,8 @@ const http = require('node:http');
 const https = require('node:https');
 const vm = require('node:vm');
 const { execFileSync } = require('node:child_process');
-const axios = require('axios');
+const undici = require('undici');
+const { undiciTransport } = require('../../dist/nodes/lib/http/transport');
 const helper = require('node-red-node-test-helper');
 const endpointNode = require('../../dist/nodes/endpoint.js');
 const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
@@ -59,8 +60,8 @@ describe('saypro-endpoint node', function () {
     assert.strictEqual(r.url, 'https://api.example.com/v1/customers');
     assert.deepStrictEqual(r.headers, {});
     assert.strictEqual(r.timeoutMs, 10000);
-    assert.ok(r.agent instanceof https.Agent);
-    assert.strictEqual(r.agent.keepAlive, true);
+    assert.ok(r.dispatcher instanceof undici.Agent);
+    assert.strictEqual(r.keepAlive, true);
     assert.strictEqual(e1.invalidateAuth(), false);
     assert.deepStrictEqual(e1.secrets(), []);
   });
@@ -71,8 +72,8 @@ describe('saypro-endpoint node', function () {
     assert.deepStrictEqual({ method: r.method, url: r.url, headers: r.headers, timeoutMs: r.timeoutMs }, {
       method: 'PUT', url: 'http://127.0.0.1:9/api/items?x=1', headers: { 'X-Trace': 't' }, timeoutMs: 1500,
     });
-    assert.ok(r.agent instanceof http.Agent && !(r.agent instanceof https.Agent));
-    assert.strictEqual(r.agent.keepAlive, false);
+    assert.ok(r.dispatcher instanceof undici.Agent);
+    assert.strictEqual(r.keepAlive, false);
     await helper.unload();
 
     e1 = await endpoint({ baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Api-Token' }, { apiKey: 'key-123' });
@@ -138,7 +139,7 @@ describe('saypro-endpoint node', function () {
     assert.strictEqual(e1.label, 'http://127.0.0.1:12111/v1');
     const r = await e1.prepare({ path: '/customers', headers: {} });
     assert.strictEqual(r.url, 'http://127.0.0.1:12111/v1/customers');
-    assert.ok(!(r.agent instanceof https.Agent));
+    assert.strictEqual(r.dispatcher, e1.endpoint.httpAgents.direct);
   });
 
   it('the port setting overrides the URL port; an empty port keeps it', async function () {
@@ -180,12 +181,11 @@ describe('saypro-endpoint node', function () {
     const e1 = await endpoint({ baseUrl: 'https://x' });
     const agents = e1.endpoint.httpAgents;
     const destroyed = [];
-    for (const k of ['http', 'https']) {
-      const orig = agents[k].destroy;
-      agents[k].destroy = function () { destroyed.push(k); return orig.call(this); };
-    }
+    const orig = agents.destroy;
+    agents.destroy = function () { destroyed.push('all'); return orig.call(this); };
     await helper.unload();
-    assert.deepStrictEqual(destroyed.sort(), ['http', 'https']);
+    assert.deepStrictEqual(destroyed, ['all']);
+    assert.strictEqual(agents.direct.destroyed, true);
     await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => err.code === 'ENDPOINT_CLOSED');
   });
 
@@ -349,11 +349,13 @@ describe('saypro-endpoint node', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    function send(prepared) {
-      return axios.request({
+    async function send(prepared) {
+      const res = await undiciTransport({
         method: prepared.method, url: prepared.url, headers: prepared.headers, timeout: prepared.timeoutMs,
-        httpsAgent: prepared.agent, httpAgent: prepared.agent, proxy: false, data: prepared.method === 'GET' ? undefined : '{}',
+        signal: new AbortController().signal, dispatcher: prepared.dispatcher, keepAlive: prepared.keepAlive,
+        data: prepared.method === 'GET' ? undefined : Buffer.from('{}'),
       });
+      return { status: res.status, data: JSON.parse(res.data.toString('utf8')) };
     }
 
     function tls(extra) {
@@ -372,7 +374,7 @@ describe('saypro-endpoint node', function () {
     it('succeeds with the CA from a tls-config node (file path)', async function () {
       const e1 = await endpoint({ baseUrl: base, tls: 't1', authType: 'bearer' }, { token: 'tok-tls' }, [tls({ ca: path.join(dir, 'cert.pem') })]);
       const prepared = await e1.prepare({ path: '/hello', headers: {} });
-      assert.ok(prepared.agent.options.ca, 'the CA reached the agent');
+      assert.ok(e1.endpoint.httpAgents.connectOptions.ca, 'the CA reached the agent');
       const res = await send(prepared);
       assert.strictEqual(res.status, 200);
       assert.deepStrictEqual(res.data, { ok: true, path: '/api/hello', auth: 'Bearer tok-tls' });
@@ -390,7 +392,7 @@ describe('saypro-endpoint node', function () {
     it('a tls-config node with verification off connects without a CA; a missing tls node is invalid config', async function () {
       let e1 = await endpoint({ baseUrl: base, tls: 't1' }, {}, [tls({ verifyservercert: false })]);
       const prepared = await e1.prepare({ path: '/x', headers: {} });
-      assert.strictEqual(prepared.agent.options.rejectUnauthorized, false);
+      assert.strictEqual(e1.endpoint.httpAgents.connectOptions.rejectUnauthorized, false);
       assert.strictEqual((await send(prepared)).status, 200);
       await helper.unload();
       e1 = await endpoint({ baseUrl: base, tls: 'nope' });
@@ -418,7 +420,15 @@ describe('saypro-endpoint node', function () {
         preset: '', name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
         authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '', tokenAuth: 'body',
         maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
+        maxResponseMB: 10, proxy: '', allowHosts: '', blockPrivate: false,
       });
+      const { DEFAULT_MAX_RESPONSE_MB } = require('../../dist/nodes/lib/http/endpoint');
+      assert.strictEqual(values.maxResponseMB, DEFAULT_MAX_RESPONSE_MB);
+      assert.deepStrictEqual({ type: def.defaults.proxy.type, required: def.defaults.proxy.required }, { type: 'http proxy', required: false });
+      assert.strictEqual(check('maxResponseMB', '0.5'), true);
+      assert.strictEqual(check('maxResponseMB', '0'), 'endpoint.errors.maxResponseMB');
+      assert.strictEqual(check('allowHosts', 'api.stripe.com, *.example.com'), true);
+      assert.strictEqual(check('allowHosts', 'http://x/'), 'endpoint.errors.allowHosts');
       // the runtime has the same defaults
       const { PACING_DEFAULTS } = require('../../dist/nodes/lib/http/endpoint');
       for (const [k, v] of Object.entries(PACING_DEFAULTS)) assert.strictEqual(values[k], v, k);

@@ -15,15 +15,22 @@
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { resolveEnvRef } from '../env';
 import { AUTH_TYPES, applyAuth, basicAuthorization, checkAuthSettings, isValidHeaderName, mergeHeaderLayers, type AuthSettings, type AuthType } from './auth';
-import { createAgents, type Agents, type TlsOptions } from './agent';
+import { createDispatchers, type Dispatchers, type TlsOptions } from './agent';
+import type { ProxyNodeSettings } from './proxy';
+import { TargetGuard, parseAllowHosts } from './target-guard';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './transport';
 import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
 import { OAuth2TokenManager, type TokenAuth } from './oauth2';
-import { PACER_DEFAULTS, Pacer, type PacerOptions } from './pacing';
+import { configuredHeaderSecrets } from './redact';
+import { Pacer, type PacerOptions } from './pacing';
+import { STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
 import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
 
 export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
 export const DEFAULT_TIMEOUT_MS = 10000;
 export const DEFAULT_API_KEY_NAME = 'X-API-Key';
+/** the largest answer read, in MB (10 MB) */
+export const DEFAULT_MAX_RESPONSE_MB = DEFAULT_MAX_RESPONSE_BYTES / (1024 * 1024);
 
 export interface EndpointCredentials {
   apiKey?: string;
@@ -66,6 +73,14 @@ export interface EndpointConfig {
   breakerWindow?: string | number;
   /** seconds the circuit stays open at first (default 30; doubles per failed probe up to 5 minutes) */
   breakerOpen?: string | number;
+  /** the largest answer read into memory, in MB (default 10); larger: RESPONSE_TOO_LARGE */
+  maxResponseMB?: string | number;
+  /** host names requests may go to (comma or space separated; "*.domain" for subdomains); empty: any */
+  allowHosts?: string;
+  /** refuse private, loopback and link-local targets, checked after DNS resolution (default off) */
+  blockPrivate?: boolean | string;
+  /** id of a Node-RED `http proxy` config node (the glue resolves it into EndpointOptions.proxy) */
+  proxy?: string;
 }
 
 export interface EndpointOptions {
@@ -74,6 +89,8 @@ export interface EndpointOptions {
   credentials?: EndpointCredentials;
   /** from a tls-config node's addTLSOptions({}), when one is chosen */
   tls?: TlsOptions;
+  /** a Node-RED `http proxy` config node's settings; without one, the environment's HTTP(S)_PROXY / NO_PROXY apply */
+  proxy?: ProxyNodeSettings;
   /** a problem found by the glue (e.g. the tls-config node is missing) */
   extraProblem?: IntegrationError;
   env?: NodeJS.ProcessEnv;
@@ -90,81 +107,7 @@ export interface EndpointUser {
   status(s: EndpointStatus): void;
 }
 
-export const STATUS_KEYS = {
-  invalidConfig: 'endpoint.status.invalidConfig',
-  tokenOk: 'endpoint.status.tokenOk',
-  tokenFailed: 'endpoint.status.tokenFailed',
-  paused: 'endpoint.status.paused',
-  circuitOpen: 'endpoint.status.circuitOpen',
-  halfOpen: 'endpoint.status.halfOpen',
-  offline: 'endpoint.status.offline',
-} as const;
-
-/** The pacing settings as the editor saves them, with their defaults (seconds where the editor has seconds). */
-export const PACING_DEFAULTS = {
-  maxConcurrent: PACER_DEFAULTS.maxConcurrent,
-  rateCount: PACER_DEFAULTS.rateCount,
-  rateInterval: PACER_DEFAULTS.rateIntervalMs / 1000,
-  breakerFailures: PACER_DEFAULTS.breakerFailures,
-  breakerRate: PACER_DEFAULTS.breakerRate,
-  breakerMinRequests: PACER_DEFAULTS.breakerMinRequests,
-  breakerWindow: PACER_DEFAULTS.breakerWindowMs / 1000,
-  breakerOpen: PACER_DEFAULTS.breakerOpenMs / 1000,
-} as const;
-
-/**
- * Reads one numeric pacing setting: empty means the default; a problem is
- * collected (field, reason, value) and the default used.
- */
-function numberSetting(
-  problems: ErrorDetail[],
-  field: string,
-  raw: unknown,
-  dflt: number,
-  rule: { min: number; max: number; integer: boolean; reason: string; aboveMin?: boolean },
-): number {
-  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return dflt;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-  const low = rule.aboveMin ? n <= rule.min : n < rule.min;
-  if (!Number.isFinite(n) || low || n > rule.max || (rule.integer && !Number.isInteger(n))) {
-    problems.push({ field, reason: rule.reason, value: String(raw) });
-    return dflt;
-  }
-  return n;
-}
-
-/** The pacer settings of an endpoint config (problems collected). */
-export function pacingSettings(c: EndpointConfig, problems: ErrorDetail[]): Partial<PacerOptions> {
-  const d = PACING_DEFAULTS;
-  const count = { min: 0, max: 1000000, integer: true, reason: 'expected a whole number, 0 or more' };
-  const seconds = { min: 0, aboveMin: true, max: 86400, integer: false, reason: 'expected a number of seconds above 0, at most 86400' };
-  const ms = (s: number) => Math.max(1, Math.round(s * 1000));
-  return {
-    maxConcurrent: numberSetting(problems, 'maxConcurrent', c.maxConcurrent, d.maxConcurrent, { ...count, max: 1000, reason: 'expected a whole number from 0 (no limit) to 1000' }),
-    rateCount: numberSetting(problems, 'rateCount', c.rateCount, d.rateCount, { ...count, reason: 'expected a whole number of requests, 0 (no limit) or more' }),
-    rateIntervalMs: ms(numberSetting(problems, 'rateInterval', c.rateInterval, d.rateInterval, seconds)),
-    breakerFailures: numberSetting(problems, 'breakerFailures', c.breakerFailures, d.breakerFailures, { ...count, max: 1000, reason: 'expected a whole number from 0 (off) to 1000' }),
-    breakerRate: numberSetting(problems, 'breakerRate', c.breakerRate, d.breakerRate, { min: 0, max: 100, integer: true, reason: 'expected a whole percentage from 0 (off) to 100' }),
-    breakerMinRequests: numberSetting(problems, 'breakerMinRequests', c.breakerMinRequests, d.breakerMinRequests, { min: 1, max: 1000000, integer: true, reason: 'expected a whole number, at least 1' }),
-    breakerWindowMs: ms(numberSetting(problems, 'breakerWindow', c.breakerWindow, d.breakerWindow, seconds)),
-    breakerOpenMs: ms(numberSetting(problems, 'breakerOpen', c.breakerOpen, d.breakerOpen, seconds)),
-  };
-}
-
-/** What users see while the pacer holds requests back; undefined when it does not. */
-export function pacingStatus(
-  s: PacerState,
-  now: number,
-  translate: (key: string, substitutions?: Record<string, unknown>) => string = (k) => k,
-): EndpointStatus | undefined {
-  if (s.offline) return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.offline) };
-  if (s.circuit === 'open') return { fill: 'red', shape: 'ring', text: translate(STATUS_KEYS.circuitOpen) };
-  if (s.circuit === 'half-open') return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.halfOpen) };
-  if (s.pausedUntil !== null && s.pausedUntil > now) {
-    return { fill: 'yellow', shape: 'ring', text: translate(STATUS_KEYS.paused, { seconds: Math.ceil((s.pausedUntil - now) / 1000) }) };
-  }
-  return undefined;
-}
+export { PACING_DEFAULTS, STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
 
 const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
 
@@ -186,6 +129,10 @@ export class Endpoint implements EndpointHandle {
   readonly timeoutMs: number;
   readonly authType: AuthType;
   readonly apiKeyName: string;
+  /** the largest answer read, in bytes */
+  readonly maxResponseBytes: number;
+  /** the SSRF guard (allow-list, private addresses) */
+  readonly guard: TargetGuard;
 
   private readonly translate: (key: string, substitutions?: Record<string, unknown>) => string;
   private readonly clock: () => number;
@@ -193,7 +140,8 @@ export class Endpoint implements EndpointHandle {
   private defaultHeaders: Record<string, string> = {};
   private auth: AuthSettings = { type: 'none' };
   private secretValues: string[] = [];
-  private agents: Agents | undefined;
+  private agents: Dispatchers | undefined;
+  private tokenUrl: string | undefined;
   private tokens: OAuth2TokenManager | undefined;
   private users = new Map<string, EndpointUser>();
   /** the last status set (token, invalid config …) */
@@ -232,6 +180,13 @@ export class Endpoint implements EndpointHandle {
     if (!Number.isInteger(timeout) || timeout < 1) problems.push({ field: 'timeout', reason: 'expected a whole number of milliseconds, at least 1', value: String(c.timeout) });
     this.timeoutMs = Number.isInteger(timeout) && timeout >= 1 ? timeout : DEFAULT_TIMEOUT_MS;
 
+    const maxMB = c.maxResponseMB === undefined || c.maxResponseMB === null || String(c.maxResponseMB).trim() === '' ? DEFAULT_MAX_RESPONSE_MB : Number(c.maxResponseMB);
+    if (!Number.isFinite(maxMB) || maxMB <= 0 || maxMB > 1024) {
+      problems.push({ field: 'maxResponseMB', reason: 'expected a number of megabytes above 0, at most 1024', value: String(c.maxResponseMB) });
+    }
+    this.maxResponseBytes = Math.max(1, Math.round((Number.isFinite(maxMB) && maxMB > 0 && maxMB <= 1024 ? maxMB : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024));
+    this.guard = new TargetGuard({ allowHosts: parseAllowHosts(c.allowHosts), blockPrivate: toBool(c.blockPrivate, false) });
+
     let userinfo: { username: string; password: string } | undefined;
     let portOk = true;
     try {
@@ -267,7 +222,9 @@ export class Endpoint implements EndpointHandle {
         problems.push({ field: `headers[${i}]`, reason: 'the value contains a line break' });
         return;
       }
-      if (sub.substituted && sub.value !== '') this.secretValues.push(sub.value);
+      // a value from the environment is a secret; so is any other value of a header that is not clearly harmless
+      // (Node-RED substitutes a whole-value ${VAR} before we see it, so it cannot be told from a literal)
+      this.secretValues.push(...configuredHeaderSecrets([{ name, value: sub.value, fromEnv: sub.substituted }]));
       defaults[name] = sub.value;
     });
     try {
@@ -337,7 +294,31 @@ export class Endpoint implements EndpointHandle {
       return;
     }
 
-    this.agents = createAgents({ keepAlive: toBool(c.keepAlive, true), tls: o.tls });
+    if (o.proxy?.password) this.secretValues.push(o.proxy.password);
+    try {
+      this.agents = createDispatchers({
+        keepAlive: toBool(c.keepAlive, true),
+        tls: o.tls,
+        connections: pacing.maxConcurrent,
+        guard: this.guard,
+        env,
+        proxyNode: o.proxy,
+      });
+      // decide the routes now: a bad proxy URL is a settings problem, not a failed request
+      if (this.base) this.agents.forUrl(this.base);
+      if (tokenUrl) this.agents.forUrl(tokenUrl);
+      this.secretValues.push(...this.agents.secrets());
+    } catch (err) {
+      this.agents?.destroy();
+      this.agents = undefined;
+      const reason = String((err as Error)?.message ?? err);
+      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [{ field: 'proxy', reason }]);
+      this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+      this.current = this.baseStatus;
+      this.currentKey = JSON.stringify(this.baseStatus);
+      return;
+    }
+    this.tokenUrl = tokenUrl;
     if (authType === 'oauth2' && tokenUrl) {
       this.tokens = new OAuth2TokenManager({
         tokenUrl,
@@ -347,8 +328,10 @@ export class Endpoint implements EndpointHandle {
         audience: c.audience ? String(c.audience).trim() : undefined,
         tokenAuth,
         timeoutMs: this.timeoutMs,
-        httpAgent: this.agents.http,
-        httpsAgent: this.agents.https,
+        dispatcher: this.agents.forUrl(tokenUrl).dispatcher,
+        keepAlive: this.agents.keepAlive,
+        maxResponseBytes: this.maxResponseBytes,
+        beforeRequest: () => this.guard.checkUrl(tokenUrl as string),
         now: o.now,
         onResult: (ok) => this.tokenResult(ok),
       });
@@ -360,8 +343,8 @@ export class Endpoint implements EndpointHandle {
     return this.base ? urlLabel(this.base) : this.label;
   }
 
-  /** the keep-alive agents (undefined when the settings do not work or after close) */
-  get httpAgents(): Agents | undefined {
+  /** the undici dispatchers (undefined when the settings do not work or after close) */
+  get httpAgents(): Dispatchers | undefined {
     return this.agents;
   }
 
@@ -389,17 +372,20 @@ export class Endpoint implements EndpointHandle {
     }
     const base = this.base as URL;
     const url = joinUrl(base, intent.path);
+    this.guard.checkUrl(url);
     const accessToken = this.tokens ? await this.tokens.getToken() : undefined;
     if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
     const authed = applyAuth(this.auth, url, accessToken);
     const headers = mergeHeaderLayers(this.defaultHeaders, intent.headers, authed.headers);
-    const agents = this.agents as Agents;
+    const agents = this.agents as Dispatchers;
     return {
       method,
       url: authed.url,
       headers,
       timeoutMs: this.timeoutMs,
-      agent: agents.forUrl(base),
+      dispatcher: agents.forUrl(base).dispatcher,
+      keepAlive: agents.keepAlive,
+      maxResponseBytes: this.maxResponseBytes,
     };
   }
 

@@ -2,11 +2,12 @@
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4): fetches an access token
  * from the token endpoint, caches it, refreshes it shortly before it expires,
  * and never runs two token requests at once (single flight). Pure apart from
- * the HTTP request, which goes through axios.
+ * the HTTP request, which goes through the endpoint's undici dispatcher
+ * (lib/http/transport.ts: no redirects, the answer read under the endpoint's
+ * size limit, the timeout bounding the whole exchange).
  */
-import axios from 'axios';
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
+import type { Dispatcher } from 'undici';
+import { isResponseTooLarge, undiciTransport, type Transport, type TransportResponse } from './transport';
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { basicAuthorization } from './auth';
 
@@ -26,8 +27,15 @@ export interface OAuth2Options {
   /** "body" (default): client_id/client_secret in the form; "basic": HTTP Basic to the token endpoint */
   tokenAuth?: TokenAuth;
   timeoutMs?: number;
-  httpAgent?: HttpAgent;
-  httpsAgent?: HttpsAgent;
+  /** the endpoint's dispatcher for the token URL (undici's global one when absent) */
+  dispatcher?: Dispatcher;
+  keepAlive?: boolean;
+  /** the largest token answer read (default 10 MB) */
+  maxResponseBytes?: number;
+  /** called before each token request; throwing refuses it (the SSRF guard) */
+  beforeRequest?: () => void;
+  /** the HTTP client (tests) */
+  transport?: Transport;
   /** clock in ms (tests) */
   now?: () => number;
   /** told after every token request: ok, or failed with the error */
@@ -177,30 +185,46 @@ export class OAuth2TokenManager {
     this.controller = controller;
     this.requests++;
     const started = this.now();
-    let res;
+    let res: TransportResponse;
+    let timedOut = false;
+    const timer = o.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, o.timeoutMs)
+      : undefined;
     try {
-      res = await axios.post(o.tokenUrl, form.join('&'), {
+      o.beforeRequest?.();
+      res = await (o.transport ?? undiciTransport)({
+        method: 'POST',
+        url: o.tokenUrl,
         headers,
-        timeout: o.timeoutMs,
-        httpAgent: o.httpAgent,
-        httpsAgent: o.httpsAgent,
+        data: Buffer.from(form.join('&'), 'utf8'),
+        timeout: o.timeoutMs ?? 0,
         signal: controller.signal,
-        responseType: 'text',
-        transformResponse: (d: unknown) => d,
-        validateStatus: () => true,
-        maxRedirects: 0,
+        dispatcher: o.dispatcher,
+        keepAlive: o.keepAlive,
+        maxResponseBytes: o.maxResponseBytes,
       });
     } catch (err) {
       if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
       const e = err as { code?: string; message?: string };
-      const reason = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? `no answer within ${o.timeoutMs} ms` : (e.message || e.code || 'network error');
+      if (isResponseTooLarge(err)) {
+        throw this.fail(new IntegrationError('RESPONSE_TOO_LARGE', `The token answer from ${where} is larger than the endpoint's limit of ${err.limit} bytes`, [
+          { field: 'tokenUrl', reason: err.message },
+        ]));
+      }
+      if (e.code === 'TARGET_BLOCKED') throw this.fail(err as IntegrationError);
+      const reason = timedOut ? `no answer within ${o.timeoutMs} ms` : (e.message || e.code || 'network error') + (e.code && !String(e.message).includes(e.code) ? ` (${e.code})` : '');
       throw this.fail(new IntegrationError('OAUTH2_TOKEN', redact(`The token request to ${where} failed: ${reason}`, secrets), [
         { field: 'tokenUrl', reason: redact(String(reason), secrets) },
       ], { retryable: true }));
     } finally {
+      if (timer) clearTimeout(timer);
       if (this.controller === controller) this.controller = undefined;
     }
-    const body = parseBody(res.data, String(res.headers?.['content-type'] ?? ''));
+    const resHeaders = (res.headers ?? {}) as Record<string, unknown>;
+    const body = parseBody(res.data, String(resHeaders['content-type'] ?? ''));
     if (res.status < 200 || res.status >= 300) {
       const code = body && typeof body.error === 'string' ? body.error : undefined;
       const description = body && typeof body.error_description === 'string' ? body.error_description : undefined;

@@ -8,6 +8,8 @@
  * headers and query parameters, and the user information of a URL.
  */
 
+import type { EndpointHandle } from './types';
+
 export const REDACTED = '[redacted]';
 
 /** Headers whose values are always credentials. */
@@ -30,6 +32,52 @@ export const SENSITIVE_PARAMS: readonly string[] = [
   'signature',
   'sig',
 ];
+
+/**
+ * Headers whose configured values are not secret. Every other header value
+ * configured on an endpoint or a node is treated as a secret: Node-RED
+ * substitutes `${ENV}` references before a node sees its configuration, so
+ * a value that came from the environment cannot be told from a literal.
+ */
+export const NON_SECRET_HEADERS: readonly string[] = [
+  'content-type',
+  'accept',
+  'accept-charset',
+  'accept-encoding',
+  'accept-language',
+  'content-language',
+  'content-encoding',
+  'user-agent',
+  'cache-control',
+  'pragma',
+  'prefer',
+  'idempotency-key',
+];
+
+/** Configured header values shorter than this are not treated as secrets (too short to be a credential, too common to redact). */
+export const MIN_HEADER_SECRET = 6;
+
+/** True when a header's configured value is not a secret (Content-Type, Accept, *-Version …). */
+export function isNonSecretHeader(name: string): boolean {
+  const lower = name.trim().toLowerCase();
+  return NON_SECRET_HEADERS.includes(lower) || /(^|-)version$/.test(lower);
+}
+
+/**
+ * The values of configured headers to treat as secrets: every value except
+ * those of non-secret headers and very short ones; a value from an
+ * explicit `${VAR}` (`fromEnv`) counts whatever its length.
+ */
+export function configuredHeaderSecrets(entries: Iterable<{ name?: unknown; value?: unknown; fromEnv?: boolean }>): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    const name = typeof e?.name === 'string' ? e.name : '';
+    const value = e?.value === undefined || e?.value === null ? '' : String(e.value).trim();
+    if (!name || value === '') continue;
+    if (e.fromEnv || (!isNonSecretHeader(name) && value.length >= MIN_HEADER_SECRET)) out.push(value);
+  }
+  return out;
+}
 
 /** Secrets shorter than this are still redacted, but only as whole words (so "[redacted]" stays readable). */
 const SHORT_SECRET = 4;
@@ -128,6 +176,33 @@ export class Redactor {
     return this.text(text);
   }
 
+  /**
+   * A third party's response headers fit for a message: the values of
+   * credential headers (Authorization, the API-key header …) blanked, every
+   * known secret replaced elsewhere; lists stay lists.
+   */
+  responseHeaders(headers: Record<string, string | string[]> | undefined | null): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    if (!headers || typeof headers !== 'object') return out;
+    for (const name of Object.keys(headers)) {
+      const v = headers[name];
+      if (v === undefined || v === null) continue;
+      const lower = name.toLowerCase();
+      const blank = lower !== 'set-cookie' && lower !== 'cookie' && this.isSensitiveHeader(name);
+      const value = blank ? REDACTED : Array.isArray(v) ? v.map((x) => this.text(x)) : this.text(v);
+      Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+
+  /** The bytes with every secret replaced (as UTF-8 text); the same Buffer when none occurs. */
+  bytes(raw: Buffer): Buffer {
+    if (!this.pattern || raw.length === 0) return raw;
+    const text = raw.toString('utf8');
+    const clean = this.text(text);
+    return clean === text ? raw : Buffer.from(clean, 'utf8');
+  }
+
   /** A copy of the headers with sensitive values blanked and secrets replaced elsewhere. */
   headers(headers: Record<string, unknown> | undefined | null): Record<string, string> {
     const out: Record<string, string> = {};
@@ -138,5 +213,47 @@ export class Redactor {
       out[name] = this.isSensitiveHeader(name) ? REDACTED : this.text(Array.isArray(v) ? v.join(', ') : v);
     }
     return out;
+  }
+}
+
+/**
+ * Builds the default redactor for an endpoint (and the signing key, the
+ * sender's configured secrets, and credential headers of the request).
+ */
+export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer, extra: string[] = [], requestHeaders?: Record<string, string>): Redactor {
+  const secrets: string[] = [...extra];
+  try {
+    secrets.push(...(endpoint.secrets?.() ?? []));
+  } catch {
+    // an endpoint that cannot list its secrets still gets header redaction
+  }
+  if (typeof signingKey === 'string') secrets.push(signingKey);
+  else if (Buffer.isBuffer(signingKey)) secrets.push(signingKey.toString('base64'));
+  let names: string[] = [];
+  try {
+    names = endpoint.sensitiveNames?.() ?? [];
+  } catch {
+    names = [];
+  }
+  if (requestHeaders) {
+    // a credential that came with the message (msg.headers.Authorization …) is a secret too
+    const probe = new Redactor({ sensitiveNames: names });
+    for (const [name, value] of Object.entries(requestHeaders)) {
+      if (probe.isSensitiveHeader(name) && value) {
+        secrets.push(value);
+        const space = value.indexOf(' ');
+        if (space > 0 && value.length - space > MIN_HEADER_SECRET) secrets.push(value.slice(space + 1)); // the token after "Bearer "
+      }
+    }
+  }
+  return new Redactor({ secrets, sensitiveNames: names });
+}
+
+/** The endpoint's secrets as one string, to notice when they change (a new token). */
+export function secretsKey(endpoint: EndpointHandle): string {
+  try {
+    return (endpoint.secrets?.() ?? []).join('\u0000');
+  } catch {
+    return '';
   }
 }

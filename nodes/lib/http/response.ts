@@ -126,3 +126,30 @@ export function bodyExcerpt(body: Buffer | undefined | null, contentType?: unkno
   const text = decodeText(body.subarray(0, max * 4), media.charset);
   return Array.from(text).slice(0, max).join('');
 }
+
+/** Response headers as a plain object with lower-case names. */
+export function plainHeaders(headers: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  const source =
+    typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+      ? ((headers as { toJSON: () => Record<string, unknown> }).toJSON() as Record<string, unknown>)
+      : (headers as Record<string, unknown>);
+  for (const name of Object.keys(source)) {
+    const v = source[name];
+    if (v === undefined || v === null) continue;
+    const value = Array.isArray(v) ? v.map(String) : String(v);
+    Object.defineProperty(out, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** A transport's body as bytes. */
+export function toBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data === undefined || data === null) return Buffer.alloc(0);
+  return Buffer.from(JSON.stringify(data), 'utf8');
+}

@@ -3,8 +3,7 @@
  * everything about a third party's address and credentials, and the nodes that
  * send to it (saypro-http-post). Pure types: no Node-RED import.
  */
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
+import type { Dispatcher } from 'undici';
 
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
 
@@ -18,7 +17,7 @@ export interface RequestIntent {
   headers: Record<string, string>;
 }
 
-/** One attempt's request, ready for axios. */
+/** One attempt's request, ready for the transport (lib/http/transport.ts). */
 export interface PreparedRequest {
   method: HttpMethod;
   /** absolute URL including any API-key query parameter */
@@ -26,8 +25,12 @@ export interface PreparedRequest {
   /** final headers: endpoint defaults < sender headers < auth */
   headers: Record<string, string>;
   timeoutMs: number;
-  /** keep-alive agent owned by the endpoint (use as httpAgent or httpsAgent) */
-  agent: HttpAgent | HttpsAgent;
+  /** the endpoint's undici dispatcher for this URL (direct or through a proxy) */
+  dispatcher: Dispatcher;
+  /** false: the connection is closed after the exchange */
+  keepAlive: boolean;
+  /** the most bytes of an answer read (RESPONSE_TOO_LARGE beyond) */
+  maxResponseBytes: number;
 }
 
 export interface EndpointStatus {
