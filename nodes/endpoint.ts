@@ -14,6 +14,7 @@ import { Endpoint, type EndpointConfig, type EndpointCredentials } from './lib/h
 import type { TlsOptions } from './lib/http/agent';
 import type { EndpointHandle } from './lib/http/types';
 import { endpointTelemetry, installMonitoring } from './common/monitoring';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
   tls?: string;
@@ -35,6 +36,9 @@ type EndpointNode = Node<EndpointCredentials> &
 
 export = function (RED: NodeAPI) {
   installMonitoring(RED);
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function EndpointConfigNode(this: EndpointNode, config: EndpointNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;

@@ -7,6 +7,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError } from './common/glue';
 import { IntegrationError } from './lib/errors';
 import { createMapper, summarise, summariseRules, type MappingRule, type Resolver } from './lib/mapping';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface FieldMapperDef extends NodeDef {
   rules?: MappingRule[];
@@ -16,6 +17,9 @@ interface FieldMapperDef extends NodeDef {
 const OUTPUTS = 2;
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function FieldMapperNode(this: Node, config: FieldMapperDef) {
     RED.nodes.createNode(this, config);
     const node = this;

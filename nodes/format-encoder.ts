@@ -7,6 +7,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, mergeHeaders } from './common/glue';
 import { checkConfig, configError, encode, readConfig } from './lib/encoding';
 import { IntegrationError, toErrorInfo } from './lib/errors';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface FormatEncoderDef extends NodeDef {
   format?: string;
@@ -24,6 +25,9 @@ interface FormatEncoderDef extends NodeDef {
 const OUTPUTS = 2;
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function FormatEncoderNode(this: Node, def: FormatEncoderDef) {
     RED.nodes.createNode(this, def);
     const node = this;
