@@ -4,7 +4,7 @@
  *
  *   POST /saypro-integration-kit/preview          body {type, id?, config, credentials?, endpoint?, msg}
  *                                                 → lib/preview.ts result (saypro-integration-kit.read)
- *   GET  /saypro-integration-kit/last-input/:id   → {msg} the node's last input, secrets masked; 404 when none
+ *   GET  /saypro-integration-kit/last-input/:id   → {msg} the node's last input, secrets masked; null when none
  *                                                 (saypro-integration-kit.read)
  *   POST /saypro-integration-kit/generate-key     → {key} 32 random bytes as 64 hex characters
  *                                                 (saypro-integration-kit.write)
@@ -142,12 +142,8 @@ export function installEditorAdmin(RED: NodeAPI): void {
     `${ADMIN_ROOT}/last-input/:id`,
     read,
     guarded((req, res) => {
-      const msg = lastInput(String(req.params.id));
-      if (!msg) {
-        res.status(404).json({ error: { code: 'NOT_FOUND', message: 'this node has received no message since it was deployed', details: [] } });
-        return;
-      }
-      res.json({ msg });
+      // null (not a 404, which browsers log as an error): nothing received since the node was deployed
+      res.json({ msg: lastInput(String(req.params.id)) ?? null });
     }),
   );
 

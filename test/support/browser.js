@@ -48,9 +48,9 @@ class Page {
   /** Waits until fn(arg) is truthy in the page; returns its value. */
   waitFor(fn, arg, timeout = 15000) { return this.impl.waitForFunction(fn, arg, timeout); }
 
-  waitVisible(selector, timeout = 15000) { return this.impl.waitForSelector(selector, true, timeout); }
+  waitVisible(selector, timeout = 30000) { return this.impl.waitForSelector(selector, true, timeout); }
 
-  waitGone(selector, timeout = 15000) { return this.impl.waitForSelector(selector, false, timeout); }
+  waitGone(selector, timeout = 30000) { return this.impl.waitForSelector(selector, false, timeout); }
 
   /** Clicks the element once it is visible and has stopped moving (trays slide in). */
   click(selector) { return this.impl.click(selector); }
