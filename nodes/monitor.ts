@@ -51,17 +51,24 @@ export = function (RED: NodeAPI) {
           stats = null;
         }
       }
-      const ep = n.endpoint ? (api.nodes.getNode(n.endpoint) as { id: string; name?: string; label?: unknown } | null) : null;
+      const ep = n.endpoint
+        ? (api.nodes.getNode(n.endpoint) as { id: string; name?: string; label?: unknown } | null)
+        : null;
       nodes.push(
-        monitorNode({
-          id: n.id,
-          name: n.name ?? '',
-          z: n.z ?? '',
-          endpoint: ep ? { id: ep.id, name: ep.name ?? '', label: typeof ep.label === 'string' ? ep.label : '' } : null,
-          state,
-          stats,
-          deliveries: deliveries(n.id),
-        }, now),
+        monitorNode(
+          {
+            id: n.id,
+            name: n.name ?? '',
+            z: n.z ?? '',
+            endpoint: ep
+              ? { id: ep.id, name: ep.name ?? '', label: typeof ep.label === 'string' ? ep.label : '' }
+              : null,
+            state,
+            stats,
+            deliveries: deliveries(n.id),
+          },
+          now,
+        ),
       );
     });
     return { at: now, nodes };
@@ -71,13 +78,19 @@ export = function (RED: NodeAPI) {
 
   const app = api.httpAdmin;
   if (app) {
-    app.get(MONITOR_PATH, api.auth.needsPermission(READ_PERMISSION), (_req: unknown, res: { json(b: unknown): void; status(c: number): { json(b: unknown): void } }) => {
-      try {
-        res.json(snapshot());
-      } catch (err) {
-        res.status(500).json({ error: { code: 'INTERNAL_ERROR', message: String((err as Error)?.message ?? err), details: [] } });
-      }
-    });
+    app.get(
+      MONITOR_PATH,
+      api.auth.needsPermission(READ_PERMISSION),
+      (_req: unknown, res: { json(b: unknown): void; status(c: number): { json(b: unknown): void } }) => {
+        try {
+          res.json(snapshot());
+        } catch (err) {
+          res
+            .status(500)
+            .json({ error: { code: 'INTERNAL_ERROR', message: String((err as Error)?.message ?? err), details: [] } });
+        }
+      },
+    );
   }
 
   // live updates: publish when the picture (without its time stamp and ages) changes

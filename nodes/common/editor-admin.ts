@@ -94,7 +94,9 @@ export function installEditorAdmin(RED: NodeAPI): void {
   const stored = (id: unknown): Record<string, unknown> | undefined => {
     if (typeof id !== 'string' || id === '') return undefined;
     try {
-      return (RED.nodes as unknown as { getCredentials(id: string): Record<string, unknown> | undefined }).getCredentials(id);
+      return (
+        RED.nodes as unknown as { getCredentials(id: string): Record<string, unknown> | undefined }
+      ).getCredentials(id);
     } catch {
       return undefined;
     }
@@ -106,7 +108,11 @@ export function installEditorAdmin(RED: NodeAPI): void {
     evaluateNodeProperty(value: string, type: string, node: unknown, msg: unknown): unknown;
     getSetting(node: unknown, name: string): unknown;
   };
-  const standIn = { id: 'saypro-preview', z: '', context: () => ({ flow: { get: () => undefined }, global: { get: () => undefined } }) };
+  const standIn = {
+    id: 'saypro-preview',
+    z: '',
+    context: () => ({ flow: { get: () => undefined }, global: { get: () => undefined } }),
+  };
 
   app.post(
     `${ADMIN_ROOT}/preview`,
@@ -119,7 +125,9 @@ export function installEditorAdmin(RED: NodeAPI): void {
         type: body.type,
         config: record(body.config) ?? {},
         credentials: mergeCredentials(record(body.credentials), stored(body.id)),
-        endpoint: ep ? { config: record(ep.config) ?? {}, credentials: mergeCredentials(record(ep.credentials), stored(ep.id)) } : undefined,
+        endpoint: ep
+          ? { config: record(ep.config) ?? {}, credentials: mergeCredentials(record(ep.credentials), stored(ep.id)) }
+          : undefined,
         msg: record(body.msg) ?? {},
       };
       const result = await preview(input, {

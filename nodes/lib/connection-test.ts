@@ -108,7 +108,12 @@ async function step(steps: StepResult[], name: StepName, fn: () => Promise<strin
     steps.push({ step: name, ok: true, text, ms: Date.now() - started });
     return true;
   } catch (err) {
-    steps.push({ step: name, ok: false, text: err instanceof IntegrationError ? err.message : plainWords(err), ms: Date.now() - started });
+    steps.push({
+      step: name,
+      ok: false,
+      text: err instanceof IntegrationError ? err.message : plainWords(err),
+      ms: Date.now() - started,
+    });
     return false;
   }
 }
@@ -128,8 +133,20 @@ function tcpConnect(host: string, port: number, ms: number): Promise<void> {
   );
 }
 
-function tlsConnect(address: string, port: number, servername: string, ms: number, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-  const socket = tls.connect({ ...extra, host: address, port, servername: net.isIP(servername) ? undefined : servername, rejectUnauthorized: false });
+function tlsConnect(
+  address: string,
+  port: number,
+  servername: string,
+  ms: number,
+  extra: tls.ConnectionOptions = {},
+): Promise<tls.TLSSocket> {
+  const socket = tls.connect({
+    ...extra,
+    host: address,
+    port,
+    servername: net.isIP(servername) ? undefined : servername,
+    rejectUnauthorized: false,
+  });
   return withTimeout(
     new Promise<tls.TLSSocket>((resolve, reject) => {
       socket.once('secureConnect', () => resolve(socket));
@@ -144,8 +161,19 @@ function tlsConnect(address: string, port: number, servername: string, ms: numbe
 }
 
 /** The authorization check: an OAuth2 token, or a GET to the probe path. */
-async function authStep(config: EndpointConfig, creds: EndpointCredentials, path: string | undefined, env: NodeJS.ProcessEnv, ms: number): Promise<string> {
-  const endpoint = new Endpoint({ id: 'connection-test', config: config.authType === 'oauth2' ? { ...config, authType: 'none' } : config, credentials: creds, env });
+async function authStep(
+  config: EndpointConfig,
+  creds: EndpointCredentials,
+  path: string | undefined,
+  env: NodeJS.ProcessEnv,
+  ms: number,
+): Promise<string> {
+  const endpoint = new Endpoint({
+    id: 'connection-test',
+    config: config.authType === 'oauth2' ? { ...config, authType: 'none' } : config,
+    credentials: creds,
+    env,
+  });
   try {
     if (config.authType === 'oauth2') {
       const tokenUrl = resolveBaseUrl(config.tokenUrl, undefined, env).url.toString();
@@ -184,7 +212,8 @@ async function authStep(config: EndpointConfig, creds: EndpointCredentials, path
       req.end();
     });
     const where = `GET ${redactor.url(prepared.url)}`;
-    if (status === 401 || status === 403) throw new IntegrationError('AUTH_REFUSED', `${status} from the partner: the credentials were refused (${where})`);
+    if (status === 401 || status === 403)
+      throw new IntegrationError('AUTH_REFUSED', `${status} from the partner: the credentials were refused (${where})`);
     if (status >= 200 && status < 400) return `${where} answered ${status}: the credentials were accepted`;
     return `${where} answered ${status} (not a refusal of the credentials)`;
   } finally {
@@ -193,7 +222,10 @@ async function authStep(config: EndpointConfig, creds: EndpointCredentials, path
 }
 
 /** Runs the steps until one fails. Never throws. */
-export async function testConnection(input: ConnectionTestInput, options: ConnectionTestOptions = {}): Promise<ConnectionTestResult> {
+export async function testConnection(
+  input: ConnectionTestInput,
+  options: ConnectionTestOptions = {},
+): Promise<ConnectionTestResult> {
   const env = options.env ?? process.env;
   const steps: StepResult[] = [];
   const config = (input.config ?? {}) as EndpointConfig;
@@ -219,35 +251,47 @@ export async function testConnection(input: ConnectionTestInput, options: Connec
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
   let address = host;
   const lookup = options.lookup ?? ((h: string) => dns.promises.lookup(h, { all: true }));
-  if (!(await step(steps, 'dns', async () => {
-    if (net.isIP(host)) return `${host} is an IP address: no look-up needed`;
-    const found = await withTimeout(lookup(host), ms, () => undefined);
-    if (!found.length) throw Object.assign(new Error('host not found'), { code: 'ENOTFOUND' });
-    address = found[0].address;
-    return `${host} is ${found.map((a) => a.address).slice(0, 3).join(', ')}`;
-  }))) return done();
+  if (
+    !(await step(steps, 'dns', async () => {
+      if (net.isIP(host)) return `${host} is an IP address: no look-up needed`;
+      const found = await withTimeout(lookup(host), ms, () => undefined);
+      if (!found.length) throw Object.assign(new Error('host not found'), { code: 'ENOTFOUND' });
+      address = found[0].address;
+      return `${host} is ${found
+        .map((a) => a.address)
+        .slice(0, 3)
+        .join(', ')}`;
+    }))
+  )
+    return done();
 
-  if (!(await step(steps, 'tcp', async () => {
-    await tcpConnect(address, port, ms);
-    return `connected to ${address} port ${port}`;
-  }))) return done();
+  if (
+    !(await step(steps, 'tcp', async () => {
+      await tcpConnect(address, port, ms);
+      return `connected to ${address} port ${port}`;
+    }))
+  )
+    return done();
 
   if (url.protocol === 'https:') {
-    if (!(await step(steps, 'tls', async () => {
-      const socket = await tlsConnect(address, port, host, ms, options.tls);
-      try {
-        const cert = socket.getPeerCertificate();
-        if (!socket.authorized) {
-          const code = String(socket.authorizationError ?? '');
-          throw new IntegrationError('TLS', `TLS: ${TLS_WORDS[code] ?? code}`);
+    if (
+      !(await step(steps, 'tls', async () => {
+        const socket = await tlsConnect(address, port, host, ms, options.tls);
+        try {
+          const cert = socket.getPeerCertificate();
+          if (!socket.authorized) {
+            const code = String(socket.authorizationError ?? '');
+            throw new IntegrationError('TLS', `TLS: ${TLS_WORDS[code] ?? code}`);
+          }
+          const check = net.isIP(host) ? undefined : tls.checkServerIdentity(host, cert);
+          if (check) throw new IntegrationError('TLS', `TLS: ${TLS_WORDS.ERR_TLS_CERT_ALTNAME_INVALID}`);
+          return `TLS ${socket.getProtocol() ?? ''}: certificate trusted, valid until ${cert.valid_to}`;
+        } finally {
+          socket.destroy();
         }
-        const check = net.isIP(host) ? undefined : tls.checkServerIdentity(host, cert);
-        if (check) throw new IntegrationError('TLS', `TLS: ${TLS_WORDS.ERR_TLS_CERT_ALTNAME_INVALID}`);
-        return `TLS ${socket.getProtocol() ?? ''}: certificate trusted, valid until ${cert.valid_to}`;
-      } finally {
-        socket.destroy();
-      }
-    }))) return done();
+      }))
+    )
+      return done();
   }
 
   await step(steps, 'auth', () => authStep(config, creds, input.path, env, ms));

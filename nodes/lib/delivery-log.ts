@@ -21,7 +21,8 @@ export interface DeliveryRecord {
 const KEY = Symbol.for('saypro.integration-kit.delivery-log');
 type Store = Map<string, DeliveryRecord[]>;
 const store: Store =
-  ((globalThis as Record<symbol, unknown>)[KEY] as Store | undefined) ?? ((globalThis as Record<symbol, unknown>)[KEY] = new Map() as Store);
+  ((globalThis as Record<symbol, unknown>)[KEY] as Store | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[KEY] = new Map() as Store);
 
 function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;

@@ -8,7 +8,8 @@
 const KEY = Symbol.for('saypro.integration-kit.last-input');
 type Store = Map<string, Record<string, unknown>>;
 const store: Store =
-  ((globalThis as Record<symbol, unknown>)[KEY] as Store | undefined) ?? ((globalThis as Record<symbol, unknown>)[KEY] = new Map() as Store);
+  ((globalThis as Record<symbol, unknown>)[KEY] as Store | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[KEY] = new Map() as Store);
 
 /** Never shown: Node-RED internals and the http in node's live objects. */
 const DROPPED = new Set(['_msgid', 'req', 'res', '_event', '_linkSource', '_error']);
@@ -24,7 +25,8 @@ export function rememberInput(id: string, msg: unknown): void {
   for (const k of Object.keys(msg as Record<string, unknown>)) {
     if (DROPPED.has(k)) continue;
     const v = (msg as Record<string, unknown>)[k];
-    copy[k] = k === 'headers' && v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : v;
+    copy[k] =
+      k === 'headers' && v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : v;
   }
   store.set(id, copy);
 }

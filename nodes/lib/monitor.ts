@@ -60,10 +60,18 @@ export function pacingHealth(p: PacerState | null | undefined, now: number): { h
     const code = p.offlineCode ?? '';
     return { health: 'offline', reason: code ? `${plainWords({ code })} (${code})` : 'the endpoint cannot be reached' };
   }
-  if (p.circuit === 'open') return { health: 'circuit-open', reason: `${p.consecutiveFailures} failures in a row: sending stopped for a while` };
-  if (p.circuit === 'half-open') return { health: 'half-open', reason: 'trying one request to see whether the endpoint is back' };
+  if (p.circuit === 'open')
+    return {
+      health: 'circuit-open',
+      reason: `${p.consecutiveFailures} failures in a row: sending stopped for a while`,
+    };
+  if (p.circuit === 'half-open')
+    return { health: 'half-open', reason: 'trying one request to see whether the endpoint is back' };
   if (p.pausedUntil !== null && p.pausedUntil > now) {
-    return { health: 'paused', reason: `the partner asked to wait (Retry-After): ${Math.ceil((p.pausedUntil - now) / 1000)} s left` };
+    return {
+      health: 'paused',
+      reason: `the partner asked to wait (Retry-After): ${Math.ceil((p.pausedUntil - now) / 1000)} s left`,
+    };
   }
   return { health: 'ok', reason: '' };
 }

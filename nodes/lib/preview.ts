@@ -13,15 +13,38 @@ import { IntegrationError, toErrorInfo, type ErrorDetail, type IntegrationErrorI
 import { resolveEnvRef } from './env';
 import { createMapper, summarise, summariseRules, type MappingRule } from './mapping';
 import { checkConfig, configError, encode, readConfig } from './encoding';
-import { ALGORITHMS, DEFAULT_KID, aadToBuffer, KID_PATTERN, encryptPlaintext, headerValue, plaintextFromPayload, prepareKey, type Algorithm } from './crypto';
+import {
+  ALGORITHMS,
+  DEFAULT_KID,
+  aadToBuffer,
+  KID_PATTERN,
+  encryptPlaintext,
+  headerValue,
+  plaintextFromPayload,
+  prepareKey,
+  type Algorithm,
+} from './crypto';
 import { compileTemplate } from './template';
-import { DEFAULT_IDEMPOTENCY_HEADER, METHODS, buildSenderHeaders, encodeBody, idempotencyKeyFor, setHeader, type HeaderEntry } from './http/deliver';
+import {
+  DEFAULT_IDEMPOTENCY_HEADER,
+  METHODS,
+  buildSenderHeaders,
+  encodeBody,
+  idempotencyKeyFor,
+  setHeader,
+  type HeaderEntry,
+} from './http/deliver';
 import { Endpoint, type EndpointConfig, type EndpointCredentials } from './http/endpoint';
 import { Redactor, REDACTED } from './http/redact';
 import { decodeWebhookSecret, webhookSignatureHeaders } from './webhook-signature';
 import type { HttpMethod } from './http/types';
 
-export const PREVIEW_TYPES = ['saypro-field-mapper', 'saypro-format-encoder', 'saypro-encrypt', 'saypro-http-post'] as const;
+export const PREVIEW_TYPES = [
+  'saypro-field-mapper',
+  'saypro-format-encoder',
+  'saypro-encrypt',
+  'saypro-http-post',
+] as const;
 export type PreviewType = (typeof PREVIEW_TYPES)[number];
 
 /** The most body text a preview returns (the rest is cut, and said so). */
@@ -80,24 +103,36 @@ export function bodyText(bytes: Buffer): { body: string; bodyEncoding: 'utf8' | 
   const text = bytes.toString('utf8');
   const utf8 = Buffer.from(text, 'utf8').equals(bytes);
   const body = utf8 ? text : bytes.toString('base64');
-  return { body: body.length > MAX_PREVIEW_BODY ? body.slice(0, MAX_PREVIEW_BODY) : body, bodyEncoding: utf8 ? 'utf8' : 'base64', truncated: body.length > MAX_PREVIEW_BODY };
+  return {
+    body: body.length > MAX_PREVIEW_BODY ? body.slice(0, MAX_PREVIEW_BODY) : body,
+    bodyEncoding: utf8 ? 'utf8' : 'base64',
+    truncated: body.length > MAX_PREVIEW_BODY,
+  };
 }
 
 /** A sample message's payload as the nodes get it: `{type:'Buffer', data:[…]}` (a Buffer sent as JSON) back to a Buffer. */
 export function reviveMessage(msg: unknown): Record<string, unknown> {
-  const m = msg && typeof msg === 'object' && !Array.isArray(msg) ? { ...(msg as Record<string, unknown>) } : { payload: msg };
+  const m =
+    msg && typeof msg === 'object' && !Array.isArray(msg) ? { ...(msg as Record<string, unknown>) } : { payload: msg };
   const p = m.payload as { type?: unknown; data?: unknown } | undefined;
-  if (p && typeof p === 'object' && p.type === 'Buffer' && Array.isArray(p.data)) m.payload = Buffer.from(p.data as number[]);
+  if (p && typeof p === 'object' && p.type === 'Buffer' && Array.isArray(p.data))
+    m.payload = Buffer.from(p.data as number[]);
   return m;
 }
 
 async function previewMapper(input: PreviewInput, hooks: PreviewHooks): Promise<PreviewResult> {
   const rules = (Array.isArray(input.config.rules) ? input.config.rules : []) as MappingRule[];
-  const mapper = createMapper(rules, { parseJsonata: hooks.parseJsonata ? (expr) => hooks.parseJsonata!(expr) : undefined });
-  const result = await mapper.map(input.msg, {
-    evaluateJsonata: hooks.evaluateJsonata ? (expr, msg) => hooks.evaluateJsonata!(expr, msg) : undefined,
-    env: hooks.env ? (name) => hooks.env!(name) : (hooks.envVars ?? process.env),
-  }, { keepUnmapped: input.config.keepUnmapped === true || input.config.keepUnmapped === 'true' });
+  const mapper = createMapper(rules, {
+    parseJsonata: hooks.parseJsonata ? (expr) => hooks.parseJsonata!(expr) : undefined,
+  });
+  const result = await mapper.map(
+    input.msg,
+    {
+      evaluateJsonata: hooks.evaluateJsonata ? (expr, msg) => hooks.evaluateJsonata!(expr, msg) : undefined,
+      env: hooks.env ? (name) => hooks.env!(name) : (hooks.envVars ?? process.env),
+    },
+    { keepUnmapped: input.config.keepUnmapped === true || input.config.keepUnmapped === 'true' },
+  );
   if (result.ok) return { ok: true, kind: 'mapped', value: result.value };
   const code = mapper.problems.length ? 'MAPPING_RULES_INVALID' : 'MAPPING_INVALID';
   const message = mapper.problems.length ? summariseRules(result.problems) : summarise(result.problems);
@@ -112,7 +147,15 @@ function previewEncoder(input: PreviewInput): PreviewResult {
     const r = encode(input.msg.payload, config);
     const bytes = Buffer.byteLength(r.body, 'utf8');
     const cut = r.body.length > MAX_PREVIEW_BODY;
-    return { ok: true, kind: 'encoded', format: r.format, contentType: r.contentType, body: cut ? r.body.slice(0, MAX_PREVIEW_BODY) : r.body, bytes, truncated: cut };
+    return {
+      ok: true,
+      kind: 'encoded',
+      format: r.format,
+      contentType: r.contentType,
+      body: cut ? r.body.slice(0, MAX_PREVIEW_BODY) : r.body,
+      bytes,
+      truncated: cut,
+    };
   } catch (err) {
     return fail(err, 'ENCODE_' + String(config.format).toUpperCase());
   }
@@ -125,14 +168,21 @@ function previewEncrypt(input: PreviewInput, hooks: PreviewHooks): PreviewResult
   const aadType = String(c.aadType || 'none');
   try {
     if (!ALGORITHMS.includes(algorithm)) {
-      throw new IntegrationError('INVALID_CONFIG', 'Unknown algorithm', [{ field: 'algorithm', reason: 'expected aes-256-gcm, aes-256-cbc-hmac or cryptojs', value: algorithm }]);
+      throw new IntegrationError('INVALID_CONFIG', 'Unknown algorithm', [
+        { field: 'algorithm', reason: 'expected aes-256-gcm, aes-256-cbc-hmac or cryptojs', value: algorithm },
+      ]);
     }
-    if (!KID_PATTERN.test(kid)) throw new IntegrationError('INVALID_CONFIG', 'Invalid key id', [{ field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' }]);
+    if (!KID_PATTERN.test(kid))
+      throw new IntegrationError('INVALID_CONFIG', 'Invalid key id', [
+        { field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' },
+      ]);
     const resolved = resolveEnvRef(input.credentials?.key, hooks.envVars ?? process.env);
     if (resolved.missing) {
-      throw new IntegrationError('INVALID_KEY', `The key refers to environment variable ${resolved.variable}, which is not set`, [
-        { field: 'key', reason: `environment variable ${resolved.variable} is not set` },
-      ]);
+      throw new IntegrationError(
+        'INVALID_KEY',
+        `The key refers to environment variable ${resolved.variable}, which is not set`,
+        [{ field: 'key', reason: `environment variable ${resolved.variable} is not set` }],
+      );
     }
     const key = prepareKey(algorithm, resolved.value, kid);
     let aad: Buffer | undefined;
@@ -159,11 +209,16 @@ async function previewRequest(input: PreviewInput, hooks: PreviewHooks): Promise
   const c = input.config;
   const env = hooks.envVars ?? process.env;
   if (!input.endpoint) {
-    return fail(new IntegrationError('INVALID_CONFIG', 'No endpoint is configured', [{ field: 'endpoint', reason: 'choose an endpoint' }]));
+    return fail(
+      new IntegrationError('INVALID_CONFIG', 'No endpoint is configured', [
+        { field: 'endpoint', reason: 'choose an endpoint' },
+      ]),
+    );
   }
   const problems: ErrorDetail[] = [];
   const method = c.method ? (String(c.method).toUpperCase() as HttpMethod) : undefined;
-  if (method && !METHODS.includes(method)) problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
+  if (method && !METHODS.includes(method))
+    problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
 
   const epConfig = input.endpoint.config as EndpointConfig;
   const epCreds = (input.endpoint.credentials ?? {}) as EndpointCredentials;
@@ -174,7 +229,12 @@ async function previewRequest(input: PreviewInput, hooks: PreviewHooks): Promise
   // …and an OAuth2 endpoint's request is shown with a placeholder: no token request for a preview
   const oauth2 = real.authType === 'oauth2';
   const endpoint = oauth2
-    ? new Endpoint({ id: 'preview', config: { ...epConfig, authType: 'bearer' }, credentials: { token: OAUTH2_PLACEHOLDER }, env })
+    ? new Endpoint({
+        id: 'preview',
+        config: { ...epConfig, authType: 'bearer' },
+        credentials: { token: OAUTH2_PLACEHOLDER },
+        env,
+      })
     : new Endpoint({ id: 'preview', config: epConfig, credentials: epCreds, env });
   try {
     if (endpoint.setupError) return fail(endpoint.setupError);
@@ -183,17 +243,26 @@ async function previewRequest(input: PreviewInput, hooks: PreviewHooks): Promise
     try {
       path = compileTemplate(String(c.path ?? '')).render(input.msg);
     } catch (err) {
-      problems.push(...(err instanceof IntegrationError && err.details.length ? err.details : [{ field: 'path', reason: (err as Error).message }]));
+      problems.push(
+        ...(err instanceof IntegrationError && err.details.length
+          ? err.details
+          : [{ field: 'path', reason: (err as Error).message }]),
+      );
     }
     const msgHeaders = c.msgHeaders === true || c.msgHeaders === 'true';
-    const built = buildSenderHeaders((Array.isArray(c.headers) ? c.headers : []) as HeaderEntry[], msgHeaders ? input.msg.headers : undefined);
+    const built = buildSenderHeaders(
+      (Array.isArray(c.headers) ? c.headers : []) as HeaderEntry[],
+      msgHeaders ? input.msg.headers : undefined,
+    );
     problems.push(...built.problems);
-    const idempotencyHeader = c.idempotencyHeader === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(c.idempotencyHeader).trim();
+    const idempotencyHeader =
+      c.idempotencyHeader === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(c.idempotencyHeader).trim();
     let signingSecret: string | undefined;
     if (c.sign === true || c.sign === 'true') {
       const r = resolveEnvRef(input.credentials?.signingSecret, env);
       if (r.missing) problems.push({ field: 'signingSecret', reason: `environment variable ${r.variable} is not set` });
-      else if (!r.value) problems.push({ field: 'signingSecret', reason: 'signing is on but no signing secret is set' });
+      else if (!r.value)
+        problems.push({ field: 'signingSecret', reason: 'signing is on but no signing secret is set' });
       else {
         try {
           decodeWebhookSecret(r.value);
@@ -224,7 +293,8 @@ async function previewRequest(input: PreviewInput, hooks: PreviewHooks): Promise
     const shown: Record<string, string> = {};
     for (const name of Object.keys(prepared.headers)) {
       const v = prepared.headers[name];
-      shown[name] = oauth2 && /^authorization$/i.test(name) ? `Bearer <${OAUTH2_PLACEHOLDER}>` : maskHeader(redactor, name, v);
+      shown[name] =
+        oauth2 && /^authorization$/i.test(name) ? `Bearer <${OAUTH2_PLACEHOLDER}>` : maskHeader(redactor, name, v);
     }
     const text = body ? bodyText(body) : undefined;
     return {
@@ -248,9 +318,14 @@ async function previewRequest(input: PreviewInput, hooks: PreviewHooks): Promise
 /** What `input.type` would make of `input.msg`. Never throws; never sends anything. */
 export async function preview(input: PreviewInput, hooks: PreviewHooks = {}): Promise<PreviewResult> {
   try {
-    if (!input || typeof input !== 'object') throw new IntegrationError('BAD_REQUEST', 'The preview request must be an object');
+    if (!input || typeof input !== 'object')
+      throw new IntegrationError('BAD_REQUEST', 'The preview request must be an object');
     const msg = reviveMessage(input.msg);
-    const full: PreviewInput = { ...input, config: input.config && typeof input.config === 'object' ? input.config : {}, msg };
+    const full: PreviewInput = {
+      ...input,
+      config: input.config && typeof input.config === 'object' ? input.config : {},
+      msg,
+    };
     switch (input.type) {
       case 'saypro-field-mapper':
         return await previewMapper(full, hooks);
@@ -261,7 +336,9 @@ export async function preview(input: PreviewInput, hooks: PreviewHooks = {}): Pr
       case 'saypro-http-post':
         return await previewRequest(full, hooks);
       default:
-        throw new IntegrationError('BAD_REQUEST', `No preview for node type ${String(input.type)}`, [{ field: 'type', reason: `expected one of ${PREVIEW_TYPES.join(', ')}` }]);
+        throw new IntegrationError('BAD_REQUEST', `No preview for node type ${String(input.type)}`, [
+          { field: 'type', reason: `expected one of ${PREVIEW_TYPES.join(', ')}` },
+        ]);
     }
   } catch (err) {
     return fail(err);

@@ -21,7 +21,10 @@ function overlaps(a, b, gap) {
 
 function crosses(p1, p2, p3, p4) {
   const d = (a, b, c) => (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
-  const d1 = d(p3, p4, p1); const d2 = d(p3, p4, p2); const d3 = d(p1, p2, p3); const d4 = d(p1, p2, p4);
+  const d1 = d(p3, p4, p1);
+  const d2 = d(p3, p4, p2);
+  const d3 = d(p1, p2, p3);
+  const d4 = d(p1, p2, p4);
   return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
 
@@ -34,7 +37,9 @@ describeInBrowsers('demo canvas', function (ui) {
     nr = await startNodeRed({ flow, env: { SAYPRO_DEMO_KEY: 'ab'.repeat(32) } });
     await ui.open(nr.base + '/');
   });
-  after(async function () { if (nr) await nr.stop(); });
+  after(async function () {
+    if (nr) await nr.stop();
+  });
 
   it('has no overlapping nodes, no crossing error wires, and fits 1280 px wide', async function () {
     const boxes = await ui.page.evaluate((z) => {
@@ -42,7 +47,15 @@ describeInBrowsers('demo canvas', function (ui) {
       RED.view.zoomZero && RED.view.zoomZero();
       const out = {};
       RED.nodes.filterNodes({ z }).forEach((n) => {
-        out[n.id] = { type: n.type, name: n.name || n.type, x1: n.x - n.w / 2, x2: n.x + n.w / 2, y1: n.y - n.h / 2, y2: n.y + n.h / 2, outputs: n.outputs || 0 };
+        out[n.id] = {
+          type: n.type,
+          name: n.name || n.type,
+          x1: n.x - n.w / 2,
+          x2: n.x + n.w / 2,
+          y1: n.y - n.h / 2,
+          y2: n.y + n.h / 2,
+          outputs: n.outputs || 0,
+        };
       });
       return out;
     }, tab.id);
@@ -51,7 +64,8 @@ describeInBrowsers('demo canvas', function (ui) {
     const problems = [];
     for (let i = 0; i < ids.length; i++) {
       for (let j = i + 1; j < ids.length; j++) {
-        if (overlaps(boxes[ids[i]], boxes[ids[j]], 10)) problems.push(`"${boxes[ids[i]].name}" overlaps "${boxes[ids[j]].name}"`);
+        if (overlaps(boxes[ids[i]], boxes[ids[j]], 10))
+          problems.push(`"${boxes[ids[i]].name}" overlaps "${boxes[ids[j]].name}"`);
       }
     }
     const right = Math.max(...ids.map((id) => boxes[id].x2));
@@ -68,8 +82,11 @@ describeInBrowsers('demo canvas', function (ui) {
         for (const t of targets) {
           const b = boxes[t];
           wires.push({
-            from: n.id, to: t, error: ERROR_LAST.test(n.type) && count > 1 && port === count - 1,
-            p1: { x: a.x2, y: a.y1 + ((port + 1) * (a.y2 - a.y1)) / (count + 1) }, p2: { x: b.x1, y: (b.y1 + b.y2) / 2 },
+            from: n.id,
+            to: t,
+            error: ERROR_LAST.test(n.type) && count > 1 && port === count - 1,
+            p1: { x: a.x2, y: a.y1 + ((port + 1) * (a.y2 - a.y1)) / (count + 1) },
+            p2: { x: b.x1, y: (b.y1 + b.y2) / 2 },
           });
         }
       });
@@ -77,14 +94,23 @@ describeInBrowsers('demo canvas', function (ui) {
     for (const e of wires.filter((w) => w.error)) {
       for (const w of wires) {
         if (w === e || w.from === e.from || w.to === e.to || w.from === e.to || w.to === e.from) continue;
-        if (crosses(e.p1, e.p2, w.p1, w.p2)) problems.push(`the error wire ${boxes[e.from].name} → ${boxes[e.to].name} crosses ${boxes[w.from].name} → ${boxes[w.to].name}`);
+        if (crosses(e.p1, e.p2, w.p1, w.p2))
+          problems.push(
+            `the error wire ${boxes[e.from].name} → ${boxes[e.to].name} crosses ${boxes[w.from].name} → ${boxes[w.to].name}`,
+          );
       }
       // nor runs through a node
       for (const id of ids) {
         if (id === e.from || id === e.to) continue;
         const b = boxes[id];
-        const box = [{ x: b.x1, y: b.y1 }, { x: b.x2, y: b.y1 }, { x: b.x2, y: b.y2 }, { x: b.x1, y: b.y2 }];
-        if (box.some((p, k) => crosses(e.p1, e.p2, p, box[(k + 1) % 4]))) problems.push(`the error wire ${boxes[e.from].name} → ${boxes[e.to].name} runs through "${b.name}"`);
+        const box = [
+          { x: b.x1, y: b.y1 },
+          { x: b.x2, y: b.y1 },
+          { x: b.x2, y: b.y2 },
+          { x: b.x1, y: b.y2 },
+        ];
+        if (box.some((p, k) => crosses(e.p1, e.p2, p, box[(k + 1) % 4])))
+          problems.push(`the error wire ${boxes[e.from].name} → ${boxes[e.to].name} runs through "${b.name}"`);
       }
     }
     assert.deepStrictEqual(problems, []);

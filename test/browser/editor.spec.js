@@ -41,7 +41,11 @@ describeInBrowsers('editor', function (ui) {
 
   it('shows every node in the palette under "integration" with its plain label', async function () {
     const page = ui.page;
-    assert.deepStrictEqual(Object.keys(LABELS).sort(), PALETTE_TYPES.slice().sort(), 'a label is expected for every palette node');
+    assert.deepStrictEqual(
+      Object.keys(LABELS).sort(),
+      PALETTE_TYPES.slice().sort(),
+      'a label is expected for every palette node',
+    );
     for (const type of PALETTE_TYPES) {
       const sel = `#red-ui-palette-container-integration .red-ui-palette-node[data-palette-type="${type}"]`;
       assert.strictEqual(await page.count(sel), 1, type);
@@ -71,7 +75,9 @@ describeInBrowsers('editor', function (ui) {
     await page.waitVisible(`[id="${injectId}"] .red-ui-flow-node-button`);
     await page.click(`[id="${injectId}"] .red-ui-flow-node-button`);
     const text = await page.waitFor(() => {
-      const m = Array.from(document.querySelectorAll('.red-ui-debug-msg')).find((e) => e.innerText.includes('decrypted by the receiver'));
+      const m = Array.from(document.querySelectorAll('.red-ui-debug-msg')).find((e) =>
+        e.innerText.includes('decrypted by the receiver'),
+      );
       return m && m.innerText;
     });
     assert.match(text, /L-1001/);
@@ -95,20 +101,33 @@ describeInBrowsers('editor', function (ui) {
     await page.waitGone('#dialog-form');
   });
 
-  it('opens each node\'s edit dialog without a script error, without scrolling sideways, and shows its help', async function () {
+  it("opens each node's edit dialog without a script error, without scrolling sideways, and shows its help", async function () {
     const page = ui.page;
     for (const type of TYPES) {
       const isConfig = CONFIG_TYPES.includes(type);
-      const id = await page.evaluate(([t, config]) => {
-        const found = config ? [] : RED.nodes.filterNodes({ type: t });
-        if (config) RED.nodes.eachConfig((n) => { if (n.type === t) found.push(n); });
-        return found.length ? found[0].id : null;
-      }, [type, isConfig]);
+      const id = await page.evaluate(
+        ([t, config]) => {
+          const found = config ? [] : RED.nodes.filterNodes({ type: t });
+          if (config)
+            RED.nodes.eachConfig((n) => {
+              if (n.type === t) found.push(n);
+            });
+          return found.length ? found[0].id : null;
+        },
+        [type, isConfig],
+      );
       assert.ok(id, `the demo has a ${type}`);
-      await page.evaluate(([t, nid, config]) => (config ? RED.editor.editConfig('', t, nid) : RED.editor.edit(RED.nodes.node(nid))), [type, id, isConfig]);
+      await page.evaluate(
+        ([t, nid, config]) => (config ? RED.editor.editConfig('', t, nid) : RED.editor.edit(RED.nodes.node(nid))),
+        [type, id, isConfig],
+      );
       const form = isConfig ? '#node-config-dialog-edit-form' : '#dialog-form';
       await page.waitVisible(form);
-      assert.strictEqual(await page.count(isConfig ? '#node-config-input-name' : '#node-input-name'), 1, `${type} has a name field`);
+      assert.strictEqual(
+        await page.count(isConfig ? '#node-config-input-name' : '#node-input-name'),
+        1,
+        `${type} has a name field`,
+      );
       await ui.noSidewaysScroll();
       await page.click(isConfig ? '#node-config-dialog-cancel' : '#node-dialog-cancel');
       await page.waitGone(form);

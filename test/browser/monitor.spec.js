@@ -12,19 +12,32 @@ const { describeInBrowsers } = require('../support/browser');
 
 function inject(id, eventId, y) {
   return {
-    id, type: 'inject', z: 'montab', name: eventId, x: 120, y, wires: [['monpost']], repeat: '', once: false, topic: '',
+    id,
+    type: 'inject',
+    z: 'montab',
+    name: eventId,
+    x: 120,
+    y,
+    wires: [['monpost']],
+    repeat: '',
+    once: false,
+    topic: '',
     props: [{ p: 'payload' }, { p: 'event', v: JSON.stringify({ id: eventId, type: 'order.created' }), vt: 'json' }],
-    payload: '{"order":1}', payloadType: 'json',
+    payload: '{"order":1}',
+    payloadType: 'json',
   };
 }
 
 describeInBrowsers('integration monitor', function (ui) {
-  let nr; let partner; let page; let accept = false; const received = [];
+  let nr;
+  let partner;
+  let page;
+  let accept = false;
+  const received = [];
 
   before(async function () {
     partner = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => { body += d; });
+      req.resume();
       req.on('end', () => {
         const key = req.headers['idempotency-key'];
         const ok = accept || !/bad/.test(key);
@@ -39,16 +52,45 @@ describeInBrowsers('integration monitor', function (ui) {
     nr = await startNodeRed({
       flow: [
         { id: 'montab', type: 'tab', label: 'monitor' },
-        { id: 'monep', type: 'saypro-endpoint', name: 'Partner', baseUrl: base, method: 'POST', headers: [], timeout: 5000, keepAlive: true, authType: 'none' },
+        {
+          id: 'monep',
+          type: 'saypro-endpoint',
+          name: 'Partner',
+          baseUrl: base,
+          method: 'POST',
+          headers: [],
+          timeout: 5000,
+          keepAlive: true,
+          authType: 'none',
+        },
         inject('monok', 'evt_good_1', 80),
         inject('monbad', 'evt_bad_1', 160),
-        { id: 'monpost', type: 'saypro-http-post', z: 'montab', name: 'to partner', endpoint: 'monep', method: 'POST', path: '/orders', headers: [], idempotencyHeader: 'Idempotency-Key',
-          maxAttempts: 1, initialDelay: 0, maxDelay: 0, durable: true, x: 360, y: 120, wires: [[], []] },
+        {
+          id: 'monpost',
+          type: 'saypro-http-post',
+          z: 'montab',
+          name: 'to partner',
+          endpoint: 'monep',
+          method: 'POST',
+          path: '/orders',
+          headers: [],
+          idempotencyHeader: 'Idempotency-Key',
+          maxAttempts: 1,
+          initialDelay: 0,
+          maxDelay: 0,
+          durable: true,
+          x: 360,
+          y: 120,
+          wires: [[], []],
+        },
       ],
     });
     await ui.open(nr.base + '/');
     page = ui.page;
-    await page.evaluate(() => { RED.workspaces.show('montab'); RED.sidebar.show('saypro-monitor'); });
+    await page.evaluate(() => {
+      RED.workspaces.show('montab');
+      RED.sidebar.show('saypro-monitor');
+    });
     await page.waitVisible('.saypro-monitor-node[data-id="monpost"]');
   });
 
@@ -57,10 +99,17 @@ describeInBrowsers('integration monitor', function (ui) {
     if (partner) await new Promise((r) => partner.close(r));
   });
 
-  const rowFor = (eventId) => page.waitFor((id) => {
-    const row = Array.from(document.querySelectorAll('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-delivery')).find((r) => r.children[1].textContent === id);
-    return row && Array.from(row.children).map((c) => c.textContent);
-  }, eventId, 30000);
+  const rowFor = (eventId) =>
+    page.waitFor(
+      (id) => {
+        const row = Array.from(
+          document.querySelectorAll('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-delivery'),
+        ).find((r) => r.children[1].textContent === id);
+        return row && Array.from(row.children).map((c) => c.textContent);
+      },
+      eventId,
+      30000,
+    );
 
   it('shows a delivery in the last deliveries, with its status and attempts', async function () {
     assert.match(await page.text('.saypro-monitor-node[data-id="monpost"]'), /to partner → Partner/);
@@ -76,7 +125,11 @@ describeInBrowsers('integration monitor', function (ui) {
     await page.click('[id="monbad"] .red-ui-flow-node-button');
     const row = await rowFor('evt_bad_1');
     assert.match(row[2], /400/);
-    await page.waitFor(() => /Dead letters \(1\)/.test($('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle').text()), null, 30000);
+    await page.waitFor(
+      () => /Dead letters \(1\)/.test($('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle').text()),
+      null,
+      30000,
+    );
     await page.click('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle');
     await page.waitVisible('.saypro-monitor-dl-item[data-id="evt_bad_1"]');
     const reason = await page.text('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-reason');
@@ -92,11 +145,23 @@ describeInBrowsers('integration monitor', function (ui) {
 
     accept = true;
     await page.click('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-replay');
-    await page.waitFor(() => {
-      const rows = Array.from(document.querySelectorAll('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-delivery'));
-      return rows.length && rows[0].children[1].textContent === 'evt_bad_1' && rows[0].children[2].textContent === '201';
-    }, null, 30000);
+    await page.waitFor(
+      () => {
+        const rows = Array.from(
+          document.querySelectorAll('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-delivery'),
+        );
+        return (
+          rows.length && rows[0].children[1].textContent === 'evt_bad_1' && rows[0].children[2].textContent === '201'
+        );
+      },
+      null,
+      30000,
+    );
     assert.ok(received.includes('evt_bad_1'), 'the partner got the replayed event');
-    await page.waitFor(() => /Dead letters \(0\)/.test($('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle').text()), null, 30000);
+    await page.waitFor(
+      () => /Dead letters \(0\)/.test($('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle').text()),
+      null,
+      30000,
+    );
   });
 });

@@ -15,7 +15,8 @@ const { describeInBrowsers } = require('../support/browser');
 const presets = require('../../resources/presets.js');
 
 describeInBrowsers('presets and templates in the editor', function (ui) {
-  let nr; let page;
+  let nr;
+  let page;
 
   before(async function () {
     nr = await startNodeRed({ flow: [{ id: 'presetsbrowsertab', type: 'tab', label: 'presets' }] });
@@ -30,19 +31,31 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
   /** Clicks the button of the modal notification (confirm) whose text is `text`. */
   async function answer(text) {
     await page.clickText('.red-ui-notification button', text);
-    await page.waitFor((t) => !Array.from(document.querySelectorAll('.red-ui-notification button')).some((b) => b.offsetParent !== null && b.textContent.includes(t)), text);
+    await page.waitFor(
+      (t) =>
+        !Array.from(document.querySelectorAll('.red-ui-notification button')).some(
+          (b) => b.offsetParent !== null && b.textContent.includes(t),
+        ),
+      text,
+    );
   }
 
   const val = (selector) => page.value(selector);
 
   /** Adds a node of `type` to the workspace and opens its edit dialog. */
   async function addAndEdit(type, props) {
-    const id = await page.evaluate(([t, p]) => {
-      const nid = RED.nodes.id();
-      RED.view.importNodes([{ id: nid, type: t, z: RED.workspaces.active(), x: 200, y: 200, wires: [[], []], ...p }], { generateIds: false });
-      RED.editor.edit(RED.nodes.node(nid));
-      return nid;
-    }, [type, props]);
+    const id = await page.evaluate(
+      ([t, p]) => {
+        const nid = RED.nodes.id();
+        RED.view.importNodes(
+          [{ id: nid, type: t, z: RED.workspaces.active(), x: 200, y: 200, wires: [[], []], ...p }],
+          { generateIds: false },
+        );
+        RED.editor.edit(RED.nodes.node(nid));
+        return nid;
+      },
+      [type, props],
+    );
     await page.waitVisible('#dialog-form');
     return id;
   }
@@ -60,7 +73,14 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     await page.waitVisible('#node-config-dialog-edit-form');
     assert.strictEqual(await val('#node-config-input-preset'), '');
     const options = (await page.texts('#node-config-input-preset option')).map((t) => t.trim());
-    for (const label of ['Stripe', 'PayPal', 'SendGrid v3', 'Mailchimp Marketing 3.0', 'HubSpot CRM v3', 'Twilio 2010-04-01']) {
+    for (const label of [
+      'Stripe',
+      'PayPal',
+      'SendGrid v3',
+      'Mailchimp Marketing 3.0',
+      'HubSpot CRM v3',
+      'Twilio 2010-04-01',
+    ]) {
       assert.ok(options.includes(label), `option ${label} in ${options}`);
     }
     assert.strictEqual(await page.visible('#saypro-endpoint-preset-hint-row'), false);
@@ -97,11 +117,14 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     assert.strictEqual(await val('#node-config-input-name'), 'Stripe', 'a name already there is kept');
     assert.strictEqual(await val('#node-config-input-baseUrl'), '${PAYPAL_API_URL:-https://api-m.paypal.com}');
     assert.strictEqual(await val('#node-config-input-authType'), 'oauth2');
-    assert.strictEqual(await val('#node-config-input-tokenUrl'), '${PAYPAL_API_URL:-https://api-m.paypal.com}/v1/oauth2/token');
+    assert.strictEqual(
+      await val('#node-config-input-tokenUrl'),
+      '${PAYPAL_API_URL:-https://api-m.paypal.com}/v1/oauth2/token',
+    );
     assert.strictEqual(await val('#node-config-input-tokenAuth'), 'basic');
     assert.strictEqual(await val('#node-config-input-clientId'), '${PAYPAL_CLIENT_ID}');
     assert.strictEqual(await val('#node-config-input-clientSecret'), '${PAYPAL_CLIENT_SECRET}');
-    assert.strictEqual(await val('#node-config-input-token'), '', 'the other preset\'s secret reference is cleared');
+    assert.strictEqual(await val('#node-config-input-token'), '', "the other preset's secret reference is cleared");
     assert.match(await page.text('#saypro-endpoint-preset-hint'), /PayPal-Request-Id/);
 
     await page.fill('#node-config-input-name', 'PayPal');
@@ -109,8 +132,19 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     await page.waitGone('#node-config-dialog-edit-form');
     const saved = await page.evaluate(() => {
       let found = null;
-      RED.nodes.eachConfig((n) => { if (n.type === 'saypro-endpoint' && n.name === 'PayPal') found = n; });
-      return found && { id: found.id, preset: found.preset, baseUrl: found.baseUrl, authType: found.authType, valid: found.valid, credentials: found.credentials };
+      RED.nodes.eachConfig((n) => {
+        if (n.type === 'saypro-endpoint' && n.name === 'PayPal') found = n;
+      });
+      return (
+        found && {
+          id: found.id,
+          preset: found.preset,
+          baseUrl: found.baseUrl,
+          authType: found.authType,
+          valid: found.valid,
+          credentials: found.credentials,
+        }
+      );
     });
     assert.ok(saved, 'the endpoint was added');
     assert.strictEqual(saved.preset, 'paypal');
@@ -134,7 +168,10 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     const targets = () => page.values('#node-input-field-mapper-rules .node-input-fm-target');
 
     await page.select('#node-input-fm-template', { label: 'Stripe PaymentIntent' });
-    assert.deepStrictEqual(await targets(), stripe.rules.map((r) => r.target));
+    assert.deepStrictEqual(
+      await targets(),
+      stripe.rules.map((r) => r.target),
+    );
     assert.strictEqual(await val('#node-input-fm-template'), '', 'the menu is ready for the next choice');
     assert.strictEqual(await page.value('#node-input-field-mapper-rules li .node-input-fm-type'), 'minor');
     assert.strictEqual(await page.value('#node-input-field-mapper-rules li .node-input-fm-source'), 'payload.amount');
@@ -144,13 +181,22 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
 
     await page.select('#node-input-fm-template', 'twilio-message');
     await answer('Append');
-    assert.deepStrictEqual(await targets(), [...stripe.rules, ...twilio.rules].map((r) => r.target));
+    assert.deepStrictEqual(
+      await targets(),
+      [...stripe.rules, ...twilio.rules].map((r) => r.target),
+    );
 
     await page.click('#node-dialog-ok');
     await page.waitGone('#dialog-form');
-    const node = await page.evaluate((nid) => { const n = RED.nodes.node(nid); return { rules: n.rules, valid: n.valid }; }, id);
+    const node = await page.evaluate((nid) => {
+      const n = RED.nodes.node(nid);
+      return { rules: n.rules, valid: n.valid };
+    }, id);
     assert.strictEqual(node.valid, true);
-    assert.deepStrictEqual(node.rules.slice(0, stripe.rules.length), stripe.rules.map((r) => (r.type === 'minor' ? r : (({ decimals, ...rest }) => rest)(r))));
+    assert.deepStrictEqual(
+      node.rules.slice(0, stripe.rules.length),
+      stripe.rules.map((r) => (r.type === 'minor' ? r : (({ decimals: _decimals, ...rest }) => rest)(r))),
+    );
     assert.strictEqual(node.rules.length, stripe.rules.length + twilio.rules.length);
 
     // Replace swaps the whole list
@@ -158,19 +204,30 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     await page.waitVisible('#dialog-form');
     await page.select('#node-input-fm-template', 'hubspot-contact');
     await answer('Replace');
-    assert.deepStrictEqual(await targets(), presets.fieldMapperTemplate('hubspot-contact').rules.map((r) => r.target));
+    assert.deepStrictEqual(
+      await targets(),
+      presets.fieldMapperTemplate('hubspot-contact').rules.map((r) => r.target),
+    );
     await page.click('#node-dialog-cancel');
     await page.waitGone('#dialog-form');
   });
 
   it('response check: Template "Twilio" replaces the default 2xx rule and adds the extractions', async function () {
     const id = await addAndEdit('saypro-response-check', {
-      name: '', rules: [{ kind: 'status', value: '2xx' }], mode: 'all', extract: [], statusProperty: 'statusCode', bodyProperty: 'payload',
+      name: '',
+      rules: [{ kind: 'status', value: '2xx' }],
+      mode: 'all',
+      extract: [],
+      statusProperty: 'statusCode',
+      bodyProperty: 'payload',
     });
     await page.select('#node-input-rc-template', 'twilio');
     await page.click('#node-dialog-ok');
     await page.waitGone('#dialog-form');
-    const node = await page.evaluate((nid) => { const n = RED.nodes.node(nid); return { rules: n.rules, extract: n.extract, mode: n.mode, valid: n.valid }; }, id);
+    const node = await page.evaluate((nid) => {
+      const n = RED.nodes.node(nid);
+      return { rules: n.rules, extract: n.extract, mode: n.mode, valid: n.valid };
+    }, id);
     const t = presets.responseCheckTemplate('twilio');
     assert.deepStrictEqual(node, { rules: t.rules, extract: t.extract, mode: 'all', valid: true });
   });

@@ -17,17 +17,82 @@ const TOKEN = 'tok_' + 'q'.repeat(28);
 function flow(base) {
   return [
     { id: 'toolstab', type: 'tab', label: 'tools' },
-    { id: 'toolsep', type: 'saypro-endpoint', name: 'Partner', baseUrl: `${base}/api`, method: 'POST', headers: [], timeout: 5000, keepAlive: true, authType: 'bearer', credentials: { token: '${TOOLS_PARTNER_TOKEN}' } },
-    { id: 'toolsinject', type: 'inject', z: 'toolstab', name: 'listing', props: [{ p: 'payload' }], payload: '{"listingId":"L-77","price":"9.50"}', payloadType: 'json', x: 120, y: 80, wires: [['toolsmapper']] },
-    { id: 'toolsmapper', type: 'saypro-field-mapper', z: 'toolstab', name: '', keepUnmapped: false, x: 320, y: 80, wires: [[], []],
-      rules: [{ target: 'id', sourceType: 'msg', source: 'payload.listingId', type: 'string', required: true }, { target: 'amount', sourceType: 'msg', source: 'payload.price', type: 'minor', decimals: 2, required: true }] },
-    { id: 'toolsenc', type: 'saypro-encrypt', z: 'toolstab', name: '', algorithm: 'aes-256-gcm', kid: 'k1', aad: '', aadType: 'none', x: 320, y: 160, wires: [[], []], credentials: { key: 'ab'.repeat(32) } },
-    { id: 'toolspost', type: 'saypro-http-post', z: 'toolstab', name: '', endpoint: 'toolsep', method: 'POST', path: '/orders/{{event.id}}', headers: [{ name: 'X-Source', value: 'saypro' }], idempotencyHeader: 'Idempotency-Key', durable: true, x: 320, y: 240, wires: [[], []] },
+    {
+      id: 'toolsep',
+      type: 'saypro-endpoint',
+      name: 'Partner',
+      baseUrl: `${base}/api`,
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      authType: 'bearer',
+      credentials: { token: '${TOOLS_PARTNER_TOKEN}' },
+    },
+    {
+      id: 'toolsinject',
+      type: 'inject',
+      z: 'toolstab',
+      name: 'listing',
+      props: [{ p: 'payload' }],
+      payload: '{"listingId":"L-77","price":"9.50"}',
+      payloadType: 'json',
+      x: 120,
+      y: 80,
+      wires: [['toolsmapper']],
+    },
+    {
+      id: 'toolsmapper',
+      type: 'saypro-field-mapper',
+      z: 'toolstab',
+      name: '',
+      keepUnmapped: false,
+      x: 320,
+      y: 80,
+      wires: [[], []],
+      rules: [
+        { target: 'id', sourceType: 'msg', source: 'payload.listingId', type: 'string', required: true },
+        { target: 'amount', sourceType: 'msg', source: 'payload.price', type: 'minor', decimals: 2, required: true },
+      ],
+    },
+    {
+      id: 'toolsenc',
+      type: 'saypro-encrypt',
+      z: 'toolstab',
+      name: '',
+      algorithm: 'aes-256-gcm',
+      kid: 'k1',
+      aad: '',
+      aadType: 'none',
+      x: 320,
+      y: 160,
+      wires: [[], []],
+      credentials: { key: 'ab'.repeat(32) },
+    },
+    {
+      id: 'toolspost',
+      type: 'saypro-http-post',
+      z: 'toolstab',
+      name: '',
+      endpoint: 'toolsep',
+      method: 'POST',
+      path: '/orders/{{event.id}}',
+      headers: [{ name: 'X-Source', value: 'saypro' }],
+      idempotencyHeader: 'Idempotency-Key',
+      durable: true,
+      x: 320,
+      y: 240,
+      wires: [[], []],
+    },
   ];
 }
 
 describeInBrowsers('dialog tools', function (ui) {
-  let nr; let partner; let base; let page; const requests = [];
+  let nr;
+  let partner;
+  let base;
+  let page;
+  const requests = [];
 
   before(async function () {
     partner = http.createServer((req, res) => {
@@ -48,17 +113,21 @@ describeInBrowsers('dialog tools', function (ui) {
   });
 
   async function edit(id) {
-    await page.evaluate((nid) => { RED.workspaces.show('toolstab'); RED.editor.edit(RED.nodes.node(nid)); }, id);
+    await page.evaluate((nid) => {
+      RED.workspaces.show('toolstab');
+      RED.editor.edit(RED.nodes.node(nid));
+    }, id);
     await page.waitVisible('#dialog-form .saypro-preview-run, #dialog-form .saypro-generate-key');
   }
   async function cancel() {
     await page.click('#node-dialog-cancel');
     await page.waitGone('#dialog-form');
   }
-  const output = () => page.waitFor(() => {
-    const t = $('.saypro-preview-output').text();
-    return t && !/Computing/.test(t) ? t : false;
-  });
+  const output = () =>
+    page.waitFor(() => {
+      const t = $('.saypro-preview-output').text();
+      return t && !/Computing/.test(t) ? t : false;
+    });
 
   it('HTTP POST: Preview shows the exact request — method, full URL, headers with the token masked, body — and sends nothing', async function () {
     await edit('toolspost');
@@ -84,7 +153,9 @@ describeInBrowsers('dialog tools', function (ui) {
     // the inject's message reaches the mapper; the dialog then finds it
     let found = false;
     for (let i = 0; i < 50 && !found; i++) {
-      found = await page.evaluate(() => $.getJSON('saypro-integration-kit/last-input/toolsmapper').then((r) => !!r.msg));
+      found = await page.evaluate(() =>
+        $.getJSON('saypro-integration-kit/last-input/toolsmapper').then((r) => !!r.msg),
+      );
       if (!found) await new Promise((res) => setTimeout(res, 200));
     }
     assert.ok(found, 'the mapper has a last input');

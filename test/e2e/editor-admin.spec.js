@@ -28,13 +28,21 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
       },
     });
   });
-  after(async function () { if (nr) await nr.stop(); });
+  after(async function () {
+    if (nr) await nr.stop();
+  });
 
   async function token(username) {
     const res = await fetch(`${nr.base}/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: username === 'admin' ? '*' : 'read', username, password: 'secret-pass' }),
+      body: JSON.stringify({
+        client_id: 'node-red-admin',
+        grant_type: 'password',
+        scope: username === 'admin' ? '*' : 'read',
+        username,
+        password: 'secret-pass',
+      }),
     });
     assert.strictEqual(res.status, 200);
     return (await res.json()).access_token;
@@ -43,13 +51,23 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
   function call(method, path, tok, body) {
     const headers = { 'content-type': 'application/json' };
     if (tok) headers.authorization = `Bearer ${tok}`;
-    return fetch(`${nr.base}/saypro-integration-kit/${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    return fetch(`${nr.base}/saypro-integration-kit/${path}`, {
+      method,
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
   }
 
   const previewBody = { type: 'saypro-format-encoder', config: { format: 'json' }, msg: { payload: { a: 1 } } };
 
   it('answers 401 without a token', async function () {
-    for (const [method, path, body] of [['POST', 'preview', previewBody], ['GET', 'last-input/x'], ['POST', 'generate-key', {}], ['POST', 'test-connection', {}], ['GET', 'monitor']]) {
+    for (const [method, path, body] of [
+      ['POST', 'preview', previewBody],
+      ['GET', 'last-input/x'],
+      ['POST', 'generate-key', {}],
+      ['POST', 'test-connection', {}],
+      ['GET', 'monitor'],
+    ]) {
       const res = await call(method, path, null, body);
       assert.strictEqual(res.status, 401, `${method} ${path}`);
     }
@@ -60,7 +78,10 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
     const p = await call('POST', 'preview', tok, previewBody);
     assert.strictEqual(p.status, 200);
     const r = await p.json();
-    assert.deepStrictEqual({ ok: r.ok, contentType: r.contentType, body: r.body }, { ok: true, contentType: 'application/json; charset=utf-8', body: '{"a":1}' });
+    assert.deepStrictEqual(
+      { ok: r.ok, contentType: r.contentType, body: r.body },
+      { ok: true, contentType: 'application/json; charset=utf-8', body: '{"a":1}' },
+    );
     assert.strictEqual((await call('GET', 'monitor', tok)).status, 200);
     assert.deepStrictEqual(await (await call('GET', 'last-input/nothing', tok)).json(), { msg: null });
     // Node-RED answers a missing permission with 401, as for no token

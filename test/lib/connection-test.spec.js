@@ -14,15 +14,23 @@ function listen(handler) {
 }
 
 describe('lib/connection-test', function () {
-  let server; let base; const seen = [];
+  let server;
+  let base;
+  const seen = [];
   before(async function () {
     server = await listen((req, res) => {
       let body = '';
-      req.on('data', (d) => { body += d; });
+      req.on('data', (d) => {
+        body += d;
+      });
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
         if (req.url === '/token') {
-          if (!body.includes('client_secret=right')) { res.statusCode = 401; res.setHeader('content-type', 'application/json'); return res.end('{"error":"invalid_client"}'); }
+          if (!body.includes('client_secret=right')) {
+            res.statusCode = 401;
+            res.setHeader('content-type', 'application/json');
+            return res.end('{"error":"invalid_client"}');
+          }
           res.setHeader('content-type', 'application/json');
           return res.end('{"access_token":"at_1","expires_in":3600}');
         }
@@ -35,14 +43,22 @@ describe('lib/connection-test', function () {
   after(() => new Promise((r) => server.close(r)));
 
   it('names a setting that does not work (a missing variable) and stops there', async function () {
-    const r = await testConnection({ config: { baseUrl: base, authType: 'apikey' }, credentials: { apiKey: '${NO_SUCH_KEY_VAR}' } }, { env: {} });
+    const r = await testConnection(
+      { config: { baseUrl: base, authType: 'apikey' }, credentials: { apiKey: '${NO_SUCH_KEY_VAR}' } },
+      { env: {} },
+    );
     assert.strictEqual(r.ok, false);
-    assert.deepStrictEqual(r.steps.map((s) => s.step), ['settings']);
+    assert.deepStrictEqual(
+      r.steps.map((s) => s.step),
+      ['settings'],
+    );
     assert.match(r.summary, /NO_SUCH_KEY_VAR is not set/);
   });
 
   it('host not found', async function () {
-    const lookup = async () => { throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }); };
+    const lookup = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+    };
     const r = await testConnection({ config: { baseUrl: 'https://partner-typo.example.invalid' } }, { lookup });
     assert.strictEqual(r.ok, false);
     assert.strictEqual(r.summary, 'dns: host not found');
@@ -54,24 +70,45 @@ describe('lib/connection-test', function () {
     const port = probe.address().port;
     await new Promise((r) => probe.close(r));
     const r = await testConnection({ config: { baseUrl: `http://127.0.0.1:${port}` } });
-    assert.deepStrictEqual(r.steps.map((s) => [s.step, s.ok]), [['settings', true], ['dns', true], ['tcp', false]]);
+    assert.deepStrictEqual(
+      r.steps.map((s) => [s.step, s.ok]),
+      [
+        ['settings', true],
+        ['dns', true],
+        ['tcp', false],
+      ],
+    );
     assert.match(r.summary, /^tcp: connection refused/);
   });
 
   it('a probe path tries the credentials: refused (401) and accepted (200)', async function () {
-    const bad = await testConnection({ config: { baseUrl: base, authType: 'bearer' }, credentials: { token: 'wrong' }, path: '/me' });
+    const bad = await testConnection({
+      config: { baseUrl: base, authType: 'bearer' },
+      credentials: { token: 'wrong' },
+      path: '/me',
+    });
     assert.strictEqual(bad.ok, false);
-    assert.match(bad.summary, /^auth: 401 from the partner: the credentials were refused \(GET http:\/\/127\.0\.0\.1:\d+\/me\)$/);
-    const good = await testConnection({ config: { baseUrl: base, authType: 'bearer' }, credentials: { token: 'good' }, path: '/me' });
+    assert.match(
+      bad.summary,
+      /^auth: 401 from the partner: the credentials were refused \(GET http:\/\/127\.0\.0\.1:\d+\/me\)$/,
+    );
+    const good = await testConnection({
+      config: { baseUrl: base, authType: 'bearer' },
+      credentials: { token: 'good' },
+      path: '/me',
+    });
     assert.strictEqual(good.ok, true, JSON.stringify(good));
     assert.strictEqual(good.summary, 'connection works');
     assert.match(good.steps[3].text, /answered 200: the credentials were accepted/);
     assert.ok(!JSON.stringify(good).includes('good"'), 'the token is not in the result');
   });
 
-  it('OAuth2: fetches a token with the endpoint\'s token code; a refused client is said so', async function () {
+  it("OAuth2: fetches a token with the endpoint's token code; a refused client is said so", async function () {
     const cfg = { baseUrl: base, authType: 'oauth2', tokenUrl: `${base}/token` };
-    const ok = await testConnection({ config: cfg, credentials: { clientId: 'c', clientSecret: '${CS}' } }, { env: { CS: 'right' } });
+    const ok = await testConnection(
+      { config: cfg, credentials: { clientId: 'c', clientSecret: '${CS}' } },
+      { env: { CS: 'right' } },
+    );
     assert.strictEqual(ok.ok, true, JSON.stringify(ok));
     assert.match(ok.steps[3].text, /access token/);
     const no = await testConnection({ config: cfg, credentials: { clientId: 'c', clientSecret: 'wrong-secret' } });

@@ -24,10 +24,16 @@ const BROWSERS = {
   chromium: { path: process.env.CHROMIUM_PATH || '/usr/bin/chromium', package: 'chromium' },
   firefox: { path: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr', package: 'firefox-esr' },
 };
-const VIEWPORTS = [{ width: 1280, height: 800 }, { width: 1024, height: 768 }];
+const VIEWPORTS = [
+  { width: 1280, height: 800 },
+  { width: 1024, height: 768 },
+];
 
 function chosen(list, envName, key) {
-  const want = (process.env[envName] || '').split(',').map((s) => s.trim()).filter(Boolean);
+  const want = (process.env[envName] || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return want.length ? list.filter((x) => want.includes(key(x))) : list;
 }
 
@@ -40,61 +46,107 @@ class Page {
     this.marks = 0;
   }
 
-  goto(url) { return this.impl.goto(url); }
+  goto(url) {
+    return this.impl.goto(url);
+  }
 
   /** Runs fn(arg) in the page and returns its (JSON-able) result. */
-  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+  evaluate(fn, arg) {
+    return this.raw.evaluate(fn, arg);
+  }
 
   /** Waits until fn(arg) is truthy in the page; returns its value. */
-  waitFor(fn, arg, timeout = 15000) { return this.impl.waitForFunction(fn, arg, timeout); }
+  waitFor(fn, arg, timeout = 15000) {
+    return this.impl.waitForFunction(fn, arg, timeout);
+  }
 
-  waitVisible(selector, timeout = 30000) { return this.impl.waitForSelector(selector, true, timeout); }
+  waitVisible(selector, timeout = 30000) {
+    return this.impl.waitForSelector(selector, true, timeout);
+  }
 
-  waitGone(selector, timeout = 30000) { return this.impl.waitForSelector(selector, false, timeout); }
+  waitGone(selector, timeout = 30000) {
+    return this.impl.waitForSelector(selector, false, timeout);
+  }
 
   /** Clicks the element once it is visible and has stopped moving (trays slide in). */
-  click(selector) { return this.impl.click(selector); }
+  click(selector) {
+    return this.impl.click(selector);
+  }
 
   /** Clicks the first visible element matching `selector` whose text contains `text`. */
   async clickText(selector, text, timeout = 15000) {
     const mark = `m${++this.marks}`;
-    await this.waitFor(([sel, t, m]) => {
-      const el = Array.from(document.querySelectorAll(sel)).find((e) => e.offsetParent !== null && e.textContent.includes(t));
-      if (el) el.setAttribute('data-test-mark', m);
-      return !!el;
-    }, [selector, text, mark], timeout);
+    await this.waitFor(
+      ([sel, t, m]) => {
+        const el = Array.from(document.querySelectorAll(sel)).find(
+          (e) => e.offsetParent !== null && e.textContent.includes(t),
+        );
+        if (el) el.setAttribute('data-test-mark', m);
+        return !!el;
+      },
+      [selector, text, mark],
+      timeout,
+    );
     await this.impl.click(`[data-test-mark="${mark}"]`);
   }
 
   /** Replaces an input's text by typing, as a user would (fires input events). */
-  fill(selector, text) { return this.impl.fill(selector, text); }
+  fill(selector, text) {
+    return this.impl.fill(selector, text);
+  }
 
   /** Chooses an option of a <select> by value, or by its label when `{ label }` is given. */
   async select(selector, choice) {
-    const value = typeof choice === 'string' ? choice : await this.evaluate(([sel, label]) => {
-      const opt = Array.from(document.querySelector(sel).options).find((o) => o.textContent.trim() === label);
-      return opt ? opt.value : null;
-    }, [selector, choice.label]);
+    const value =
+      typeof choice === 'string'
+        ? choice
+        : await this.evaluate(
+            ([sel, label]) => {
+              const opt = Array.from(document.querySelector(sel).options).find((o) => o.textContent.trim() === label);
+              return opt ? opt.value : null;
+            },
+            [selector, choice.label],
+          );
     assert.notStrictEqual(value, null, `${selector} has an option ${JSON.stringify(choice)}`);
     await this.impl.select(selector, value);
   }
 
   /** Fires a DOM event (e.g. 'change') on the element. */
   dispatch(selector, type) {
-    return this.evaluate(([sel, t]) => { $(sel).trigger(t); }, [selector, type]);
+    return this.evaluate(
+      ([sel, t]) => {
+        $(sel).trigger(t);
+      },
+      [selector, type],
+    );
   }
 
-  value(selector) { return this.evaluate((sel) => document.querySelector(sel).value, selector); }
+  value(selector) {
+    return this.evaluate((sel) => document.querySelector(sel).value, selector);
+  }
 
-  values(selector) { return this.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => e.value), selector); }
+  values(selector) {
+    return this.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => e.value), selector);
+  }
 
-  checked(selector) { return this.evaluate((sel) => document.querySelector(sel).checked, selector); }
+  checked(selector) {
+    return this.evaluate((sel) => document.querySelector(sel).checked, selector);
+  }
 
-  text(selector) { return this.evaluate((sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; }, selector); }
+  text(selector) {
+    return this.evaluate((sel) => {
+      const e = document.querySelector(sel);
+      return e ? e.innerText : null;
+    }, selector);
+  }
 
-  texts(selector) { return this.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => e.innerText), selector); }
+  texts(selector) {
+    return this.evaluate((sel) => Array.from(document.querySelectorAll(sel)).map((e) => e.innerText), selector);
+  }
 
-  count(selector) { return this.evaluate((sel) => document.querySelectorAll(sel).length, selector); }
+  count(selector) {
+    return this.evaluate((sel) => document.querySelectorAll(sel).length, selector);
+  }
 
   visible(selector) {
     return this.evaluate((sel) => {
@@ -105,9 +157,13 @@ class Page {
     }, selector);
   }
 
-  hasClass(selector, cls) { return this.evaluate(([sel, c]) => document.querySelector(sel).classList.contains(c), [selector, cls]); }
+  hasClass(selector, cls) {
+    return this.evaluate(([sel, c]) => document.querySelector(sel).classList.contains(c), [selector, cls]);
+  }
 
-  screenshot(path) { return this.raw.screenshot({ path }); }
+  screenshot(path) {
+    return this.raw.screenshot({ path });
+  }
 }
 
 function playwrightImpl(page) {
@@ -116,7 +172,8 @@ function playwrightImpl(page) {
     page,
     goto: (url) => page.goto(url, { waitUntil: 'load' }),
     waitForFunction: async (fn, arg, timeout) => (await page.waitForFunction(fn, arg, { timeout })).jsonValue(),
-    waitForSelector: (sel, visible, timeout) => page.waitForSelector(sel, { state: visible ? 'visible' : 'hidden', timeout }),
+    waitForSelector: (sel, visible, timeout) =>
+      page.waitForSelector(sel, { state: visible ? 'visible' : 'hidden', timeout }),
     fill: (sel, text) => page.fill(sel, text),
     click: (sel) => page.click(sel),
     select: (sel, value) => page.selectOption(sel, value),
@@ -128,21 +185,27 @@ function puppeteerImpl(page) {
     name: 'firefox',
     page,
     goto: (url) => page.goto(url, { waitUntil: 'load' }),
-    waitForFunction: async (fn, arg, timeout) => (await page.waitForFunction(fn, { timeout, polling: 100 }, arg)).jsonValue(),
-    waitForSelector: (sel, visible, timeout) => page.waitForSelector(sel, visible ? { visible: true, timeout } : { hidden: true, timeout }),
+    waitForFunction: async (fn, arg, timeout) =>
+      (await page.waitForFunction(fn, { timeout, polling: 100 }, arg)).jsonValue(),
+    waitForSelector: (sel, visible, timeout) =>
+      page.waitForSelector(sel, visible ? { visible: true, timeout } : { hidden: true, timeout }),
     select: (sel, value) => page.select(sel, value),
     // locators wait until the element is visible and its box has stopped moving, as playwright does
     fill: (sel, text) => page.locator(sel).setTimeout(15000).fill(text),
     // and, as playwright does, until nothing covers it (a notification slides over the tray's buttons)
     click: async (sel) => {
-      await page.waitForFunction((s) => {
-        const el = document.querySelector(s);
-        if (!el) return false;
-        el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-        const r = el.getBoundingClientRect();
-        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-        return !!hit && (el === hit || el.contains(hit));
-      }, { timeout: 15000, polling: 100 }, sel);
+      await page.waitForFunction(
+        (s) => {
+          const el = document.querySelector(s);
+          if (!el) return false;
+          el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+          const r = el.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return !!hit && (el === hit || el.contains(hit));
+        },
+        { timeout: 15000, polling: 100 },
+        sel,
+      );
       await page.locator(sel).setTimeout(15000).click();
     },
   };
@@ -153,8 +216,16 @@ async function launch(name, viewport) {
     const { chromium } = require('playwright-core');
     const browser = await chromium.launch({
       executablePath: BROWSERS.chromium.path,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     const page = await browser.newPage({ viewport });
     return { browser, page: playwrightImpl(page), close: () => browser.close() };
@@ -175,7 +246,9 @@ async function launch(name, viewport) {
 /** Fails when an open dialog (edit tray, notification, sidebar tab) is wider than its box and so scrolls sideways. */
 async function noSidewaysScroll(page) {
   const wide = await page.evaluate(() => {
-    const boxes = document.querySelectorAll('.red-ui-tray-body, .red-ui-tray-content, .red-ui-editor form, .ui-dialog-content, .red-ui-sidebar-content, .red-ui-notification');
+    const boxes = document.querySelectorAll(
+      '.red-ui-tray-body, .red-ui-tray-content, .red-ui-editor form, .ui-dialog-content, .red-ui-sidebar-content, .red-ui-notification',
+    );
     const out = [];
     boxes.forEach((el) => {
       if (el.offsetParent === null) return;
@@ -206,9 +279,17 @@ function describeInBrowsers(title, body) {
           async open(url) {
             await ui.page.goto(url);
             const types = Object.keys(require('../../package.json')['node-red'].nodes);
-            await ui.page.waitFor((list) => window.RED && RED.nodes && list.every((t) => RED.nodes.getType(t)) &&
-              window.SayProIntegrationKit && window.SayProIntegrationKit.keyProblem &&
-              document.querySelector('#red-ui-palette-container-integration .red-ui-palette-node'), types, 60000);
+            await ui.page.waitFor(
+              (list) =>
+                window.RED &&
+                RED.nodes &&
+                list.every((t) => RED.nodes.getType(t)) &&
+                window.SayProIntegrationKit &&
+                window.SayProIntegrationKit.keyProblem &&
+                document.querySelector('#red-ui-palette-container-integration .red-ui-palette-node'),
+              types,
+              60000,
+            );
           },
           noSidewaysScroll: () => noSidewaysScroll(ui.page),
           /** a file name that says which browser and size made it */
@@ -219,12 +300,15 @@ function describeInBrowsers(title, body) {
         before(async function () {
           const exe = BROWSERS[name].path;
           if (!fs.existsSync(exe)) {
-            if (process.env.CI) throw new Error(`${exe} is missing: .ci/run installs Debian's ${BROWSERS[name].package}`);
+            if (process.env.CI)
+              throw new Error(`${exe} is missing: .ci/run installs Debian's ${BROWSERS[name].package}`);
             this.skip();
           }
           session = await launch(name, viewport);
           const raw = session.page.page;
-          raw.on('console', (m) => { if (m.type() === 'error') ui.errors.push(`console: ${m.text()}`); });
+          raw.on('console', (m) => {
+            if (m.type() === 'error') ui.errors.push(`console: ${m.text()}`);
+          });
           raw.on('pageerror', (err) => ui.errors.push(`page error: ${String((err && err.stack) || err)}`));
           ui.page = new Page(session.page);
         });
@@ -237,7 +321,10 @@ function describeInBrowsers(title, body) {
           const errors = ui.errors.splice(0);
           if (this.currentTest && this.currentTest.state === 'failed' && ui.page) {
             // what the page looked like, for the failure report
-            const file = require('path').join(require('os').tmpdir(), ui.shot('saypro-failed-' + this.currentTest.title.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)));
+            const file = require('path').join(
+              require('os').tmpdir(),
+              ui.shot('saypro-failed-' + this.currentTest.title.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)),
+            );
             await ui.page.screenshot(file).catch(() => {});
             if (errors.length) console.log(`      errors in the page: ${errors.join('\n')}\n      screenshot: ${file}`);
           }
