@@ -169,11 +169,21 @@ export function installEditorAdmin(RED: NodeAPI): void {
     guarded(async (req, res) => {
       const body = record(req.body);
       if (!body) return badRequest(res, 'expected {config, credentials}');
-      const result = await testConnection({
-        config: record(body.config) ?? {},
-        credentials: mergeCredentials(record(body.credentials), stored(body.id)),
-        path: typeof body.path === 'string' ? body.path : undefined,
-      });
+      const config = record(body.config) ?? {};
+      // the endpoint's tls-config node (CA, client certificate), when one is chosen and deployed
+      const tlsNode =
+        typeof config.tls === 'string' && config.tls
+          ? (RED.nodes.getNode(config.tls) as unknown as { addTLSOptions?(o: object): object } | null)
+          : null;
+      const tls = tlsNode && typeof tlsNode.addTLSOptions === 'function' ? tlsNode.addTLSOptions({}) : undefined;
+      const result = await testConnection(
+        {
+          config,
+          credentials: mergeCredentials(record(body.credentials), stored(body.id)),
+          path: typeof body.path === 'string' ? body.path : undefined,
+        },
+        { tls },
+      );
       res.json(result);
     }),
   );

@@ -167,6 +167,7 @@ async function authStep(
   path: string | undefined,
   env: NodeJS.ProcessEnv,
   ms: number,
+  tlsOptions: tls.ConnectionOptions = {},
 ): Promise<string> {
   const endpoint = new Endpoint({
     id: 'connection-test',
@@ -203,10 +204,19 @@ async function authStep(
     const redactor = new Redactor({ secrets: endpoint.secrets(), sensitiveNames: endpoint.sensitiveNames() });
     const status = await new Promise<number>((resolve, reject) => {
       const mod = prepared.url.startsWith('https:') ? https : http;
-      const req = mod.request(prepared.url, { method: 'GET', headers: prepared.headers, timeout: ms }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = mod.request(
+        prepared.url,
+        {
+          ...(prepared.url.startsWith('https:') ? tlsOptions : {}),
+          method: 'GET',
+          headers: prepared.headers,
+          timeout: ms,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', reject);
       req.end();
@@ -294,6 +304,6 @@ export async function testConnection(
       return done();
   }
 
-  await step(steps, 'auth', () => authStep(config, creds, input.path, env, ms));
+  await step(steps, 'auth', () => authStep(config, creds, input.path, env, ms, options.tls));
   return done();
 }

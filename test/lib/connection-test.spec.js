@@ -6,6 +6,11 @@
 const assert = require('node:assert');
 const http = require('node:http');
 const net = require('node:net');
+const https = require('node:https');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { testConnection } = require('../../dist/nodes/lib/connection-test');
 
 function listen(handler) {
@@ -115,5 +120,55 @@ describe('lib/connection-test', function () {
     assert.strictEqual(no.ok, false);
     assert.match(no.summary, /^auth: .*HTTP 401: invalid_client/);
     assert.ok(!no.summary.includes('wrong-secret'));
+  });
+
+  describe('TLS', function () {
+    let tlsServer;
+    let dir;
+    let cert;
+    before(function () {
+      // a self-signed certificate for 127.0.0.1, made with the openssl command line for this test
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-tls-'));
+      const r = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ]);
+      if (r.status !== 0) throw new Error('openssl failed: ' + r.stderr);
+      cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+      tlsServer = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert }, (req, res) =>
+        res.end(),
+      );
+      return new Promise((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    });
+    after(function () {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return new Promise((resolve) => tlsServer.close(resolve));
+    });
+
+    it('says a self-signed certificate is not trusted, and that one signed by a given CA is', async function () {
+      const baseUrl = `https://127.0.0.1:${tlsServer.address().port}`;
+      const bad = await testConnection({ config: { baseUrl } });
+      assert.strictEqual(bad.ok, false);
+      assert.strictEqual(bad.summary, 'tls: TLS: certificate not trusted (self-signed)');
+      const good = await testConnection({ config: { baseUrl } }, { tls: { ca: cert } });
+      assert.strictEqual(good.ok, true, JSON.stringify(good));
+      assert.match(
+        good.steps.find((x) => x.step === 'tls').text,
+        /^TLS TLSv1\.[23]: certificate trusted, valid until /,
+      );
+    });
   });
 });
