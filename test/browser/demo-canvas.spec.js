@@ -42,9 +42,20 @@ describeInBrowsers('demo canvas', function (ui) {
   });
 
   it('has no overlapping nodes, no crossing error wires, and fits 1280 px wide', async function () {
+    const count = flow.filter((n) => n.z === tab.id).length;
+    // the flow is loaded, its tab shown, and each node drawn (a node has its size once drawn)
+    await ui.page.waitFor(
+      ([z, n]) => {
+        if (RED.nodes.filterNodes({ z }).length !== n) return false;
+        if (RED.workspaces.active() !== z) RED.workspaces.show(z);
+        return RED.nodes.filterNodes({ z }).every((x) => x.w > 0 && x.h > 0);
+      },
+      [tab.id, count],
+    );
+    await ui.page.evaluate(() => {
+      if (RED.view.zoomZero) RED.view.zoomZero();
+    });
     const boxes = await ui.page.evaluate((z) => {
-      RED.workspaces.show(z);
-      RED.view.zoomZero && RED.view.zoomZero();
       const out = {};
       RED.nodes.filterNodes({ z }).forEach((n) => {
         out[n.id] = {

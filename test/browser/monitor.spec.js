@@ -87,11 +87,12 @@ describeInBrowsers('integration monitor', function (ui) {
     });
     await ui.open(nr.base + '/');
     page = ui.page;
-    await page.evaluate(() => {
-      RED.workspaces.show('montab');
-      RED.sidebar.show('saypro-monitor');
+    // the plugin's tab exists once the editor has loaded the plugins
+    await page.waitFor(() => {
+      if (RED.workspaces.active() !== 'montab') RED.workspaces.show('montab');
+      if (!$('.saypro-monitor').is(':visible')) RED.sidebar.show('saypro-monitor');
+      return $('.saypro-monitor-node[data-id="monpost"]').is(':visible');
     });
-    await page.waitVisible('.saypro-monitor-node[data-id="monpost"]');
   });
 
   after(async function () {
