@@ -87,18 +87,22 @@ describeInBrowsers('integration monitor', function (ui) {
     });
     await ui.open(nr.base + '/');
     page = ui.page;
-    // the plugin's tab exists once the editor has loaded the plugins
-    await page.waitFor(() => {
-      if (RED.workspaces.active() !== 'montab') RED.workspaces.show('montab');
-      if (!$('.saypro-monitor').is(':visible')) RED.sidebar.show('saypro-monitor');
-      return $('.saypro-monitor-node[data-id="monpost"]').is(':visible');
-    });
+    await showMonitor();
   });
 
   after(async function () {
     if (nr) await nr.stop();
     if (partner) await new Promise((r) => partner.close(r));
   });
+
+  /** Shows the monitor tab (the editor may switch the sidebar to Info once it has loaded the flows). */
+  function showMonitor() {
+    return page.waitFor(() => {
+      if (RED.workspaces.active() !== 'montab') RED.workspaces.show('montab');
+      if (!$('.saypro-monitor').is(':visible')) RED.sidebar.show('saypro-monitor');
+      return $('.saypro-monitor-node[data-id="monpost"]').is(':visible');
+    });
+  }
 
   const rowFor = (eventId) =>
     page.waitFor(
@@ -131,6 +135,7 @@ describeInBrowsers('integration monitor', function (ui) {
       null,
       30000,
     );
+    await showMonitor();
     await page.click('.saypro-monitor-node[data-id="monpost"] .saypro-monitor-dl-toggle');
     await page.waitVisible('.saypro-monitor-dl-item[data-id="evt_bad_1"]');
     const reason = await page.text('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-reason');
