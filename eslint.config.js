@@ -26,7 +26,7 @@ module.exports = tseslint.config(
   },
   {
     // code handed to page.evaluate runs in the editor
-    files: ['test/browser/**/*.js', 'scripts/screenshot-examples.js'],
+    files: ['test/browser/**/*.js', 'test/support/browser.js', 'scripts/screenshot-examples.js'],
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
   {

@@ -21,6 +21,7 @@ import {
   type OutputMode,
   type PreparedKey,
 } from './lib/crypto';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface DecryptConfig extends NodeDef {
   algorithm?: string;
@@ -41,6 +42,9 @@ const OUTPUTS = 2;
 const STALE_HEADERS = ['content-type', 'content-length', 'x-encryption-alg', 'x-encryption-kid'];
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function DecryptNode(this: Node<DecryptCredentials>, config: DecryptConfig) {
     RED.nodes.createNode(this, config);
     const node = this;

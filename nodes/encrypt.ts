@@ -20,6 +20,7 @@ import {
   type Algorithm,
   type PreparedKey,
 } from './lib/crypto';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface EncryptConfig extends NodeDef {
   algorithm?: string;
@@ -35,6 +36,9 @@ interface EncryptCredentials {
 const OUTPUTS = 2;
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function EncryptNode(this: Node<EncryptCredentials>, config: EncryptConfig) {
     RED.nodes.createNode(this, config);
     const node = this;

@@ -15,6 +15,7 @@ import type { TlsOptions } from './lib/http/agent';
 import type { ProxyNodeSettings } from './lib/http/proxy';
 import type { EndpointHandle } from './lib/http/types';
 import { endpointTelemetry, installMonitoring } from './common/monitoring';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
   tls?: string;
@@ -42,6 +43,9 @@ type EndpointNode = Node<EndpointCredentials> &
 
 export = function (RED: NodeAPI) {
   installMonitoring(RED);
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function EndpointConfigNode(this: EndpointNode, config: EndpointNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;

@@ -8,6 +8,7 @@ import { onInput, sendError } from './common/glue';
 import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { createMapper, summarise, summariseRules, type MappingRule, type Resolver } from './lib/mapping';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface FieldMapperDef extends NodeDef {
   rules?: MappingRule[];
@@ -17,6 +18,9 @@ interface FieldMapperDef extends NodeDef {
 const OUTPUTS = 2;
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function FieldMapperNode(this: Node, config: FieldMapperDef) {
     RED.nodes.createNode(this, config);
     const node = this;

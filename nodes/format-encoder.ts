@@ -8,6 +8,7 @@ import { onInput, sendError, mergeHeaders } from './common/glue';
 import { countStatus } from './common/status';
 import { checkConfig, configError, encode, readConfig } from './lib/encoding';
 import { IntegrationError, toErrorInfo } from './lib/errors';
+import { installEditorAdmin } from './common/editor-admin';
 
 interface FormatEncoderDef extends NodeDef {
   format?: string;
@@ -25,6 +26,9 @@ interface FormatEncoderDef extends NodeDef {
 const OUTPUTS = 2;
 
 export = function (RED: NodeAPI) {
+  // preview, last input, key generation and test connection for the edit dialogs
+  installEditorAdmin(RED);
+
   function FormatEncoderNode(this: Node, def: FormatEncoderDef) {
     RED.nodes.createNode(this, def);
     const node = this;

@@ -18,6 +18,7 @@ import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
 import { deregisterOutboxAdmin, installOutboxAdmin, registerOutboxAdmin, type OutboxAdminHandle } from './common/outbox-admin';
 import { settle } from './lib/acks';
+import { recordDelivery } from './lib/delivery-log';
 import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
 import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { IntegrationError } from './lib/errors';
@@ -479,11 +480,13 @@ export = function (RED: NodeAPI) {
         onDelivered: (msg) => {
           telemetry.finished(msg, 'delivered');
           journalLoss = 0;
+          recordDelivery(node.id, msg);
           node.send([msg as Msg, null]);
           showOutcome({ ok: true, status: Number(msg.statusCode) });
         },
         onFailed: (msg, err) => {
           telemetry.finished(msg, 'dead_lettered', err);
+          recordDelivery(node.id, msg);
           node.send([null, msg as Msg]);
           // done() was called when the message was queued: Catch nodes learn of it here
           node.error(err, msg as Msg);

@@ -5,6 +5,7 @@
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { IntegrationError, toErrorInfo, type IntegrationErrorInfo } from '../lib/errors';
 import { settle } from '../lib/acks';
+import { forgetInput, rememberInput } from '../lib/last-input';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;
@@ -16,7 +17,10 @@ export type Msg = NodeMessageInFlow & Record<string, any>;
  * `done(err)` and so reaches Catch nodes, instead of being lost.
  */
 export function onInput(node: Node, handler: (msg: Msg, send: Send, done: Done) => void | Promise<void>): void {
+  // the editor's preview offers the node's last input as its sample
+  node.on('close', () => forgetInput(node.id));
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+    rememberInput(node.id, msg);
     try {
       const result = handler(msg as Msg, send, done);
       if (result && typeof (result as Promise<void>).then === 'function') {

@@ -58,6 +58,11 @@ export function registerOutboxAdmin(id: string, handle: OutboxAdminHandle): void
   shared.handles.set(id, handle);
 }
 
+/** The admin handle of a deployed node, if any (the editor's integration monitor reads it). */
+export function outboxAdminHandle(id: string): OutboxAdminHandle | undefined {
+  return shared.handles.get(id);
+}
+
 /** Removes the node's handle (only if it is still this one: a redeployed node may have registered already). */
 export function deregisterOutboxAdmin(id: string, handle: OutboxAdminHandle): void {
   if (shared.handles.get(id) === handle) shared.handles.delete(id);

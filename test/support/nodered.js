@@ -70,7 +70,8 @@ async function startNodeRed(opts = {}) {
     flowFile: 'flows.json',
     credentialSecret: false,
     logging: { console: { level: opts.logLevel || 'info', metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false }, tours: false },
+    // no palette catalogue: the editor would fetch it from the Internet
+    editorTheme: { projects: { enabled: false }, tours: false, palette: { catalogues: [] } },
     telemetry: { enabled: false },
     ...(opts.loadPackage === false ? {} : { nodesDir: [root] }),
     ...(opts.settings || {}),

@@ -1,0 +1,108 @@
+/**
+ * The integration monitor's picture of one HTTP POST node, from what its
+ * outbox admin handle and the delivery log say: queue, counts, the endpoint's
+ * pause / circuit / offline state with a reason in plain words, the last
+ * deliveries. Pure: the plugin (nodes/monitor.ts) gathers the inputs.
+ */
+import type { DeliveryRecord } from './delivery-log';
+import type { PacerState } from './http/types';
+import { plainWords } from './connection-test';
+
+export interface MonitorNodeInput {
+  id: string;
+  name: string;
+  /** the flow (tab) it is on */
+  z: string;
+  endpoint: { id: string; name: string; label: string } | null;
+  /** the admin handle's state; 'none' when the node has no handle (not deployed or failed to start) */
+  state: 'open' | 'opening' | 'unavailable' | 'memory' | 'none';
+  stats: Record<string, unknown> | null;
+  deliveries: DeliveryRecord[];
+}
+
+export interface MonitorNode {
+  id: string;
+  name: string;
+  z: string;
+  endpoint: { id: string; name: string; label: string } | null;
+  durable: boolean;
+  queueState: MonitorNodeInput['state'];
+  depth: number;
+  oldestAgeMs: number;
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+  refused: number;
+  /** dead letters kept now */
+  deadLetters: number;
+  /** 'ok' | 'offline' | 'circuit-open' | 'half-open' | 'paused' | 'unavailable' */
+  health: string;
+  /** why, in plain words ('' when ok) */
+  reason: string;
+  deliveries: DeliveryRecord[];
+  /** which counts reset when Node-RED restarts or the node is redeployed */
+  countsSince: 'deploy';
+}
+
+export interface MonitorSnapshot {
+  at: number;
+  nodes: MonitorNode[];
+}
+
+function n(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** health and reason from the pacer's state */
+export function pacingHealth(p: PacerState | null | undefined, now: number): { health: string; reason: string } {
+  if (!p) return { health: 'ok', reason: '' };
+  if (p.offline) {
+    const code = p.offlineCode ?? '';
+    return { health: 'offline', reason: code ? `${plainWords({ code })} (${code})` : 'the endpoint cannot be reached' };
+  }
+  if (p.circuit === 'open')
+    return {
+      health: 'circuit-open',
+      reason: `${p.consecutiveFailures} failures in a row: sending stopped for a while`,
+    };
+  if (p.circuit === 'half-open')
+    return { health: 'half-open', reason: 'trying one request to see whether the endpoint is back' };
+  if (p.pausedUntil !== null && p.pausedUntil > now) {
+    return {
+      health: 'paused',
+      reason: `the partner asked to wait (Retry-After): ${Math.ceil((p.pausedUntil - now) / 1000)} s left`,
+    };
+  }
+  return { health: 'ok', reason: '' };
+}
+
+export function monitorNode(i: MonitorNodeInput, now: number = Date.now()): MonitorNode {
+  const s = i.stats ?? {};
+  let { health, reason } = pacingHealth(s.circuit as PacerState | null, now);
+  if (i.state === 'unavailable') {
+    health = 'unavailable';
+    reason = 'the delivery queue could not be opened (see the node status and the Node-RED log)';
+  } else if (i.state === 'none') {
+    health = 'unavailable';
+    reason = 'not running: deploy the flow';
+  }
+  return {
+    id: i.id,
+    name: i.name,
+    z: i.z,
+    endpoint: i.endpoint,
+    durable: i.state !== 'memory',
+    queueState: i.state,
+    depth: n(s.depth),
+    oldestAgeMs: n(s.oldestAgeMs),
+    delivered: n(s.delivered),
+    retried: n(s.retried),
+    deadLettered: n(s.deadLettered),
+    refused: n(s.refused),
+    deadLetters: n(s.deadLetters),
+    health,
+    reason,
+    deliveries: i.deliveries,
+    countsSince: 'deploy',
+  };
+}
