@@ -280,15 +280,18 @@ export class Outbox {
     };
 
     if (victims.length > 0) {
-      const results = await Promise.allSettled(
-        victims.map((v) =>
+      // one after the other, oldest first: the dead letters keep the order the items became dead in
+      const results: PromiseSettledResult<void>[] = [];
+      for (const v of victims) {
+        const [r] = await Promise.allSettled([
           moveToDeadLetter(this.moveHost(), v, {
             code: 'OUTBOX_FULL',
             message: 'pushed out of a full outbox by a newer item',
             details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }],
           }),
-        ),
-      );
+        ]);
+        results.push(r);
+      }
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
         results.forEach((r, i) => {
