@@ -8,8 +8,8 @@
 
     /** Bytes that canonical standard or url-safe base64 decodes to, or -1 (mirrors nodes/lib/crypto.ts). */
     function base64Bytes(text) {
-        if (!/^[A-Za-z0-9+\/_-]+={0,2}$/.test(text)) { return -1; }
-        if (/[+\/]/.test(text) && /[-_]/.test(text)) { return -1; }
+        if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) { return -1; }
+        if (/[+/]/.test(text) && /[-_]/.test(text)) { return -1; }
         var std = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
         if (std.length % 4 === 1) { return -1; }
         while (std.length % 4 !== 0) { std += '='; }

@@ -44,7 +44,7 @@ async function main() {
       const tab = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')).find((n) => n.type === 'tab');
       await page.evaluate((id) => RED.workspaces.show(id), tab.id);
       await page.waitForTimeout(400);
-      const box = await page.evaluate((id) => {
+      const box = await page.evaluate(() => {
         const els = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group')];
         const rects = els.map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
         const left = Math.min(...rects.map((r) => r.left)) - 20;

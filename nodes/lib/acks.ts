@@ -36,6 +36,8 @@ const registry: Map<string, Waiter> =
  * after `timeoutMs` (nothing settled it: the flow has no node that settles).
  */
 export function expectSettlement(token: string, timeoutMs: number): { promise: Promise<Settlement | undefined>; cancel(): void } {
+  // assigned after `finish`, which reads it, is defined
+  // eslint-disable-next-line prefer-const
   let timer: NodeJS.Timeout | undefined;
   let finish: (s: Settlement | undefined) => void = () => {};
   const promise = new Promise<Settlement | undefined>((resolve) => {

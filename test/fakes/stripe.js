@@ -42,7 +42,6 @@
  *   stripe.testPaymentMethods (Map pm → outcome; add your own)
  *   plus everything from ./index.js (failNext(n, { status: 500 }) answers Stripe's api_error body)
  */
-const crypto = require('crypto');
 const { startFakeServer, bearerToken, randomId } = require('./index');
 
 const DOCS = 'https://stripe.com/docs/error-codes/';

@@ -1,7 +1,5 @@
 'use strict';
 const assert = require('node:assert');
-const http = require('node:http');
-const https = require('node:https');
 const {
   substituteEnv, parsePort, resolveBaseUrl, safeLabel, urlLabel, joinUrl, setQueryParam,
 } = require('../../dist/nodes/lib/http/base-url');

@@ -82,7 +82,7 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('concurrency cap: at most maxConcurrent permits out, first come first served; 0 means no limit', async function () {
-    const { pacer, granted, want, clock } = setup({ maxConcurrent: 2 });
+    const { pacer, granted, clock } = setup({ maxConcurrent: 2 });
     const order = [];
     for (let i = 0; i < 5; i++) pacer.acquire().then((p) => { order.push(i); granted.push(p); });
     await flush();
@@ -109,7 +109,7 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('rate limit 3 per 1 s: a sliding window over the grant times, woken by one timer', async function () {
-    const { pacer, granted, want, clock } = setup({ rateCount: 3, rateIntervalMs: 1000 });
+    const { granted, want, clock } = setup({ rateCount: 3, rateIntervalMs: 1000 });
     want(7);
     await flush();
     assert.strictEqual(granted.length, 3);
@@ -299,7 +299,7 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('network down with nobody waiting sets no timer; the next acquire waits for the probe time', async function () {
-    const { pacer, granted, want, clock } = setup({});
+    const { granted, want, clock } = setup({});
     want(1);
     await flush();
     granted[0].release(refused);

@@ -399,7 +399,7 @@ describe('saypro-http-post node', function () {
   it('401 with OAuth2: one immediate retry with a fresh token, then success', async function () {
     let issued = 0;
     server = await startServer([
-      (req, res, body) => {
+      (req, res) => {
         if (req.url === '/oauth/token') {
           issued++;
           return answer(200, { access_token: `tok_${issued}_abcdefgh`, token_type: 'Bearer', expires_in: 3600 })(req, res);
