@@ -74,7 +74,9 @@ async function collectedMemory(pid, inspectPort) {
   let target;
   for (let i = 0; i < 100 && !target; i++) {
     try {
-      const list = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`, { signal: AbortSignal.timeout(1000) })).json();
+      const list = await (
+        await fetch(`http://127.0.0.1:${inspectPort}/json/list`, { signal: AbortSignal.timeout(1000) })
+      ).json();
       target = list[0] && list[0].webSocketDebuggerUrl;
     } catch {
       await sleep(50);
@@ -95,15 +97,19 @@ async function collectedMemory(pid, inspectPort) {
       waiting.delete(m.id);
     }
   });
-  const call = (method, params = {}) => new Promise((resolve) => {
-    const id = ++seq;
-    waiting.set(id, resolve);
-    ws.send(JSON.stringify({ id, method, params }));
-  });
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = ++seq;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
   try {
     await call('HeapProfiler.collectGarbage');
     await call('HeapProfiler.collectGarbage');
-    const r = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+    const r = await call('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+      returnByValue: true,
+    });
     const usage = JSON.parse(r.result.result.value);
     return { rss: memoryOf(pid).rss, heapUsed: usage.heapUsed };
   } finally {
@@ -125,40 +131,131 @@ function flow(partnerPort, rateCount) {
   return [
     { id: TAB, type: 'tab', label: 'delivery bench' },
     {
-      id: ENDPOINT, type: 'saypro-endpoint', name: 'bench partner', baseUrl: `http://127.0.0.1:${partnerPort}`, port: '', method: 'POST',
-      headers: [], timeout: 5000, keepAlive: true, tls: '', authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '',
-      scope: '', audience: '', tokenAuth: 'body', maxConcurrent: 16, rateCount, rateInterval: 1, breakerFailures: 0, breakerRate: 0,
+      id: ENDPOINT,
+      type: 'saypro-endpoint',
+      name: 'bench partner',
+      baseUrl: `http://127.0.0.1:${partnerPort}`,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      tls: '',
+      authType: 'none',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
+      maxConcurrent: 16,
+      rateCount,
+      rateInterval: 1,
+      breakerFailures: 0,
+      breakerRate: 0,
     },
     {
-      id: 'bench000trigger1', type: 'saypro-event-trigger', z: TAB, name: 'platform events', url: PATH, method: 'post', maxBytes: 1048576,
-      filter: '', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'durable', ackTimeout: 30,
+      id: 'bench000trigger1',
+      type: 'saypro-event-trigger',
+      z: TAB,
+      name: 'platform events',
+      url: PATH,
+      method: 'post',
+      maxBytes: 1048576,
+      filter: '',
+      dedupeWindow: 600,
+      auth: 'none',
+      authHeader: 'x-webhook-secret',
+      reply: 'durable',
+      ackTimeout: 30,
       wires: [['bench000encoder1'], []],
     },
     {
       // for the baseline of (d): the same intake with an immediate reply and no HTTP POST node
-      id: 'bench000trigger2', type: 'saypro-event-trigger', z: TAB, name: 'baseline', url: BASELINE_PATH, method: 'post', maxBytes: 1048576,
-      filter: '', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'immediate', ackTimeout: 30,
+      id: 'bench000trigger2',
+      type: 'saypro-event-trigger',
+      z: TAB,
+      name: 'baseline',
+      url: BASELINE_PATH,
+      method: 'post',
+      maxBytes: 1048576,
+      filter: '',
+      dedupeWindow: 600,
+      auth: 'none',
+      authHeader: 'x-webhook-secret',
+      reply: 'immediate',
+      ackTimeout: 30,
       wires: [['bench000encoder2'], []],
     },
     {
-      id: 'bench000encoder2', type: 'saypro-format-encoder', z: TAB, name: '', format: 'json', pretty: false, csvHeader: true,
-      csvDelimiter: ',', csvColumns: '', csvGuard: true, xmlRoot: 'root', xmlItem: 'item', xmlDeclaration: true, outputType: 'string',
+      id: 'bench000encoder2',
+      type: 'saypro-format-encoder',
+      z: TAB,
+      name: '',
+      format: 'json',
+      pretty: false,
+      csvHeader: true,
+      csvDelimiter: ',',
+      csvColumns: '',
+      csvGuard: true,
+      xmlRoot: 'root',
+      xmlItem: 'item',
+      xmlDeclaration: true,
+      outputType: 'string',
       wires: [[], []],
     },
     {
-      id: 'bench000encoder1', type: 'saypro-format-encoder', z: TAB, name: '', format: 'json', pretty: false, csvHeader: true,
-      csvDelimiter: ',', csvColumns: '', csvGuard: true, xmlRoot: 'root', xmlItem: 'item', xmlDeclaration: true, outputType: 'string',
+      id: 'bench000encoder1',
+      type: 'saypro-format-encoder',
+      z: TAB,
+      name: '',
+      format: 'json',
+      pretty: false,
+      csvHeader: true,
+      csvDelimiter: ',',
+      csvColumns: '',
+      csvGuard: true,
+      xmlRoot: 'root',
+      xmlItem: 'item',
+      xmlDeclaration: true,
+      outputType: 'string',
       wires: [[POST], []],
     },
     {
-      id: POST, type: 'saypro-http-post', z: TAB, name: 'to the partner', endpoint: ENDPOINT, method: '', path: '/v1/events', headers: [],
-      msgHeaders: true, maxAttempts: 20, initialDelay: 100, maxDelay: 2000, maxRetryAfter: 2, idempotencyHeader: 'Idempotency-Key',
-      successStatuses: '', sign: false, durable: true, maxQueued: Math.max(100000, N), maxQueuedMB: 256, fullPolicy: 'refuse', orderingKey: '',
+      id: POST,
+      type: 'saypro-http-post',
+      z: TAB,
+      name: 'to the partner',
+      endpoint: ENDPOINT,
+      method: '',
+      path: '/v1/events',
+      headers: [],
+      msgHeaders: true,
+      maxAttempts: 20,
+      initialDelay: 100,
+      maxDelay: 2000,
+      maxRetryAfter: 2,
+      idempotencyHeader: 'Idempotency-Key',
+      successStatuses: '',
+      sign: false,
+      durable: true,
+      maxQueued: Math.max(100000, N),
+      maxQueuedMB: 256,
+      fullPolicy: 'refuse',
+      orderingKey: '',
       wires: [['bench000checker1'], []],
     },
     {
-      id: 'bench000checker1', type: 'saypro-response-check', z: TAB, name: '', mode: 'all', statusProperty: 'statusCode', bodyProperty: 'payload',
-      rules: [{ kind: 'status', value: '2xx' }], extract: [], wires: [[], []],
+      id: 'bench000checker1',
+      type: 'saypro-response-check',
+      z: TAB,
+      name: '',
+      mode: 'all',
+      statusProperty: 'statusCode',
+      bodyProperty: 'payload',
+      rules: [{ kind: 'status', value: '2xx' }],
+      extract: [],
+      wires: [[], []],
     },
   ];
 }
@@ -172,8 +269,13 @@ function event(i, prefix = 'evt') {
     occurredAt: '2024-06-11T10:15:30.000Z',
     source: 'platform',
     data: {
-      event_id: id, listingId: `lst_${i}`, price: 1250.5 + i, currency: 'EUR', title: 'Two-bedroom flat near the river, renovated',
-      tags: ['a', 'b', 'c'], note: 'x'.repeat(60),
+      event_id: id,
+      listingId: `lst_${i}`,
+      price: 1250.5 + i,
+      currency: 'EUR',
+      title: 'Two-bedroom flat near the river, renovated',
+      tags: ['a', 'b', 'c'],
+      note: 'x'.repeat(60),
     },
   });
 }
@@ -210,7 +312,12 @@ async function feed(base, n, concurrency, url = PATH, prefix = 'evt') {
       for (let tries = 0; ; tries++) {
         let status = 'conn';
         try {
-          const res = await fetch(base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(60000) });
+          const res = await fetch(base + url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(60000),
+          });
           status = res.status;
           await res.arrayBuffer();
         } catch {
@@ -235,25 +342,33 @@ async function main() {
   const nrPort = await freePort();
   const partnerPort = await freePort(); // nothing listens there yet: connection refused
   const inspectPort = await freePort();
-  const start = (fl) => startNodeRed({
-    userDir, flow: fl, logLevel: 'info', // startNodeRed waits for the "Started flows" info line
-    settings: { uiPort: nrPort }, env: { NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspectPort}` },
-  });
+  const start = (fl) =>
+    startNodeRed({
+      userDir,
+      flow: fl,
+      logLevel: 'info', // startNodeRed waits for the "Started flows" info line
+      settings: { uiPort: nrPort },
+      env: { NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspectPort}` },
+    });
   const base = `http://127.0.0.1:${nrPort}`;
   const results = [];
   let nr;
   let partner;
 
-  console.log(`delivery benchmark — node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPU(s), ` +
-    `${fmt(N)} events, client concurrency ${CONCURRENCY}, user dir ${userDir}\n`);
+  console.log(
+    `delivery benchmark — node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPU(s), ` +
+      `${fmt(N)} events, client concurrency ${CONCURRENCY}, user dir ${userDir}\n`,
+  );
   try {
     // ---------------------------------------------------------------- (a) + (d)
     nr = await start(flow(partnerPort, 0));
     await sleep(3000);
     const idleRaw = memoryOf(nr.child.pid);
     const idle = await collectedMemory(nr.child.pid, inspectPort);
-    console.log(`Node-RED started (pid ${nr.child.pid}), idle RSS ${fmt(idleRaw.rss / MB, 1)} MB, after GC ${fmt(idle.rss / MB, 1)} MB ` +
-      `(heap ${fmt(idle.heapUsed / MB, 1)} MB); feeding ${fmt(N)} events with the endpoint down …`);
+    console.log(
+      `Node-RED started (pid ${nr.child.pid}), idle RSS ${fmt(idleRaw.rss / MB, 1)} MB, after GC ${fmt(idle.rss / MB, 1)} MB ` +
+        `(heap ${fmt(idle.heapUsed / MB, 1)} MB); feeding ${fmt(N)} events with the endpoint down …`,
+    );
     const fed = await feed(base, N, CONCURRENCY);
     const enqueueRate = N / fed.seconds;
     console.log(`  fed in ${fmt(fed.seconds, 1)} s (${fmt(enqueueRate)}/s), replies ${JSON.stringify(fed.statuses)}`);
@@ -263,12 +378,29 @@ async function main() {
     const st1 = await stats(base);
     const disk = dirBytes(outboxDir);
     console.log(`  outbox: ${JSON.stringify(st1)}; ${fmt(disk / MB, 1)} MB on disk`);
-    console.log(`  RSS ${fmt(queuedRaw.rss / MB, 1)} MB (peak ${fmt(queuedRaw.peak / MB, 1)} MB), after GC ${fmt(queued.rss / MB, 1)} MB (heap ${fmt(queued.heapUsed / MB, 1)} MB)`);
+    console.log(
+      `  RSS ${fmt(queuedRaw.rss / MB, 1)} MB (peak ${fmt(queuedRaw.peak / MB, 1)} MB), after GC ${fmt(queued.rss / MB, 1)} MB (heap ${fmt(queued.heapUsed / MB, 1)} MB)`,
+    );
     if (!st1 || st1.depth !== N) console.log(`  WARNING: expected depth ${N}, the stats say ${st1 && st1.depth}`);
     const growth = queued.rss - idle.rss;
-    results.push([`(a) RSS growth with ${fmt(N)} queued, endpoint down (after GC)`, `+${fmt(growth / MB, 1)} MB (heap +${fmt((queued.heapUsed - idle.heapUsed) / MB, 1)} MB)`, '<= 64 MB', growth <= 64 * MB]);
-    results.push(['    the same before GC / peak during the feed', `+${fmt((queuedRaw.rss - idleRaw.rss) / MB, 1)} MB / +${fmt((queuedRaw.peak - idleRaw.rss) / MB, 1)} MB`, '(figure)', undefined]);
-    results.push(['(d) enqueue rate through the trigger, durable 202', `${fmt(enqueueRate)} events/s`, '(figure)', undefined]);
+    results.push([
+      `(a) RSS growth with ${fmt(N)} queued, endpoint down (after GC)`,
+      `+${fmt(growth / MB, 1)} MB (heap +${fmt((queued.heapUsed - idle.heapUsed) / MB, 1)} MB)`,
+      '<= 64 MB',
+      growth <= 64 * MB,
+    ]);
+    results.push([
+      '    the same before GC / peak during the feed',
+      `+${fmt((queuedRaw.rss - idleRaw.rss) / MB, 1)} MB / +${fmt((queuedRaw.peak - idleRaw.rss) / MB, 1)} MB`,
+      '(figure)',
+      undefined,
+    ]);
+    results.push([
+      '(d) enqueue rate through the trigger, durable 202',
+      `${fmt(enqueueRate)} events/s`,
+      '(figure)',
+      undefined,
+    ]);
 
     // ---------------------------------------------------------------- (b) + (c limited)
     await killHard(nr);
@@ -303,12 +435,24 @@ async function main() {
     const toStarted = (startedAt - t0) / 1000;
     const toStats = firstStatsAt ? (firstStatsAt - t0) / 1000 : NaN;
     const toFirst = firstDelivery ? (firstDelivery - t0) / 1000 : NaN;
-    console.log(`restarted after kill -9: "Started flows" seen at ${fmt(toStarted, 2)} s, stats at ${fmt(toStats, 2)} s ` +
-      `(${JSON.stringify(firstStats)}), first delivery at ${fmt(toFirst, 2)} s; RSS after GC ${fmt(resumed.rss / MB, 1)} MB (heap ${fmt(resumed.heapUsed / MB, 1)} MB)`);
+    console.log(
+      `restarted after kill -9: "Started flows" seen at ${fmt(toStarted, 2)} s, stats at ${fmt(toStats, 2)} s ` +
+        `(${JSON.stringify(firstStats)}), first delivery at ${fmt(toFirst, 2)} s; RSS after GC ${fmt(resumed.rss / MB, 1)} MB (heap ${fmt(resumed.heapUsed / MB, 1)} MB)`,
+    );
     results.push(['(b) resume, spawn → "Started flows"', `${fmt(toStarted, 2)} s`, '<= 5 s', toStarted <= 5]);
-    results.push(['(b) resume, spawn → stats answer (depth ' + (firstStats ? fmt(firstStats.depth) : '?') + ')', `${fmt(toStats, 2)} s`, '<= 5 s', toStats <= 5 && !!firstStats && firstStats.depth >= N - 16 * 2]);
+    results.push([
+      '(b) resume, spawn → stats answer (depth ' + (firstStats ? fmt(firstStats.depth) : '?') + ')',
+      `${fmt(toStats, 2)} s`,
+      '<= 5 s',
+      toStats <= 5 && !!firstStats && firstStats.depth >= N - 16 * 2,
+    ]);
     results.push(['(b) resume, spawn → first delivery', `${fmt(toFirst, 2)} s`, '<= 5 s', toFirst <= 5]);
-    results.push(['(b) RSS after restart with the backlog (after GC)', `+${fmt((resumed.rss - idle.rss) / MB, 1)} MB over idle (heap +${fmt((resumed.heapUsed - idle.heapUsed) / MB, 1)} MB)`, '<= 64 MB', resumed.rss - idle.rss <= 64 * MB]);
+    results.push([
+      '(b) RSS after restart with the backlog (after GC)',
+      `+${fmt((resumed.rss - idle.rss) / MB, 1)} MB over idle (heap +${fmt((resumed.heapUsed - idle.heapUsed) / MB, 1)} MB)`,
+      '<= 64 MB',
+      resumed.rss - idle.rss <= 64 * MB,
+    ]);
 
     // measure the limited rate over a window that starts 2 s after the first delivery
     if (firstDelivery) {
@@ -318,7 +462,12 @@ async function main() {
       const inWindow = partner.arrivals.filter((t) => t >= from && t < to).length;
       const limited = inWindow / RATE_SECONDS;
       console.log(`  rate-limited endpoint (${RATE} per 1 s): ${inWindow} deliveries in ${RATE_SECONDS} s`);
-      results.push([`(c) delivery rate, endpoint limited to ${RATE}/s`, `${fmt(limited, 1)}/s`, `≈ ${RATE}/s (±10 %)`, Math.abs(limited - RATE) <= RATE * 0.1]);
+      results.push([
+        `(c) delivery rate, endpoint limited to ${RATE}/s`,
+        `${fmt(limited, 1)}/s`,
+        `≈ ${RATE}/s (±10 %)`,
+        Math.abs(limited - RATE) <= RATE * 0.1,
+      ]);
     } else {
       results.push([`(c) delivery rate, endpoint limited to ${RATE}/s`, 'no delivery', `≈ ${RATE}/s`, false]);
     }
@@ -341,16 +490,32 @@ async function main() {
     const unique = partner.delivered.size;
     let dup = 0;
     for (const c of partner.delivered.values()) dup += c - 1;
-    console.log(`  unlimited endpoint (16 at once): ${fmt(drained.length)} deliveries in ${fmt(span, 1)} s; outbox at the end ${JSON.stringify(last)}; ` +
-      `${fmt(unique)} distinct events delivered, ${fmt(dup)} duplicates; ${fmt(dirBytes(outboxDir) / 1024, 1)} KB left on disk`);
+    console.log(
+      `  unlimited endpoint (16 at once): ${fmt(drained.length)} deliveries in ${fmt(span, 1)} s; outbox at the end ${JSON.stringify(last)}; ` +
+        `${fmt(unique)} distinct events delivered, ${fmt(dup)} duplicates; ${fmt(dirBytes(outboxDir) / 1024, 1)} KB left on disk`,
+    );
     results.push(['(c) delivery rate, no limit (16 at once)', `${fmt(unlimited)}/s`, '(figure)', undefined]);
-    results.push(['    backlog drained completely', last && last.depth === 0 && unique === N ? 'yes' : `no (depth ${last && last.depth}, ${fmt(unique)} of ${fmt(N)} delivered)`, 'yes', !!last && last.depth === 0 && unique === N]);
+    results.push([
+      '    backlog drained completely',
+      last && last.depth === 0 && unique === N
+        ? 'yes'
+        : `no (depth ${last && last.depth}, ${fmt(unique)} of ${fmt(N)} delivered)`,
+      'yes',
+      !!last && last.depth === 0 && unique === N,
+    ]);
 
     // ---------------------------------------------------------------- (d) baseline
     const base0 = await feed(base, BASELINE_EVENTS, CONCURRENCY, BASELINE_PATH, 'base');
     const baseline = BASELINE_EVENTS / base0.seconds;
-    console.log(`  baseline: ${fmt(BASELINE_EVENTS)} events to a trigger with immediate replies and no HTTP POST node in ${fmt(base0.seconds, 1)} s`);
-    results.push(['(d) baseline: immediate 202, no HTTP POST node', `${fmt(baseline)} events/s`, '(figure)', undefined]);
+    console.log(
+      `  baseline: ${fmt(BASELINE_EVENTS)} events to a trigger with immediate replies and no HTTP POST node in ${fmt(base0.seconds, 1)} s`,
+    );
+    results.push([
+      '(d) baseline: immediate 202, no HTTP POST node',
+      `${fmt(baseline)} events/s`,
+      '(figure)',
+      undefined,
+    ]);
   } finally {
     if (nr) await nr.stop();
     if (partner) await partner.close();
@@ -363,7 +528,15 @@ async function main() {
   console.log('\n' + 'figure'.padEnd(w0) + '  ' + 'measured'.padEnd(w1) + '  ' + 'goal'.padEnd(w2) + '  met');
   console.log('-'.repeat(w0 + w1 + w2 + 9));
   for (const [name, value, goal, met] of results) {
-    console.log(name.padEnd(w0) + '  ' + value.padEnd(w1) + '  ' + goal.padEnd(w2) + '  ' + (met === undefined ? '' : met ? 'yes' : 'NO'));
+    console.log(
+      name.padEnd(w0) +
+        '  ' +
+        value.padEnd(w1) +
+        '  ' +
+        goal.padEnd(w2) +
+        '  ' +
+        (met === undefined ? '' : met ? 'yes' : 'NO'),
+    );
   }
 }
 

@@ -37,7 +37,13 @@ function event(i) {
       type: 'listing.updated',
       occurredAt: '2024-06-11T10:15:30.000Z',
       source: 'platform',
-      data: { listingId: `lst_${i}`, price: 1250.5 + i, currency: 'EUR', title: 'Two-bedroom flat near the river, renovated', tags: ['a', 'b', 'c'] },
+      data: {
+        listingId: `lst_${i}`,
+        price: 1250.5 + i,
+        currency: 'EUR',
+        title: 'Two-bedroom flat near the river, renovated',
+        tags: ['a', 'b', 'c'],
+      },
     }),
     meta: { flow: 'f1', node: 'n1', attempt: 0, note: 'x'.repeat(30) },
   };
@@ -80,7 +86,9 @@ function fmt(n, d = 0) {
 async function main() {
   const base = process.env.OUTBOX_BENCH_DIR || os.tmpdir();
   const root = fs.mkdtempSync(path.join(base, 'saypro-outbox-bench-'));
-  console.log(`outbox benchmark — node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPU(s), dir ${root}`);
+  console.log(
+    `outbox benchmark — node ${process.version}, ${os.platform()} ${os.arch()}, ${os.cpus().length} CPU(s), dir ${root}`,
+  );
   console.log(`event size: ${Buffer.byteLength(JSON.stringify(event(12345)))} bytes as JSON\n`);
   try {
     // (a) enqueue rate with fsync
@@ -92,7 +100,9 @@ async function main() {
         const r = await ob.enqueue({ id: `a${i}`, data: event(i) });
         if (r.status !== 'accepted') throw new Error(r.status);
       });
-      console.log(`(a) enqueue with fsync: ${fmt(N)} events at concurrency 256 in ${fmt(s, 2)} s = ${fmt(N / s)} events/s (goal >= 5,000/s)`);
+      console.log(
+        `(a) enqueue with fsync: ${fmt(N)} events at concurrency 256 in ${fmt(s, 2)} s = ${fmt(N / s)} events/s (goal >= 5,000/s)`,
+      );
       await ob.close();
     }
 
@@ -105,7 +115,11 @@ async function main() {
       const heap0 = heap();
       ob = await Outbox.open(dir, { maxItems: 1e6, maxBytes: 1024 * MB, cipher });
       const s = await run(N, 256, async (i) => {
-        const r = await ob.enqueue({ id: `evt_${i}`, orderingKey: i % 10 === 0 ? `cust_${i % 1000}` : undefined, data: event(i) });
+        const r = await ob.enqueue({
+          id: `evt_${i}`,
+          orderingKey: i % 10 === 0 ? `cust_${i % 1000}` : undefined,
+          data: event(i),
+        });
         if (r.status !== 'accepted') throw new Error(r.status);
       });
       const rss1 = rss();
@@ -124,7 +138,9 @@ async function main() {
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       const st = ob.stats();
       if (st.depth !== N) throw new Error(`expected ${N} pending after reopening, found ${st.depth}`);
-      console.log(`(c) reopen and rebuild the index of ${fmt(st.depth)} pending events: ${fmt(s, 2)} s (goal <= 5 s), ${st.segments} segments`);
+      console.log(
+        `(c) reopen and rebuild the index of ${fmt(st.depth)} pending events: ${fmt(s, 2)} s (goal <= 5 s), ${st.segments} segments`,
+      );
     }
 
     // (d) disk before and after completing everything

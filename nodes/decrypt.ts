@@ -62,19 +62,33 @@ export = function (RED: NodeAPI) {
     const resolveKey = (field: 'key' | 'key2'): string | undefined => {
       const resolved = resolveEnvRef(node.credentials?.[field]);
       if (resolved.missing) {
-        throw new IntegrationError('INVALID_KEY', `The ${field} refers to environment variable ${resolved.variable}, which is not set`, [
-          { field, reason: `environment variable ${resolved.variable} is not set` },
-        ]);
+        throw new IntegrationError(
+          'INVALID_KEY',
+          `The ${field} refers to environment variable ${resolved.variable}, which is not set`,
+          [{ field, reason: `environment variable ${resolved.variable} is not set` }],
+        );
       }
       return resolved.value;
     };
 
     try {
       const problems = [];
-      if (!DECRYPT_ALGORITHMS.includes(algorithm)) problems.push({ field: 'algorithm', reason: 'expected auto, aes-256-gcm, aes-256-cbc-hmac or cryptojs', value: String(config.algorithm) });
-      if (!OUTPUT_MODES.includes(output)) problems.push({ field: 'output', reason: 'expected auto, string, buffer or json', value: String(config.output) });
-      if (!KID_PATTERN.test(kid)) problems.push({ field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' });
-      if (!['none', 'str', 'msg', 'env'].includes(aadType)) problems.push({ field: 'aadType', reason: 'expected none, str, msg or env', value: aadType });
+      if (!DECRYPT_ALGORITHMS.includes(algorithm))
+        problems.push({
+          field: 'algorithm',
+          reason: 'expected auto, aes-256-gcm, aes-256-cbc-hmac or cryptojs',
+          value: String(config.algorithm),
+        });
+      if (!OUTPUT_MODES.includes(output))
+        problems.push({
+          field: 'output',
+          reason: 'expected auto, string, buffer or json',
+          value: String(config.output),
+        });
+      if (!KID_PATTERN.test(kid))
+        problems.push({ field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' });
+      if (!['none', 'str', 'msg', 'env'].includes(aadType))
+        problems.push({ field: 'aadType', reason: 'expected none, str, msg or env', value: aadType });
       if (problems.length) throw new IntegrationError('INVALID_CONFIG', 'The node configuration is invalid', problems);
 
       keys = [prepareKey(algorithm, resolveKey('key'), kid, 'key')];
@@ -82,7 +96,13 @@ export = function (RED: NodeAPI) {
       if (second !== undefined && second !== '') {
         if (!KID_PATTERN.test(kid2) || kid2 === kid) {
           throw new IntegrationError('INVALID_CONFIG', 'The previous key needs its own key id', [
-            { field: 'kid2', reason: kid2 === kid ? 'must differ from the current key id' : 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' },
+            {
+              field: 'kid2',
+              reason:
+                kid2 === kid
+                  ? 'must differ from the current key id'
+                  : 'use 1 to 64 letters, digits, ".", "_", ":" or "-"',
+            },
           ]);
         }
         keys.push(prepareKey(algorithm, second, kid2, 'key2'));
@@ -116,7 +136,8 @@ export = function (RED: NodeAPI) {
           }
         }
         if (result.cty) {
-          msg.headers = msg.headers && typeof msg.headers === 'object' && !Array.isArray(msg.headers) ? msg.headers : {};
+          msg.headers =
+            msg.headers && typeof msg.headers === 'object' && !Array.isArray(msg.headers) ? msg.headers : {};
           msg.headers['content-type'] = result.cty;
         }
         msg.encryption = { alg: result.alg, kid: result.kid };
@@ -129,7 +150,9 @@ export = function (RED: NodeAPI) {
           msg,
           err instanceof IntegrationError
             ? err
-            : new IntegrationError('DECRYPT_FAILED', 'Decryption failed', [{ reason: err instanceof Error ? err.message : String(err) }]),
+            : new IntegrationError('DECRYPT_FAILED', 'Decryption failed', [
+                { reason: err instanceof Error ? err.message : String(err) },
+              ]),
           send,
           done,
           OUTPUTS,
@@ -144,7 +167,11 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<Node<DecryptCredentials>, DecryptConfig, unknown, DecryptCredentials>('saypro-decrypt', DecryptNode, {
-    credentials: { key: { type: 'password' }, key2: { type: 'password' } },
-  });
+  RED.nodes.registerType<Node<DecryptCredentials>, DecryptConfig, unknown, DecryptCredentials>(
+    'saypro-decrypt',
+    DecryptNode,
+    {
+      credentials: { key: { type: 'password' }, key2: { type: 'password' } },
+    },
+  );
 };

@@ -56,19 +56,31 @@ export = function (RED: NodeAPI) {
     const aadValue = config.aad ?? '';
     try {
       if (!ALGORITHMS.includes(algorithm)) {
-        throw new IntegrationError('INVALID_CONFIG', 'Unknown algorithm', [{ field: 'algorithm', reason: 'expected aes-256-gcm, aes-256-cbc-hmac or cryptojs', value: String(config.algorithm) }]);
+        throw new IntegrationError('INVALID_CONFIG', 'Unknown algorithm', [
+          {
+            field: 'algorithm',
+            reason: 'expected aes-256-gcm, aes-256-cbc-hmac or cryptojs',
+            value: String(config.algorithm),
+          },
+        ]);
       }
       if (!KID_PATTERN.test(kid)) {
-        throw new IntegrationError('INVALID_CONFIG', 'Invalid key id', [{ field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' }]);
+        throw new IntegrationError('INVALID_CONFIG', 'Invalid key id', [
+          { field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' },
+        ]);
       }
       if (!['none', 'str', 'msg', 'env'].includes(aadType)) {
-        throw new IntegrationError('INVALID_CONFIG', 'Unknown AAD type', [{ field: 'aadType', reason: 'expected none, str, msg or env', value: aadType }]);
+        throw new IntegrationError('INVALID_CONFIG', 'Unknown AAD type', [
+          { field: 'aadType', reason: 'expected none, str, msg or env', value: aadType },
+        ]);
       }
       const resolved = resolveEnvRef(node.credentials?.key);
       if (resolved.missing) {
-        throw new IntegrationError('INVALID_KEY', `The key refers to environment variable ${resolved.variable}, which is not set`, [
-          { field: 'key', reason: `environment variable ${resolved.variable} is not set` },
-        ]);
+        throw new IntegrationError(
+          'INVALID_KEY',
+          `The key refers to environment variable ${resolved.variable}, which is not set`,
+          [{ field: 'key', reason: `environment variable ${resolved.variable} is not set` }],
+        );
       }
       key = prepareKey(algorithm, resolved.value, kid);
     } catch (err) {
@@ -96,14 +108,30 @@ export = function (RED: NodeAPI) {
         mergeHeaders(msg, result.headers);
         msg.encryption = { alg: result.alg, kid: result.kid };
         count++;
-        status.show('encrypted', () => ({ fill: 'green', shape: 'dot', text: RED._('encrypt.status.encrypted', { count }) }));
+        status.show('encrypted', () => ({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._('encrypt.status.encrypted', { count }),
+        }));
         send(at(0, OUTPUTS, msg));
         done();
       } catch (err) {
-        const info = sendError(msg, err instanceof IntegrationError
+        const info = sendError(
+          msg,
+          err instanceof IntegrationError
             ? err
-            : new IntegrationError('ENCRYPT_FAILED', 'Encryption failed', [{ reason: err instanceof Error ? err.message : String(err) }]), send, done, OUTPUTS);
-        status.show('failed:' + info.code, () => ({ fill: 'red', shape: 'ring', text: RED._('encrypt.status.failed', { code: info.code }) }));
+            : new IntegrationError('ENCRYPT_FAILED', 'Encryption failed', [
+                { reason: err instanceof Error ? err.message : String(err) },
+              ]),
+          send,
+          done,
+          OUTPUTS,
+        );
+        status.show('failed:' + info.code, () => ({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('encrypt.status.failed', { code: info.code }),
+        }));
       }
     });
 
@@ -114,7 +142,11 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<Node<EncryptCredentials>, EncryptConfig, unknown, EncryptCredentials>('saypro-encrypt', EncryptNode, {
-    credentials: { key: { type: 'password' } },
-  });
+  RED.nodes.registerType<Node<EncryptCredentials>, EncryptConfig, unknown, EncryptCredentials>(
+    'saypro-encrypt',
+    EncryptNode,
+    {
+      credentials: { key: { type: 'password' } },
+    },
+  );
 };

@@ -55,9 +55,13 @@ export = function (RED: NodeAPI) {
     if (config.tls) {
       const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
       if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') {
-        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration was not found', [{ field: 'tls', reason: 'the chosen tls-config node does not exist' }]);
+        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration was not found', [
+          { field: 'tls', reason: 'the chosen tls-config node does not exist' },
+        ]);
       } else if (tlsNode.valid === false) {
-        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration could not be loaded', [{ field: 'tls', reason: 'the tls-config node reported an error' }]);
+        tlsProblem = new IntegrationError('INVALID_CONFIG', 'The TLS configuration could not be loaded', [
+          { field: 'tls', reason: 'the tls-config node reported an error' },
+        ]);
       } else {
         tls = tlsNode.addTLSOptions({});
       }
@@ -67,7 +71,9 @@ export = function (RED: NodeAPI) {
     if (config.proxy) {
       const proxyNode = RED.nodes.getNode(config.proxy) as HttpProxyNode | null;
       if (!proxyNode) {
-        tlsProblem ??= new IntegrationError('INVALID_CONFIG', 'The proxy configuration was not found', [{ field: 'proxy', reason: 'the chosen http proxy node does not exist' }]);
+        tlsProblem ??= new IntegrationError('INVALID_CONFIG', 'The proxy configuration was not found', [
+          { field: 'proxy', reason: 'the chosen http proxy node does not exist' },
+        ]);
       } else {
         proxy = {
           url: proxyNode.url,
@@ -85,7 +91,8 @@ export = function (RED: NodeAPI) {
       tls,
       proxy,
       extraProblem: tlsProblem,
-      translate: (key, substitutions) => (substitutions ? RED._(key, substitutions as Record<string, string | number>) : RED._(key)),
+      translate: (key, substitutions) =>
+        substitutions ? RED._(key, substitutions as Record<string, string | number>) : RED._(key),
     });
 
     Object.defineProperty(node, 'label', { value: endpoint.label, enumerable: true });
@@ -114,14 +121,18 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<EndpointNode, EndpointNodeDef, unknown, EndpointCredentials>('saypro-endpoint', EndpointConfigNode, {
-    credentials: {
-      apiKey: { type: 'password' },
-      username: { type: 'text' },
-      password: { type: 'password' },
-      token: { type: 'password' },
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
+  RED.nodes.registerType<EndpointNode, EndpointNodeDef, unknown, EndpointCredentials>(
+    'saypro-endpoint',
+    EndpointConfigNode,
+    {
+      credentials: {
+        apiKey: { type: 'password' },
+        username: { type: 'text' },
+        password: { type: 'password' },
+        token: { type: 'password' },
+        clientId: { type: 'text' },
+        clientSecret: { type: 'password' },
+      },
     },
-  });
+  );
 };

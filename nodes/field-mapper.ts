@@ -28,7 +28,7 @@ export = function (RED: NodeAPI) {
     const prepared = new Map<number, unknown>();
 
     // JSONata expressions are prepared once; a syntax error becomes a rule problem
-    const mapper = createMapper(Array.isArray(config.rules) ? config.rules : config.rules ?? [], {
+    const mapper = createMapper(Array.isArray(config.rules) ? config.rules : (config.rules ?? []), {
       parseJsonata(expr, index) {
         prepared.set(index, RED.util.prepareJSONataExpression(expr, node));
       },
@@ -57,7 +57,12 @@ export = function (RED: NodeAPI) {
     let invalid = 0;
     // the counts show at most twice a second (a translation per message costs more than the mapping)
     const status = countStatus(node);
-    const showInvalidRules = () => status.show('invalidRules', () => ({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalidRules') }));
+    const showInvalidRules = () =>
+      status.show('invalidRules', () => ({
+        fill: 'red',
+        shape: 'ring',
+        text: RED._('field-mapper.status.invalidRules'),
+      }));
 
     if (mapper.problems.length > 0) showInvalidRules();
 
@@ -66,7 +71,11 @@ export = function (RED: NodeAPI) {
       if (result.ok) {
         msg.payload = result.value;
         mapped++;
-        status.show('mapped', () => ({ fill: 'green', shape: 'dot', text: RED._('field-mapper.status.mapped', { count: mapped }) }));
+        status.show('mapped', () => ({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._('field-mapper.status.mapped', { count: mapped }),
+        }));
         send([msg, null]);
         done();
         return;
@@ -83,8 +92,18 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      status.show('invalid', () => ({ fill: 'red', shape: 'ring', text: RED._('field-mapper.status.invalid', { count: invalid }) }));
-      sendError(msg, new IntegrationError('MAPPING_INVALID', summarise(result.problems), result.problems), send, done, OUTPUTS);
+      status.show('invalid', () => ({
+        fill: 'red',
+        shape: 'ring',
+        text: RED._('field-mapper.status.invalid', { count: invalid }),
+      }));
+      sendError(
+        msg,
+        new IntegrationError('MAPPING_INVALID', summarise(result.problems), result.problems),
+        send,
+        done,
+        OUTPUTS,
+      );
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

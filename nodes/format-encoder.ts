@@ -39,7 +39,11 @@ export = function (RED: NodeAPI) {
     const status = countStatus(node);
 
     if (problems.length > 0) {
-      status.show('config', () => ({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: 'ENCODE_CONFIG' }) }));
+      status.show('config', () => ({
+        fill: 'red',
+        shape: 'ring',
+        text: RED._('format-encoder.status.error', { code: 'ENCODE_CONFIG' }),
+      }));
       node.warn(RED._('format-encoder.errors.config', { reason: configError(problems).message }));
     }
 
@@ -49,7 +53,11 @@ export = function (RED: NodeAPI) {
         result = encode(msg.payload, config);
       } catch (err) {
         const info = toErrorInfo(err, 'ENCODE_' + String(config.format).toUpperCase());
-        status.show('error:' + info.code, () => ({ fill: 'red', shape: 'ring', text: RED._('format-encoder.status.error', { code: info.code }) }));
+        status.show('error:' + info.code, () => ({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('format-encoder.status.error', { code: info.code }),
+        }));
         sendError(msg, new IntegrationError(info.code, info.message, info.details), send, done, OUTPUTS);
         return;
       }
@@ -59,7 +67,11 @@ export = function (RED: NodeAPI) {
       msg.format = result.format;
       mergeHeaders(msg, { 'content-type': result.contentType });
       const format = result.format;
-      status.show('encoded', () => ({ fill: 'green', shape: 'dot', text: RED._('format-encoder.status.encoded', { format, bytes: String(bytes) }) }));
+      status.show('encoded', () => ({
+        fill: 'green',
+        shape: 'dot',
+        text: RED._('format-encoder.status.encoded', { format, bytes: String(bytes) }),
+      }));
       send([msg, null]);
       done();
     });

@@ -16,7 +16,12 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
-import { deregisterOutboxAdmin, installOutboxAdmin, registerOutboxAdmin, type OutboxAdminHandle } from './common/outbox-admin';
+import {
+  deregisterOutboxAdmin,
+  installOutboxAdmin,
+  registerOutboxAdmin,
+  type OutboxAdminHandle,
+} from './common/outbox-admin';
 import { settle } from './lib/acks';
 import { recordDelivery } from './lib/delivery-log';
 import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
@@ -43,7 +48,13 @@ import { parseStatusSpec } from './lib/checks';
 import { parseResponseBody } from './lib/http/response';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { deadlineExceeded, messageDeadlineMs, readDeadlineSetting } from './lib/deadline';
-import { formatDuration, marginFor, readKeyLifetime, scheduleOutlivesKey, windowPassed } from './lib/idempotency-window';
+import {
+  formatDuration,
+  marginFor,
+  readKeyLifetime,
+  scheduleOutlivesKey,
+  windowPassed,
+} from './lib/idempotency-window';
 import { configuredHeaderSecrets } from './lib/http/redact';
 
 interface HttpPostDef extends NodeDef {
@@ -138,7 +149,9 @@ export = function (RED: NodeAPI) {
     const maxDelay = numberSetting(config.maxDelay, DEFAULTS.maxDelay, 0, 24 * 3600 * 1000);
     const maxRetryAfter = numberSetting(config.maxRetryAfter, DEFAULTS.maxRetryAfter, 0, 24 * 3600);
     const msgHeaders = config.msgHeaders === true;
-    const method: HttpMethod | undefined = METHODS.includes(config.method as HttpMethod) ? (config.method as HttpMethod) : undefined;
+    const method: HttpMethod | undefined = METHODS.includes(config.method as HttpMethod)
+      ? (config.method as HttpMethod)
+      : undefined;
 
     // ------------------------------------------------------------ set-up
     // A bad setting does not crash the flow: every message goes to output 2.
@@ -156,13 +169,22 @@ export = function (RED: NodeAPI) {
     if (!endpoint) {
       problem(
         new IntegrationError('INVALID_CONFIG', 'No endpoint is configured', [
-          { field: 'endpoint', reason: config.endpoint ? 'the chosen endpoint config node does not exist or is not deployed' : 'choose an endpoint' },
+          {
+            field: 'endpoint',
+            reason: config.endpoint
+              ? 'the chosen endpoint config node does not exist or is not deployed'
+              : 'choose an endpoint',
+          },
         ]),
         'http-post.status.noEndpoint',
       );
     }
     if (config.method && !method) {
-      problem(new IntegrationError('INVALID_CONFIG', 'Unknown method', [{ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(config.method) }]));
+      problem(
+        new IntegrationError('INVALID_CONFIG', 'Unknown method', [
+          { field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(config.method) },
+        ]),
+      );
     }
 
     let template: CompiledTemplate | undefined;
@@ -178,9 +200,14 @@ export = function (RED: NodeAPI) {
       problem(new IntegrationError('INVALID_HEADER', 'Some headers are not valid', headerCheck.problems));
     }
 
-    const idempotencyHeader = config.idempotencyHeader === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(config.idempotencyHeader).trim();
+    const idempotencyHeader =
+      config.idempotencyHeader === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(config.idempotencyHeader).trim();
     if (idempotencyHeader !== '' && !HEADER_NAME.test(idempotencyHeader)) {
-      problem(new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [{ field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: idempotencyHeader }]));
+      problem(
+        new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [
+          { field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: idempotencyHeader },
+        ]),
+      );
     }
 
     // e.g. "409": HubSpot's "already exists" is as good as a 201 for this flow
@@ -188,18 +215,34 @@ export = function (RED: NodeAPI) {
     if (typeof config.successStatuses === 'string' && config.successStatuses.trim() !== '') {
       const parsed = parseStatusSpec(config.successStatuses);
       if (parsed.ok) alsoSuccess = (status) => parsed.spec.matches(status);
-      else problem(new IntegrationError('INVALID_CONFIG', 'The extra success statuses are not valid', [{ field: 'successStatuses', reason: parsed.reason, value: config.successStatuses }]));
+      else
+        problem(
+          new IntegrationError('INVALID_CONFIG', 'The extra success statuses are not valid', [
+            { field: 'successStatuses', reason: parsed.reason, value: config.successStatuses },
+          ]),
+        );
     }
 
     // a synchronous flow (http in … http response) bounds how long a caller waits
     const deadlineSetting = readDeadlineSetting(config.deadline);
     const deadlineS = deadlineSetting.ok ? deadlineSetting.seconds : 0;
-    if (!deadlineSetting.ok) problem(new IntegrationError('INVALID_CONFIG', 'The deadline is not valid', [{ field: 'deadline', reason: deadlineSetting.reason, value: String(config.deadline) }]));
+    if (!deadlineSetting.ok)
+      problem(
+        new IntegrationError('INVALID_CONFIG', 'The deadline is not valid', [
+          { field: 'deadline', reason: deadlineSetting.reason, value: String(config.deadline) },
+        ]),
+      );
 
     // the vendor's idempotency key lifetime: no attempt after it
     const lifetimeSetting = readKeyLifetime(config.keyLifetime);
-    const keyLifetimeMs = lifetimeSetting.ok && idempotencyHeader !== '' ? Math.round(lifetimeSetting.hours * 3600_000) : 0;
-    if (!lifetimeSetting.ok) problem(new IntegrationError('INVALID_CONFIG', 'The key lifetime is not valid', [{ field: 'keyLifetime', reason: lifetimeSetting.reason, value: String(config.keyLifetime) }]));
+    const keyLifetimeMs =
+      lifetimeSetting.ok && idempotencyHeader !== '' ? Math.round(lifetimeSetting.hours * 3600_000) : 0;
+    if (!lifetimeSetting.ok)
+      problem(
+        new IntegrationError('INVALID_CONFIG', 'The key lifetime is not valid', [
+          { field: 'keyLifetime', reason: lifetimeSetting.reason, value: String(config.keyLifetime) },
+        ]),
+      );
     if (keyLifetimeMs > 0 && scheduleOutlivesKey({ maxAttempts, maxDelay, maxRetryAfter }, keyLifetimeMs)) {
       node.warn(RED._('http-post.errors.keyLifetimeShort', { lifetime: formatDuration(keyLifetimeMs) }));
     }
@@ -209,20 +252,30 @@ export = function (RED: NodeAPI) {
       const resolved = resolveEnvRef(node.credentials?.signingSecret);
       if (resolved.missing) {
         problem(
-          new IntegrationError('INVALID_SECRET', `The signing secret refers to environment variable ${resolved.variable}, which is not set`, [
-            { field: 'signingSecret', reason: `environment variable ${resolved.variable} is not set` },
-          ]),
+          new IntegrationError(
+            'INVALID_SECRET',
+            `The signing secret refers to environment variable ${resolved.variable}, which is not set`,
+            [{ field: 'signingSecret', reason: `environment variable ${resolved.variable} is not set` }],
+          ),
           'http-post.status.invalidSecret',
         );
       } else if (!resolved.value) {
-        problem(new IntegrationError('INVALID_SECRET', 'Signing is on but no signing secret is set', [{ field: 'signingSecret', reason: 'enter the whsec_… secret' }]), 'http-post.status.invalidSecret');
+        problem(
+          new IntegrationError('INVALID_SECRET', 'Signing is on but no signing secret is set', [
+            { field: 'signingSecret', reason: 'enter the whsec_… secret' },
+          ]),
+          'http-post.status.invalidSecret',
+        );
       } else {
         try {
           decodeWebhookSecret(resolved.value);
           signingSecret = resolved.value.trim();
         } catch (err) {
           const e = err as IntegrationError;
-          problem(new IntegrationError('INVALID_SECRET', e.message, [{ field: 'signingSecret', reason: e.message }]), 'http-post.status.invalidSecret');
+          problem(
+            new IntegrationError('INVALID_SECRET', e.message, [{ field: 'signingSecret', reason: e.message }]),
+            'http-post.status.invalidSecret',
+          );
         }
       }
     }
@@ -248,7 +301,15 @@ export = function (RED: NodeAPI) {
     let fullPolicy: 'refuse' | 'dead-letter-oldest' = DEFAULTS.fullPolicy;
     if (config.fullPolicy === 'dead-letter-oldest' || config.fullPolicy === 'refuse') fullPolicy = config.fullPolicy;
     else if (config.fullPolicy !== undefined && config.fullPolicy !== '') {
-      problem(new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [{ field: 'fullPolicy', reason: "expected 'refuse' or 'dead-letter-oldest'", value: String(config.fullPolicy) }]));
+      problem(
+        new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [
+          {
+            field: 'fullPolicy',
+            reason: "expected 'refuse' or 'dead-letter-oldest'",
+            value: String(config.fullPolicy),
+          },
+        ]),
+      );
     }
     const choice = queueChoice(RED, config);
     if (durable && choice.kind === 'invalid') problem(choice.error);
@@ -257,7 +318,11 @@ export = function (RED: NodeAPI) {
       try {
         RED.util.normalisePropertyExpression(orderingKey);
       } catch (err) {
-        problem(new IntegrationError('INVALID_CONFIG', 'The ordering key is not a message property path', [{ field: 'orderingKey', reason: String((err as Error)?.message ?? err), value: orderingKey }]));
+        problem(
+          new IntegrationError('INVALID_CONFIG', 'The ordering key is not a message property path', [
+            { field: 'orderingKey', reason: String((err as Error)?.message ?? err), value: orderingKey },
+          ]),
+        );
       }
     }
 
@@ -266,9 +331,11 @@ export = function (RED: NodeAPI) {
     const keyRef = resolveEnvRef(node.credentials?.outboxKey);
     if (keyRef.missing) {
       problem(
-        new IntegrationError('INVALID_SECRET', `The queue encryption key refers to environment variable ${keyRef.variable}, which is not set`, [
-          { field: 'outboxKey', reason: `environment variable ${keyRef.variable} is not set` },
-        ]),
+        new IntegrationError(
+          'INVALID_SECRET',
+          `The queue encryption key refers to environment variable ${keyRef.variable}, which is not set`,
+          [{ field: 'outboxKey', reason: `environment variable ${keyRef.variable} is not set` }],
+        ),
         'http-post.status.invalidSecret',
       );
     } else if (keyRef.value && keyRef.value.trim() !== '') {
@@ -317,7 +384,11 @@ export = function (RED: NodeAPI) {
         const states = [...jobs].map((j) => j.state);
         if (states.every((s) => s.phase === 'waiting')) {
           const s = lastWaiting && states.includes(lastWaiting) ? lastWaiting : states[states.length - 1];
-          setStatus({ fill: 'yellow', shape: 'ring', text: RED._('http-post.status.retry', { n: countedAttempts(s) + 1, m: s.maxAttempts }) });
+          setStatus({
+            fill: 'yellow',
+            shape: 'ring',
+            text: RED._('http-post.status.retry', { n: countedAttempts(s) + 1, m: s.maxAttempts }),
+          });
         } else {
           setStatus({ fill: 'blue', shape: 'dot', text: RED._('http-post.status.sending', { count: jobs.size }) });
         }
@@ -353,21 +424,37 @@ export = function (RED: NodeAPI) {
       const st = queue.brief();
       const depth = st.depth;
       if (lastOutcome && lastOutcome.ok && resultTimer) {
-        setStatus({ fill: 'green', shape: 'dot', text: RED._('http-post.status.delivered', { status: lastOutcome.status, depth }) });
+        setStatus({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._('http-post.status.delivered', { status: lastOutcome.status, depth }),
+        });
       } else if (lastOutcome && !lastOutcome.ok) {
         setStatus(
           depth > 0
-            ? { fill: 'red', shape: 'ring', text: RED._('http-post.status.failedQueued', { code: lastOutcome.code, depth }) }
+            ? {
+                fill: 'red',
+                shape: 'ring',
+                text: RED._('http-post.status.failedQueued', { code: lastOutcome.code, depth }),
+              }
             : { fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: lastOutcome.code }) },
         );
       } else if (journalLoss > 0) {
         // records lost to a damaged or incomplete journal, found on open: shown until a delivery succeeds
-        setStatus({ fill: 'red', shape: 'ring', text: RED._('http-post.status.journalLoss', { count: journalLoss, depth }) });
+        setStatus({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('http-post.status.journalLoss', { count: journalLoss, depth }),
+        });
       } else if (depth > 0) {
         const age = formatAge(st.oldestAgeMs);
         const problemNow = pacingProblem();
         if (problemNow) {
-          setStatus({ fill: 'yellow', shape: 'ring', text: RED._('http-post.status.queuedPaced', { depth, age, state: RED._(`http-post.status.${problemNow}`) }) });
+          setStatus({
+            fill: 'yellow',
+            shape: 'ring',
+            text: RED._('http-post.status.queuedPaced', { depth, age, state: RED._(`http-post.status.${problemNow}`) }),
+          });
         } else if (st.sending > 0) {
           setStatus({ fill: 'blue', shape: 'dot', text: RED._('http-post.status.queued', { depth, age }) });
         } else {
@@ -378,10 +465,13 @@ export = function (RED: NodeAPI) {
       }
       if (depth > 0) {
         // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
-        ageTimer = setTimeout(() => {
-          ageTimer = undefined;
-          showStatus();
-        }, msUntilAgeChanges(st.oldestAgeMs) + 50);
+        ageTimer = setTimeout(
+          () => {
+            ageTimer = undefined;
+            showStatus();
+          },
+          msUntilAgeChanges(st.oldestAgeMs) + 50,
+        );
         ageTimer.unref?.();
       }
     }
@@ -404,7 +494,11 @@ export = function (RED: NodeAPI) {
     /** durable mode: a delivery ended (success shown for a moment; a failure until the next message or success) */
     function showOutcome(outcome: { ok: true; status: number } | { ok: false; code: string }): void {
       lastOutcome = outcome;
-      if (outcome.ok) showResult({ fill: 'green', shape: 'dot', text: RED._('http-post.status.success', { status: outcome.status }) }, SUCCESS_STATUS_MS);
+      if (outcome.ok)
+        showResult(
+          { fill: 'green', shape: 'dot', text: RED._('http-post.status.success', { status: outcome.status }) },
+          SUCCESS_STATUS_MS,
+        );
       else showResult({ fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: outcome.code }) });
     }
 
@@ -435,14 +529,21 @@ export = function (RED: NodeAPI) {
     showStatus();
 
     const label = endpoint ? String(endpoint.label ?? '') : '';
-    const emptyDelivery = (key: string) => ({ attempts: 0, idempotencyKey: key, statusCode: null, durationMs: 0, endpoint: label });
+    const emptyDelivery = (key: string) => ({
+      attempts: 0,
+      idempotencyKey: key,
+      statusCode: null,
+      durationMs: 0,
+      endpoint: label,
+    });
 
     // ------------------------------------------------------------ durable queue
     /** where the journal lives: sayproOutboxDir, else the user directory, else the temp directory (with a warning) */
     function outboxDir(): string {
       const s = RED.settings as unknown as Record<string, unknown>;
       const name = safeName(node.id);
-      if (typeof s.sayproOutboxDir === 'string' && s.sayproOutboxDir.trim() !== '') return path.join(s.sayproOutboxDir, name);
+      if (typeof s.sayproOutboxDir === 'string' && s.sayproOutboxDir.trim() !== '')
+        return path.join(s.sayproOutboxDir, name);
       if (typeof s.userDir === 'string' && s.userDir.trim() !== '') return path.join(s.userDir, 'saypro-outbox', name);
       const dir = path.join(os.tmpdir(), 'saypro-outbox', name);
       node.warn(RED._('http-post.errors.tmpOutbox', { dir }));
@@ -450,7 +551,8 @@ export = function (RED: NodeAPI) {
     }
 
     const admin: OutboxAdminHandle = {
-      state: () => (!durable ? 'memory' : queue ? 'open' : queueState === 'opening' && !setupError ? 'opening' : 'unavailable'),
+      state: () =>
+        !durable ? 'memory' : queue ? 'open' : queueState === 'opening' && !setupError ? 'opening' : 'unavailable',
       stats: () => {
         const q = queue as DeliveryQueue;
         return { ...q.stats(), deadLetters: q.deadLetter.counts().total };
@@ -466,37 +568,42 @@ export = function (RED: NodeAPI) {
       const dir = outboxDir();
       queueState = 'opening';
       showStatus();
-      opened = openDeliveryQueue(choice, {
-        dir,
-        endpoint,
-        settings,
-        maxItems: maxQueued,
-        maxBytes: Math.max(1, Math.floor(maxQueuedMB * 1024 * 1024)),
-        fullPolicy,
-        maxDeadLetters,
-        keyLifetimeMs,
-        warn: (text) => node.warn(text),
-        onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
-        onDelivered: (msg) => {
-          telemetry.finished(msg, 'delivered');
-          journalLoss = 0;
-          recordDelivery(node.id, msg);
-          node.send([msg as Msg, null]);
-          showOutcome({ ok: true, status: Number(msg.statusCode) });
+      opened = openDeliveryQueue(
+        choice,
+        {
+          dir,
+          endpoint,
+          settings,
+          maxItems: maxQueued,
+          maxBytes: Math.max(1, Math.floor(maxQueuedMB * 1024 * 1024)),
+          fullPolicy,
+          maxDeadLetters,
+          keyLifetimeMs,
+          warn: (text) => node.warn(text),
+          onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
+          onDelivered: (msg) => {
+            telemetry.finished(msg, 'delivered');
+            journalLoss = 0;
+            recordDelivery(node.id, msg);
+            node.send([msg as Msg, null]);
+            showOutcome({ ok: true, status: Number(msg.statusCode) });
+          },
+          onFailed: (msg, err) => {
+            telemetry.finished(msg, 'dead_lettered', err);
+            recordDelivery(node.id, msg);
+            node.send([null, msg as Msg]);
+            // done() was called when the message was queued: Catch nodes learn of it here
+            node.error(err, msg as Msg);
+            showOutcome({ ok: false, code: err.code });
+          },
+          onChange: () => showStatus(),
+          // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
+          configHeaders: () => buildSenderHeaders(nodeHeaders, undefined).headers,
+          encryptionKey: outboxKey,
         },
-        onFailed: (msg, err) => {
-          telemetry.finished(msg, 'dead_lettered', err);
-          recordDelivery(node.id, msg);
-          node.send([null, msg as Msg]);
-          // done() was called when the message was queued: Catch nodes learn of it here
-          node.error(err, msg as Msg);
-          showOutcome({ ok: false, code: err.code });
-        },
-        onChange: () => showStatus(),
-        // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
-        configHeaders: () => buildSenderHeaders(nodeHeaders, undefined).headers,
-        encryptionKey: outboxKey,
-      }, node.id, user).then(
+        node.id,
+        user,
+      ).then(
         async (q) => {
           if (closing) {
             await q.close();
@@ -507,16 +614,24 @@ export = function (RED: NodeAPI) {
           queueState = 'open';
           const lost = q.losses();
           journalLoss = lost.lostRecords > 0 || lost.missingSegments.length > 0 ? Math.max(1, lost.lostRecords) : 0;
-          if (journalLoss > 0) node.error(RED._('http-post.errors.journalLoss', { count: lost.lostRecords, segments: lost.missingSegments.join(', ') || '-' }));
+          if (journalLoss > 0)
+            node.error(
+              RED._('http-post.errors.journalLoss', {
+                count: lost.lostRecords,
+                segments: lost.missingSegments.join(', ') || '-',
+              }),
+            );
           showStatus();
         },
         (err: unknown) => {
           queueState = 'unavailable';
           // EOUTBOXLOCKED: another process holds the directory (lib/outbox/lock.ts)
           const locked = (err as { code?: string })?.code === 'EOUTBOXLOCKED';
-          queueError = new IntegrationError(locked ? 'OUTBOX_LOCKED' : 'OUTBOX_UNAVAILABLE', 'The delivery queue could not be opened', [
-            { field: 'outbox', reason: String((err as Error)?.message ?? err), value: dir },
-          ]);
+          queueError = new IntegrationError(
+            locked ? 'OUTBOX_LOCKED' : 'OUTBOX_UNAVAILABLE',
+            'The delivery queue could not be opened',
+            [{ field: 'outbox', reason: String((err as Error)?.message ?? err), value: dir }],
+          );
           queueStatus = locked ? 'http-post.status.outboxLocked' : 'http-post.status.outboxUnavailable';
           node.error(`${RED._(queueStatus)}: ${queueError.details[0].reason}`);
           showStatus();
@@ -526,7 +641,13 @@ export = function (RED: NodeAPI) {
 
     /** The message cannot be queued: output 2, Catch, and a waiting trigger answers 503. */
     function refuse(msg: Msg, err: IntegrationError, send: Send, done: Done, key: string): void {
-      settle(msg, { ok: false, status: 503, retryAfterSeconds: REFUSED_RETRY_AFTER_S, error: err.toJSON(), by: node.id });
+      settle(msg, {
+        ok: false,
+        status: 503,
+        retryAfterSeconds: REFUSED_RETRY_AFTER_S,
+        error: err.toJSON(),
+        by: node.id,
+      });
       msg.delivery = emptyDelivery(key);
       telemetry.finished(msg, 'refused', err);
       sendError(msg, err, send, done, OUTPUTS);
@@ -538,7 +659,8 @@ export = function (RED: NodeAPI) {
       const ids = msg.ids;
       if (ids === undefined || ids === null) return 'all';
       if (typeof ids === 'string' || typeof ids === 'number') return [String(ids)];
-      if (Array.isArray(ids) && ids.every((x: unknown) => typeof x === 'string' || typeof x === 'number')) return ids.map(String);
+      if (Array.isArray(ids) && ids.every((x: unknown) => typeof x === 'string' || typeof x === 'number'))
+        return ids.map(String);
       return undefined;
     }
 
@@ -550,28 +672,61 @@ export = function (RED: NodeAPI) {
     /** msg.command: replay / purge / list the dead letters; never delivered */
     async function command(msg: Msg, send: Send, done: Done): Promise<void> {
       if (!durable) {
-        sendError(msg, new IntegrationError('NOT_DURABLE', `"${msg.command}" works on the dead letters of the durable queue, which is off for this node`, [{ field: 'durable', reason: 'turn on the durable queue' }]), send, done, OUTPUTS);
+        sendError(
+          msg,
+          new IntegrationError(
+            'NOT_DURABLE',
+            `"${msg.command}" works on the dead letters of the durable queue, which is off for this node`,
+            [{ field: 'durable', reason: 'turn on the durable queue' }],
+          ),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
       await opened;
       if (!queue) {
-        sendError(msg, queueError ?? setupError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'), send, done, OUTPUTS);
+        sendError(
+          msg,
+          queueError ?? setupError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
       if (msg.command === 'list') {
-        msg.payload = await queue.listDeadLetters({ limit: Math.min(intOf(msg.limit, 100), 10000), offset: intOf(msg.offset, 0) });
+        msg.payload = await queue.listDeadLetters({
+          limit: Math.min(intOf(msg.limit, 100), 10000),
+          offset: intOf(msg.offset, 0),
+        });
         send([msg, null]);
         done();
         return;
       }
       const ids = idsOf(msg);
       if (ids === undefined) {
-        sendError(msg, new IntegrationError('INVALID_COMMAND', 'msg.ids must be an id or a list of ids (absent: all)', [{ field: 'ids', reason: 'not an id or a list of ids' }]), send, done, OUTPUTS);
+        sendError(
+          msg,
+          new IntegrationError('INVALID_COMMAND', 'msg.ids must be an id or a list of ids (absent: all)', [
+            { field: 'ids', reason: 'not an id or a list of ids' },
+          ]),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
       if (msg.command === 'replay') {
         const r = await queue.replay(ids);
-        node.log(RED._('http-post.log.replayed', { requeued: r.requeued.length, duplicate: r.duplicate.length, full: r.full.length }));
+        node.log(
+          RED._('http-post.log.replayed', {
+            requeued: r.requeued.length,
+            duplicate: r.duplicate.length,
+            full: r.full.length,
+          }),
+        );
         if (r.full.length > 0) node.warn(RED._('http-post.log.replayFull', { full: r.full.length }));
       } else {
         const n = await queue.purge(ids);
@@ -585,7 +740,13 @@ export = function (RED: NodeAPI) {
       const key = idempotencyKeyFor(msg);
       if (setupError || !endpoint || !template) {
         msg.delivery = emptyDelivery(key);
-        sendError(msg, setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'), send, done, OUTPUTS);
+        sendError(
+          msg,
+          setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
       // the request exactly as in-memory mode builds it
@@ -595,7 +756,8 @@ export = function (RED: NodeAPI) {
       const resolvedMethod = method ?? endpoint.defaultMethod;
       try {
         reqPath = template.render(msg);
-        if (built.problems.length) throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
+        if (built.problems.length)
+          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
         body = encodeBody(msg.payload, resolvedMethod, built.headers);
       } catch (err) {
         msg.delivery = emptyDelivery(key);
@@ -610,7 +772,13 @@ export = function (RED: NodeAPI) {
 
       await opened;
       if (!queue) {
-        refuse(msg, queueError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'), send, done, key);
+        refuse(
+          msg,
+          queueError ?? new IntegrationError('OUTBOX_UNAVAILABLE', 'The delivery queue is not open'),
+          send,
+          done,
+          key,
+        );
         return;
       }
       let result;
@@ -618,7 +786,16 @@ export = function (RED: NodeAPI) {
         // an HTTP-in flow's req/res cannot be stored: kept by reference while this process lives
         const live: Record<string, unknown> = {};
         for (const k of ['req', 'res', '_msgid']) if (msg[k] !== undefined) live[k] = msg[k];
-        result = await queue.enqueue({ id: key, orderingKey: group, method: method ?? null, path: reqPath, headers: built.headers, body, msg, live });
+        result = await queue.enqueue({
+          id: key,
+          orderingKey: group,
+          method: method ?? null,
+          path: reqPath,
+          headers: built.headers,
+          body,
+          msg,
+          live,
+        });
       } catch (err) {
         const e = err as IntegrationError;
         if (e?.code === 'OUTBOX_BAD_ARGUMENT') {
@@ -626,7 +803,15 @@ export = function (RED: NodeAPI) {
           sendError(msg, err, send, done, OUTPUTS);
           return;
         }
-        refuse(msg, new IntegrationError('OUTBOX_UNAVAILABLE', 'The message could not be written to the delivery queue', [{ field: 'outbox', reason: String(e?.message ?? err) }]), send, done, key);
+        refuse(
+          msg,
+          new IntegrationError('OUTBOX_UNAVAILABLE', 'The message could not be written to the delivery queue', [
+            { field: 'outbox', reason: String(e?.message ?? err) },
+          ]),
+          send,
+          done,
+          key,
+        );
         return;
       }
       if (result.status === 'full') {
@@ -646,7 +831,13 @@ export = function (RED: NodeAPI) {
       const key = idempotencyKeyFor(msg);
       msg.delivery = emptyDelivery(key);
       if (setupError || !endpoint || !template) {
-        sendError(msg, setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'), send, done, OUTPUTS);
+        sendError(
+          msg,
+          setupError ?? new IntegrationError('INVALID_CONFIG', 'The node is not configured'),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
 
@@ -655,7 +846,8 @@ export = function (RED: NodeAPI) {
       const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
       try {
         reqPath = template.render(msg);
-        if (built.problems.length) throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
+        if (built.problems.length)
+          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
         body = encodeBody(msg.payload, method ?? endpoint.defaultMethod, built.headers);
       } catch (err) {
         sendError(msg, err, send, done, OUTPUTS);
@@ -664,7 +856,13 @@ export = function (RED: NodeAPI) {
 
       const deadline = messageDeadlineMs(deadlineS, msg.deadline);
       if (deadline.problem) {
-        sendError(msg, new IntegrationError('INVALID_DEADLINE', 'msg.deadline is not valid', [deadline.problem]), send, done, OUTPUTS);
+        sendError(
+          msg,
+          new IntegrationError('INVALID_DEADLINE', 'msg.deadline is not valid', [deadline.problem]),
+          send,
+          done,
+          OUTPUTS,
+        );
         return;
       }
       // the delivery stops at a redeploy, or when the message's deadline passes
@@ -673,7 +871,13 @@ export = function (RED: NodeAPI) {
       closeController.signal.addEventListener('abort', onClose, { once: true });
       let expired = false;
       let stoppedIn: 'waiting' | 'sending' = 'sending';
-      const deadlineTimer = deadline.ms !== undefined ? setTimeout(() => { expired = true; stop.abort(); }, deadline.ms) : undefined;
+      const deadlineTimer =
+        deadline.ms !== undefined
+          ? setTimeout(() => {
+              expired = true;
+              stop.abort();
+            }, deadline.ms)
+          : undefined;
 
       const state = newDeliveryState(key, maxAttempts);
       job.state = state;
@@ -681,12 +885,18 @@ export = function (RED: NodeAPI) {
       let windowError: IntegrationError | null = null;
       const windowCheck = () => {
         if (windowError || keyLifetimeMs <= 0 || (state.phase !== 'waiting' && state.phase !== 'paced')) return;
-        windowError = windowPassed({ firstUseAt: countedAttempts(state) > 0 ? state.createdAt : null, now: Date.now(), lifetimeMs: keyLifetimeMs, header: idempotencyHeader });
+        windowError = windowPassed({
+          firstUseAt: countedAttempts(state) > 0 ? state.createdAt : null,
+          now: Date.now(),
+          lifetimeMs: keyLifetimeMs,
+          header: idempotencyHeader,
+        });
         if (windowError) stop.abort();
       };
       const windowDelay = keyLifetimeMs - marginFor(keyLifetimeMs);
       // beyond setTimeout's range (24.8 days) the check at each wait is enough
-      const windowTimer = keyLifetimeMs > 0 && windowDelay < 2 ** 31 - 1 ? setTimeout(windowCheck, Math.max(0, windowDelay)) : undefined;
+      const windowTimer =
+        keyLifetimeMs > 0 && windowDelay < 2 ** 31 - 1 ? setTimeout(windowCheck, Math.max(0, windowDelay)) : undefined;
       windowTimer?.unref?.();
       let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
         signal: stop.signal,
@@ -708,7 +918,11 @@ export = function (RED: NodeAPI) {
       closeController.signal.removeEventListener('abort', onClose);
       if (!outcome.ok && !closeController.signal.aborted && outcome.error.code === 'CANCELLED') {
         if (windowError) outcome = { ...outcome, error: windowError };
-        else if (expired && deadline.ms !== undefined) outcome = { ...outcome, error: deadlineExceeded(deadline.ms, stoppedIn, countedAttempts(state), state.lastErrorCode ?? undefined) };
+        else if (expired && deadline.ms !== undefined)
+          outcome = {
+            ...outcome,
+            error: deadlineExceeded(deadline.ms, stoppedIn, countedAttempts(state), state.lastErrorCode ?? undefined),
+          };
       }
 
       msg.delivery = {
@@ -751,7 +965,15 @@ export = function (RED: NodeAPI) {
         showStatus();
         return handleDurable(msg, send, done).catch((err) => {
           // a bug of ours: the message still leaves on output 2, and a waiting trigger answers 503
-          refuse(msg, new IntegrationError('INTERNAL_ERROR', 'The message could not be queued', [{ reason: String((err as Error)?.message ?? err) }]), send, done, idempotencyKeyFor(msg));
+          refuse(
+            msg,
+            new IntegrationError('INTERNAL_ERROR', 'The message could not be queued', [
+              { reason: String((err as Error)?.message ?? err) },
+            ]),
+            send,
+            done,
+            idempotencyKeyFor(msg),
+          );
         });
       }
 
@@ -774,7 +996,15 @@ export = function (RED: NodeAPI) {
         } catch (err) {
           // a bug of ours: the message still leaves on output 2
           try {
-            sendError(msg, new IntegrationError('INTERNAL_ERROR', 'The message could not be delivered', [{ reason: String((err as Error)?.message ?? err) }]), tracked, done, OUTPUTS);
+            sendError(
+              msg,
+              new IntegrationError('INTERNAL_ERROR', 'The message could not be delivered', [
+                { reason: String((err as Error)?.message ?? err) },
+              ]),
+              tracked,
+              done,
+              OUTPUTS,
+            );
           } catch {
             done(err instanceof Error ? err : new Error(String(err)));
           }
@@ -782,7 +1012,14 @@ export = function (RED: NodeAPI) {
           jobs.delete(job);
           if (!closing) {
             if (result.ok) {
-              showResult({ fill: 'green', shape: 'dot', text: RED._('http-post.status.success', { status: result.status ?? '' }) }, SUCCESS_STATUS_MS);
+              showResult(
+                {
+                  fill: 'green',
+                  shape: 'dot',
+                  text: RED._('http-post.status.success', { status: result.status ?? '' }),
+                },
+                SUCCESS_STATUS_MS,
+              );
             } else if (result.code) {
               showResult({ fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: result.code }) });
             } else {
@@ -826,7 +1063,9 @@ export = function (RED: NodeAPI) {
           await q.close();
           if (removed && depth > 0) node.warn(RED._('http-post.errors.removedWithQueue', { count: depth }));
         })()
-          .catch((err) => node.warn(`${RED._('http-post.errors.closeFailed')}: ${String((err as Error)?.message ?? err)}`))
+          .catch((err) =>
+            node.warn(`${RED._('http-post.errors.closeFailed')}: ${String((err as Error)?.message ?? err)}`),
+          )
           .then(finish);
         return;
       }
@@ -838,7 +1077,11 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<Node<HttpPostCredentials>, HttpPostDef, unknown, HttpPostCredentials>('saypro-http-post', HttpPostNode, {
-    credentials: { signingSecret: { type: 'password' }, outboxKey: { type: 'password' } },
-  });
+  RED.nodes.registerType<Node<HttpPostCredentials>, HttpPostDef, unknown, HttpPostCredentials>(
+    'saypro-http-post',
+    HttpPostNode,
+    {
+      credentials: { signingSecret: { type: 'password' }, outboxKey: { type: 'password' } },
+    },
+  );
 };

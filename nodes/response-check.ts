@@ -37,7 +37,12 @@ export = function (RED: NodeAPI) {
 
     // the counts show at most twice a second (a translation per message costs more than the check)
     const status = countStatus(node);
-    const invalidStatus = () => status.show('invalidRules', () => ({ fill: 'red', shape: 'ring', text: RED._('response-check.status.invalidRules') }));
+    const invalidStatus = () =>
+      status.show('invalidRules', () => ({
+        fill: 'red',
+        shape: 'ring',
+        text: RED._('response-check.status.invalidRules'),
+      }));
 
     if (checker.problems.length > 0) invalidStatus();
 
@@ -46,7 +51,11 @@ export = function (RED: NodeAPI) {
         invalidStatus();
         sendError(
           msg,
-          new IntegrationError('CHECK_RULES_INVALID', summariseProblems(checker.problems), checker.problems.map((p) => ({ ...p }))),
+          new IntegrationError(
+            'CHECK_RULES_INVALID',
+            summariseProblems(checker.problems),
+            checker.problems.map((p) => ({ ...p })),
+          ),
           send,
           done,
           OUTPUTS,
@@ -68,14 +77,28 @@ export = function (RED: NodeAPI) {
 
       if (outcome.passed) {
         passed++;
-        status.show('passed', () => ({ fill: 'green', shape: 'dot', text: RED._('response-check.status.passed', { count: passed }) }));
+        status.show('passed', () => ({
+          fill: 'green',
+          shape: 'dot',
+          text: RED._('response-check.status.passed', { count: passed }),
+        }));
         send([msg, null]);
         done();
         return;
       }
       failed++;
-      status.show('failed', () => ({ fill: 'red', shape: 'ring', text: RED._('response-check.status.failed', { count: failed }) }));
-      sendError(msg, new IntegrationError('CHECK_FAILED', outcome.message ?? 'check failed', outcome.details), send, done, OUTPUTS);
+      status.show('failed', () => ({
+        fill: 'red',
+        shape: 'ring',
+        text: RED._('response-check.status.failed', { count: failed }),
+      }));
+      sendError(
+        msg,
+        new IntegrationError('CHECK_FAILED', outcome.message ?? 'check failed', outcome.details),
+        send,
+        done,
+        OUTPUTS,
+      );
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

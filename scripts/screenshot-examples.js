@@ -15,19 +15,42 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const outDir = path.join(root, 'docs', 'images');
 
 function slug(name) {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 async function main() {
   const { chromium } = require('playwright-core');
-  const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
+  const examples = fs
+    .readdirSync(path.join(root, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const flow = examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')));
   // placeholders so that every endpoint and key resolves; nothing is sent anywhere
   const env = { SAYPRO_DEMO_KEY: '11'.repeat(32), PARTNER_KEY: '22'.repeat(32) };
-  for (const name of ['STRIPE_SECRET_KEY', 'SENDGRID_API_KEY', 'SENDGRID_FROM', 'MAILCHIMP_API_KEY', 'MAILCHIMP_LIST_ID',
-    'HUBSPOT_TOKEN', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET',
-    'PARTNER_API_KEY', 'ALERT_EMAIL']) {
-    env[name] = name === 'SENDGRID_FROM' || name === 'ALERT_EMAIL' ? 'shop@example.com' : name === 'TWILIO_FROM' ? '+15005550006' : 'placeholder';
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'SENDGRID_API_KEY',
+    'SENDGRID_FROM',
+    'MAILCHIMP_API_KEY',
+    'MAILCHIMP_LIST_ID',
+    'HUBSPOT_TOKEN',
+    'TWILIO_ACCOUNT_SID',
+    'TWILIO_AUTH_TOKEN',
+    'TWILIO_FROM',
+    'PAYPAL_CLIENT_ID',
+    'PAYPAL_CLIENT_SECRET',
+    'PARTNER_API_KEY',
+    'ALERT_EMAIL',
+  ]) {
+    env[name] =
+      name === 'SENDGRID_FROM' || name === 'ALERT_EMAIL'
+        ? 'shop@example.com'
+        : name === 'TWILIO_FROM'
+          ? '+15005550006'
+          : 'placeholder';
   }
   const nr = await startNodeRed({ flow, env });
   const browser = await chromium.launch({
@@ -37,7 +60,11 @@ async function main() {
   try {
     const page = await browser.newPage({ viewport: { width: 3200, height: 1100 }, deviceScaleFactor: 1 });
     await page.goto(nr.base + '/', { waitUntil: 'load' });
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'saypro-http-post' }).length > 0, null, { timeout: 30000 });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'saypro-http-post' }).length > 0,
+      null,
+      { timeout: 30000 },
+    );
     await page.evaluate(() => RED.actions.invoke('core:toggle-sidebar', false));
     fs.mkdirSync(outDir, { recursive: true });
     for (const file of examples) {
@@ -51,7 +78,12 @@ async function main() {
         const top = Math.min(...rects.map((r) => r.top)) - 20;
         const right = Math.max(...rects.map((r) => r.right)) + 30;
         const bottom = Math.max(...rects.map((r) => r.bottom)) + 30;
-        return { x: Math.max(0, left), y: Math.max(0, top), width: right - Math.max(0, left), height: bottom - Math.max(0, top) };
+        return {
+          x: Math.max(0, left),
+          y: Math.max(0, top),
+          width: right - Math.max(0, left),
+          height: bottom - Math.max(0, top),
+        };
       }, tab.id);
       const target = path.join(outDir, slug(file.replace(/\.json$/, '')) + '.png');
       await page.screenshot({ path: target, clip: box });

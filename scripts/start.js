@@ -19,7 +19,9 @@ const { spawn } = require('child_process');
 const { splitCredentials } = require('./flow-tools');
 
 const root = path.resolve(__dirname, '..');
-const userDir = process.env.NODE_RED_USER_DIR ? path.resolve(process.env.NODE_RED_USER_DIR) : path.join(root, '.node-red');
+const userDir = process.env.NODE_RED_USER_DIR
+  ? path.resolve(process.env.NODE_RED_USER_DIR)
+  : path.join(root, '.node-red');
 const demoFlow = path.join(root, 'examples', '01 Demo - event to encrypted delivery.json');
 
 function ensureDemo(reset) {
@@ -61,7 +63,7 @@ function main() {
   const forward = (sig) => () => child.kill(sig);
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
-  child.on('exit', (code, signal) => process.exit(signal ? 0 : code ?? 0));
+  child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 0)));
 }
 
 main();

@@ -409,13 +409,11 @@ export function deprecationStates(): Array<
 > {
   const rt = runtime();
   if (!rt) return [];
-  return rt.watch
-    .entries()
-    .map(([id, st]) => ({
-      endpointId: id,
-      endpoint: rt.names.get(id) ?? id,
-      since: st.since,
-      lastSeen: st.lastSeen,
-      ...st.info,
-    }));
+  return rt.watch.entries().map(([id, st]) => ({
+    endpointId: id,
+    endpoint: rt.names.get(id) ?? id,
+    since: st.since,
+    lastSeen: st.lastSeen,
+    ...st.info,
+  }));
 }

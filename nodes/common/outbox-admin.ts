@@ -52,7 +52,10 @@ interface Shared {
 /** shared by every copy of this module in the process (like lib/acks.ts) */
 const shared: Shared =
   ((globalThis as Record<symbol, unknown>)[KEY] as Shared | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[KEY] = { handles: new Map(), installed: new WeakSet() } as Shared) as Shared;
+  (((globalThis as Record<symbol, unknown>)[KEY] = {
+    handles: new Map(),
+    installed: new WeakSet(),
+  } as Shared) as Shared);
 
 export function registerOutboxAdmin(id: string, handle: OutboxAdminHandle): void {
   shared.handles.set(id, handle);
@@ -84,7 +87,12 @@ function usable(req: Req, res: Res): OutboxAdminHandle | undefined {
     return undefined;
   }
   if (state !== 'open') {
-    fail(res, 503, 'OUTBOX_UNAVAILABLE', state === 'opening' ? 'the queue is being opened; try again' : 'the queue could not be opened');
+    fail(
+      res,
+      503,
+      'OUTBOX_UNAVAILABLE',
+      state === 'opening' ? 'the queue is being opened; try again' : 'the queue could not be opened',
+    );
     return undefined;
   }
   return h;
@@ -137,7 +145,12 @@ export function installOutboxAdmin(RED: NodeAPI): void {
     guarded(async (req, res) => {
       const h = usable(req, res);
       if (!h) return;
-      res.json(await h.listDeadLetters({ limit: intParam(req.query.limit, 50, 1000), offset: intParam(req.query.offset, 0, Number.MAX_SAFE_INTEGER) }));
+      res.json(
+        await h.listDeadLetters({
+          limit: intParam(req.query.limit, 50, 1000),
+          offset: intParam(req.query.offset, 0, Number.MAX_SAFE_INTEGER),
+        }),
+      );
     }),
   );
 
@@ -148,7 +161,8 @@ export function installOutboxAdmin(RED: NodeAPI): void {
       const h = usable(req, res);
       if (!h) return;
       const ids = idsOf(req.body);
-      if (ids === undefined) return fail(res, 400, 'BAD_REQUEST', 'ids must be an array of strings (or absent for all)');
+      if (ids === undefined)
+        return fail(res, 400, 'BAD_REQUEST', 'ids must be an array of strings (or absent for all)');
       res.json(await h.replay(ids));
     }),
   );
@@ -160,7 +174,8 @@ export function installOutboxAdmin(RED: NodeAPI): void {
       const h = usable(req, res);
       if (!h) return;
       const ids = idsOf(req.body);
-      if (ids === undefined) return fail(res, 400, 'BAD_REQUEST', 'ids must be an array of strings (or absent for all)');
+      if (ids === undefined)
+        return fail(res, 400, 'BAD_REQUEST', 'ids must be an array of strings (or absent for all)');
       res.json({ purged: await h.purge(ids) });
     }),
   );

@@ -29,13 +29,16 @@ type Waiter = (s: Settlement) => void;
 const KEY = Symbol.for('saypro.integration-kit.acks');
 const registry: Map<string, Waiter> =
   ((globalThis as Record<symbol, unknown>)[KEY] as Map<string, Waiter> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[KEY] = new Map<string, Waiter>()) as Map<string, Waiter>;
+  (((globalThis as Record<symbol, unknown>)[KEY] = new Map<string, Waiter>()) as Map<string, Waiter>);
 
 /**
  * Registers `token` and resolves with the first settlement, or with undefined
  * after `timeoutMs` (nothing settled it: the flow has no node that settles).
  */
-export function expectSettlement(token: string, timeoutMs: number): { promise: Promise<Settlement | undefined>; cancel(): void } {
+export function expectSettlement(
+  token: string,
+  timeoutMs: number,
+): { promise: Promise<Settlement | undefined>; cancel(): void } {
   // assigned after `finish`, which reads it, is defined
   // eslint-disable-next-line prefer-const
   let timer: NodeJS.Timeout | undefined;

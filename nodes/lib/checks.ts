@@ -90,7 +90,8 @@ const MAX_CODE = 599;
 /** Parses "2xx", "200,201", "400-499", "2xx, 304"; the reason explains what is wrong. */
 export function parseStatusSpec(input: unknown): StatusSpecResult {
   if (typeof input === 'number' && Number.isInteger(input)) input = String(input);
-  if (typeof input !== 'string') return { ok: false, reason: 'status codes must be text such as 2xx, 200,201 or 400-499' };
+  if (typeof input !== 'string')
+    return { ok: false, reason: 'status codes must be text such as 2xx, 200,201 or 400-499' };
   if (input.trim() === '') return { ok: false, reason: 'no status codes given (e.g. 2xx, 200,201 or 400-499)' };
   const ranges: Array<[number, number]> = [];
   const parts: string[] = [];
@@ -108,7 +109,8 @@ export function parseStatusSpec(input: unknown): StatusSpecResult {
     m = CODE_ENTRY.exec(entry);
     if (m) {
       const code = Number(m[1]);
-      if (code < MIN_CODE || code > MAX_CODE) return { ok: false, reason: `${entry} is not an HTTP status code (100 to 599)` };
+      if (code < MIN_CODE || code > MAX_CODE)
+        return { ok: false, reason: `${entry} is not an HTTP status code (100 to 599)` };
       ranges.push([code, code]);
       parts.push(String(code));
       continue;
@@ -117,8 +119,10 @@ export function parseStatusSpec(input: unknown): StatusSpecResult {
     if (m) {
       const lo = Number(m[1]);
       const hi = Number(m[2]);
-      if (lo < MIN_CODE || hi > MAX_CODE) return { ok: false, reason: `${entry} is outside the HTTP status codes (100 to 599)` };
-      if (lo > hi) return { ok: false, reason: `${entry} is an empty range (the first code must not be larger than the second)` };
+      if (lo < MIN_CODE || hi > MAX_CODE)
+        return { ok: false, reason: `${entry} is outside the HTTP status codes (100 to 599)` };
+      if (lo > hi)
+        return { ok: false, reason: `${entry} is an empty range (the first code must not be larger than the second)` };
       ranges.push([lo, hi]);
       parts.push(`${lo}-${hi}`);
       continue;
@@ -170,7 +174,9 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
   return ka.every(
-    (k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    (k) =>
+      Object.prototype.hasOwnProperty.call(b, k) &&
+      deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
   );
 }
 
@@ -295,7 +301,12 @@ function parsePathProblem(path: unknown, what: string): { segments?: PathSegment
   }
 }
 
-function compileStatusRule(spec: StatusSpec, label: string, statusProperty: string, statusSegments: PathSegment[]): CompiledRule {
+function compileStatusRule(
+  spec: StatusSpec,
+  label: string,
+  statusProperty: string,
+  statusSegments: PathSegment[],
+): CompiledRule {
   return {
     label,
     kind: 'status',
@@ -317,18 +328,18 @@ function compileStatusRule(spec: StatusSpec, label: string, statusProperty: stri
   };
 }
 
-function compileBodyRule(
-  raw: CheckRule,
-  label: string,
-  problems: ErrorDetail[],
-): CompiledRule | undefined {
+function compileBodyRule(raw: CheckRule, label: string, problems: ErrorDetail[]): CompiledRule | undefined {
   const before = problems.length;
   const path = typeof raw.path === 'string' ? raw.path : '';
   const { segments, reason } = parsePathProblem(raw.path, 'path');
   if (reason) problems.push({ rule: label, field: path || undefined, reason });
   const op = raw.op === undefined || raw.op === '' ? 'eq' : raw.op;
   if (!(OPS as readonly string[]).includes(op)) {
-    problems.push({ rule: label, field: path || undefined, reason: `unknown op "${String(op)}" (use ${OPS.join(', ')})` });
+    problems.push({
+      rule: label,
+      field: path || undefined,
+      reason: `unknown op "${String(op)}" (use ${OPS.join(', ')})`,
+    });
     return undefined;
   }
   const text = ruleText(raw.value);
@@ -355,10 +366,15 @@ function compileBodyRule(
       break;
     case 'exists':
       evaluate = (found) =>
-        found === undefined || found === null ? { passed: false, reason: found === null ? 'is null' : missingReason } : { passed: true };
+        found === undefined || found === null
+          ? { passed: false, reason: found === null ? 'is null' : missingReason }
+          : { passed: true };
       break;
     case 'missing':
-      evaluate = (found) => (found === undefined || found === null ? { passed: true } : { passed: false, reason: 'is present (expected missing)' });
+      evaluate = (found) =>
+        found === undefined || found === null
+          ? { passed: true }
+          : { passed: false, reason: 'is present (expected missing)' };
       break;
     case 'regex': {
       if (text === '') {
@@ -369,7 +385,11 @@ function compileBodyRule(
       try {
         re = new RegExp(text);
       } catch (err) {
-        problems.push({ rule: label, field: path || undefined, reason: `invalid regular expression: ${(err as Error).message}` });
+        problems.push({
+          rule: label,
+          field: path || undefined,
+          reason: `invalid regular expression: ${(err as Error).message}`,
+        });
         break;
       }
       evaluate = (found) => {
@@ -385,7 +405,11 @@ function compileBodyRule(
     case 'in': {
       const items = splitList(raw.value);
       if (items.length === 0) {
-        problems.push({ rule: label, field: path || undefined, reason: 'the list of values is empty (write e.g. COMPLETED,APPROVED)' });
+        problems.push({
+          rule: label,
+          field: path || undefined,
+          reason: 'the list of values is empty (write e.g. COMPLETED,APPROVED)',
+        });
         break;
       }
       evaluate = (found) => {
@@ -462,12 +486,16 @@ export function createChecker(config: CheckConfig = {}): Checker {
         const c = compileBodyRule(rule, label, problems);
         if (c) compiled.push(c);
       } else {
-        problems.push({ rule: label, reason: `kind must be "status" or "body", not ${JSON.stringify(rule.kind ?? null)}` });
+        problems.push({
+          rule: label,
+          reason: `kind must be "status" or "body", not ${JSON.stringify(rule.kind ?? null)}`,
+        });
       }
     });
   }
 
-  const extractions: Array<{ label: string; path: string; target: string; from: PathSegment[]; to: PathSegment[] }> = [];
+  const extractions: Array<{ label: string; path: string; target: string; from: PathSegment[]; to: PathSegment[] }> =
+    [];
   const extract = config.extract === undefined || config.extract === null ? [] : config.extract;
   if (!Array.isArray(extract)) {
     problems.push({ rule: 'extract', reason: 'extractions must be a list' });
@@ -480,15 +508,34 @@ export function createChecker(config: CheckConfig = {}): Checker {
       }
       const e = raw as Extraction;
       const from = parsePathProblem(e.path, 'path');
-      if (from.reason) problems.push({ rule: label, field: typeof e.path === 'string' && e.path ? e.path : undefined, reason: from.reason });
+      if (from.reason)
+        problems.push({
+          rule: label,
+          field: typeof e.path === 'string' && e.path ? e.path : undefined,
+          reason: from.reason,
+        });
       const to = parsePathProblem(e.target, 'target');
       if (to.reason) {
-        problems.push({ rule: label, field: typeof e.target === 'string' && e.target ? e.target : undefined, reason: to.reason });
+        problems.push({
+          rule: label,
+          field: typeof e.target === 'string' && e.target ? e.target : undefined,
+          reason: to.reason,
+        });
       } else if (to.segments && RESERVED_TARGETS.includes(String(to.segments[0]))) {
-        problems.push({ rule: label, field: e.target, reason: `msg.${String(to.segments[0])} is set by this node and cannot be a target` });
+        problems.push({
+          rule: label,
+          field: e.target,
+          reason: `msg.${String(to.segments[0])} is set by this node and cannot be a target`,
+        });
       }
       if (from.segments && to.segments && !to.reason && !RESERVED_TARGETS.includes(String(to.segments[0]))) {
-        extractions.push({ label, path: e.path as string, target: e.target as string, from: from.segments, to: to.segments });
+        extractions.push({
+          label,
+          path: e.path as string,
+          target: e.target as string,
+          from: from.segments,
+          to: to.segments,
+        });
       }
     });
   }

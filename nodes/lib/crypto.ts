@@ -94,7 +94,12 @@ export interface PreparedKey {
  * For "auto" any non-empty text is accepted (it may be a passphrase), and the
  * bytes are kept when it is also a 32-byte key.
  */
-export function prepareKey(algorithm: DecryptAlgorithm, text: string | undefined, kid: string, field = 'key'): PreparedKey {
+export function prepareKey(
+  algorithm: DecryptAlgorithm,
+  text: string | undefined,
+  kid: string,
+  field = 'key',
+): PreparedKey {
   if (text === undefined || text === '') {
     throw new IntegrationError('INVALID_KEY', `The ${field} is not set`, [{ field, reason: 'the key is empty' }]);
   }
@@ -194,7 +199,12 @@ export function cbcHmacTag(macKey: Buffer, iv: Buffer, ct: Buffer, aad?: Buffer)
   return crypto.createHmac('sha256', macKey).update(len).update(a).update(iv).update(ct).digest();
 }
 
-export function cbcHmacEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer, iv: Buffer = randomIv(CBC_IV_BYTES)): Sealed {
+export function cbcHmacEncrypt(
+  key: Buffer,
+  plaintext: Buffer,
+  aad?: Buffer,
+  iv: Buffer = randomIv(CBC_IV_BYTES),
+): Sealed {
   const { encKey, macKey } = cbcHmacKeys(key);
   const cipher = crypto.createCipheriv('aes-256-cbc', encKey, iv);
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -258,7 +268,10 @@ export function utf8OrUndefined(bytes: Buffer): string | undefined {
  */
 export function cryptoJsDecrypt(b64: string, passphrase: string): Buffer {
   const raw = decodeBase64Strict(b64.replace(/\s+/g, ''));
-  if (!raw) throw new IntegrationError('DECRYPT_INPUT', 'The CryptoJS ciphertext is not valid base64', [{ field: 'payload', reason: 'not valid base64' }]);
+  if (!raw)
+    throw new IntegrationError('DECRYPT_INPUT', 'The CryptoJS ciphertext is not valid base64', [
+      { field: 'payload', reason: 'not valid base64' },
+    ]);
   if (raw.length < 32 || raw.subarray(0, 8).toString('latin1') !== 'Salted__' || (raw.length - 16) % 16 !== 0) {
     throw new IntegrationError('DECRYPT_INPUT', 'The CryptoJS ciphertext is malformed', [
       { field: 'payload', reason: 'expected "Salted__", an 8-byte salt and whole 16-byte blocks' },
@@ -311,9 +324,12 @@ export function headerValue(headers: unknown, name: string): string | undefined 
 export function plaintextFromPayload(payload: unknown, contentType?: string): Plaintext {
   if (typeof payload === 'string') return { bytes: Buffer.from(payload, 'utf8'), cty: contentType };
   if (Buffer.isBuffer(payload)) return { bytes: payload, cty: contentType ?? 'application/octet-stream' };
-  if (payload instanceof Uint8Array) return { bytes: Buffer.from(payload), cty: contentType ?? 'application/octet-stream' };
+  if (payload instanceof Uint8Array)
+    return { bytes: Buffer.from(payload), cty: contentType ?? 'application/octet-stream' };
   if (payload === undefined || payload === null) {
-    throw new IntegrationError('ENCRYPT_INPUT', 'msg.payload is missing', [{ field: 'payload', reason: 'nothing to encrypt' }]);
+    throw new IntegrationError('ENCRYPT_INPUT', 'msg.payload is missing', [
+      { field: 'payload', reason: 'nothing to encrypt' },
+    ]);
   }
   if (typeof payload === 'object' || typeof payload === 'number' || typeof payload === 'boolean') {
     let json: string | undefined;
@@ -325,9 +341,14 @@ export function plaintextFromPayload(payload: unknown, contentType?: string): Pl
       ]);
     }
     if (json === undefined) {
-      throw new IntegrationError('ENCRYPT_INPUT', 'msg.payload cannot be written as JSON', [{ field: 'payload', reason: 'unsupported value' }]);
+      throw new IntegrationError('ENCRYPT_INPUT', 'msg.payload cannot be written as JSON', [
+        { field: 'payload', reason: 'unsupported value' },
+      ]);
     }
-    return { bytes: Buffer.from(json, 'utf8'), cty: contentType && isJsonType(contentType) ? contentType : 'application/json' };
+    return {
+      bytes: Buffer.from(json, 'utf8'),
+      cty: contentType && isJsonType(contentType) ? contentType : 'application/json',
+    };
   }
   throw new IntegrationError('ENCRYPT_INPUT', `msg.payload of type ${typeof payload} cannot be encrypted`, [
     { field: 'payload', reason: 'expected a string, a Buffer, an object or an array' },
@@ -343,11 +364,15 @@ export function aadToBuffer(value: unknown, code: string): Buffer {
   let buf: Buffer | undefined;
   if (typeof value === 'string') buf = Buffer.from(value, 'utf8');
   else if (Buffer.isBuffer(value)) buf = value;
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') buf = Buffer.from(String(value), 'utf8');
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    buf = Buffer.from(String(value), 'utf8');
   else if (value !== null && typeof value === 'object') buf = Buffer.from(JSON.stringify(value), 'utf8');
   if (!buf || buf.length === 0) {
     throw new IntegrationError(code, 'The additional authenticated data (AAD) is missing or empty', [
-      { field: 'aad', reason: value === undefined || value === null ? 'the property is not set' : 'the value is empty' },
+      {
+        field: 'aad',
+        reason: value === undefined || value === null ? 'the property is not set' : 'the value is empty',
+      },
     ]);
   }
   return buf;
@@ -373,7 +398,12 @@ export interface EncryptResult {
 }
 
 /** Encrypts one message's plaintext. AAD is ignored for CryptoJS (the format has none). */
-export function encryptPlaintext(algorithm: Algorithm, key: PreparedKey, plaintext: Plaintext, aad?: Buffer): EncryptResult {
+export function encryptPlaintext(
+  algorithm: Algorithm,
+  key: PreparedKey,
+  plaintext: Plaintext,
+  aad?: Buffer,
+): EncryptResult {
   const alg = ALG_ID[algorithm];
   if (algorithm === 'cryptojs') {
     const text = utf8OrUndefined(plaintext.bytes);
@@ -394,8 +424,14 @@ export function encryptPlaintext(algorithm: Algorithm, key: PreparedKey, plainte
       headers: { 'content-type': 'text/plain; charset=utf-8', 'x-encryption-alg': alg, 'x-encryption-kid': key.kid },
     };
   }
-  if (!key.bytes) throw new IntegrationError('INVALID_KEY', 'The key is not a valid 32-byte key', [{ field: 'key', reason: 'not a 32-byte key' }]);
-  const sealed = algorithm === 'aes-256-gcm' ? gcmEncrypt(key.bytes, plaintext.bytes, aad) : cbcHmacEncrypt(key.bytes, plaintext.bytes, aad);
+  if (!key.bytes)
+    throw new IntegrationError('INVALID_KEY', 'The key is not a valid 32-byte key', [
+      { field: 'key', reason: 'not a 32-byte key' },
+    ]);
+  const sealed =
+    algorithm === 'aes-256-gcm'
+      ? gcmEncrypt(key.bytes, plaintext.bytes, aad)
+      : cbcHmacEncrypt(key.bytes, plaintext.bytes, aad);
   const envelope: Envelope = {
     v: 1,
     alg,
@@ -409,7 +445,11 @@ export function encryptPlaintext(algorithm: Algorithm, key: PreparedKey, plainte
     payload: JSON.stringify(envelope),
     alg,
     kid: key.kid,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'x-encryption-alg': alg, 'x-encryption-kid': key.kid },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-encryption-alg': alg,
+      'x-encryption-kid': key.kid,
+    },
   };
 }
 
@@ -427,15 +467,21 @@ export function classifyInput(payload: unknown, algorithm: DecryptAlgorithm): De
   let text: string | undefined;
   if (Buffer.isBuffer(payload) || payload instanceof Uint8Array) {
     text = utf8OrUndefined(Buffer.from(payload));
-    if (text === undefined) throw inputError('msg.payload is not UTF-8 text', [{ field: 'payload', reason: 'expected an envelope or CryptoJS base64' }]);
+    if (text === undefined)
+      throw inputError('msg.payload is not UTF-8 text', [
+        { field: 'payload', reason: 'expected an envelope or CryptoJS base64' },
+      ]);
   } else if (typeof payload === 'string') {
     text = payload;
   } else if (payload && typeof payload === 'object' && !Array.isArray(payload)) {
     return checkKind({ kind: 'envelope', envelope: payload as Record<string, unknown> }, algorithm);
   } else {
-    throw inputError(payload === undefined || payload === null ? 'msg.payload is missing' : `msg.payload of type ${Array.isArray(payload) ? 'array' : typeof payload} is not an envelope`, [
-      { field: 'payload', reason: 'expected an envelope (JSON string, Buffer or object) or CryptoJS base64' },
-    ]);
+    throw inputError(
+      payload === undefined || payload === null
+        ? 'msg.payload is missing'
+        : `msg.payload of type ${Array.isArray(payload) ? 'array' : typeof payload} is not an envelope`,
+      [{ field: 'payload', reason: 'expected an envelope (JSON string, Buffer or object) or CryptoJS base64' }],
+    );
   }
   const t = text.trim();
   if (t.startsWith('{')) {
@@ -443,22 +489,28 @@ export function classifyInput(payload: unknown, algorithm: DecryptAlgorithm): De
     try {
       parsed = JSON.parse(t);
     } catch (err) {
-      throw inputError('msg.payload is not valid JSON', [{ field: 'payload', reason: err instanceof Error ? err.message : String(err) }]);
+      throw inputError('msg.payload is not valid JSON', [
+        { field: 'payload', reason: err instanceof Error ? err.message : String(err) },
+      ]);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw inputError('msg.payload is not an envelope object');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw inputError('msg.payload is not an envelope object');
     return checkKind({ kind: 'envelope', envelope: parsed as Record<string, unknown> }, algorithm);
   }
   if (t === '') throw inputError('msg.payload is empty', [{ field: 'payload', reason: 'nothing to decrypt' }]);
-  if (algorithm === 'cryptojs' || (algorithm === 'auto' && t.startsWith(CRYPTOJS_PREFIX))) return { kind: 'cryptojs', text: t };
+  if (algorithm === 'cryptojs' || (algorithm === 'auto' && t.startsWith(CRYPTOJS_PREFIX)))
+    return { kind: 'cryptojs', text: t };
   if (algorithm === 'auto') {
     throw inputError('msg.payload is neither an envelope nor CryptoJS output', [
       { field: 'payload', reason: 'expected a JSON envelope or base64 starting with "U2FsdGVkX1" (Salted__)' },
     ]);
   }
   if (t.startsWith(CRYPTOJS_PREFIX)) {
-    throw new IntegrationError('DECRYPT_ALG', `msg.payload is CryptoJS output but this node only accepts ${ALG_ID[algorithm]}`, [
-      { field: 'alg', reason: 'algorithm does not match the configured one', value: ALG_ID.cryptojs },
-    ]);
+    throw new IntegrationError(
+      'DECRYPT_ALG',
+      `msg.payload is CryptoJS output but this node only accepts ${ALG_ID[algorithm]}`,
+      [{ field: 'alg', reason: 'algorithm does not match the configured one', value: ALG_ID.cryptojs }],
+    );
   }
   throw inputError('msg.payload is not a JSON envelope', [{ field: 'payload', reason: 'expected a JSON envelope' }]);
 }
@@ -493,18 +545,24 @@ export interface ParsedEnvelope {
  */
 export function parseEnvelope(env: Record<string, unknown>, algorithm: DecryptAlgorithm): ParsedEnvelope {
   if (env.v !== 1) {
-    throw inputError('The envelope version is not supported', [{ field: 'v', reason: 'expected 1', value: safeShort(env.v) }]);
+    throw inputError('The envelope version is not supported', [
+      { field: 'v', reason: 'expected 1', value: safeShort(env.v) },
+    ]);
   }
   if (typeof env.alg !== 'string' || !(env.alg in ALG_BY_ID)) {
-    throw new IntegrationError('DECRYPT_ALG', env.alg === undefined ? 'The envelope has no alg' : 'The envelope alg is not supported', [
-      { field: 'alg', reason: 'expected "A256GCM" or "A256CBC-HS256"', value: safeShort(env.alg) },
-    ]);
+    throw new IntegrationError(
+      'DECRYPT_ALG',
+      env.alg === undefined ? 'The envelope has no alg' : 'The envelope alg is not supported',
+      [{ field: 'alg', reason: 'expected "A256GCM" or "A256CBC-HS256"', value: safeShort(env.alg) }],
+    );
   }
   const envAlgorithm = ALG_BY_ID[env.alg] as Exclude<Algorithm, 'cryptojs'>;
   if (algorithm !== 'auto' && algorithm !== envAlgorithm) {
-    throw new IntegrationError('DECRYPT_ALG', `The envelope alg ${env.alg} does not match the configured ${ALG_ID[algorithm]}`, [
-      { field: 'alg', reason: 'algorithm does not match the configured one', value: env.alg },
-    ]);
+    throw new IntegrationError(
+      'DECRYPT_ALG',
+      `The envelope alg ${env.alg} does not match the configured ${ALG_ID[algorithm]}`,
+      [{ field: 'alg', reason: 'algorithm does not match the configured one', value: env.alg }],
+    );
   }
   const gcm = envAlgorithm === 'aes-256-gcm';
   const details: ErrorDetail[] = [];
@@ -533,7 +591,8 @@ export function parseEnvelope(env: Record<string, unknown>, algorithm: DecryptAl
   const iv = field('iv', gcm ? GCM_IV_BYTES : CBC_IV_BYTES);
   const tag = field('tag', gcm ? GCM_TAG_BYTES : CBC_TAG_BYTES);
   const ct = field('ct');
-  if (ct && !gcm && (ct.length === 0 || ct.length % 16 !== 0)) details.push({ field: 'ct', reason: 'must be whole 16-byte blocks' });
+  if (ct && !gcm && (ct.length === 0 || ct.length % 16 !== 0))
+    details.push({ field: 'ct', reason: 'must be whole 16-byte blocks' });
   if (env.cty !== undefined && typeof env.cty !== 'string') details.push({ field: 'cty', reason: 'must be a string' });
   if (details.length || !iv || !tag || !ct) throw inputError('The envelope is malformed', details);
   return {
@@ -559,7 +618,12 @@ export interface DecryptResult {
  * configured because that format cannot carry it. Every failure is an
  * IntegrationError whose message never contains a key.
  */
-export function decryptPayload(payload: unknown, algorithm: DecryptAlgorithm, keys: PreparedKey[], aad?: Buffer): DecryptResult {
+export function decryptPayload(
+  payload: unknown,
+  algorithm: DecryptAlgorithm,
+  keys: PreparedKey[],
+  aad?: Buffer,
+): DecryptResult {
   const input = classifyInput(payload, algorithm);
   if (input.kind === 'cryptojs') {
     if (aad && algorithm === 'auto') {
@@ -586,16 +650,29 @@ export function decryptPayload(payload: unknown, algorithm: DecryptAlgorithm, ke
     ]);
   }
   if (!key.bytes) {
-    throw new IntegrationError('INVALID_KEY', `The key for kid ${key.kid} is not a 32-byte key, so it cannot open ${env.alg}`, [
-      { field: 'key', reason: 'a passphrase works for CryptoJS only; GCM and CBC-HMAC need 64 hex characters or base64 of 32 bytes' },
-    ]);
+    throw new IntegrationError(
+      'INVALID_KEY',
+      `The key for kid ${key.kid} is not a 32-byte key, so it cannot open ${env.alg}`,
+      [
+        {
+          field: 'key',
+          reason: 'a passphrase works for CryptoJS only; GCM and CBC-HMAC need 64 hex characters or base64 of 32 bytes',
+        },
+      ],
+    );
   }
   let plaintext: Buffer;
   try {
-    plaintext = env.algorithm === 'aes-256-gcm' ? gcmDecrypt(key.bytes, env.sealed, aad) : cbcHmacDecrypt(key.bytes, env.sealed, aad);
+    plaintext =
+      env.algorithm === 'aes-256-gcm'
+        ? gcmDecrypt(key.bytes, env.sealed, aad)
+        : cbcHmacDecrypt(key.bytes, env.sealed, aad);
   } catch {
     throw new IntegrationError('DECRYPT_FAILED', 'Decryption failed', [
-      { reason: `authentication failed: wrong key${aad ? ', wrong AAD' : ''} or changed ciphertext, IV or tag`, value: env.alg },
+      {
+        reason: `authentication failed: wrong key${aad ? ', wrong AAD' : ''} or changed ciphertext, IV or tag`,
+        value: env.alg,
+      },
     ]);
   }
   return { plaintext, alg: env.alg, kid: env.kid, cty: env.cty };

@@ -51,7 +51,8 @@ export const MAX_DETAIL_VALUE_LENGTH = 100;
  * A target or source whose name matches this is treated as secret: its value
  * never appears in error details.
  */
-export const SECRET_NAME = /pass|pwd|secret|token|key|auth|card|cvv|cvc|ssn|iban|signature|credential|private|session|cookie|pin$/i;
+export const SECRET_NAME =
+  /pass|pwd|secret|token|key|auth|card|cvv|cvc|ssn|iban|signature|credential|private|session|cookie|pin$/i;
 
 export const DEFAULT_DECIMALS = 2;
 export const MAX_DECIMALS = 8;
@@ -161,7 +162,15 @@ export function toEpochMs(value: unknown): { ok: true; ms: number } | { ok: fals
       const hour = h === undefined ? 0 : Number(h);
       const minute = mi === undefined ? 0 : Number(mi);
       const second = sec === undefined ? 0 : Number(sec);
-      if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+      if (
+        month < 1 ||
+        month > 12 ||
+        day < 1 ||
+        day > daysInMonth(year, month) ||
+        hour > 23 ||
+        minute > 59 ||
+        second > 59
+      ) {
         return { ok: false, reason: 'not a valid date (a part is out of range)' };
       }
       const milli = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000 + 1e-9);
@@ -253,7 +262,8 @@ export function convertValue(value: unknown, type: ValueType | string, decimals 
       return { ok: true, value };
     case 'string':
       if (typeof value === 'string') return { ok: true, value };
-      if (typeof value === 'number') return Number.isFinite(value) ? { ok: true, value: String(value) } : fail('not a finite number');
+      if (typeof value === 'number')
+        return Number.isFinite(value) ? { ok: true, value: String(value) } : fail('not a finite number');
       if (typeof value === 'boolean' || typeof value === 'bigint') return { ok: true, value: String(value) };
       if (value instanceof Date) {
         return Number.isNaN(value.getTime()) ? fail('not a valid date') : { ok: true, value: value.toISOString() };
@@ -341,7 +351,8 @@ function compile(rules: unknown, opts: ValidateOptions = {}): { compiled: Compil
     const r = raw as MappingRule;
     const target = typeof r.target === 'string' ? r.target : '';
     const field = target || undefined;
-    const problem = (reason: string) => problems.push(field === undefined ? { rule: label, reason } : { field, rule: label, reason });
+    const problem = (reason: string) =>
+      problems.push(field === undefined ? { rule: label, reason } : { field, rule: label, reason });
     const before = problems.length;
 
     let targetPath: PathSegment[] = [];
@@ -410,7 +421,8 @@ function compile(rules: unknown, opts: ValidateOptions = {}): { compiled: Compil
     const type = (r.type === undefined || r.type === '' ? 'auto' : r.type) as ValueType;
     if (!(VALUE_TYPES as readonly string[]).includes(type)) problem(`unknown type "${String(type)}"`);
     const decimals = parseDecimals(r.decimals);
-    if (type === 'minor' && decimals === undefined) problem(`decimals must be a whole number from 0 to ${MAX_DECIMALS}`);
+    if (type === 'minor' && decimals === undefined)
+      problem(`decimals must be a whole number from 0 to ${MAX_DECIMALS}`);
 
     const def = r.default === undefined || r.default === null ? '' : String(r.default);
     if (def !== '' && problems.length === before) {
@@ -445,7 +457,8 @@ export function validateRules(rules: unknown, opts: ValidateOptions = {}): Error
 
 function safeDetailValue(value: unknown, secret: boolean): { include: boolean; value?: unknown } {
   if (secret) return { include: false };
-  if (typeof value === 'string') return value.length <= MAX_DETAIL_VALUE_LENGTH ? { include: true, value } : { include: false };
+  if (typeof value === 'string')
+    return value.length <= MAX_DETAIL_VALUE_LENGTH ? { include: true, value } : { include: false };
   if (typeof value === 'number' || typeof value === 'boolean') return { include: true, value };
   return { include: false }; // objects, arrays, buffers: never copied into an error
 }
@@ -597,7 +610,11 @@ export function createMapper(rules: unknown, opts: ValidateOptions = {}): Mapper
 
         const converted = convertValue(value, rule.type, rule.decimals);
         if (!converted.ok) {
-          report(fromDefault ? `default cannot be converted to ${rule.type}: ${converted.reason}` : converted.reason, value, true);
+          report(
+            fromDefault ? `default cannot be converted to ${rule.type}: ${converted.reason}` : converted.reason,
+            value,
+            true,
+          );
           continue;
         }
         try {

@@ -35,7 +35,9 @@ function isKeyChar(ch: string): boolean {
 
 function checkKey(key: string, path: string): string {
   if (FORBIDDEN.has(key)) {
-    throw new PathError(`"${key}" is not allowed in a path (${JSON.stringify(path)}): it could change object prototypes`);
+    throw new PathError(
+      `"${key}" is not allowed in a path (${JSON.stringify(path)}): it could change object prototypes`,
+    );
   }
   return key;
 }
@@ -74,7 +76,8 @@ export function parsePath(path: string): PathSegment[] {
           i++;
         }
         if (!closed) throw new PathError(`unterminated quoted key in ${JSON.stringify(path)}`);
-        if (path[i] !== ']') throw new PathError(`expected "]" after the quoted key at position ${i} in ${JSON.stringify(path)}`);
+        if (path[i] !== ']')
+          throw new PathError(`expected "]" after the quoted key at position ${i} in ${JSON.stringify(path)}`);
         i++;
         segments.push(checkKey(key, path));
       } else {
@@ -87,7 +90,8 @@ export function parsePath(path: string): PathSegment[] {
         }
         i++;
         const index = Number(digits);
-        if (index > MAX_INDEX) throw new PathError(`array index ${digits} is larger than ${MAX_INDEX} in ${JSON.stringify(path)}`);
+        if (index > MAX_INDEX)
+          throw new PathError(`array index ${digits} is larger than ${MAX_INDEX} in ${JSON.stringify(path)}`);
         segments.push(index);
       }
       expectKey = false;
@@ -97,7 +101,9 @@ export function parsePath(path: string): PathSegment[] {
       expectKey = true;
       if (i === n) throw new PathError(`path ends with "." in ${JSON.stringify(path)}`);
       if (path[i] === '[') {
-        throw new PathError(`"." cannot be followed by "[" at position ${i} in ${JSON.stringify(path)} (write a[0], not a.[0])`);
+        throw new PathError(
+          `"." cannot be followed by "[" at position ${i} in ${JSON.stringify(path)} (write a[0], not a.[0])`,
+        );
       }
     } else {
       if (!expectKey) throw new PathError(`expected "." or "[" at position ${i} in ${JSON.stringify(path)}`);

@@ -74,7 +74,11 @@ export function compileTemplate(source: string | undefined | null): CompiledTemp
   if (last < text.length) parts.push({ literal: text.slice(last) });
   for (const p of parts) {
     if (p.literal !== undefined && (p.literal.includes('{{') || p.literal.includes('}}'))) {
-      problems.push({ field: 'path', reason: 'unbalanced "{{" or "}}": write placeholders as {{event.data.id}}', value: p.literal });
+      problems.push({
+        field: 'path',
+        reason: 'unbalanced "{{" or "}}": write placeholders as {{event.data.id}}',
+        value: p.literal,
+      });
     }
   }
   if (problems.length) {
@@ -117,7 +121,11 @@ export function compileTemplate(source: string | undefined | null): CompiledTemp
         else if (value === '') reason = `msg.${p.path} is empty`;
         else if (typeof value === 'number' && !Number.isFinite(value)) reason = `msg.${p.path} is not a finite number`;
         else if (!['string', 'number', 'boolean', 'bigint'].includes(typeof value)) {
-          const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+          const kind = Array.isArray(value)
+            ? 'an array'
+            : typeof value === 'object'
+              ? 'an object'
+              : `a ${typeof value}`;
           reason = `msg.${p.path} is ${kind}, not a plain value`;
         }
         if (reason) {
@@ -127,7 +135,11 @@ export function compileTemplate(source: string | undefined | null): CompiledTemp
         try {
           out += encodeURIComponent(String(value));
         } catch {
-          missing.push({ field: p.path, rule: p.raw, reason: `msg.${p.path} holds a lone surrogate (broken UTF-16), which no URL can carry` });
+          missing.push({
+            field: p.path,
+            rule: p.raw,
+            reason: `msg.${p.path} holds a lone surrogate (broken UTF-16), which no URL can carry`,
+          });
         }
       }
       if (missing.length) {
@@ -139,11 +151,20 @@ export function compileTemplate(source: string | undefined | null): CompiledTemp
       segments.forEach((seg, i) => {
         if (holesIn[i] && isDotSegment(seg)) {
           const names = (placeholdersIn[i] ?? []).join('');
-          dots.push({ field: 'path', rule: names, reason: `${names} gives the path segment "${seg}", which would change which path is called`, value: seg });
+          dots.push({
+            field: 'path',
+            rule: names,
+            reason: `${names} gives the path segment "${seg}", which would change which path is called`,
+            value: seg,
+          });
         }
       });
       if (dots.length) {
-        throw new IntegrationError('TEMPLATE', 'A value in the path template would change which path is called ("." or "..")', dots);
+        throw new IntegrationError(
+          'TEMPLATE',
+          'A value in the path template would change which path is called ("." or "..")',
+          dots,
+        );
       }
       return out;
     },

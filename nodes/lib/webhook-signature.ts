@@ -54,7 +54,12 @@ export function webhookDigest(key: Buffer, id: string, timestamp: number | strin
  * first argument is the decoded key, or the `whsec_…` secret itself (decoded
  * with decodeWebhookSecret, so a bad secret throws INVALID_SECRET).
  */
-export function signWebhook(keyOrSecret: Buffer | string, id: string, timestamp: number | string, body: Buffer | string): string {
+export function signWebhook(
+  keyOrSecret: Buffer | string,
+  id: string,
+  timestamp: number | string,
+  body: Buffer | string,
+): string {
   const key = Buffer.isBuffer(keyOrSecret) ? keyOrSecret : decodeWebhookSecret(keyOrSecret);
   return 'v1,' + webhookDigest(key, id, timestamp, body).toString('base64');
 }
@@ -148,7 +153,9 @@ export function verifyWebhook(
   const id = headerValue(headers['webhook-id'])!;
   const ts = headerValue(headers['webhook-timestamp'])!.trim();
   const expected = webhookDigest(key, id, ts, body);
-  const entries = headerValue(headers['webhook-signature'])!.split(' ').filter((s) => s.length > 0);
+  const entries = headerValue(headers['webhook-signature'])!
+    .split(' ')
+    .filter((s) => s.length > 0);
   let matched = false;
   for (const entry of entries) {
     const comma = entry.indexOf(',');

@@ -105,17 +105,23 @@ describeInBrowsers('editor', function (ui) {
     const page = ui.page;
     for (const type of TYPES) {
       const isConfig = CONFIG_TYPES.includes(type);
-      const id = await page.evaluate(([t, config]) => {
-        const found = config ? [] : RED.nodes.filterNodes({ type: t });
-        if (config) RED.nodes.eachConfig((n) => { if (n.type === t) found.push(n); });
-        // a config node the demo does not use (e.g. saypro-nats): one is added with its defaults
-        if (config && !found.length) {
-          const nid = RED.nodes.id();
-          RED.nodes.import([{ id: nid, type: t }]);
-          return nid;
-        }
-        return found.length ? found[0].id : null;
-      }, [type, isConfig]);
+      const id = await page.evaluate(
+        ([t, config]) => {
+          const found = config ? [] : RED.nodes.filterNodes({ type: t });
+          if (config)
+            RED.nodes.eachConfig((n) => {
+              if (n.type === t) found.push(n);
+            });
+          // a config node the demo does not use (e.g. saypro-nats): one is added with its defaults
+          if (config && !found.length) {
+            const nid = RED.nodes.id();
+            RED.nodes.import([{ id: nid, type: t }]);
+            return nid;
+          }
+          return found.length ? found[0].id : null;
+        },
+        [type, isConfig],
+      );
       assert.ok(id, `the demo has a ${type}`);
       await page.evaluate(
         ([t, nid, config]) => (config ? RED.editor.editConfig('', t, nid) : RED.editor.edit(RED.nodes.node(nid))),

@@ -235,10 +235,35 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
   it('http post: an endpoint with a preset fills the key lifetime, and the dialog warns when the retries could outlast it', async function () {
     const epId = await page.evaluate(() => {
       const id = RED.nodes.id();
-      RED.view.importNodes([{ id, type: 'saypro-endpoint', name: 'Stripe', preset: 'stripe', baseUrl: 'https://api.stripe.com', timeout: 10000, authType: 'bearer' }], { generateIds: false });
+      RED.view.importNodes(
+        [
+          {
+            id,
+            type: 'saypro-endpoint',
+            name: 'Stripe',
+            preset: 'stripe',
+            baseUrl: 'https://api.stripe.com',
+            timeout: 10000,
+            authType: 'bearer',
+          },
+        ],
+        { generateIds: false },
+      );
       return id;
     });
-    const id = await addAndEdit('saypro-http-post', { name: '', endpoint: epId, method: 'POST', path: '/v1/payment_intents', maxAttempts: 5, initialDelay: 1000, maxDelay: 30000, maxRetryAfter: 120, idempotencyHeader: 'Idempotency-Key', keyLifetime: '', durable: true });
+    const id = await addAndEdit('saypro-http-post', {
+      name: '',
+      endpoint: epId,
+      method: 'POST',
+      path: '/v1/payment_intents',
+      maxAttempts: 5,
+      initialDelay: 1000,
+      maxDelay: 30000,
+      maxRetryAfter: 120,
+      idempotencyHeader: 'Idempotency-Key',
+      keyLifetime: '',
+      durable: true,
+    });
     assert.strictEqual(await val('#node-input-keyLifetime'), '24');
     const hint = page.locator('#saypro-http-post-key-preset');
     await hint.waitFor({ state: 'visible' });
@@ -258,7 +283,10 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     await warning.waitFor({ state: 'hidden' });
     await page.locator('#node-dialog-ok').click();
     await page.locator('#dialog-form').waitFor({ state: 'detached' });
-    const node = await page.evaluate((nid) => { const n = RED.nodes.node(nid); return { keyLifetime: n.keyLifetime, valid: n.valid }; }, id);
+    const node = await page.evaluate((nid) => {
+      const n = RED.nodes.node(nid);
+      return { keyLifetime: n.keyLifetime, valid: n.valid };
+    }, id);
     assert.deepStrictEqual(node, { keyLifetime: '24', valid: true });
   });
 });

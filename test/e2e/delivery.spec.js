@@ -21,7 +21,9 @@ const ACCESS_TOKEN = 'at_e2e_' + crypto.randomBytes(12).toString('hex');
 
 function decryptEnvelope(body) {
   const env = JSON.parse(body);
-  const d = crypto.createDecipheriv('aes-256-gcm', Buffer.from(KEY_HEX, 'hex'), Buffer.from(env.iv, 'base64'), { authTagLength: 16 });
+  const d = crypto.createDecipheriv('aes-256-gcm', Buffer.from(KEY_HEX, 'hex'), Buffer.from(env.iv, 'base64'), {
+    authTagLength: 16,
+  });
   d.setAuthTag(Buffer.from(env.tag, 'base64'));
   return JSON.parse(Buffer.concat([d.update(Buffer.from(env.ct, 'base64')), d.final()]).toString('utf8'));
 }
@@ -45,7 +47,10 @@ function startPartner() {
           return reply(401, { error: 'invalid_client' });
         }
         // answer slowly so that all 20 requests are waiting for the same token
-        return setTimeout(() => reply(200, { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 }), 200);
+        return setTimeout(
+          () => reply(200, { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 }),
+          200,
+        );
       }
       let order;
       try {
@@ -67,43 +72,188 @@ function startPartner() {
       return reply(200, { status: 'success', transaction_id: 'txn_12345' });
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })),
+  );
 }
 
 function flow(partnerPort) {
   const z = 'e2e0000000000001';
   const base = `http://127.0.0.1:${partnerPort}`;
   const chain = (prefix, url, endpoint, path) => [
-    { id: prefix + '1', z, type: 'saypro-event-trigger', name: 'events ' + prefix, url, method: 'post', maxBytes: 1048576,
-      filter: 'listing.*', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', wires: [[prefix + '2'], []] },
-    { id: prefix + '2', z, type: 'saypro-field-mapper', name: '', keepUnmapped: false, rules: [
-      { target: 'listing_id', sourceType: 'msg', source: 'payload.listingId', type: 'string', default: '', required: true },
-      { target: 'amount', sourceType: 'msg', source: 'payload.price', type: 'minor', decimals: 2, default: '', required: true },
-      { target: 'event_id', sourceType: 'msg', source: 'event.id', type: 'string', default: '', required: true },
-    ], wires: [[prefix + '3'], ['dbgfail']] },
-    { id: prefix + '3', z, type: 'saypro-format-encoder', name: '', format: 'json', pretty: false, csvHeader: true, csvDelimiter: ',',
-      csvColumns: '', csvGuard: true, xmlRoot: 'root', xmlItem: 'item', xmlDeclaration: true, outputType: 'string', wires: [[prefix + '4'], ['dbgfail']] },
-    { id: prefix + '4', z, type: 'saypro-encrypt', name: '', algorithm: 'aes-256-gcm', kid: 'k1', aad: '', aadType: 'none',
-      credentials: { key: KEY_HEX }, wires: [[prefix + '5'], ['dbgfail']] },
-    { id: prefix + '5', z, type: 'saypro-http-post', name: 'post ' + prefix, endpoint, method: '', path, headers: [], msgHeaders: true,
-      maxAttempts: 5, initialDelay: 100, maxDelay: 2000, maxRetryAfter: 120, idempotencyHeader: 'Idempotency-Key', sign: false,
-      wires: [[prefix + '6'], ['dbgfail']] },
-    { id: prefix + '6', z, type: 'saypro-response-check', name: '', mode: 'all', statusProperty: 'statusCode', bodyProperty: 'payload',
-      rules: [{ kind: 'status', value: '2xx' }, { kind: 'body', path: 'status', op: 'eq', value: 'success' }],
-      extract: [{ path: 'payload.transaction_id', target: 'transactionId' }], wires: [['dbgpass'], ['dbgfail']] },
+    {
+      id: prefix + '1',
+      z,
+      type: 'saypro-event-trigger',
+      name: 'events ' + prefix,
+      url,
+      method: 'post',
+      maxBytes: 1048576,
+      filter: 'listing.*',
+      dedupeWindow: 600,
+      auth: 'none',
+      authHeader: 'x-webhook-secret',
+      wires: [[prefix + '2'], []],
+    },
+    {
+      id: prefix + '2',
+      z,
+      type: 'saypro-field-mapper',
+      name: '',
+      keepUnmapped: false,
+      rules: [
+        {
+          target: 'listing_id',
+          sourceType: 'msg',
+          source: 'payload.listingId',
+          type: 'string',
+          default: '',
+          required: true,
+        },
+        {
+          target: 'amount',
+          sourceType: 'msg',
+          source: 'payload.price',
+          type: 'minor',
+          decimals: 2,
+          default: '',
+          required: true,
+        },
+        { target: 'event_id', sourceType: 'msg', source: 'event.id', type: 'string', default: '', required: true },
+      ],
+      wires: [[prefix + '3'], ['dbgfail']],
+    },
+    {
+      id: prefix + '3',
+      z,
+      type: 'saypro-format-encoder',
+      name: '',
+      format: 'json',
+      pretty: false,
+      csvHeader: true,
+      csvDelimiter: ',',
+      csvColumns: '',
+      csvGuard: true,
+      xmlRoot: 'root',
+      xmlItem: 'item',
+      xmlDeclaration: true,
+      outputType: 'string',
+      wires: [[prefix + '4'], ['dbgfail']],
+    },
+    {
+      id: prefix + '4',
+      z,
+      type: 'saypro-encrypt',
+      name: '',
+      algorithm: 'aes-256-gcm',
+      kid: 'k1',
+      aad: '',
+      aadType: 'none',
+      credentials: { key: KEY_HEX },
+      wires: [[prefix + '5'], ['dbgfail']],
+    },
+    {
+      id: prefix + '5',
+      z,
+      type: 'saypro-http-post',
+      name: 'post ' + prefix,
+      endpoint,
+      method: '',
+      path,
+      headers: [],
+      msgHeaders: true,
+      maxAttempts: 5,
+      initialDelay: 100,
+      maxDelay: 2000,
+      maxRetryAfter: 120,
+      idempotencyHeader: 'Idempotency-Key',
+      sign: false,
+      wires: [[prefix + '6'], ['dbgfail']],
+    },
+    {
+      id: prefix + '6',
+      z,
+      type: 'saypro-response-check',
+      name: '',
+      mode: 'all',
+      statusProperty: 'statusCode',
+      bodyProperty: 'payload',
+      rules: [
+        { kind: 'status', value: '2xx' },
+        { kind: 'body', path: 'status', op: 'eq', value: 'success' },
+      ],
+      extract: [{ path: 'payload.transaction_id', target: 'transactionId' }],
+      wires: [['dbgpass'], ['dbgfail']],
+    },
   ];
   return [
     { id: z, type: 'tab', label: 'delivery e2e' },
-    { id: 'ep1', type: 'saypro-endpoint', name: 'partner', baseUrl: base, port: '', method: 'POST', headers: [], timeout: 5000,
-      keepAlive: true, tls: '', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '',
-      tokenAuth: 'body', credentials: { apiKey: API_KEY } },
-    { id: 'ep2', type: 'saypro-endpoint', name: 'partner oauth', baseUrl: base, port: '', method: 'POST', headers: [], timeout: 5000,
-      keepAlive: true, tls: '', authType: 'oauth2', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: base + '/oauth/token',
-      scope: 'orders.write', audience: '', tokenAuth: 'body', credentials: { clientId: 'kit-e2e', clientSecret: CLIENT_SECRET } },
+    {
+      id: 'ep1',
+      type: 'saypro-endpoint',
+      name: 'partner',
+      baseUrl: base,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      tls: '',
+      authType: 'apikey',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
+      credentials: { apiKey: API_KEY },
+    },
+    {
+      id: 'ep2',
+      type: 'saypro-endpoint',
+      name: 'partner oauth',
+      baseUrl: base,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 5000,
+      keepAlive: true,
+      tls: '',
+      authType: 'oauth2',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: base + '/oauth/token',
+      scope: 'orders.write',
+      audience: '',
+      tokenAuth: 'body',
+      credentials: { clientId: 'kit-e2e', clientSecret: CLIENT_SECRET },
+    },
     ...chain('a', '/e2e/events', 'ep1', '/v1/orders'),
     ...chain('b', '/e2e/oauth-events', 'ep2', '/v2/orders'),
-    { id: 'dbgpass', z, type: 'debug', name: 'passed', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
-    { id: 'dbgfail', z, type: 'debug', name: 'failed', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', wires: [] },
+    {
+      id: 'dbgpass',
+      z,
+      type: 'debug',
+      name: 'passed',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
+    {
+      id: 'dbgfail',
+      z,
+      type: 'debug',
+      name: 'failed',
+      active: true,
+      tosidebar: true,
+      console: false,
+      complete: 'true',
+      targetType: 'full',
+      wires: [],
+    },
   ];
 }
 
@@ -119,7 +269,9 @@ async function postEvent(base, url, listingId, price = '10.50') {
 
 describe('delivery end to end: trigger → mapper → encoder → encrypt → http post → response check (real Node-RED process)', function () {
   this.timeout(60000);
-  let partner; let nr; let pane;
+  let partner;
+  let nr;
+  let pane;
 
   before(async function () {
     partner = await startPartner();
@@ -145,7 +297,10 @@ describe('delivery end to end: trigger → mapper → encoder → encrypt → ht
 
     const attempts = partner.seen.orders.filter((o) => o.order.event_id === id);
     assert.strictEqual(attempts.length, 3);
-    assert.deepStrictEqual(attempts.map((a) => a.headers['idempotency-key']), [id, id, id]);
+    assert.deepStrictEqual(
+      attempts.map((a) => a.headers['idempotency-key']),
+      [id, id, id],
+    );
     // what arrived decrypts to exactly the mapped fields
     assert.deepStrictEqual(attempts[2].order, { listing_id: 'L-1', amount: 1050, event_id: id });
     // each retry waited at least the Retry-After second
@@ -166,7 +321,9 @@ describe('delivery end to end: trigger → mapper → encoder → encrypt → ht
 
   it('fetches one OAuth2 token for 20 concurrent messages', async function () {
     const before = partner.seen.tokenRequests;
-    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => postEvent(nr.base, '/e2e/oauth-events', 'O-' + i)));
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postEvent(nr.base, '/e2e/oauth-events', 'O-' + i)),
+    );
     for (const id of ids) await pane.waitFor((d) => d.name === 'passed' && d.msg.includes(id), 15000);
     assert.strictEqual(partner.seen.tokenRequests - before, 1);
     const sent = partner.seen.oauthOrders.filter((o) => ids.includes(o.order.event_id));
@@ -175,7 +332,9 @@ describe('delivery end to end: trigger → mapper → encoder → encrypt → ht
   });
 
   it('logs every attempt at debug level with no secret in the log', function () {
-    const lines = nr.output.split('\n').filter((l) => /\[debug\].*(post a|post b)/i.test(l) || /\[debug\].*\/v[12]\/orders/.test(l));
+    const lines = nr.output
+      .split('\n')
+      .filter((l) => /\[debug\].*(post a|post b)/i.test(l) || /\[debug\].*\/v[12]\/orders/.test(l));
     assert.ok(lines.length >= 3 + 1 + 20, `attempt lines:\n${lines.join('\n')}`);
     for (const secret of [API_KEY, CLIENT_SECRET, ACCESS_TOKEN, KEY_HEX]) {
       assert.ok(!nr.output.includes(secret), 'a secret is in the Node-RED log');

@@ -19,7 +19,11 @@ function post(url, body, headers = {}) {
 
 describe('npm start: the demo flow (real Node-RED process)', function () {
   this.timeout(60000);
-  let child; let base; let pane; let output = ''; let userDir;
+  let child;
+  let base;
+  let pane;
+  let output = '';
+  let userDir;
 
   before(async function () {
     const port = await freePort();
@@ -28,8 +32,12 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
       env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, SAYPRO_DEMO_KEY: '', SAYPRO_DEMO_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const deadline = Date.now() + 40000;
     while (!/Started flows/.test(output)) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error('npm start did not start:\n' + output);
@@ -53,7 +61,13 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
     assert.doesNotMatch(output, /\[error\]|\[warn\].*(missing|failed)/i, output);
     const flows = await (await fetch(base + '/flows', { headers: { 'Node-RED-API-Version': 'v2' } })).json();
     const types = flows.flows.map((n) => n.type);
-    for (const t of ['saypro-event-trigger', 'saypro-field-mapper', 'saypro-format-encoder', 'saypro-encrypt', 'saypro-decrypt']) {
+    for (const t of [
+      'saypro-event-trigger',
+      'saypro-field-mapper',
+      'saypro-format-encoder',
+      'saypro-encrypt',
+      'saypro-decrypt',
+    ]) {
       assert.ok(types.includes(t), `demo flow has a ${t}`);
     }
     // The demo key was generated into the user directory, not shipped.
@@ -64,7 +78,13 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
   it('the README curl line: event → mapper → JSON → AES-256-GCM → decrypted in the debug pane', async function () {
     const event = {
       type: 'listing.created',
-      data: { listingId: 'L-1001', title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada', email: 'ada@example.com' } },
+      data: {
+        listingId: 'L-1001',
+        title: 'Red bicycle',
+        price: '149.90',
+        currency: 'usd',
+        seller: { name: 'Ada', email: 'ada@example.com' },
+      },
     };
     const res = await post(base + '/demo/events', JSON.stringify(event));
     assert.strictEqual(res.status, 202);
@@ -73,10 +93,16 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
     assert.match(reply.id, /^[0-9a-f-]{36}$/);
 
     const expected = {
-      listing_id: 'L-1001', title: 'Red bicycle', amount: 14990, currency: 'USD',
-      seller: { name: 'Ada', email: 'ada@example.com' }, event_id: reply.id,
+      listing_id: 'L-1001',
+      title: 'Red bicycle',
+      amount: 14990,
+      currency: 'USD',
+      seller: { name: 'Ada', email: 'ada@example.com' },
+      event_id: reply.id,
     };
-    const decrypted = await pane.waitFor((d) => d.name === 'decrypted by the receiver' && String(d.msg).includes(reply.id));
+    const decrypted = await pane.waitFor(
+      (d) => d.name === 'decrypted by the receiver' && String(d.msg).includes(reply.id),
+    );
     const shown = JSON.parse(decrypted.msg);
     assert.ok(typeof shown.occurred_at === 'string' && !Number.isNaN(Date.parse(shown.occurred_at)));
     delete shown.occurred_at;
@@ -99,27 +125,38 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
   it('delivers over HTTP to the receiving flow, retries its 503, and shows the verdict with the transaction id', async function () {
     const ids = [];
     for (let i = 0; i < 3; i++) {
-      const res = await post(base + '/demo/events', JSON.stringify({
-        type: 'listing.created', data: { listingId: 'R-' + i, title: 'Lamp', price: 12, seller: { email: 's@example.com' } },
-      }));
+      const res = await post(
+        base + '/demo/events',
+        JSON.stringify({
+          type: 'listing.created',
+          data: { listingId: 'R-' + i, title: 'Lamp', price: 12, seller: { email: 's@example.com' } },
+        }),
+      );
       assert.strictEqual(res.status, 202);
       ids.push((await res.json()).id);
     }
     // every third request to the partner flow is answered 503 + Retry-After: 1: all three still get through
     for (let i = 0; i < 3; i++) {
-      const verdict = await pane.waitFor((d) => d.name === 'delivered: transaction id' && String(d.msg).startsWith(`txn_R-${i}_`), 15000);
+      const verdict = await pane.waitFor(
+        (d) => d.name === 'delivered: transaction id' && String(d.msg).startsWith(`txn_R-${i}_`),
+        15000,
+      );
       assert.match(String(verdict.msg), new RegExp(`^txn_R-${i}_\\d+$`));
     }
     // txn_<listing>_<n>: n counts the requests the partner flow answered, 503s included,
     // so a counter missing from the delivered ones was a 503 that the POST node retried
-    const counters = pane.messages.filter((d) => d.name === 'delivered: transaction id')
+    const counters = pane.messages
+      .filter((d) => d.name === 'delivered: transaction id')
       .map((d) => Number(/_(\d+)$/.exec(String(d.msg))[1]));
     assert.strictEqual(counters.length, 4, 'the README event and these three were delivered once each');
     assert.ok(Math.max(...counters) > counters.length, `a request was answered 503 and retried: ${counters}`);
   });
 
   it('an event with bad fields gets a 422 with every problem, shown in the debug pane too; bad JSON gets a 400', async function () {
-    const res = await post(base + '/demo/events', JSON.stringify({ type: 'listing.created', data: { listingId: 'L-2', price: 'free', seller: {} } }));
+    const res = await post(
+      base + '/demo/events',
+      JSON.stringify({ type: 'listing.created', data: { listingId: 'L-2', price: 'free', seller: {} } }),
+    );
     // durable replies: the platform learns at once that this event cannot be mapped, and why
     assert.strictEqual(res.status, 422);
     const reply = await res.json();

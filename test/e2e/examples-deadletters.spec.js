@@ -51,16 +51,29 @@ const listing = (eventId, listingId) => ({
   id: eventId,
   type: 'listing.created',
   occurredAt: '2024-05-01T10:00:00Z',
-  data: { listingId, title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada', email: 'ada@example.com' } },
+  data: {
+    listingId,
+    title: 'Red bicycle',
+    price: '149.90',
+    currency: 'usd',
+    seller: { name: 'Ada', email: 'ada@example.com' },
+  },
 });
 
 describe('example 25: dead letters → one alert email, list / replay / purge (real Node-RED, fake partner and SendGrid)', function () {
   this.timeout(60000);
-  let nr; let pane; let sg; let partner;
+  let nr;
+  let pane;
+  let sg;
+  let partner;
   let outputAtStart = '';
 
   async function postEvent(event, status = 202) {
-    const res = await fetch(nr.base + URL_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const res = await fetch(nr.base + URL_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     const body = await res.json();
     // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
     answers.check({ method: 'POST', url: URL_PATH, status: res.status, headers: res.headers, body });
@@ -70,9 +83,19 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
 
   /** The first debug message of node `nodeId` (from index `from` on) whose msg matches `pred`, parsed. */
   async function shown(nodeId, pred = () => true, from = 0, ms = 10000) {
-    const d = await pane.waitFor((m) => m.id === nodeId && pane.messages.indexOf(m) >= from && (() => {
-      try { return pred(JSON.parse(m.msg)); } catch { return false; }
-    })(), ms);
+    const d = await pane.waitFor(
+      (m) =>
+        m.id === nodeId &&
+        pane.messages.indexOf(m) >= from &&
+        (() => {
+          try {
+            return pred(JSON.parse(m.msg));
+          } catch {
+            return false;
+          }
+        })(),
+      ms,
+    );
     return JSON.parse(d.msg);
   }
 
@@ -99,12 +122,15 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   }
 
   async function admin(rest = '') {
-    const res = await fetch(`${nr.base}/saypro-integration-kit/outbox/${WEBHOOK_POST}${rest}`, { headers: { accept: 'application/json' } });
+    const res = await fetch(`${nr.base}/saypro-integration-kit/outbox/${WEBHOOK_POST}${rest}`, {
+      headers: { accept: 'application/json' },
+    });
     assert.strictEqual(res.status, 200);
     return res.json();
   }
 
-  const webhookRequests = (eventId) => partner.requestsTo('POST', '/events').filter((r) => r.headers['idempotency-key'] === eventId);
+  const webhookRequests = (eventId) =>
+    partner.requestsTo('POST', '/events').filter((r) => r.headers['idempotency-key'] === eventId);
 
   before(async function () {
     [sg, partner] = await Promise.all([startSendGrid(), startPartner()]);
@@ -129,13 +155,18 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   describe('the example file', function () {
     it('loads with no warning or error in the log', function () {
       assert.match(outputAtStart, /Started flows/);
-      const problems = outputAtStart.split('\n').filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types|Waiting for missing types/i.test(l));
+      const problems = outputAtStart
+        .split('\n')
+        .filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types|Waiting for missing types/i.test(l));
       assert.deepStrictEqual(problems, []);
     });
 
     it('follows the conventions: ids 25…, unique across the examples, core and package nodes only, secrets as ${VAR}, a comment that explains', function () {
-      const others = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json') && f !== FILE)
-        .map((f) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'))).flat();
+      const others = fs
+        .readdirSync(EXAMPLES_DIR)
+        .filter((f) => f.endsWith('.json') && f !== FILE)
+        .map((f) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8')))
+        .flat();
       const otherIds = new Set(others.map((n) => n.id));
       const otherUrls = new Set(others.filter((n) => n.url).map((n) => n.url));
       const seen = new Set();
@@ -146,8 +177,14 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
         seen.add(n.id);
         assert.ok(core.includes(n.type) || n.type.startsWith('saypro-'), `node type ${n.type}`);
         if (n.z !== undefined) assert.strictEqual(n.z, flow[0].id);
-        for (const [field, value] of Object.entries(n.credentials || {})) assert.match(value, /^\$\{[A-Z_]+\}$/, `credential ${field} of ${n.name}`);
-        for (const w of n.wires || []) for (const to of w) assert.ok(flow.some((x) => x.id === to), `${n.name} is wired to a node of the flow`);
+        for (const [field, value] of Object.entries(n.credentials || {}))
+          assert.match(value, /^\$\{[A-Z_]+\}$/, `credential ${field} of ${n.name}`);
+        for (const w of n.wires || [])
+          for (const to of w)
+            assert.ok(
+              flow.some((x) => x.id === to),
+              `${n.name} is wired to a node of the flow`,
+            );
       }
       const trigger = node('saypro-event-trigger', 'webhook events');
       assert.strictEqual(trigger.url, URL_PATH);
@@ -158,19 +195,39 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       assert.strictEqual(post.durable, true);
       assert.strictEqual(post.maxAttempts, 3);
       const rate = node('delay', 'at most one alert per 5 minutes');
-      assert.deepStrictEqual([rate.pauseType, rate.rate, rate.nbRateUnits, rate.rateUnits, rate.drop], ['rate', '1', '5', 'minute', true]);
-      assert.deepStrictEqual(flow.filter((n) => n.type === 'inject' && n.props[0].p === 'command').map((n) => [n.name, n.props[0].v]),
-        [['list dead letters', 'list'], ['replay all dead letters', 'replay'], ['purge all dead letters', 'purge']]);
-      for (const n of flow.filter((x) => x.type === 'saypro-endpoint')) assert.match(n.baseUrl, /^\$\{[A-Z_]+_(API_)?URL:-https?:\/\/[^}]+\}/);
+      assert.deepStrictEqual(
+        [rate.pauseType, rate.rate, rate.nbRateUnits, rate.rateUnits, rate.drop],
+        ['rate', '1', '5', 'minute', true],
+      );
+      assert.deepStrictEqual(
+        flow.filter((n) => n.type === 'inject' && n.props[0].p === 'command').map((n) => [n.name, n.props[0].v]),
+        [
+          ['list dead letters', 'list'],
+          ['replay all dead letters', 'replay'],
+          ['purge all dead letters', 'purge'],
+        ],
+      );
+      for (const n of flow.filter((x) => x.type === 'saypro-endpoint'))
+        assert.match(n.baseUrl, /^\$\{[A-Z_]+_(API_)?URL:-https?:\/\/[^}]+\}/);
 
       const about = flow.find((n) => n.type === 'comment');
       for (const text of [
         `curl -s -X POST http://127.0.0.1:1880${URL_PATH}`,
         'GET /saypro-integration-kit/outbox/<node id>/dead-letters',
         `/saypro-integration-kit/outbox/${WEBHOOK_POST}/dead-letters`,
-        '*Replay all*', '*Purge all*', 'Fill in', '`ALERT_EMAIL`', '`PARTNER_URL`', '`PARTNER_API_KEY`', '`SENDGRID_API_KEY`', '`SENDGRID_FROM`',
-        '`202', '`422', '`503` with `Retry-After`',
-      ]) assert.ok(about.info.includes(text), `the comment mentions ${text}`);
+        '*Replay all*',
+        '*Purge all*',
+        'Fill in',
+        '`ALERT_EMAIL`',
+        '`PARTNER_URL`',
+        '`PARTNER_API_KEY`',
+        '`SENDGRID_API_KEY`',
+        '`SENDGRID_FROM`',
+        '`202',
+        '`422',
+        '`503` with `Retry-After`',
+      ])
+        assert.ok(about.info.includes(text), `the comment mentions ${text}`);
     });
   });
 
@@ -184,15 +241,30 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       assert.strictEqual(req.headers['x-api-key'], partner.apiKey);
       assert.strictEqual(req.headers['content-type'], 'application/json; charset=utf-8');
       assert.deepStrictEqual(req.body, {
-        id: 'evt-25-0', type: 'listing.created', occurred_at: '2024-05-01T10:00:00.000Z', listing_id: 'L-1000',
-        data: { listingId: 'L-1000', title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada', email: 'ada@example.com' } },
+        id: 'evt-25-0',
+        type: 'listing.created',
+        occurred_at: '2024-05-01T10:00:00.000Z',
+        listing_id: 'L-1000',
+        data: {
+          listingId: 'L-1000',
+          title: 'Red bicycle',
+          price: '149.90',
+          currency: 'usd',
+          seller: { name: 'Ada', email: 'ada@example.com' },
+        },
       });
       assert.strictEqual(msg.partnerReference, req.responseBody.reference);
 
-      assert.deepStrictEqual(await postEvent({ id: 'evt-25-x', type: 'user.registered', data: {} }), { id: 'evt-25-x', status: 'ignored' });
+      assert.deepStrictEqual(await postEvent({ id: 'evt-25-x', type: 'user.registered', data: {} }), {
+        id: 'evt-25-x',
+        status: 'ignored',
+      });
       const reply = await postEvent({ id: 'evt-25-bad', type: 'listing.updated', data: { title: 'no id' } }, 422);
       assert.strictEqual(reply.error.code, 'MAPPING_INVALID');
-      assert.deepStrictEqual(reply.error.details.map((d) => [d.field, d.reason]), [['listing_id', 'required value is missing']]);
+      assert.deepStrictEqual(
+        reply.error.details.map((d) => [d.field, d.reason]),
+        [['listing_id', 'required value is missing']],
+      );
       await shown(DEBUG.rejected, (m) => m.event.id === 'evt-25-bad');
       assert.strictEqual(webhookRequests('evt-25-bad').length, 0);
     });
@@ -215,13 +287,15 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       assert.strictEqual(alert.statusCode, 202);
       assert.ok(refused.includes(alert.event.id));
       assert.strictEqual(alert.deadLetter.error.code, 'HTTP_400', 'the failure travels as msg.deadLetter');
-      assert.strictEqual(alert.error, undefined, 'and is not mixed up with the mail\'s own delivery');
+      assert.strictEqual(alert.error, undefined, "and is not mixed up with the mail's own delivery");
       assert.strictEqual(alert.delivery.statusCode, 202);
 
       assert.strictEqual(sg.mails.length, 1, 'one alert for three dead letters');
       const mail = sg.mails[0].body;
       // custom_args per recipient: SendGrid's top-level custom_args is a string
-      assert.deepStrictEqual(mail.personalizations, [{ to: [{ email: ALERT_EMAIL }], custom_args: { event_id: alert.event.id } }]);
+      assert.deepStrictEqual(mail.personalizations, [
+        { to: [{ email: ALERT_EMAIL }], custom_args: { event_id: alert.event.id } },
+      ]);
       assert.strictEqual(mail.custom_args, undefined);
       assert.deepStrictEqual(mail.from, { email: SENDGRID_FROM, name: 'SayPro alerts' });
       assert.match(mail.subject, /dead letters/i);
@@ -242,7 +316,10 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       for (const item of list.items) {
         assert.strictEqual(item.error.code, 'HTTP_400');
         assert.strictEqual(item.attempts, 1);
-        assert.deepStrictEqual(item.history.map((h) => h.statusCode), [400]);
+        assert.deepStrictEqual(
+          item.history.map((h) => h.statusCode),
+          [400],
+        );
         assert.strictEqual(item.data, undefined, 'the list leaves the data out');
       }
 
@@ -266,12 +343,25 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
         assert.strictEqual(msg.statusCode, 200);
         assert.strictEqual(msg.delivery.idempotencyKey, eventId);
         const reqs = webhookRequests(eventId);
-        assert.deepStrictEqual(reqs.map((r) => r.status), [400, 200]);
-        assert.deepStrictEqual(reqs.map((r) => r.headers['idempotency-key']), [eventId, eventId], 'the same idempotency key as the first time');
+        assert.deepStrictEqual(
+          reqs.map((r) => r.status),
+          [400, 200],
+        );
+        assert.deepStrictEqual(
+          reqs.map((r) => r.headers['idempotency-key']),
+          [eventId, eventId],
+          'the same idempotency key as the first time',
+        );
         assert.strictEqual(reqs[1].rawBody, reqs[0].rawBody, 'the same body');
         assert.strictEqual(reqs[1].headers['x-api-key'], partner.apiKey);
       }
-      assert.deepStrictEqual(partner.events.map((e) => e.body.id).filter((x) => refused.includes(x)).sort(), refused);
+      assert.deepStrictEqual(
+        partner.events
+          .map((e) => e.body.id)
+          .filter((x) => refused.includes(x))
+          .sort(),
+        refused,
+      );
       const list = await listDeadLetters();
       assert.strictEqual(list.counts.total, 0);
       assert.deepStrictEqual(list.items, []);
@@ -283,7 +373,10 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       await postEvent(listing('evt-25-4', 'L-104'));
       await shown(DEBUG.dead, (m) => m.event.id === 'evt-25-4');
       let list = await listDeadLetters();
-      assert.deepStrictEqual(list.items.map((x) => [x.id, x.error.code]), [['evt-25-4', 'HTTP_400']]);
+      assert.deepStrictEqual(
+        list.items.map((x) => [x.id, x.error.code]),
+        [['evt-25-4', 'HTTP_400']],
+      );
       assert.strictEqual((await admin('/dead-letters')).counts.total, 1);
 
       const logFrom = nr.output.length;
@@ -294,7 +387,11 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
       assert.deepStrictEqual(list.items, []);
       assert.strictEqual((await admin('/dead-letters')).counts.total, 0);
       assert.strictEqual((await admin()).deadLetters, 0);
-      assert.deepStrictEqual(webhookRequests('evt-25-4').map((r) => r.status), [400], 'the purged event was not sent again');
+      assert.deepStrictEqual(
+        webhookRequests('evt-25-4').map((r) => r.status),
+        [400],
+        'the purged event was not sent again',
+      );
     });
 
     it('sent no second alert within the 5 minutes, and no secret reached the debug pane or the log', function () {

@@ -30,7 +30,9 @@ const FILES = {
   partner: '23 Events - listing sold to partner as CSV and XML.json',
   receiver: '24 Partner - receiving encrypted orders.json',
 };
-const flows = Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'))]));
+const flows = Object.fromEntries(
+  Object.entries(FILES).map(([k, f]) => [k, JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'))]),
+);
 
 const COLUMNS = 'order_id,listing_id,title,amount_minor,currency,buyer_email,sold_at';
 const SENDGRID_FROM = 'listings@saypro.example';
@@ -46,12 +48,22 @@ const md5 = (s) => crypto.createHash('md5').update(s).digest('hex');
 
 describe('event-driven examples 20–24 in a real Node-RED process, against fake vendor APIs', function () {
   this.timeout(60000);
-  let nr; let pane; let sg; let hs; let mc; let tw; let partner;
+  let nr;
+  let pane;
+  let sg;
+  let hs;
+  let mc;
+  let tw;
+  let partner;
   let outputAtStart = '';
 
   /** Posts an event to a trigger; resolves with the trigger's JSON reply after checking its status. */
   async function postEvent(url, event, status = 202) {
-    const res = await fetch(nr.base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    const res = await fetch(nr.base + url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
+    });
     const body = await res.json();
     // the event trigger's answers are the ones docs/openapi/saypro-api.json describes
     answers.check({ method: 'POST', url: url, status: res.status, headers: res.headers, body });
@@ -61,7 +73,18 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
 
   /** The first debug message from node `id` whose msg matches `pred`, parsed. */
   async function shown(id, pred = () => true, ms = 10000) {
-    const d = await pane.waitFor((m) => m.id === id && (() => { try { return pred(JSON.parse(m.msg)); } catch { return false; } })(), ms);
+    const d = await pane.waitFor(
+      (m) =>
+        m.id === id &&
+        (() => {
+          try {
+            return pred(JSON.parse(m.msg));
+          } catch {
+            return false;
+          }
+        })(),
+      ms,
+    );
     return JSON.parse(d.msg);
   }
 
@@ -74,9 +97,11 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       startPartner({ kid: 'partner-k1' }),
     ]);
     const env = {
-      ...sg.env, SENDGRID_FROM,
+      ...sg.env,
+      SENDGRID_FROM,
       ...hs.env,
-      ...mc.env, MAILCHIMP_LIST_ID: mc.defaultListId,
+      ...mc.env,
+      MAILCHIMP_LIST_ID: mc.defaultListId,
       ...tw.env,
       ...partner.env,
     };
@@ -101,15 +126,22 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
   describe('the example files', function () {
     it('load together with no error or warning from any node', function () {
       assert.match(outputAtStart, /Started flows/);
-      const problems = outputAtStart.split('\n').filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types|Waiting for missing types/i.test(l));
+      const problems = outputAtStart
+        .split('\n')
+        .filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types|Waiting for missing types/i.test(l));
       assert.deepStrictEqual(problems, []);
     });
 
     it('follow the conventions: unique ids, own trigger paths, a comment with the curl line, secrets only as ${VAR}', function () {
-      const others = fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json') && !Object.values(FILES).includes(f))
-        .map((f) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8'))).flat();
+      const others = fs
+        .readdirSync(EXAMPLES_DIR)
+        .filter((f) => f.endsWith('.json') && !Object.values(FILES).includes(f))
+        .map((f) => JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, f), 'utf8')))
+        .flat();
       const otherIds = new Set(others.map((n) => n.id));
-      const otherUrls = new Set(others.filter((n) => n.type === 'saypro-event-trigger' || n.type === 'http in').map((n) => n.url));
+      const otherUrls = new Set(
+        others.filter((n) => n.type === 'saypro-event-trigger' || n.type === 'http in').map((n) => n.url),
+      );
       const seen = new Set();
       const urls = new Set();
       for (const [key, flow] of Object.entries(flows)) {
@@ -119,27 +151,36 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
           seen.add(n.id);
           if (n.credentials) {
             for (const [field, value] of Object.entries(n.credentials)) {
-              assert.ok(/^\$\{[A-Z_]+\}$/.test(value) || field === 'username', `${key}: credential ${field} of ${n.name} holds a literal secret`);
+              assert.ok(
+                /^\$\{[A-Z_]+\}$/.test(value) || field === 'username',
+                `${key}: credential ${field} of ${n.name} holds a literal secret`,
+              );
             }
           }
           if (n.type === 'saypro-event-trigger') {
             assert.strictEqual(n.reply, 'durable', `${key}: trigger reply mode`);
             assert.strictEqual(n.ackTimeout, 10, `${key}: trigger ackTimeout`);
           }
-          if (n.type === 'saypro-http-post') assert.notStrictEqual(n.durable, false, `${key}: ${n.name} keeps a durable queue`);
+          if (n.type === 'saypro-http-post')
+            assert.notStrictEqual(n.durable, false, `${key}: ${n.name} keeps a durable queue`);
           if (n.type === 'saypro-event-trigger' || n.type === 'http in') {
             assert.ok(!urls.has(n.url) && !otherUrls.has(n.url), `${key}: path ${n.url} is used twice`);
             urls.add(n.url);
           }
-          if (n.type === 'saypro-endpoint') assert.match(n.baseUrl, /^\$\{[A-Z_]+_(API_)?URL:-https?:\/\/[^}]+\}/, `${key}: base URL ${n.baseUrl}`);
+          if (n.type === 'saypro-endpoint')
+            assert.match(n.baseUrl, /^\$\{[A-Z_]+_(API_)?URL:-https?:\/\/[^}]+\}/, `${key}: base URL ${n.baseUrl}`);
         }
         const about = flow.find((n) => n.type === 'comment');
         assert.ok(about && about.info.length > 200, `${key}: the comment explains the flow`);
         if (flow.some((n) => n.type === 'saypro-event-trigger')) {
-          for (const reply of ['`202', '`422', '`503` with `Retry-After`', 'safely queued']) assert.ok(about.info.includes(reply), `${key}: the comment explains the reply ${reply}`);
+          for (const reply of ['`202', '`422', '`503` with `Retry-After`', 'safely queued'])
+            assert.ok(about.info.includes(reply), `${key}: the comment explains the reply ${reply}`);
         }
         for (const t of flow.filter((n) => n.type === 'saypro-event-trigger')) {
-          assert.ok(about.info.includes(`curl -s -X POST http://127.0.0.1:1880${t.url}`), `${key}: the comment has a curl line for ${t.url}`);
+          assert.ok(
+            about.info.includes(`curl -s -X POST http://127.0.0.1:1880${t.url}`),
+            `${key}: the comment has a curl line for ${t.url}`,
+          );
         }
       }
     });
@@ -151,25 +192,47 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       const event = {
         id: 'evt-20-1',
         type: 'listing.created',
-        data: { listingId: 'L-1001', title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada Lovelace', email: 'ada@example.com' } },
+        data: {
+          listingId: 'L-1001',
+          title: 'Red bicycle',
+          price: '149.90',
+          currency: 'usd',
+          seller: { name: 'Ada Lovelace', email: 'ada@example.com' },
+        },
       };
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', event), { id: 'evt-20-1', status: 'accepted' });
       const msg = await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-1');
 
-      const sent = sg.requestsTo('POST', '/v3/mail/send').filter((r) => r.body && r.body.personalizations && r.body.personalizations[0].custom_args && r.body.personalizations[0].custom_args.event_id === 'evt-20-1');
+      const sent = sg
+        .requestsTo('POST', '/v3/mail/send')
+        .filter(
+          (r) =>
+            r.body &&
+            r.body.personalizations &&
+            r.body.personalizations[0].custom_args &&
+            r.body.personalizations[0].custom_args.event_id === 'evt-20-1',
+        );
       assert.strictEqual(sent.length, 1);
       const req = sent[0];
       assert.strictEqual(req.headers.authorization, `Bearer ${sg.apiKey}`);
       assert.strictEqual(req.headers['content-type'], 'application/json; charset=utf-8');
       assert.strictEqual(req.headers['idempotency-key'], 'evt-20-1');
       assert.deepStrictEqual(req.body, {
-        personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' } }],
+        personalizations: [
+          {
+            to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }],
+            custom_args: { listing_id: 'L-1001', event_id: 'evt-20-1' },
+          },
+        ],
         from: { email: SENDGRID_FROM, name: 'SayPro' },
         subject: 'Your listing "Red bicycle" is live on SayPro',
-        content: [{
-          type: 'text/plain',
-          value: 'Hello Ada Lovelace,\n\nyour listing "Red bicycle" (149.90 USD) is now live on SayPro.\n\nListing id: L-1001',
-        }],
+        content: [
+          {
+            type: 'text/plain',
+            value:
+              'Hello Ada Lovelace,\n\nyour listing "Red bicycle" (149.90 USD) is now live on SayPro.\n\nListing id: L-1001',
+          },
+        ],
         categories: ['listing-created'],
       });
       assert.strictEqual(req.status, 202);
@@ -180,41 +243,81 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       assert.strictEqual(msg.delivery.attempts, 1);
     });
 
-    it('ignores other listing events and answers 422 with the mapper\'s reasons for an event without the seller email', async function () {
+    it("ignores other listing events and answers 422 with the mapper's reasons for an event without the seller email", async function () {
       const before = sg.requests.length;
-      assert.deepStrictEqual(await postEvent('/saypro/events/listings', { id: 'evt-20-2', type: 'listing.updated', data: {} }), { id: 'evt-20-2', status: 'ignored' });
-      const reply = await postEvent('/saypro/events/listings', { id: 'evt-20-3', type: 'listing.created', data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo' } } }, 422);
+      assert.deepStrictEqual(
+        await postEvent('/saypro/events/listings', { id: 'evt-20-2', type: 'listing.updated', data: {} }),
+        { id: 'evt-20-2', status: 'ignored' },
+      );
+      const reply = await postEvent(
+        '/saypro/events/listings',
+        {
+          id: 'evt-20-3',
+          type: 'listing.created',
+          data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo' } },
+        },
+        422,
+      );
       assert.strictEqual(reply.id, 'evt-20-3');
       assert.strictEqual(reply.status, 'rejected');
       assert.strictEqual(reply.error.code, 'MAPPING_INVALID');
-      assert.deepStrictEqual(reply.error.details.map((d) => [d.field, d.reason]), [['personalizations[0].to[0].email', 'required value is missing']]);
+      assert.deepStrictEqual(
+        reply.error.details.map((d) => [d.field, d.reason]),
+        [['personalizations[0].to[0].email', 'required value is missing']],
+      );
       const msg = await shown(nodeId(f, 'debug', 'invalid or failed'), (m) => m.event.id === 'evt-20-3');
       assert.deepStrictEqual(msg.error, reply.error, 'the reply carries the error the debug pane shows');
       assert.strictEqual(sg.requests.length, before, 'nothing was sent to SendGrid');
       // the sender may send the event again once it is fixed: a refused id is not remembered as a duplicate
-      const fixed = { id: 'evt-20-3', type: 'listing.created', data: { listingId: 'L-1002', title: 'Lamp', price: '5', currency: 'eur', seller: { name: 'Bo', email: 'bo@example.com' } } };
+      const fixed = {
+        id: 'evt-20-3',
+        type: 'listing.created',
+        data: {
+          listingId: 'L-1002',
+          title: 'Lamp',
+          price: '5',
+          currency: 'eur',
+          seller: { name: 'Bo', email: 'bo@example.com' },
+        },
+      };
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', fixed), { id: 'evt-20-3', status: 'accepted' });
       await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-3');
     });
 
-    it('answers 202 only once the mail is in the HTTP POST node\'s queue on disk: the reply comes while SendGrid still holds its answer', async function () {
+    it("answers 202 only once the mail is in the HTTP POST node's queue on disk: the reply comes while SendGrid still holds its answer", async function () {
       const postNode = nodeId(f, 'saypro-http-post', 'POST /v3/mail/send');
       const journal = path.join(nr.userDir, 'saypro-outbox', postNode);
       sg.delayNext(1, 1500, { match: { method: 'POST', path: '/v3/mail/send' } });
       const event = {
         id: 'evt-20-4',
         type: 'listing.created',
-        data: { listingId: 'L-1003', title: 'Desk', price: '80', currency: 'usd', seller: { name: 'Cy', email: 'cy@example.com' } },
+        data: {
+          listingId: 'L-1003',
+          title: 'Desk',
+          price: '80',
+          currency: 'usd',
+          seller: { name: 'Cy', email: 'cy@example.com' },
+        },
       };
       assert.deepStrictEqual(await postEvent('/saypro/events/listings', event), { id: 'evt-20-4', status: 'accepted' });
       // at the moment of the 202: the message is in the journal, and SendGrid has not answered
-      const onDisk = fs.readdirSync(journal).filter((n) => /^seg-\d+\.log$/.test(n)).map((n) => fs.readFileSync(path.join(journal, n), 'utf8')).join('');
+      const onDisk = fs
+        .readdirSync(journal)
+        .filter((n) => /^seg-\d+\.log$/.test(n))
+        .map((n) => fs.readFileSync(path.join(journal, n), 'utf8'))
+        .join('');
       assert.ok(onDisk.includes('"id":"evt-20-4"'), 'the event is journaled when the trigger answers 202');
-      assert.ok(!sg.requests.some((r) => r.headers['idempotency-key'] === 'evt-20-4' && r.status !== undefined), 'SendGrid has not answered yet');
+      assert.ok(
+        !sg.requests.some((r) => r.headers['idempotency-key'] === 'evt-20-4' && r.status !== undefined),
+        'SendGrid has not answered yet',
+      );
       const msg = await shown(nodeId(f, 'debug', 'email accepted by SendGrid'), (m) => m.event.id === 'evt-20-4');
       assert.strictEqual(msg.statusCode, 202);
       const sent = sg.requests.filter((r) => r.headers['idempotency-key'] === 'evt-20-4');
-      assert.deepStrictEqual(sent.map((r) => r.status), [202]);
+      assert.deepStrictEqual(
+        sent.map((r) => r.status),
+        [202],
+      );
     });
   });
 
@@ -224,17 +327,32 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     const mailchimpDone = () => nodeId(f, 'debug', 'Mailchimp member');
 
     it('creates the contact (201, string properties, Bearer token) and PUTs the member at the MD5 of the lower-case email', async function () {
-      const event = { id: 'evt-21-1', type: 'user.registered', data: { userId: 'U-501', email: 'Grace.Hopper@Example.com', firstName: 'Grace', lastName: 'Hopper', phone: 15550100 } };
+      const event = {
+        id: 'evt-21-1',
+        type: 'user.registered',
+        data: {
+          userId: 'U-501',
+          email: 'Grace.Hopper@Example.com',
+          firstName: 'Grace',
+          lastName: 'Hopper',
+          phone: 15550100,
+        },
+      };
       await postEvent('/saypro/events/users', event);
       const [contact, member] = await Promise.all([
         shown(hubspotDone(), (m) => m.event.id === 'evt-21-1'),
         shown(mailchimpDone(), (m) => m.event.id === 'evt-21-1'),
       ]);
 
-      const hsReq = hs.requestsTo('POST', '/crm/v3/objects/contacts').find((r) => r.headers['idempotency-key'] === 'evt-21-1');
+      const hsReq = hs
+        .requestsTo('POST', '/crm/v3/objects/contacts')
+        .find((r) => r.headers['idempotency-key'] === 'evt-21-1');
       assert.strictEqual(hsReq.headers.authorization, `Bearer ${hs.token}`);
       assert.strictEqual(hsReq.headers['content-type'], 'application/json; charset=utf-8');
-      assert.deepStrictEqual(hsReq.body, { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] });
+      assert.deepStrictEqual(hsReq.body, {
+        properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' },
+        associations: [],
+      });
       assert.strictEqual(hsReq.status, 201);
       assert.strictEqual(contact.statusCode, 201);
       assert.strictEqual(contact.hubspotContactId, hs.findContact('grace.hopper@example.com').id);
@@ -246,7 +364,11 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       assert.strictEqual(mcReq.path, `/3.0/lists/${mc.defaultListId}/members/${hash}`);
       assert.strictEqual(mcReq.headers.authorization, 'Basic ' + Buffer.from(`saypro:${mc.apiKey}`).toString('base64'));
       assert.strictEqual(mcReq.headers['content-type'], 'application/json; charset=utf-8');
-      assert.deepStrictEqual(mcReq.body, { email_address: 'Grace.Hopper@Example.com', status_if_new: 'subscribed', merge_fields: { FNAME: 'Grace', LNAME: 'Hopper' } });
+      assert.deepStrictEqual(mcReq.body, {
+        email_address: 'Grace.Hopper@Example.com',
+        status_if_new: 'subscribed',
+        merge_fields: { FNAME: 'Grace', LNAME: 'Hopper' },
+      });
       assert.strictEqual(mcReq.status, 200);
       assert.strictEqual(member.mailchimpMemberId, hash);
       assert.strictEqual(member.mailchimpStatus, 'subscribed');
@@ -255,7 +377,11 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     it('counts HubSpot 409 "already exists" as success with the existing contact id; Mailchimp updates the member', async function () {
       const existing = hs.addContact({ email: 'katherine@example.com', firstname: 'Katherine' });
       const events = [
-        { id: 'evt-21-2', type: 'user.registered', data: { email: 'katherine@example.com', firstName: 'Katherine', lastName: 'Johnson' } },
+        {
+          id: 'evt-21-2',
+          type: 'user.registered',
+          data: { email: 'katherine@example.com', firstName: 'Katherine', lastName: 'Johnson' },
+        },
         { id: 'evt-21-3', type: 'user.registered', data: { email: 'Katherine@Example.com', firstName: 'Kathy' } },
       ];
       for (const { id, ...event } of events) {
@@ -272,27 +398,64 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
         await shown(mailchimpDone(), (m) => m.event.id === id);
       }
       const members = mc.lists.get(mc.defaultListId).members;
-      assert.deepStrictEqual(members.get(md5('katherine@example.com')).merge_fields, { FNAME: 'Kathy', LNAME: 'Johnson' });
-      assert.strictEqual(mc.requests.filter((r) => r.path.endsWith(md5('katherine@example.com'))).map((r) => r.status).join(), '200,200');
+      assert.deepStrictEqual(members.get(md5('katherine@example.com')).merge_fields, {
+        FNAME: 'Kathy',
+        LNAME: 'Johnson',
+      });
+      assert.strictEqual(
+        mc.requests
+          .filter((r) => r.path.endsWith(md5('katherine@example.com')))
+          .map((r) => r.status)
+          .join(),
+        '200,200',
+      );
     });
 
     it('keeps other HubSpot and Mailchimp answers failures (400 for an invalid address)', async function () {
-      await postEvent('/saypro/events/users', { id: 'evt-21-4', type: 'user.registered', data: { email: 'not-an-address', firstName: 'X' } });
+      await postEvent('/saypro/events/users', {
+        id: 'evt-21-4',
+        type: 'user.registered',
+        data: { email: 'not-an-address', firstName: 'X' },
+      });
       const failed = nodeId(f, 'debug', 'invalid or failed');
-      const a = await shown(failed, (m) => m.event.id === 'evt-21-4' && m.delivery.endpoint === hs.url && m.error.code === 'HTTP_400' && m.statusCode === 400 && /INVALID_EMAIL/.test(m.error.details[0].bodyExcerpt));
+      const a = await shown(
+        failed,
+        (m) =>
+          m.event.id === 'evt-21-4' &&
+          m.delivery.endpoint === hs.url &&
+          m.error.code === 'HTTP_400' &&
+          m.statusCode === 400 &&
+          /INVALID_EMAIL/.test(m.error.details[0].bodyExcerpt),
+      );
       assert.strictEqual(a.hubspotContactId, undefined);
-      const b = await shown(failed, (m) => m.event.id === 'evt-21-4' && m.delivery.endpoint === mc.url && m.error.code === 'HTTP_400' && /valid email address/.test(m.error.details[0].bodyExcerpt));
+      const b = await shown(
+        failed,
+        (m) =>
+          m.event.id === 'evt-21-4' &&
+          m.delivery.endpoint === mc.url &&
+          m.error.code === 'HTTP_400' &&
+          /valid email address/.test(m.error.details[0].bodyExcerpt),
+      );
       assert.strictEqual(b.statusCode, 400);
-      assert.ok(!pane.messages.some((m) => (m.id === hubspotDone() || m.id === mailchimpDone()) && m.msg.includes('evt-21-4')));
+      assert.ok(
+        !pane.messages.some((m) => (m.id === hubspotDone() || m.id === mailchimpDone()) && m.msg.includes('evt-21-4')),
+      );
     });
 
     it('answers 422 when the event maps for neither delivery: the first mapper that refuses it settles the reply', async function () {
       const before = hs.requests.length + mc.requests.length;
-      const reply = await postEvent('/saypro/events/users', { id: 'evt-21-5', type: 'user.registered', data: { firstName: 'No', lastName: 'Email' } }, 422);
+      const reply = await postEvent(
+        '/saypro/events/users',
+        { id: 'evt-21-5', type: 'user.registered', data: { firstName: 'No', lastName: 'Email' } },
+        422,
+      );
       assert.strictEqual(reply.status, 'rejected');
       assert.strictEqual(reply.error.code, 'MAPPING_INVALID');
       assert.strictEqual(reply.error.details.length, 1);
-      assert.ok(['properties.email', 'email_address'].includes(reply.error.details[0].field), JSON.stringify(reply.error));
+      assert.ok(
+        ['properties.email', 'email_address'].includes(reply.error.details[0].field),
+        JSON.stringify(reply.error),
+      );
       assert.strictEqual(reply.error.details[0].reason, 'required value is missing');
       const failed = nodeId(f, 'debug', 'invalid or failed');
       await shown(failed, (m) => m.event.id === 'evt-21-5' && m.error.details[0].field === 'properties.email');
@@ -305,8 +468,15 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     const f = flows.twilio;
     const sent = () => nodeId(f, 'debug', 'SMS queued: message sid');
     const event = (id, phone) => ({
-      id, type: 'payment.completed',
-      data: { paymentId: 'P-9001', amount: '149.90', currency: 'usd', listing: { id: 'L-1001', title: 'Red bicycle' }, buyer: { name: 'Alan', phone } },
+      id,
+      type: 'payment.completed',
+      data: {
+        paymentId: 'P-9001',
+        amount: '149.90',
+        currency: 'usd',
+        listing: { id: 'L-1001', title: 'Red bicycle' },
+        buyer: { name: 'Alan', phone },
+      },
     });
 
     it('POSTs To/From/Body form-urlencoded with Basic AccountSid:AuthToken and extracts the sid (201)', async function () {
@@ -315,10 +485,16 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       const req = tw.requests.find((r) => r.headers['idempotency-key'] === 'evt-22-1');
       assert.strictEqual(req.method, 'POST');
       assert.strictEqual(req.path, `/2010-04-01/Accounts/${tw.accountSid}/Messages.json`);
-      assert.strictEqual(req.headers.authorization, 'Basic ' + Buffer.from(`${tw.accountSid}:${tw.authToken}`).toString('base64'));
+      assert.strictEqual(
+        req.headers.authorization,
+        'Basic ' + Buffer.from(`${tw.accountSid}:${tw.authToken}`).toString('base64'),
+      );
       assert.strictEqual(req.headers['content-type'], 'application/x-www-form-urlencoded; charset=utf-8');
       const body = 'SayPro: we received your payment of 149.90 USD for "Red bicycle". Reference P-9001. Thank you!';
-      assert.strictEqual(req.rawBody, new URLSearchParams({ To: '+14155550123', From: tw.from, Body: body }).toString());
+      assert.strictEqual(
+        req.rawBody,
+        new URLSearchParams({ To: '+14155550123', From: tw.from, Body: body }).toString(),
+      );
       assert.deepStrictEqual(req.body, { To: '+14155550123', From: tw.from, Body: body });
       assert.strictEqual(req.status, 201);
       assert.strictEqual(msg.statusCode, 201);
@@ -332,12 +508,15 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       await postEvent('/saypro/events/payments', event('evt-22-2', '+14155550124'));
       const msg = await shown(sent(), (m) => m.event.id === 'evt-22-2', 15000);
       const attempts = tw.requests.filter((r) => r.headers['idempotency-key'] === 'evt-22-2');
-      assert.deepStrictEqual(attempts.map((r) => r.status), [429, 201]);
+      assert.deepStrictEqual(
+        attempts.map((r) => r.status),
+        [429, 201],
+      );
       assert.ok(attempts[1].at - attempts[0].at >= 950, 'waited for Retry-After');
       assert.strictEqual(msg.delivery.attempts, 2);
     });
 
-    it('sends Twilio\'s 400 for a number that is not E.164 to the failure output at once', async function () {
+    it("sends Twilio's 400 for a number that is not E.164 to the failure output at once", async function () {
       await postEvent('/saypro/events/payments', event('evt-22-3', '0155 1234'));
       const msg = await shown(nodeId(f, 'debug', 'invalid or failed'), (m) => m.event.id === 'evt-22-3');
       assert.strictEqual(msg.error.code, 'HTTP_400');
@@ -347,15 +526,26 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     });
   });
 
-  describe('23: listing.sold → partner as encrypted CSV and XML; 24: the partner\'s receiving flow', function () {
+  describe("23: listing.sold → partner as encrypted CSV and XML; 24: the partner's receiving flow", function () {
     const f = flows.partner;
     const reference = () => nodeId(f, 'debug', 'partner reference');
     const sale = (id, orderId) => ({
-      id, type: 'listing.sold', occurredAt: '2024-05-01T10:00:00Z',
-      data: { orderId, listingId: 'L-1001', title: 'Oak table, "vintage" & <chairs>', price: '249.00', currency: 'eur', buyer: { name: 'Bo', email: 'bo@example.com' } },
+      id,
+      type: 'listing.sold',
+      occurredAt: '2024-05-01T10:00:00Z',
+      data: {
+        orderId,
+        listingId: 'L-1001',
+        title: 'Oak table, "vintage" & <chairs>',
+        price: '249.00',
+        currency: 'eur',
+        buyer: { name: 'Bo', email: 'bo@example.com' },
+      },
     });
-    const expectedCsv = (orderId) => `${COLUMNS}\r\n${orderId},L-1001,"Oak table, ""vintage"" & <chairs>",24900,EUR,bo@example.com,2024-05-01T10:00:00.000Z\r\n`;
-    const expectedXml = (orderId) => '<?xml version="1.0" encoding="UTF-8"?><orders><order>' +
+    const expectedCsv = (orderId) =>
+      `${COLUMNS}\r\n${orderId},L-1001,"Oak table, ""vintage"" & <chairs>",24900,EUR,bo@example.com,2024-05-01T10:00:00.000Z\r\n`;
+    const expectedXml = (orderId) =>
+      '<?xml version="1.0" encoding="UTF-8"?><orders><order>' +
       `<order_id>${orderId}</order_id><listing_id>L-1001</listing_id><title>Oak table, "vintage" &amp; &lt;chairs&gt;</title>` +
       '<amount_minor>24900</amount_minor><currency>EUR</currency><buyer_email>bo@example.com</buyer_email>' +
       '<sold_at>2024-05-01T10:00:00.000Z</sold_at></order></orders>';
@@ -363,7 +553,10 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
     it('sends the same order as CSV (fixed columns) and XML (orders/order), each in an AES-256-GCM envelope', async function () {
       partner.relay = null;
       await postEvent('/saypro/events/sales', sale('evt-23-1', 'ORD-5001'));
-      const answers = [await shown(reference(), (m) => m.event.id === 'evt-23-1' && m.format === 'csv'), await shown(reference(), (m) => m.event.id === 'evt-23-1' && m.format === 'xml')];
+      const answers = [
+        await shown(reference(), (m) => m.event.id === 'evt-23-1' && m.format === 'csv'),
+        await shown(reference(), (m) => m.event.id === 'evt-23-1' && m.format === 'xml'),
+      ];
 
       const reqs = partner.requests.filter((r) => r.headers['idempotency-key'] === 'evt-23-1');
       assert.deepStrictEqual(reqs.map((r) => `${r.method} ${r.path}`).sort(), ['POST /orders.csv', 'POST /orders.xml']);
@@ -404,51 +597,99 @@ describe('event-driven examples 20–24 in a real Node-RED process, against fake
       }
       assert.strictEqual(partner.received.filter((x) => x.headers['idempotency-key'] === 'evt-23-2').length, 2);
       const order = {
-        order_id: 'ORD-5002', listing_id: 'L-1001', title: 'Oak table, "vintage" & <chairs>', amount_minor: '24900',
-        currency: 'EUR', buyer_email: 'bo@example.com', sold_at: '2024-05-01T10:00:00.000Z',
+        order_id: 'ORD-5002',
+        listing_id: 'L-1001',
+        title: 'Oak table, "vintage" & <chairs>',
+        amount_minor: '24900',
+        currency: 'EUR',
+        buyer_email: 'bo@example.com',
+        sold_at: '2024-05-01T10:00:00.000Z',
       };
-      const received = pane.messages.filter((m) => m.id === nodeId(flows.receiver, 'debug', 'orders received') && m.msg.includes('ORD-5002'));
+      const received = pane.messages.filter(
+        (m) => m.id === nodeId(flows.receiver, 'debug', 'orders received') && m.msg.includes('ORD-5002'),
+      );
       assert.strictEqual(received.length, 2);
       for (const m of received) assert.deepStrictEqual(JSON.parse(m.msg), [order]);
     });
 
     it('24 answers 400 with every reason: a changed byte, missing fields, an unreadable file, another format', async function () {
       const post = async (p, body) => {
-        const res = await fetch(nr.base + '/partner' + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const res = await fetch(nr.base + '/partner' + p, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         return { status: res.status, body: await res.json() };
       };
       const key = partner.keyHex;
 
-      const good = JSON.parse(sealEnvelope(expectedCsv('ORD-6001'), key, { kid: 'partner-k1', cty: 'text/csv; charset=utf-8; header=present' }));
+      const good = JSON.parse(
+        sealEnvelope(expectedCsv('ORD-6001'), key, {
+          kid: 'partner-k1',
+          cty: 'text/csv; charset=utf-8; header=present',
+        }),
+      );
       const ct = Buffer.from(good.ct, 'base64');
       ct[5] ^= 1;
       let r = await post('/orders.csv', JSON.stringify({ ...good, ct: ct.toString('base64') }));
       assert.strictEqual(r.status, 400);
       assert.strictEqual(r.body.status, 'error');
       assert.strictEqual(r.body.reasons.length, 1);
-      assert.doesNotThrow(() => openEnvelope(JSON.stringify(good), Buffer.from(key, 'hex')), 'the unchanged envelope opens');
+      assert.doesNotThrow(
+        () => openEnvelope(JSON.stringify(good), Buffer.from(key, 'hex')),
+        'the unchanged envelope opens',
+      );
 
       const incomplete = `${COLUMNS}\r\nORD-6002,L-1,Chair,12x,euro,,2024-05-01T10:00:00Z\r\n`;
-      r = await post('/orders.csv', sealEnvelope(incomplete, key, { kid: 'partner-k1', cty: 'text/csv; charset=utf-8; header=present' }));
+      r = await post(
+        '/orders.csv',
+        sealEnvelope(incomplete, key, { kid: 'partner-k1', cty: 'text/csv; charset=utf-8; header=present' }),
+      );
       assert.deepStrictEqual(r, {
         status: 400,
-        body: { status: 'error', reasons: ['order 1: buyer_email is required', 'order 1: amount_minor is not a whole number', 'order 1: currency is not a 3-letter code'] },
+        body: {
+          status: 'error',
+          reasons: [
+            'order 1: buyer_email is required',
+            'order 1: amount_minor is not a whole number',
+            'order 1: currency is not a 3-letter code',
+          ],
+        },
       });
 
-      const two = '<?xml version="1.0"?><orders><order><order_id>A-1</order_id><listing_id>L-1</listing_id><title>T</title><amount_minor>100</amount_minor>' +
+      const two =
+        '<?xml version="1.0"?><orders><order><order_id>A-1</order_id><listing_id>L-1</listing_id><title>T</title><amount_minor>100</amount_minor>' +
         '<currency>USD</currency><buyer_email>a@b.c</buyer_email><sold_at>2024-05-01</sold_at></order><order><order_id>A-2</order_id><listing_id>L-2</listing_id>' +
         '<title>U</title><amount_minor>200</amount_minor><currency>USD</currency><buyer_email>d@e.f</buyer_email><sold_at>2024-05-02</sold_at></order></orders>';
-      r = await post('/orders.xml', sealEnvelope(two, key, { kid: 'partner-k1', cty: 'application/xml; charset=utf-8' }));
+      r = await post(
+        '/orders.xml',
+        sealEnvelope(two, key, { kid: 'partner-k1', cty: 'application/xml; charset=utf-8' }),
+      );
       assert.deepStrictEqual(r, { status: 200, body: { status: 'success', reference: 'PO-A-1+A-2' } });
 
-      r = await post('/orders.xml', sealEnvelope('<orders><order>', key, { kid: 'partner-k1', cty: 'application/xml; charset=utf-8' }));
+      r = await post(
+        '/orders.xml',
+        sealEnvelope('<orders><order>', key, { kid: 'partner-k1', cty: 'application/xml; charset=utf-8' }),
+      );
       assert.strictEqual(r.status, 400);
       assert.match(r.body.reasons[0], /^the file cannot be read: /);
 
-      r = await post('/orders.csv', sealEnvelope('{"order_id":"x"}', key, { kid: 'partner-k1', cty: 'application/json' }));
-      assert.deepStrictEqual(r, { status: 400, body: { status: 'error', reasons: ['the envelope holds neither CSV nor XML'] } });
+      r = await post(
+        '/orders.csv',
+        sealEnvelope('{"order_id":"x"}', key, { kid: 'partner-k1', cty: 'application/json' }),
+      );
+      assert.deepStrictEqual(r, {
+        status: 400,
+        body: { status: 'error', reasons: ['the envelope holds neither CSV nor XML'] },
+      });
 
-      r = await post('/orders.csv', sealEnvelope(expectedCsv('ORD-6003'), crypto.randomBytes(32).toString('hex'), { kid: 'partner-k1', cty: 'text/csv' }));
+      r = await post(
+        '/orders.csv',
+        sealEnvelope(expectedCsv('ORD-6003'), crypto.randomBytes(32).toString('hex'), {
+          kid: 'partner-k1',
+          cty: 'text/csv',
+        }),
+      );
       assert.strictEqual(r.status, 400);
     });
   });

@@ -59,40 +59,112 @@ function flow(partnerUrl) {
   return [
     { id: TAB, type: 'tab', label: 'fault injection' },
     {
-      id: ENDPOINT, type: 'saypro-endpoint', name: 'chaos partner', baseUrl: partnerUrl, port: '', method: 'POST', headers: [],
-      timeout: 500, keepAlive: true, tls: '', authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '',
-      scope: '', audience: '', tokenAuth: 'body',
+      id: ENDPOINT,
+      type: 'saypro-endpoint',
+      name: 'chaos partner',
+      baseUrl: partnerUrl,
+      port: '',
+      method: 'POST',
+      headers: [],
+      timeout: 500,
+      keepAlive: true,
+      tls: '',
+      authType: 'none',
+      apiKeyIn: 'header',
+      apiKeyName: 'X-API-Key',
+      tokenUrl: '',
+      scope: '',
+      audience: '',
+      tokenAuth: 'body',
       // 16 at once; the breaker is off so that a run of injected failures cannot hold deliveries for 30 s
-      maxConcurrent: 16, rateCount: 0, rateInterval: 1, breakerFailures: 0, breakerRate: 0,
+      maxConcurrent: 16,
+      rateCount: 0,
+      rateInterval: 1,
+      breakerFailures: 0,
+      breakerRate: 0,
     },
     {
-      id: TRIGGER, type: 'saypro-event-trigger', z: TAB, name: 'platform events', url: PATH, method: 'post', maxBytes: 1048576,
-      filter: '', dedupeWindow: 600, auth: 'none', authHeader: 'x-webhook-secret', reply: 'durable', ackTimeout: 10,
+      id: TRIGGER,
+      type: 'saypro-event-trigger',
+      z: TAB,
+      name: 'platform events',
+      url: PATH,
+      method: 'post',
+      maxBytes: 1048576,
+      filter: '',
+      dedupeWindow: 600,
+      auth: 'none',
+      authHeader: 'x-webhook-secret',
+      reply: 'durable',
+      ackTimeout: 10,
       wires: [['fi0000000mapper1'], []],
     },
     {
-      id: 'fi0000000mapper1', type: 'saypro-field-mapper', z: TAB, name: '', keepUnmapped: false, rules: [
+      id: 'fi0000000mapper1',
+      type: 'saypro-field-mapper',
+      z: TAB,
+      name: '',
+      keepUnmapped: false,
+      rules: [
         { target: 'event_id', sourceType: 'msg', source: 'event.id', type: 'string', default: '', required: true },
         { target: 'n', sourceType: 'msg', source: 'payload.n', type: 'integer', default: '', required: true },
         { target: 'note', sourceType: 'msg', source: 'payload.note', type: 'string', default: '', required: false },
-      ], wires: [['fi000000encoder1'], []],
+      ],
+      wires: [['fi000000encoder1'], []],
     },
     {
-      id: 'fi000000encoder1', type: 'saypro-format-encoder', z: TAB, name: '', format: 'json', pretty: false, csvHeader: true,
-      csvDelimiter: ',', csvColumns: '', csvGuard: true, xmlRoot: 'root', xmlItem: 'item', xmlDeclaration: true, outputType: 'string',
+      id: 'fi000000encoder1',
+      type: 'saypro-format-encoder',
+      z: TAB,
+      name: '',
+      format: 'json',
+      pretty: false,
+      csvHeader: true,
+      csvDelimiter: ',',
+      csvColumns: '',
+      csvGuard: true,
+      xmlRoot: 'root',
+      xmlItem: 'item',
+      xmlDeclaration: true,
+      outputType: 'string',
       wires: [[POST], []],
     },
     {
-      id: POST, type: 'saypro-http-post', z: TAB, name: 'to the partner', endpoint: ENDPOINT, method: '', path: '/v1/events',
+      id: POST,
+      type: 'saypro-http-post',
+      z: TAB,
+      name: 'to the partner',
+      endpoint: ENDPOINT,
+      method: '',
+      path: '/v1/events',
       // 20 is the most the node allows; with about 30 % of attempts failing, running out is out of the question
-      headers: [], msgHeaders: true, maxAttempts: 20, initialDelay: 50, maxDelay: 1000, maxRetryAfter: 2,
-      idempotencyHeader: 'Idempotency-Key', successStatuses: '', sign: false,
-      durable: true, maxQueued: 100000, maxQueuedMB: 256, fullPolicy: 'refuse', orderingKey: '',
+      headers: [],
+      msgHeaders: true,
+      maxAttempts: 20,
+      initialDelay: 50,
+      maxDelay: 1000,
+      maxRetryAfter: 2,
+      idempotencyHeader: 'Idempotency-Key',
+      successStatuses: '',
+      sign: false,
+      durable: true,
+      maxQueued: 100000,
+      maxQueuedMB: 256,
+      fullPolicy: 'refuse',
+      orderingKey: '',
       wires: [['fi000000checker1'], []],
     },
     {
-      id: 'fi000000checker1', type: 'saypro-response-check', z: TAB, name: '', mode: 'all', statusProperty: 'statusCode',
-      bodyProperty: 'payload', rules: [{ kind: 'status', value: '2xx' }], extract: [], wires: [[], []],
+      id: 'fi000000checker1',
+      type: 'saypro-response-check',
+      z: TAB,
+      name: '',
+      mode: 'all',
+      statusProperty: 'statusCode',
+      bodyProperty: 'payload',
+      rules: [{ kind: 'status', value: '2xx' }],
+      extract: [],
+      wires: [[], []],
     },
   ];
 }
@@ -194,7 +266,12 @@ describe('fault injection: durable delivery through SIGKILL and a misbehaving pa
             break;
           }
           // as a platform would: back off a little (Retry-After, capped at 1 s), then send the same event again
-          const wait = status === 'conn' ? 100 : Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(1000, retryAfter * 1000) : 250;
+          const wait =
+            status === 'conn'
+              ? 100
+              : Number.isFinite(retryAfter) && retryAfter > 0
+                ? Math.min(1000, retryAfter * 1000)
+                : 250;
           await sleep(wait + Math.floor(Math.random() * 100));
         }
       }
@@ -232,7 +309,10 @@ describe('fault injection: durable delivery through SIGKILL and a misbehaving pa
         if (Date.now() - emptySince > 5000) break;
       } else emptySince = 0;
       const left = (typeof last.depth === 'number' ? last.depth : Infinity) + missing.length;
-      if (left < lowest) { lowest = left; movedAt = Date.now(); }
+      if (left < lowest) {
+        lowest = left;
+        movedAt = Date.now();
+      }
       if (Date.now() > drainCap || Date.now() - movedAt > STALL_MS) break;
       await sleep(250);
       last = await stats();
@@ -254,7 +334,11 @@ describe('fault injection: durable delivery through SIGKILL and a misbehaving pa
       if (n > 1) eventsDeliveredMoreThanOnce++;
     }
     const answers = partner.counts();
-    const errorLines = logs.concat(nr.output).join('\n').split('\n').filter((l) => /\[(error|warn)\]/.test(l) && !/Projects disabled|unencrypted credentials/.test(l));
+    const errorLines = logs
+      .concat(nr.output)
+      .join('\n')
+      .split('\n')
+      .filter((l) => /\[(error|warn)\]/.test(l) && !/Projects disabled|unencrypted credentials/.test(l));
     const summary = {
       seed: SEED,
       eventsPosted: EVENTS,
@@ -275,20 +359,33 @@ describe('fault injection: durable delivery through SIGKILL and a misbehaving pa
       nodeRedWarningsAndErrors: errorLines.length,
     };
     console.log('      fault injection: ' + JSON.stringify(summary, null, 2).replace(/\n/g, '\n      '));
-    if (errorLines.length) console.log('      first Node-RED warnings/errors:\n        ' + errorLines.slice(0, 10).join('\n        '));
+    if (errorLines.length)
+      console.log('      first Node-RED warnings/errors:\n        ' + errorLines.slice(0, 10).join('\n        '));
 
     // ------------------------------------------------------------------ verdict
     const context = () => `seed ${SEED}; last Node-RED log:\n${nr.output.slice(-3000)}`;
     assert.strictEqual(kills, KILLS, 'every planned kill happened');
     assert.strictEqual(restarts, KILLS, 'Node-RED came back after every kill');
-    assert.strictEqual(acked.size, EVENTS, `every event was eventually answered 2xx (${EVENTS - acked.size} never were); ${context()}`);
-    assert.deepStrictEqual(missing.slice(0, 20), [], `${missing.length} event(s) answered 2xx never reached the partner; outbox ${JSON.stringify(last)}; ${context()}`);
+    assert.strictEqual(
+      acked.size,
+      EVENTS,
+      `every event was eventually answered 2xx (${EVENTS - acked.size} never were); ${context()}`,
+    );
+    assert.deepStrictEqual(
+      missing.slice(0, 20),
+      [],
+      `${missing.length} event(s) answered 2xx never reached the partner; outbox ${JSON.stringify(last)}; ${context()}`,
+    );
     assert.deepStrictEqual(keyMismatch, [], 'every request carries the event id as its idempotency key');
     assert.strictEqual(answers.bad, 0, 'every request body carried its event id');
     assert.strictEqual(last.depth, 0, `nothing remains queued: ${JSON.stringify(last)}; ${context()}`);
     assert.strictEqual(last.deadLettered, 0, `nothing was dead-lettered: ${JSON.stringify(last)}`);
-    if (last.deadLetters !== undefined) assert.strictEqual(last.deadLetters, 0, `the dead-letter store is empty: ${JSON.stringify(last)}`);
+    if (last.deadLetters !== undefined)
+      assert.strictEqual(last.deadLetters, 0, `the dead-letter store is empty: ${JSON.stringify(last)}`);
     // the injected faults really happened (else the test proves little)
-    assert.ok(answers.error > 0 && answers.reset > 0 && answers.slow > 0, `faults were injected: ${JSON.stringify(answers)}`);
+    assert.ok(
+      answers.error > 0 && answers.reset > 0 && answers.slow > 0,
+      `faults were injected: ${JSON.stringify(answers)}`,
+    );
   });
 });

@@ -36,11 +36,51 @@ const EMAIL = /^[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+$/;
 
 const STANDARD = {
   contacts: [
-    'email', 'firstname', 'lastname', 'phone', 'mobilephone', 'company', 'website', 'jobtitle', 'address', 'city', 'state', 'zip',
-    'country', 'lifecyclestage', 'hs_lead_status', 'hubspot_owner_id', 'message', 'date_of_birth', 'industry', 'fax',
+    'email',
+    'firstname',
+    'lastname',
+    'phone',
+    'mobilephone',
+    'company',
+    'website',
+    'jobtitle',
+    'address',
+    'city',
+    'state',
+    'zip',
+    'country',
+    'lifecyclestage',
+    'hs_lead_status',
+    'hubspot_owner_id',
+    'message',
+    'date_of_birth',
+    'industry',
+    'fax',
   ],
-  companies: ['name', 'domain', 'phone', 'city', 'state', 'country', 'industry', 'website', 'description', 'lifecyclestage', 'hubspot_owner_id'],
-  deals: ['dealname', 'amount', 'pipeline', 'dealstage', 'closedate', 'hubspot_owner_id', 'description', 'deal_currency_code', 'dealtype'],
+  companies: [
+    'name',
+    'domain',
+    'phone',
+    'city',
+    'state',
+    'country',
+    'industry',
+    'website',
+    'description',
+    'lifecyclestage',
+    'hubspot_owner_id',
+  ],
+  deals: [
+    'dealname',
+    'amount',
+    'pipeline',
+    'dealstage',
+    'closedate',
+    'hubspot_owner_id',
+    'description',
+    'deal_currency_code',
+    'dealtype',
+  ],
 };
 const READ_ONLY = ['createdate', 'lastmodifieddate', 'hs_object_id'];
 const DEFAULT_READ = {
@@ -62,7 +102,9 @@ async function startHubSpot(opts = {}) {
   const known = (type) => new Set([...STANDARD[type], ...(custom[type] || [])]);
 
   function findContact(email) {
-    const e = String(email || '').trim().toLowerCase();
+    const e = String(email || '')
+      .trim()
+      .toLowerCase();
     for (const c of objects.contacts.values()) if ((c.properties.email || '').toLowerCase() === e) return c;
     return undefined;
   }
@@ -70,7 +112,11 @@ async function startHubSpot(opts = {}) {
   /** Problems with a {properties} input, as HubSpot reports them. */
   function checkProperties(type, properties) {
     if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
-      return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: "properties" must be an object of property names to string values');
+      return hubError(
+        400,
+        'VALIDATION_ERROR',
+        'Invalid input JSON: "properties" must be an object of property names to string values',
+      );
     }
     const names = known(type);
     const errors = [];
@@ -83,11 +129,28 @@ async function startHubSpot(opts = {}) {
         );
       }
       if (READ_ONLY.includes(name)) {
-        errors.push({ isValid: false, message: `"${name}" is a read only property; its value cannot be set.`, error: 'READ_ONLY_VALUE', name });
+        errors.push({
+          isValid: false,
+          message: `"${name}" is a read only property; its value cannot be set.`,
+          error: 'READ_ONLY_VALUE',
+          name,
+        });
       } else if (!names.has(name)) {
-        errors.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name, localizedErrorMessage: `Property "${name}" does not exist` });
+        errors.push({
+          isValid: false,
+          message: `Property "${name}" does not exist`,
+          error: 'PROPERTY_DOESNT_EXIST',
+          name,
+          localizedErrorMessage: `Property "${name}" does not exist`,
+        });
       } else if (type === 'contacts' && name === 'email' && value !== null && value !== '' && !EMAIL.test(value)) {
-        errors.push({ isValid: false, message: `Email address ${value} is invalid`, error: 'INVALID_EMAIL', name: 'email', localizedErrorMessage: `Email address ${value} is invalid` });
+        errors.push({
+          isValid: false,
+          message: `Email address ${value} is invalid`,
+          error: 'INVALID_EMAIL',
+          name: 'email',
+          localizedErrorMessage: `Email address ${value} is invalid`,
+        });
       } else if (name === 'listing_count' && value !== null && value !== '' && !/^-?\d+(\.\d+)?$/.test(value)) {
         errors.push({ isValid: false, message: `${value} was not a valid number.`, error: 'INVALID_DOUBLE', name });
       }
@@ -103,13 +166,31 @@ async function startHubSpot(opts = {}) {
   /** SimplePublicObjectInputForCreate.associations: required, a list of {to: {id}, types: [{associationCategory, associationTypeId}]} */
   function checkAssociations(associations) {
     if (!Array.isArray(associations)) {
-      return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: "associations" is required: a list of associations (an empty list for none)');
+      return hubError(
+        400,
+        'VALIDATION_ERROR',
+        'Invalid input JSON: "associations" is required: a list of associations (an empty list for none)',
+      );
     }
     for (const a of associations) {
       const ok =
-        a && typeof a === 'object' && a.to && typeof a.to.id === 'string' && Array.isArray(a.types) &&
-        a.types.every((t) => t && ['HUBSPOT_DEFINED', 'USER_DEFINED', 'INTEGRATOR_DEFINED'].includes(t.associationCategory) && Number.isInteger(t.associationTypeId));
-      if (!ok) return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: each association is {"to":{"id":"…"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":1}]}');
+        a &&
+        typeof a === 'object' &&
+        a.to &&
+        typeof a.to.id === 'string' &&
+        Array.isArray(a.types) &&
+        a.types.every(
+          (t) =>
+            t &&
+            ['HUBSPOT_DEFINED', 'USER_DEFINED', 'INTEGRATOR_DEFINED'].includes(t.associationCategory) &&
+            Number.isInteger(t.associationTypeId),
+        );
+      if (!ok)
+        return hubError(
+          400,
+          'VALIDATION_ERROR',
+          'Invalid input JSON: each association is {"to":{"id":"…"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":1}]}',
+        );
     }
     return null;
   }
@@ -127,7 +208,8 @@ async function startHubSpot(opts = {}) {
   /** What a create or update answers: the properties written plus the read-only ones. */
   function written(obj, names) {
     const properties = {};
-    for (const n of [...new Set([...names, ...READ_ONLY])].sort()) properties[n] = obj.properties[n] === undefined ? null : obj.properties[n];
+    for (const n of [...new Set([...names, ...READ_ONLY])].sort())
+      properties[n] = obj.properties[n] === undefined ? null : obj.properties[n];
     return { id: obj.id, properties, createdAt: obj.createdAt, updatedAt: obj.updatedAt, archived: false };
   }
 
@@ -135,8 +217,14 @@ async function startHubSpot(opts = {}) {
     const now = new Date().toISOString();
     const id = String(nextId++);
     const props = {};
-    for (const [k, v] of Object.entries(properties)) if (v !== null) props[k] = type === 'contacts' && k === 'email' ? v.toLowerCase() : v;
-    const obj = { id, properties: { ...props, createdate: now, lastmodifieddate: now, hs_object_id: id }, createdAt: now, updatedAt: now };
+    for (const [k, v] of Object.entries(properties))
+      if (v !== null) props[k] = type === 'contacts' && k === 'email' ? v.toLowerCase() : v;
+    const obj = {
+      id,
+      properties: { ...props, createdate: now, lastmodifieddate: now, hs_object_id: id },
+      createdAt: now,
+      updatedAt: now,
+    };
     objects[type].set(id, obj);
     return obj;
   }
@@ -173,7 +261,12 @@ async function startHubSpot(opts = {}) {
         };
       }
       if (status === 404) return { status: 'error', message: 'resource not found', correlationId: crypto.randomUUID() };
-      return { status: 'error', message: status >= 500 ? 'internal error' : 'error', correlationId: crypto.randomUUID(), category: status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR' };
+      return {
+        status: 'error',
+        message: status >= 500 ? 'internal error' : 'error',
+        correlationId: crypto.randomUUID(),
+        category: status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR',
+      };
     },
     authenticate({ headers }) {
       const t = bearerToken(headers);
@@ -203,7 +296,8 @@ async function startHubSpot(opts = {}) {
                 groups.some((g) =>
                   (g.filters || []).every((f) => {
                     const v = o.properties[f.propertyName];
-                    if (f.operator === 'EQ') return v !== undefined && String(v).toLowerCase() === String(f.value).toLowerCase();
+                    if (f.operator === 'EQ')
+                      return v !== undefined && String(v).toLowerCase() === String(f.value).toLowerCase();
                     if (f.operator === 'HAS_PROPERTY') return v !== undefined && v !== null;
                     if (f.operator === 'NOT_HAS_PROPERTY') return v === undefined || v === null;
                     return false;
@@ -212,7 +306,13 @@ async function startHubSpot(opts = {}) {
               )
             : all;
           const limit = Number(body.limit) || 10;
-          return { status: 200, body: { total: hits.length, results: hits.slice(0, limit).map((o) => view(o, body.properties, params.type)) } };
+          return {
+            status: 200,
+            body: {
+              total: hits.length,
+              results: hits.slice(0, limit).map((o) => view(o, body.properties, params.type)),
+            },
+          };
         },
       ],
       [
@@ -220,7 +320,8 @@ async function startHubSpot(opts = {}) {
         new RegExp(`^/crm/v3/objects/${TYPE}/?$`),
         ({ params, body, bodyError }) => {
           const type = params.type;
-          if (bodyError || !body || typeof body !== 'object') return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + (bodyError || 'expected an object'));
+          if (bodyError || !body || typeof body !== 'object')
+            return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + (bodyError || 'expected an object'));
           const bad = checkProperties(type, body.properties) || checkAssociations(body.associations);
           if (bad) return bad;
           if (type === 'contacts' && body.properties.email) {
@@ -238,7 +339,10 @@ async function startHubSpot(opts = {}) {
         ({ params, query }) => {
           const id = decodeURIComponent(params.id);
           const obj = lookup(params.type, id, query.idProperty);
-          if (!obj) return hubError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', { context: { id: [id] } });
+          if (!obj)
+            return hubError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', {
+              context: { id: [id] },
+            });
           return { status: 200, body: view(obj, requestedProperties(query), params.type) };
         },
       ],
@@ -248,14 +352,19 @@ async function startHubSpot(opts = {}) {
         ({ params, query, body, bodyError }) => {
           const type = params.type;
           const id = decodeURIComponent(params.id);
-          if (bodyError || !body || typeof body !== 'object') return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + (bodyError || 'expected an object'));
+          if (bodyError || !body || typeof body !== 'object')
+            return hubError(400, 'VALIDATION_ERROR', 'Invalid input JSON: ' + (bodyError || 'expected an object'));
           const obj = lookup(type, id, query.idProperty);
-          if (!obj) return hubError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', { context: { id: [id] } });
+          if (!obj)
+            return hubError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.', {
+              context: { id: [id] },
+            });
           const bad = checkProperties(type, body.properties);
           if (bad) return bad;
           if (type === 'contacts' && body.properties.email) {
             const other = findContact(body.properties.email);
-            if (other && other.id !== obj.id) return hubError(409, 'CONFLICT', `Contact already exists. Existing ID: ${other.id}`);
+            if (other && other.id !== obj.id)
+              return hubError(409, 'CONFLICT', `Contact already exists. Existing ID: ${other.id}`);
           }
           for (const [k, v] of Object.entries(body.properties)) {
             if (v === null || v === '') delete obj.properties[k];

@@ -64,10 +64,11 @@ function safeDecodePath(p) {
 }
 
 function compileRoute(pattern) {
-  if (pattern instanceof RegExp) return (path) => {
-    const m = pattern.exec(path);
-    return m ? { ...(m.groups || {}) } : null;
-  };
+  if (pattern instanceof RegExp)
+    return (path) => {
+      const m = pattern.exec(path);
+      return m ? { ...(m.groups || {}) } : null;
+    };
   const names = [];
   const re = new RegExp(
     '^' +
@@ -137,7 +138,11 @@ function randomId(n) {
 function startFakeServer(o) {
   const vendorContract = o.contract ? require('../contracts/validator').cachedContract(o.contract) : undefined;
   const contractViolations = [];
-  const routes = (o.routes || []).map(([method, pattern, handler]) => ({ method: method.toUpperCase(), match: compileRoute(pattern), handler }));
+  const routes = (o.routes || []).map(([method, pattern, handler]) => ({
+    method: method.toUpperCase(),
+    match: compileRoute(pattern),
+    handler,
+  }));
   const errorBody = o.errorBody || ((status) => ({ error: http.STATUS_CODES[status] || 'error' }));
   const requests = [];
   let switches = [];
@@ -209,10 +214,18 @@ function startFakeServer(o) {
 
       const reply = (status, headers, payload, fromRoute = false) => {
         if (fromRoute && vendorContract && vendorContract.operation(req.method, record.path)) {
-          const checked = vendorContract.validateResponse({ method: req.method, path: record.path, status, body: payload }, { allowUndeclaredErrors: true });
+          const checked = vendorContract.validateResponse(
+            { method: req.method, path: record.path, status, body: payload },
+            { allowUndeclaredErrors: true },
+          );
           if (checked.errors.length) {
             record.responseContractErrors = checked.errors;
-            contractViolations.push({ kind: 'response', method: req.method, path: record.path, errors: checked.errors });
+            contractViolations.push({
+              kind: 'response',
+              method: req.method,
+              path: record.path,
+              errors: checked.errors,
+            });
             status = 500;
             headers = {};
             payload = { error: `fake ${o.name} answered outside the vendor's document`, errors: checked.errors };
@@ -271,11 +284,20 @@ function startFakeServer(o) {
           if (denied) return reply(denied.status || 401, denied.headers, denied.body, true);
         }
         if (vendorContract && vendorContract.operation(req.method, record.path)) {
-          const checked = vendorContract.validateRequest({ method: req.method, path: record.path, query: record.query, search: url.search, headers: record.headers, rawBody });
+          const checked = vendorContract.validateRequest({
+            method: req.method,
+            path: record.path,
+            query: record.query,
+            search: url.search,
+            headers: record.headers,
+            rawBody,
+          });
           if (checked.errors.length) {
             record.contractErrors = checked.errors;
             contractViolations.push({ kind: 'request', method: req.method, path: record.path, errors: checked.errors });
-            const answer = o.contractError ? o.contractError(checked.errors, ctx) : { status: 400, body: { errors: checked.errors } };
+            const answer = o.contractError
+              ? o.contractError(checked.errors, ctx)
+              : { status: 400, body: { errors: checked.errors } };
             return reply(answer.status || 400, answer.headers, answer.body, true);
           }
         }
@@ -307,7 +329,10 @@ function startFakeServer(o) {
     contractViolations,
     assertContract() {
       if (contractViolations.length) {
-        throw new Error(`fake ${o.name}: ${contractViolations.length} exchange(s) outside the vendor's document:\n` + contractViolations.map((v) => `  ${v.kind} ${v.method} ${v.path}: ${v.errors.join('; ')}`).join('\n'));
+        throw new Error(
+          `fake ${o.name}: ${contractViolations.length} exchange(s) outside the vendor's document:\n` +
+            contractViolations.map((v) => `  ${v.kind} ${v.method} ${v.path}: ${v.errors.join('; ')}`).join('\n'),
+        );
       }
     },
     requestsTo(method, path) {
@@ -327,7 +352,11 @@ function startFakeServer(o) {
           resolve,
           timer: setTimeout(() => {
             waiters.splice(waiters.indexOf(w), 1);
-            reject(new Error(`fake ${o.name}: no matching request within ${timeout} ms; saw ${requests.map((r) => r.method + ' ' + r.path).join(', ') || 'none'}`));
+            reject(
+              new Error(
+                `fake ${o.name}: no matching request within ${timeout} ms; saw ${requests.map((r) => r.method + ' ' + r.path).join(', ') || 'none'}`,
+              ),
+            );
           }, timeout),
         };
         waiters.push(w);
@@ -409,7 +438,9 @@ async function startFakes(which) {
     twilio: () => require('./twilio').startTwilio,
     paypal: () => require('./paypal').startPayPal,
   };
-  const wanted = Array.isArray(which) ? Object.fromEntries(which.map((n) => [n, {}])) : which || Object.fromEntries(Object.keys(starters).map((n) => [n, {}]));
+  const wanted = Array.isArray(which)
+    ? Object.fromEntries(which.map((n) => [n, {}]))
+    : which || Object.fromEntries(Object.keys(starters).map((n) => [n, {}]));
   const out = { env: {} };
   for (const name of Object.keys(wanted)) {
     if (!starters[name]) throw new Error('no fake called ' + name);

@@ -35,7 +35,11 @@ const MEMBER_STATUSES = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'tr
 const CAMPAIGN_STATUSES = ['save', 'paused', 'schedule', 'sending', 'sent', 'canceled', 'canceling', 'archived'];
 
 function problem(status, title, detail, extra = {}) {
-  return { status, headers: { 'content-type': 'application/problem+json; charset=utf-8' }, body: { type: ERROR_TYPE, title, status, detail, instance: crypto.randomUUID(), ...extra } };
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8' },
+    body: { type: ERROR_TYPE, title, status, detail, instance: crypto.randomUUID(), ...extra },
+  };
 }
 
 function md5(text) {
@@ -44,7 +48,13 @@ function md5(text) {
 
 /** Keeps only the given dot paths (Mailchimp's `fields`), or drops them (`exclude_fields`). */
 function pickFields(obj, fields, exclude) {
-  const list = (v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean));
+  const list = (v) =>
+    v === undefined
+      ? []
+      : (Array.isArray(v) ? v : [v])
+          .flatMap((s) => String(s).split(','))
+          .map((s) => s.trim())
+          .filter(Boolean);
   let out = obj;
   const keep = list(fields);
   if (keep.length) {
@@ -104,7 +114,12 @@ async function startMailchimp(opts = {}) {
       long_archive_url: `https://us21.campaign-archive.com/?u=0&id=${id}`,
       status,
       emails_sent: c.emails_sent !== undefined ? c.emails_sent : status === 'sent' || status === 'sending' ? 100 : 0,
-      send_time: c.send_time !== undefined ? c.send_time : status === 'sent' || status === 'sending' ? new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00') : '',
+      send_time:
+        c.send_time !== undefined
+          ? c.send_time
+          : status === 'sent' || status === 'sending'
+            ? new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00')
+            : '',
       content_type: 'template',
       needs_block_refresh: false,
       resendable: false,
@@ -121,10 +136,18 @@ async function startMailchimp(opts = {}) {
         from_name: 'SayPro',
         reply_to: 'hello@saypro.example',
       },
-      report_summary: c.report_summary || { opens: 0, unique_opens: 0, open_rate: 0, clicks: 0, subscriber_clicks: 0, click_rate: 0 },
+      report_summary: c.report_summary || {
+        opens: 0,
+        unique_opens: 0,
+        open_rate: 0,
+        clicks: 0,
+        subscriber_clicks: 0,
+        click_rate: 0,
+      },
       _links: [{ rel: 'self', href: `https://${dc}.api.mailchimp.com/3.0/campaigns/${id}`, method: 'GET' }],
     };
-    for (const k of Object.keys(c)) if (!(k in campaign) && !['list_id', 'recipient_count', 'subject_line', 'title'].includes(k)) campaign[k] = c[k];
+    for (const k of Object.keys(c))
+      if (!(k in campaign) && !['list_id', 'recipient_count', 'subject_line', 'title'].includes(k)) campaign[k] = c[k];
     if (!CAMPAIGN_STATUSES.includes(campaign.status)) throw new Error('unknown campaign status ' + campaign.status);
     campaigns.set(id, campaign);
     return campaign;
@@ -141,17 +164,37 @@ async function startMailchimp(opts = {}) {
 
   function validateMember(body, { requireStatus }) {
     const errors = [];
-    if (!body || typeof body !== 'object') return problem(400, 'Invalid Resource', 'The resource submitted could not be validated.');
-    if (typeof body.email_address !== 'string' || body.email_address === '') errors.push({ field: 'email_address', message: 'This value should not be blank.' });
-    else if (!EMAIL.test(body.email_address)) return problem(400, 'Invalid Resource', 'Please provide a valid email address.');
-    if (requireStatus && body.status === undefined) errors.push({ field: 'status', message: 'This value should not be blank.' });
+    if (!body || typeof body !== 'object')
+      return problem(400, 'Invalid Resource', 'The resource submitted could not be validated.');
+    if (typeof body.email_address !== 'string' || body.email_address === '')
+      errors.push({ field: 'email_address', message: 'This value should not be blank.' });
+    else if (!EMAIL.test(body.email_address))
+      return problem(400, 'Invalid Resource', 'Please provide a valid email address.');
+    if (requireStatus && body.status === undefined)
+      errors.push({ field: 'status', message: 'This value should not be blank.' });
     for (const f of ['status', 'status_if_new']) {
-      if (body[f] !== undefined && !MEMBER_STATUSES.includes(body[f])) errors.push({ field: f, message: `Value must be one of: ${MEMBER_STATUSES.join(', ')}` });
+      if (body[f] !== undefined && !MEMBER_STATUSES.includes(body[f]))
+        errors.push({ field: f, message: `Value must be one of: ${MEMBER_STATUSES.join(', ')}` });
     }
-    if (body.merge_fields !== undefined && (typeof body.merge_fields !== 'object' || Array.isArray(body.merge_fields) || body.merge_fields === null)) {
-      errors.push({ field: 'merge_fields', message: 'Schema describes object, ' + (Array.isArray(body.merge_fields) ? 'array' : typeof body.merge_fields) + ' found instead' });
+    if (
+      body.merge_fields !== undefined &&
+      (typeof body.merge_fields !== 'object' || Array.isArray(body.merge_fields) || body.merge_fields === null)
+    ) {
+      errors.push({
+        field: 'merge_fields',
+        message:
+          'Schema describes object, ' +
+          (Array.isArray(body.merge_fields) ? 'array' : typeof body.merge_fields) +
+          ' found instead',
+      });
     }
-    if (errors.length) return problem(400, 'Invalid Resource', "The resource submitted could not be validated. For field-specific details, see the 'errors' array.", { errors });
+    if (errors.length)
+      return problem(
+        400,
+        'Invalid Resource',
+        "The resource submitted could not be validated. For field-specific details, see the 'errors' array.",
+        { errors },
+      );
     return null;
   }
 
@@ -178,7 +221,8 @@ async function startMailchimp(opts = {}) {
     }
     if (Array.isArray(body.tags)) {
       const names = new Set(member.tags.map((t) => t.name));
-      for (const t of body.tags) if (!names.has(String(t))) member.tags.push({ id: member.tags.length + 1, name: String(t) });
+      for (const t of body.tags)
+        if (!names.has(String(t))) member.tags.push({ id: member.tags.length + 1, name: String(t) });
     }
     member.last_changed = now;
     entry.members.set(hash, member);
@@ -189,15 +233,27 @@ async function startMailchimp(opts = {}) {
   const fake = await startFakeServer({
     name: 'mailchimp',
     errorBody(status) {
-      if (status === 429) return problem(429, 'Too Many Requests', 'You have exceeded the limit of 10 simultaneous connections.').body;
+      if (status === 429)
+        return problem(429, 'Too Many Requests', 'You have exceeded the limit of 10 simultaneous connections.').body;
       if (status === 404) return problem(404, 'Resource Not Found', 'The requested resource could not be found.').body;
-      if (status >= 500) return problem(status, 'Internal Server Error', 'An unexpected internal error has occurred. Please contact Support for more information.').body;
+      if (status >= 500)
+        return problem(
+          status,
+          'Internal Server Error',
+          'An unexpected internal error has occurred. Please contact Support for more information.',
+        ).body;
       return problem(status, 'Bad Request', 'The request could not be processed.').body;
     },
     authenticate({ headers }) {
       const creds = basicCredentials(headers);
-      if (!creds || creds.password === '') return problem(401, 'API Key Missing', 'Your request did not include an API key.');
-      if (creds.password !== apiKey) return problem(401, 'API Key Invalid', "Your API key may be invalid, or you've attempted to access the wrong datacenter.");
+      if (!creds || creds.password === '')
+        return problem(401, 'API Key Missing', 'Your request did not include an API key.');
+      if (creds.password !== apiKey)
+        return problem(
+          401,
+          'API Key Invalid',
+          "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
+        );
       return null;
     },
     onReset() {
@@ -230,12 +286,17 @@ async function startMailchimp(opts = {}) {
         ({ params, body, bodyError }) => {
           const entry = lists.get(params.listId);
           if (!entry) return problem(404, 'Resource Not Found', 'The requested resource could not be found.');
-          if (bodyError) return problem(400, 'JSON Parse Exception', "We encountered an unspecified JSON parsing error.");
+          if (bodyError)
+            return problem(400, 'JSON Parse Exception', 'We encountered an unspecified JSON parsing error.');
           const bad = validateMember(body, { requireStatus: true });
           if (bad) return bad;
           const existing = entry.members.get(md5(body.email_address));
           if (existing) {
-            return problem(400, 'Member Exists', `${body.email_address} is already a list member. Use PUT to insert or update list members.`);
+            return problem(
+              400,
+              'Member Exists',
+              `${body.email_address} is already a list member. Use PUT to insert or update list members.`,
+            );
           }
           return { status: 200, body: memberView(params.listId, upsertMember(entry, body, body.status)) };
         },
@@ -246,7 +307,8 @@ async function startMailchimp(opts = {}) {
         ({ params, body, bodyError }) => {
           const entry = lists.get(params.listId);
           if (!entry) return problem(404, 'Resource Not Found', 'The requested resource could not be found.');
-          if (bodyError) return problem(400, 'JSON Parse Exception', "We encountered an unspecified JSON parsing error.");
+          if (bodyError)
+            return problem(400, 'JSON Parse Exception', 'We encountered an unspecified JSON parsing error.');
           const bad = validateMember(body, { requireStatus: false });
           if (bad) return bad;
           if (md5(body.email_address) !== params.hash.toLowerCase()) {
@@ -255,9 +317,17 @@ async function startMailchimp(opts = {}) {
           const exists = entry.members.has(params.hash.toLowerCase());
           if (!exists && body.status_if_new === undefined && body.status === undefined) {
             const errors = [{ field: 'status_if_new', message: 'This value should not be blank.' }];
-            return problem(400, 'Invalid Resource', "The resource submitted could not be validated. For field-specific details, see the 'errors' array.", { errors });
+            return problem(
+              400,
+              'Invalid Resource',
+              "The resource submitted could not be validated. For field-specific details, see the 'errors' array.",
+              { errors },
+            );
           }
-          return { status: 200, body: memberView(params.listId, upsertMember(entry, body, body.status_if_new || body.status)) };
+          return {
+            status: 200,
+            body: memberView(params.listId, upsertMember(entry, body, body.status_if_new || body.status)),
+          };
         },
       ],
       [

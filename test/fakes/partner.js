@@ -63,7 +63,12 @@ function sealEnvelope(plaintext, keyHex, { kid = 'k1', cty, aad } = {}) {
   if (aad !== undefined) c.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([c.update(Buffer.from(plaintext, 'utf8')), c.final()]);
   return JSON.stringify({
-    v: 1, alg: 'A256GCM', kid, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ct: ct.toString('base64'),
+    v: 1,
+    alg: 'A256GCM',
+    kid,
+    iv: iv.toString('base64'),
+    tag: c.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'),
     ...(cty ? { cty } : {}),
   });
 }
@@ -81,7 +86,8 @@ async function startPartner(opts = {}) {
 
   async function receive({ record, rawBody, bodyError, contentType, headers, fake }) {
     const path = record.path;
-    if (!contentType.startsWith('application/json')) return refuse(400, 'the envelope must be sent as application/json');
+    if (!contentType.startsWith('application/json'))
+      return refuse(400, 'the envelope must be sent as application/json');
     if (bodyError) return refuse(400, 'the body is not JSON');
     let opened;
     try {
@@ -90,9 +96,19 @@ async function startPartner(opts = {}) {
       return refuse(400, 'cannot decrypt: ' + err.message);
     }
     const { envelope, plaintext } = opened;
-    if (opts.kid !== undefined && envelope.kid !== opts.kid) return refuse(400, `unknown key id ${JSON.stringify(envelope.kid)}`);
-    if (!FORMAT_OF_PATH[path].test(String(envelope.cty || ''))) return refuse(400, `${path} does not take ${envelope.cty || 'an envelope without cty'}`);
-    received.push({ path, headers, envelope, cty: envelope.cty, plaintext: plaintext.toString('utf8'), bytes: plaintext, at: Date.now() });
+    if (opts.kid !== undefined && envelope.kid !== opts.kid)
+      return refuse(400, `unknown key id ${JSON.stringify(envelope.kid)}`);
+    if (!FORMAT_OF_PATH[path].test(String(envelope.cty || '')))
+      return refuse(400, `${path} does not take ${envelope.cty || 'an envelope without cty'}`);
+    received.push({
+      path,
+      headers,
+      envelope,
+      cty: envelope.cty,
+      plaintext: plaintext.toString('utf8'),
+      bytes: plaintext,
+      at: Date.now(),
+    });
 
     if (fake.relay) {
       try {
@@ -105,7 +121,11 @@ async function startPartner(opts = {}) {
           body: rawBody,
         });
         const text = await answer.text();
-        return { status: answer.status, headers: { 'content-type': answer.headers.get('content-type') || 'application/json' }, body: text };
+        return {
+          status: answer.status,
+          headers: { 'content-type': answer.headers.get('content-type') || 'application/json' },
+          body: text,
+        };
       } catch (err) {
         return refuse(502, 'relay failed: ' + err.message);
       }
@@ -117,8 +137,15 @@ async function startPartner(opts = {}) {
   function webhook({ body, bodyError, contentType, headers }) {
     const given = Buffer.from(String(headers['x-api-key'] || ''));
     const expected = Buffer.from(apiKey);
-    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return refuse(401, 'invalid API key');
-    if (!contentType.startsWith('application/json') || bodyError || !body || typeof body !== 'object' || Array.isArray(body)) {
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
+      return refuse(401, 'invalid API key');
+    if (
+      !contentType.startsWith('application/json') ||
+      bodyError ||
+      !body ||
+      typeof body !== 'object' ||
+      Array.isArray(body)
+    ) {
       return refuse(400, 'the body must be one event as a JSON object');
     }
     events.push({ body, headers, at: Date.now() });
@@ -129,8 +156,12 @@ async function startPartner(opts = {}) {
   const fake = await startFakeServer({
     name: 'partner',
     errorBody(status, ctx) {
-      if (status === 404) return { status: 'error', reasons: [`no such endpoint: ${ctx.record.method} ${ctx.record.path}`] };
-      return { status: 'error', reasons: [status === 429 ? 'too many requests' : status >= 500 ? 'temporarily unavailable' : 'bad request'] };
+      if (status === 404)
+        return { status: 'error', reasons: [`no such endpoint: ${ctx.record.method} ${ctx.record.path}`] };
+      return {
+        status: 'error',
+        reasons: [status === 429 ? 'too many requests' : status >= 500 ? 'temporarily unavailable' : 'bad request'],
+      };
     },
     onReset() {
       received.length = 0;

@@ -35,13 +35,20 @@ function errorList(list) {
 function validateMail(b) {
   const problems = [];
   const hasTemplate = typeof b.template_id === 'string' && b.template_id !== '';
-  if (b.template_id !== undefined && !(typeof b.template_id === 'string' && /^(d-[0-9a-fA-F]{32}|[0-9a-fA-F-]{36})$/.test(b.template_id))) {
-    problems.push({ message: `The template_id must be a valid GUID, you provided '${String(b.template_id)}'.`, field: 'template_id' });
+  if (
+    b.template_id !== undefined &&
+    !(typeof b.template_id === 'string' && /^(d-[0-9a-fA-F]{32}|[0-9a-fA-F-]{36})$/.test(b.template_id))
+  ) {
+    problems.push({
+      message: `The template_id must be a valid GUID, you provided '${String(b.template_id)}'.`,
+      field: 'template_id',
+    });
   }
   const everySubject = b.personalizations.every((p) => typeof p.subject === 'string' && p.subject !== '');
   if (!hasTemplate && !everySubject && (typeof b.subject !== 'string' || b.subject === '')) {
     problems.push({
-      message: 'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
+      message:
+        'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
       field: 'subject',
     });
   }
@@ -70,7 +77,10 @@ async function startSendGrid(opts = {}) {
     name: 'sendgrid',
     // mail/send is checked against SendGrid's own document (test/contracts/specs/sendgrid.json)
     contract: 'sendgrid',
-    contractError: (errors) => ({ status: 400, body: errorList(errors.map((e) => ({ message: e, field: fieldOf(e) }))) }),
+    contractError: (errors) => ({
+      status: 400,
+      body: errorList(errors.map((e) => ({ message: e, field: fieldOf(e) }))),
+    }),
     defaultHeaders: { server: 'nginx' },
     errorBody(status) {
       if (status === 429) return errorList([{ message: 'too many requests', field: null }]);
@@ -80,8 +90,15 @@ async function startSendGrid(opts = {}) {
     },
     authenticate({ headers }) {
       const token = bearerToken(headers);
-      if (token === undefined) return { status: 401, body: errorList([{ message: 'authorization required', field: null }]) };
-      if (token !== apiKey) return { status: 401, body: errorList([{ message: 'The provided authorization grant is invalid, expired, or revoked', field: null }]) };
+      if (token === undefined)
+        return { status: 401, body: errorList([{ message: 'authorization required', field: null }]) };
+      if (token !== apiKey)
+        return {
+          status: 401,
+          body: errorList([
+            { message: 'The provided authorization grant is invalid, expired, or revoked', field: null },
+          ]),
+        };
       return null;
     },
     onReset() {
@@ -107,20 +124,27 @@ async function startSendGrid(opts = {}) {
         'PUT',
         '/v3/marketing/contacts',
         ({ body, bodyError }) => {
-          if (bodyError || !body || typeof body !== 'object') return { status: 400, body: errorList([{ message: 'invalid JSON', field: null }]) };
+          if (bodyError || !body || typeof body !== 'object')
+            return { status: 400, body: errorList([{ message: 'invalid JSON', field: null }]) };
           const problems = [];
           if (!Array.isArray(body.contacts) || body.contacts.length === 0) {
             problems.push({ message: 'contacts is required and must contain at least one contact', field: 'contacts' });
           } else {
             body.contacts.forEach((c, i) => {
-              if (!c || typeof c.email !== 'string' || !EMAIL.test(c.email)) problems.push({ message: 'email is not a valid email address', field: `contacts[${i}].email` });
+              if (!c || typeof c.email !== 'string' || !EMAIL.test(c.email))
+                problems.push({ message: 'email is not a valid email address', field: `contacts[${i}].email` });
             });
           }
-          if (body.list_ids !== undefined && !Array.isArray(body.list_ids)) problems.push({ message: 'list_ids must be an array of strings', field: 'list_ids' });
+          if (body.list_ids !== undefined && !Array.isArray(body.list_ids))
+            problems.push({ message: 'list_ids must be an array of strings', field: 'list_ids' });
           if (problems.length) return { status: 400, body: errorList(problems) };
           for (const c of body.contacts) {
             const key = c.email.toLowerCase();
-            contacts.set(key, { ...(contacts.get(key) || {}), ...c, list_ids: [...new Set([...((contacts.get(key) || {}).list_ids || []), ...(body.list_ids || [])])] });
+            contacts.set(key, {
+              ...(contacts.get(key) || {}),
+              ...c,
+              list_ids: [...new Set([...((contacts.get(key) || {}).list_ids || []), ...(body.list_ids || [])])],
+            });
           }
           return { status: 202, body: { job_id: crypto.randomUUID() } };
         },

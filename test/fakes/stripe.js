@@ -53,10 +53,22 @@ const TEST_PAYMENT_METHODS = [
   ['pm_card_mastercard', { status: 'succeeded', brand: 'mastercard', last4: '4444' }],
   ['pm_card_amex', { status: 'succeeded', brand: 'amex', last4: '8431' }],
   ['pm_card_discover', { status: 'succeeded', brand: 'discover', last4: '1117' }],
-  ['pm_card_chargeDeclined', { decline: 'generic_decline', message: 'Your card was declined.', brand: 'visa', last4: '0002' }],
-  ['pm_card_chargeDeclinedInsufficientFunds', { decline: 'insufficient_funds', message: 'Your card has insufficient funds.', brand: 'visa', last4: '9995' }],
-  ['pm_card_chargeDeclinedLostCard', { decline: 'lost_card', message: 'Your card was declined.', brand: 'visa', last4: '9987' }],
-  ['pm_card_chargeDeclinedExpiredCard', { decline: 'expired_card', code: 'expired_card', message: 'Your card has expired.', brand: 'visa', last4: '0069' }],
+  [
+    'pm_card_chargeDeclined',
+    { decline: 'generic_decline', message: 'Your card was declined.', brand: 'visa', last4: '0002' },
+  ],
+  [
+    'pm_card_chargeDeclinedInsufficientFunds',
+    { decline: 'insufficient_funds', message: 'Your card has insufficient funds.', brand: 'visa', last4: '9995' },
+  ],
+  [
+    'pm_card_chargeDeclinedLostCard',
+    { decline: 'lost_card', message: 'Your card was declined.', brand: 'visa', last4: '9987' },
+  ],
+  [
+    'pm_card_chargeDeclinedExpiredCard',
+    { decline: 'expired_card', code: 'expired_card', message: 'Your card has expired.', brand: 'visa', last4: '0069' },
+  ],
   ['pm_card_authenticationRequired', { status: 'requires_action', brand: 'visa', last4: '3184' }],
   ['pm_card_threeDSecure2Required', { status: 'requires_action', brand: 'visa', last4: '3220' }],
   ['pm_card_threeDSecureRequired', { status: 'requires_action', brand: 'visa', last4: '3063' }],
@@ -71,7 +83,12 @@ const TEST_PAYMENT_METHODS = [
 function contractInvalid(errors) {
   const first = errors[0] || 'Invalid request';
   const field = (/^request\/(?:body|query|path)\/(\S+)/.exec(first) || [])[1];
-  const param = field ? field.split('/').map((p, i) => (i === 0 ? p : `[${p}]`)).join('') : undefined;
+  const param = field
+    ? field
+        .split('/')
+        .map((p, i) => (i === 0 ? p : `[${p}]`))
+        .join('')
+    : undefined;
   let m;
   if ((m = /must NOT have additional property '([^']+)'/.exec(first))) {
     const name = param ? `${param}[${m[1]}]` : m[1];
@@ -81,7 +98,8 @@ function contractInvalid(errors) {
     const name = param ? `${param}[${m[1]}]` : m[1];
     return invalid(`Missing required param: ${name}.`, { param: name, code: 'parameter_missing' });
   }
-  if (/must be integer/.test(first)) return invalid(`Invalid integer: ${param}`, { param, code: 'parameter_invalid_integer' });
+  if (/must be integer/.test(first))
+    return invalid(`Invalid integer: ${param}`, { param, code: 'parameter_invalid_integer' });
   return invalid(`Invalid request: ${errors.join('; ')}`, { param });
 }
 
@@ -90,8 +108,20 @@ function paymentMethodObject(id, outcome) {
   return {
     id,
     object: 'payment_method',
-    billing_details: { address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null }, email: null, name: null, phone: null },
-    card: { brand: outcome.brand, country: 'US', exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', last4: outcome.last4 },
+    billing_details: {
+      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      email: null,
+      name: null,
+      phone: null,
+    },
+    card: {
+      brand: outcome.brand,
+      country: 'US',
+      exp_month: 12,
+      exp_year: new Date().getUTCFullYear() + 3,
+      funding: 'credit',
+      last4: outcome.last4,
+    },
     created: Math.floor(Date.now() / 1000),
     customer: null,
     livemode: false,
@@ -134,10 +164,12 @@ async function startStripe(opts = {}) {
   const idempotency = new Map(); // key → { fingerprint, answer }
 
   function amountProblem(v, param = 'amount') {
-    if (v === undefined || v === '') return invalid(`Missing required param: ${param}.`, { param, code: 'parameter_missing' });
+    if (v === undefined || v === '')
+      return invalid(`Missing required param: ${param}.`, { param, code: 'parameter_missing' });
     if (!/^\d+$/.test(String(v))) return invalid(`Invalid integer: ${v}`, { param, code: 'parameter_invalid_integer' });
     const n = Number(v);
-    if (n < 1) return invalid('This value must be greater than or equal to 1.', { param, code: 'parameter_invalid_integer' });
+    if (n < 1)
+      return invalid('This value must be greater than or equal to 1.', { param, code: 'parameter_invalid_integer' });
     if (n > 99999999) return invalid('Amount must be no more than $999,999.99', { param, code: 'amount_too_large' });
     return null;
   }
@@ -148,12 +180,17 @@ async function startStripe(opts = {}) {
     const bad = amountProblem(p.amount);
     if (bad) return bad;
     if (!/^[A-Za-z]{3}$/.test(String(p.currency))) {
-      return invalid(`Invalid currency: ${String(p.currency).toLowerCase()}. Stripe currently supports these currencies: usd, aed, afn, … (see https://stripe.com/docs/currencies)`, { param: 'currency', code: 'parameter_invalid_string' });
+      return invalid(
+        `Invalid currency: ${String(p.currency).toLowerCase()}. Stripe currently supports these currencies: usd, aed, afn, … (see https://stripe.com/docs/currencies)`,
+        { param: 'currency', code: 'parameter_invalid_string' },
+      );
     }
     const apm = p.automatic_payment_methods;
     const types = p.payment_method_types;
     if (types && apm && isTrue(apm.enabled)) {
-      return invalid('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', { param: 'automatic_payment_methods' });
+      return invalid('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', {
+        param: 'automatic_payment_methods',
+      });
     }
 
     const confirm = isTrue(p.confirm);
@@ -161,15 +198,22 @@ async function startStripe(opts = {}) {
     let outcome;
     if (pm !== undefined && pm !== '') {
       outcome = testPaymentMethods.get(String(pm));
-      if (!outcome) return invalid(`No such PaymentMethod: '${pm}'`, { param: 'payment_method', code: 'resource_missing' });
+      if (!outcome)
+        return invalid(`No such PaymentMethod: '${pm}'`, { param: 'payment_method', code: 'resource_missing' });
     }
     if (confirm) {
       if (!outcome) {
-        return invalid('You cannot confirm this PaymentIntent because it\'s missing a payment method. To confirm the PaymentIntent with cus_…, specify a payment method attached to this customer along with the customer ID.', {
-          code: 'payment_intent_unexpected_state',
-        });
+        return invalid(
+          "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with cus_…, specify a payment method attached to this customer along with the customer ID.",
+          {
+            code: 'payment_intent_unexpected_state',
+          },
+        );
       }
-      const noRedirects = types !== undefined || (apm && apm.allow_redirects === 'never') || (p.return_url !== undefined && p.return_url !== '');
+      const noRedirects =
+        types !== undefined ||
+        (apm && apm.allow_redirects === 'never') ||
+        (p.return_url !== undefined && p.return_url !== '');
       if (!noRedirects) {
         return invalid(
           "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
@@ -189,7 +233,9 @@ async function startStripe(opts = {}) {
       amount_received: 0,
       application: null,
       application_fee_amount: null,
-      automatic_payment_methods: apm ? { allow_redirects: apm.allow_redirects || 'always', enabled: isTrue(apm.enabled) } : null,
+      automatic_payment_methods: apm
+        ? { allow_redirects: apm.allow_redirects || 'always', enabled: isTrue(apm.enabled) }
+        : null,
       canceled_at: null,
       cancellation_reason: null,
       capture_method: 'automatic_async',
@@ -207,7 +253,9 @@ async function startStripe(opts = {}) {
       on_behalf_of: null,
       payment_method: pmId,
       payment_method_configuration_details: null,
-      payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
+      payment_method_options: {
+        card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+      },
       payment_method_types: types || ['card'],
       processing: null,
       receipt_email: p.receipt_email || null,
@@ -259,7 +307,14 @@ async function startStripe(opts = {}) {
         intent.amount_received = amount;
         intent.latest_charge = 'ch_3' + randomId(23);
       } else if (outcome.status === 'requires_action') {
-        intent.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_fake', source: 'src_' + randomId(24) } };
+        intent.next_action = {
+          type: 'use_stripe_sdk',
+          use_stripe_sdk: {
+            type: 'three_d_secure_redirect',
+            stripe_js: 'https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_fake',
+            source: 'src_' + randomId(24),
+          },
+        };
       } else if (outcome.status === 'processing') {
         intent.latest_charge = 'ch_3' + randomId(23);
         intent.processing = { type: 'card' };
@@ -270,13 +325,22 @@ async function startStripe(opts = {}) {
   }
 
   function createRefund(p) {
-    if (!p.payment_intent && !p.charge) return invalid('One of the following params should be provided for this request: payment_intent or charge.');
+    if (!p.payment_intent && !p.charge)
+      return invalid('One of the following params should be provided for this request: payment_intent or charge.');
     const intent = paymentIntents.get(String(p.payment_intent || ''));
-    if (!intent) return invalid(`No such payment_intent: '${p.payment_intent}'`, { param: 'payment_intent', code: 'resource_missing' });
+    if (!intent)
+      return invalid(`No such payment_intent: '${p.payment_intent}'`, {
+        param: 'payment_intent',
+        code: 'resource_missing',
+      });
     if (intent.status !== 'succeeded') {
-      return invalid(`This PaymentIntent (${intent.id}) does not have a successful charge to refund.`, { code: 'charge_not_refundable' });
+      return invalid(`This PaymentIntent (${intent.id}) does not have a successful charge to refund.`, {
+        code: 'charge_not_refundable',
+      });
     }
-    const already = [...refunds.values()].filter((r) => r.payment_intent === intent.id).reduce((s, r) => s + r.amount, 0);
+    const already = [...refunds.values()]
+      .filter((r) => r.payment_intent === intent.id)
+      .reduce((s, r) => s + r.amount, 0);
     const left = intent.amount_received - already;
     if (p.amount !== undefined) {
       const bad = amountProblem(p.amount);
@@ -284,7 +348,10 @@ async function startStripe(opts = {}) {
     }
     const amount = p.amount !== undefined ? Number(p.amount) : left;
     if (amount > left || left <= 0) {
-      return invalid(`Refund amount (${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge (${(left / 100).toFixed(2)})`, { param: 'amount', code: 'amount_too_large' });
+      return invalid(
+        `Refund amount (${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge (${(left / 100).toFixed(2)})`,
+        { param: 'amount', code: 'amount_too_large' },
+      );
     }
     const refund = {
       id: 're_3' + randomId(23),
@@ -341,7 +408,10 @@ async function startStripe(opts = {}) {
           }),
         };
       }
-      return { ...seen.answer, headers: { ...(seen.answer.headers || {}), 'idempotent-replayed': 'true', 'idempotency-key': key } };
+      return {
+        ...seen.answer,
+        headers: { ...(seen.answer.headers || {}), 'idempotent-replayed': 'true', 'idempotency-key': key },
+      };
     }
     const answer = run();
     // like Stripe: a request that failed validation is not stored
@@ -373,7 +443,12 @@ async function startStripe(opts = {}) {
           type: 'invalid_request_error',
         });
       }
-      if (status === 404) return stripeError({ message: 'Unrecognized request URL. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.', type: 'invalid_request_error' });
+      if (status === 404)
+        return stripeError({
+          message:
+            'Unrecognized request URL. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.',
+          type: 'invalid_request_error',
+        });
       if (status >= 500) return stripeError({ message: 'An unknown error occurred', type: 'api_error' });
       return stripeError({ message: 'Invalid request', type: 'invalid_request_error' });
     },
@@ -390,8 +465,12 @@ async function startStripe(opts = {}) {
         };
       }
       if (token !== secretKey) {
-        const masked = token.length > 8 ? token.slice(0, 8) + '*'.repeat(Math.max(0, token.length - 12)) + token.slice(-4) : '****';
-        return { status: 401, body: stripeError({ message: `Invalid API Key provided: ${masked}`, type: 'invalid_request_error' }) };
+        const masked =
+          token.length > 8 ? token.slice(0, 8) + '*'.repeat(Math.max(0, token.length - 12)) + token.slice(-4) : '****';
+        return {
+          status: 401,
+          body: stripeError({ message: `Invalid API Key provided: ${masked}`, type: 'invalid_request_error' }),
+        };
       }
       return null;
     },
@@ -402,13 +481,22 @@ async function startStripe(opts = {}) {
       idempotency.clear();
     },
     routes: [
-      ['POST', '/v1/payment_intents', (ctx) => formOnly(ctx) || idempotent(ctx, () => createPaymentIntent(ctx.body || {}))],
+      [
+        'POST',
+        '/v1/payment_intents',
+        (ctx) => formOnly(ctx) || idempotent(ctx, () => createPaymentIntent(ctx.body || {})),
+      ],
       [
         'GET',
         '/v1/payment_intents/:id',
         ({ params }) => {
           const intent = paymentIntents.get(params.id);
-          if (!intent) return invalid(`No such payment_intent: '${params.id}'`, { param: 'intent', code: 'resource_missing', status: 404 });
+          if (!intent)
+            return invalid(`No such payment_intent: '${params.id}'`, {
+              param: 'intent',
+              code: 'resource_missing',
+              status: 404,
+            });
           return { status: 200, body: intent };
         },
       ],

@@ -53,13 +53,26 @@ async function startTwilio(opts = {}) {
       if (status === 429) return twilioError(429, 20429, 'Too Many Requests');
       if (status === 404) return twilioError(404, 20404, 'The requested resource was not found');
       if (status === 401) return twilioError(401, 20003, 'Authenticate');
-      return twilioError(status, status >= 500 ? 20500 : 20001, status >= 500 ? 'Internal Server Error' : 'Bad Request');
+      return twilioError(
+        status,
+        status >= 500 ? 20500 : 20001,
+        status >= 500 ? 'Internal Server Error' : 'Bad Request',
+      );
     },
     authenticate({ headers, req }) {
       const cred = basicCredentials(headers);
       const pathSid = /^\/2010-04-01\/Accounts\/([^/]+)\//.exec(req.url);
-      if (!cred || cred.username !== accountSid || cred.password !== authToken || (pathSid && pathSid[1] !== accountSid)) {
-        return { status: 401, headers: { 'www-authenticate': 'Basic realm="Twilio API"' }, body: twilioError(401, 20003, 'Authenticate') };
+      if (
+        !cred ||
+        cred.username !== accountSid ||
+        cred.password !== authToken ||
+        (pathSid && pathSid[1] !== accountSid)
+      ) {
+        return {
+          status: 401,
+          headers: { 'www-authenticate': 'Basic realm="Twilio API"' },
+          body: twilioError(401, 20003, 'Authenticate'),
+        };
       }
       return null;
     },
@@ -72,19 +85,35 @@ async function startTwilio(opts = {}) {
         '/2010-04-01/Accounts/:sid/Messages.json',
         ({ params, body, contentType }) => {
           if (!contentType.includes('application/x-www-form-urlencoded')) {
-            return { status: 400, body: twilioError(400, 20001, 'The request body must be application/x-www-form-urlencoded') };
+            return {
+              status: 400,
+              body: twilioError(400, 20001, 'The request body must be application/x-www-form-urlencoded'),
+            };
           }
           const form = body || {};
           const to = form.To;
           const text = form.Body;
           if (!to) return { status: 400, body: twilioError(400, 21604, "A 'To' phone number is required.") };
           if (!E164.test(to)) return { status: 400, body: twilioError(400, 21211, `Invalid 'To' Phone Number: ${to}`) };
-          if (!form.From && !form.MessagingServiceSid) return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") };
+          if (!form.From && !form.MessagingServiceSid)
+            return { status: 400, body: twilioError(400, 21603, "A 'From' phone number is required.") };
           if (form.From && form.From !== from) {
-            return { status: 400, body: twilioError(400, 21606, `The From phone number ${form.From} is not a valid, SMS-capable inbound phone number or short code for your account.`) };
+            return {
+              status: 400,
+              body: twilioError(
+                400,
+                21606,
+                `The From phone number ${form.From} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+              ),
+            };
           }
-          if (!text && !form.MediaUrl) return { status: 400, body: twilioError(400, 21602, 'Message body is required.') };
-          if (text && text.length > 1600) return { status: 400, body: twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.') };
+          if (!text && !form.MediaUrl)
+            return { status: 400, body: twilioError(400, 21602, 'Message body is required.') };
+          if (text && text.length > 1600)
+            return {
+              status: 400,
+              body: twilioError(400, 21617, 'The concatenated message body exceeds the 1600 character limit.'),
+            };
 
           const sid = 'SM' + crypto.randomBytes(16).toString('hex');
           const now = rfc2822(new Date());
@@ -120,7 +149,12 @@ async function startTwilio(opts = {}) {
   fake.authToken = authToken;
   fake.from = from;
   fake.messages = messages;
-  fake.env = { TWILIO_API_URL: fake.url, TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_FROM: from };
+  fake.env = {
+    TWILIO_API_URL: fake.url,
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_FROM: from,
+  };
   return fake;
 }
 

@@ -49,7 +49,9 @@ describe('lib/crypto', function () {
       assert.strictEqual(c.decodeKey(KEY_HEX + '00'), undefined);
       assert.strictEqual(c.decodeKey(crypto.randomBytes(31).toString('base64')), undefined);
       assert.strictEqual(c.decodeKey(crypto.randomBytes(33).toString('base64')), undefined);
-      const k = Buffer.from('fbff3e7f00112233fbff3e7f00112233fbff3e7f00112233fbff3e7f001122ff', 'hex').toString('base64');
+      const k = Buffer.from('fbff3e7f00112233fbff3e7f00112233fbff3e7f00112233fbff3e7f001122ff', 'hex').toString(
+        'base64',
+      );
       assert.ok(k.includes('+') && k.includes('/'));
       assert.strictEqual(c.decodeKey(k.replace('+', '-')), undefined, 'mixed alphabets');
       // last character carries stray bits: "/" → 63 has its low 2 bits set
@@ -85,9 +87,18 @@ describe('lib/crypto', function () {
         assert.ok(!JSON.stringify(caught.toJSON()).includes('my passphrase'));
         assert.ok(!caught.message.includes('my passphrase'));
       }
-      assert.strictEqual(code(() => c.prepareKey('aes-256-gcm', '', 'k1')), 'INVALID_KEY');
-      assert.strictEqual(code(() => c.prepareKey('cryptojs', '', 'k1')), 'INVALID_KEY');
-      assert.strictEqual(code(() => c.prepareKey('cryptojs', undefined, 'k1')), 'INVALID_KEY');
+      assert.strictEqual(
+        code(() => c.prepareKey('aes-256-gcm', '', 'k1')),
+        'INVALID_KEY',
+      );
+      assert.strictEqual(
+        code(() => c.prepareKey('cryptojs', '', 'k1')),
+        'INVALID_KEY',
+      );
+      assert.strictEqual(
+        code(() => c.prepareKey('cryptojs', undefined, 'k1')),
+        'INVALID_KEY',
+      );
       const pass = c.prepareKey('cryptojs', 'my passphrase', 'k1');
       assert.strictEqual(pass.passphrase, 'my passphrase');
       assert.strictEqual(pass.bytes, undefined);
@@ -102,11 +113,17 @@ describe('lib/crypto', function () {
       assert.strictEqual(z.ct.toString('hex'), 'cea7403d4d606b6e074ec5d3baf39d18');
       assert.strictEqual(z.tag.toString('hex'), 'd0d1c8a799996bf0265b98b5d48ab919');
       const K = Buffer.from('feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308', 'hex');
-      const P = Buffer.from('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39', 'hex');
+      const P = Buffer.from(
+        'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39',
+        'hex',
+      );
       const A = Buffer.from('feedfacedeadbeeffeedfacedeadbeefabaddad2', 'hex');
       const IV = Buffer.from('cafebabefacedbaddecaf888', 'hex');
       const s = c.gcmEncrypt(K, P, A, IV);
-      assert.strictEqual(s.ct.toString('hex'), '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662');
+      assert.strictEqual(
+        s.ct.toString('hex'),
+        '522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662',
+      );
       assert.strictEqual(s.tag.toString('hex'), '76fc6ece0f4e1768cddf8853bb2d551b');
       assert.deepStrictEqual(c.gcmDecrypt(K, s, A), P);
     });
@@ -124,7 +141,11 @@ describe('lib/crypto', function () {
       const aad = Buffer.from('evt_1');
       const s = c.gcmEncrypt(KEY, Buffer.from('hello world'), aad);
       assert.strictEqual(c.gcmDecrypt(KEY, s, aad).toString(), 'hello world');
-      const flip = (buf) => { const x = Buffer.from(buf); x[0] ^= 1; return x; };
+      const flip = (buf) => {
+        const x = Buffer.from(buf);
+        x[0] ^= 1;
+        return x;
+      };
       assert.throws(() => c.gcmDecrypt(KEY, { ...s, ct: flip(s.ct) }, aad));
       assert.throws(() => c.gcmDecrypt(KEY, { ...s, iv: flip(s.iv) }, aad));
       assert.throws(() => c.gcmDecrypt(KEY, { ...s, tag: flip(s.tag) }, aad));
@@ -149,12 +170,18 @@ describe('lib/crypto', function () {
       const ct = Buffer.concat([cipher.update('attack at dawn'), cipher.final()]);
       assert.deepStrictEqual(s.ct, ct);
       const len = Buffer.from([0, 0, 0, 0, 0, 0, 0, 6]);
-      const tag = crypto.createHmac('sha256', macKey).update(Buffer.concat([len, aad, iv, ct])).digest();
+      const tag = crypto
+        .createHmac('sha256', macKey)
+        .update(Buffer.concat([len, aad, iv, ct]))
+        .digest();
       assert.deepStrictEqual(s.tag, tag);
       assert.strictEqual(s.tag.length, 32);
       // no AAD: the length block is eight zero bytes
       const s0 = c.cbcHmacEncrypt(KEY, Buffer.from('x'), undefined, iv);
-      const tag0 = crypto.createHmac('sha256', macKey).update(Buffer.concat([Buffer.alloc(8), iv, s0.ct])).digest();
+      const tag0 = crypto
+        .createHmac('sha256', macKey)
+        .update(Buffer.concat([Buffer.alloc(8), iv, s0.ct]))
+        .digest();
       assert.deepStrictEqual(s0.tag, tag0);
     });
 
@@ -163,7 +190,11 @@ describe('lib/crypto', function () {
       const s = c.cbcHmacEncrypt(KEY, Buffer.from('hello world'), aad);
       assert.strictEqual(s.iv.length, 16);
       assert.strictEqual(c.cbcHmacDecrypt(KEY, s, aad).toString(), 'hello world');
-      const flip = (buf, i) => { const x = Buffer.from(buf); x[i] ^= 0x80; return x; };
+      const flip = (buf, i) => {
+        const x = Buffer.from(buf);
+        x[i] ^= 0x80;
+        return x;
+      };
       assert.throws(() => c.cbcHmacDecrypt(KEY, { ...s, ct: flip(s.ct, s.ct.length - 1) }, aad), /authentication/);
       assert.throws(() => c.cbcHmacDecrypt(KEY, { ...s, iv: flip(s.iv, 0) }, aad), /authentication/);
       assert.throws(() => c.cbcHmacDecrypt(KEY, { ...s, tag: flip(s.tag, 31) }, aad), /authentication/);
@@ -175,7 +206,10 @@ describe('lib/crypto', function () {
   describe('CryptoJS format', function () {
     it('EVP_BytesToKey(MD5, 1 round) matches openssl -P', function () {
       const { key, iv } = c.evpBytesToKey(Buffer.from('secret'), Buffer.from('0102030405060708', 'hex'));
-      assert.strictEqual(key.toString('hex').toUpperCase(), 'C9E5A1BD216DBE1317E230CEF48F38EE7F0E17AD64022144BCCEC4A1AA2879AB');
+      assert.strictEqual(
+        key.toString('hex').toUpperCase(),
+        'C9E5A1BD216DBE1317E230CEF48F38EE7F0E17AD64022144BCCEC4A1AA2879AB',
+      );
       assert.strictEqual(iv.toString('hex').toUpperCase(), 'E24B32BBBC4EF02ECBCB6576523AD893');
     });
 
@@ -195,23 +229,47 @@ describe('lib/crypto', function () {
     it('a wrong passphrase is an error, never garbage', function () {
       for (let i = 0; i < 200; i++) {
         const ct = CryptoJS.AES.encrypt('the plaintext ' + i, 'right').toString();
-        assert.strictEqual(code(() => c.cryptoJsDecrypt(ct, 'wrong')), 'DECRYPT_FAILED', 'round ' + i);
+        assert.strictEqual(
+          code(() => c.cryptoJsDecrypt(ct, 'wrong')),
+          'DECRYPT_FAILED',
+          'round ' + i,
+        );
       }
     });
 
     it('bad base64 and malformed input are DECRYPT_INPUT', function () {
-      assert.strictEqual(code(() => c.cryptoJsDecrypt('U2FsdGVkX1***', 'pw')), 'DECRYPT_INPUT');
-      assert.strictEqual(code(() => c.cryptoJsDecrypt('U2FsdGVkX1+/+EwIf8T9uQ==', 'pw')), 'DECRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.cryptoJsDecrypt('U2FsdGVkX1***', 'pw')),
+        'DECRYPT_INPUT',
+      );
+      assert.strictEqual(
+        code(() => c.cryptoJsDecrypt('U2FsdGVkX1+/+EwIf8T9uQ==', 'pw')),
+        'DECRYPT_INPUT',
+      );
       const ct = CryptoJS.AES.encrypt('hello', 'pw').toString();
       const raw = Buffer.from(ct, 'base64');
-      assert.strictEqual(code(() => c.cryptoJsDecrypt(raw.subarray(0, raw.length - 3).toString('base64'), 'pw')), 'DECRYPT_INPUT');
-      assert.strictEqual(code(() => c.cryptoJsDecrypt(Buffer.concat([Buffer.from('Xalted__'), raw.subarray(8)]).toString('base64'), 'pw')), 'DECRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.cryptoJsDecrypt(raw.subarray(0, raw.length - 3).toString('base64'), 'pw')),
+        'DECRYPT_INPUT',
+      );
+      assert.strictEqual(
+        code(() =>
+          c.cryptoJsDecrypt(Buffer.concat([Buffer.from('Xalted__'), raw.subarray(8)]).toString('base64'), 'pw'),
+        ),
+        'DECRYPT_INPUT',
+      );
     });
 
     it('refuses to encrypt what it could not read back (binary, empty)', function () {
       const key = c.prepareKey('cryptojs', 'pw', 'k1');
-      assert.strictEqual(code(() => c.encryptPlaintext('cryptojs', key, { bytes: Buffer.from([0xff, 0xfe]) })), 'ENCRYPT_INPUT');
-      assert.strictEqual(code(() => c.encryptPlaintext('cryptojs', key, { bytes: Buffer.alloc(0) })), 'ENCRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.encryptPlaintext('cryptojs', key, { bytes: Buffer.from([0xff, 0xfe]) })),
+        'ENCRYPT_INPUT',
+      );
+      assert.strictEqual(
+        code(() => c.encryptPlaintext('cryptojs', key, { bytes: Buffer.alloc(0) })),
+        'ENCRYPT_INPUT',
+      );
     });
   });
 
@@ -219,17 +277,35 @@ describe('lib/crypto', function () {
     it('takes strings as UTF-8, Buffers as bytes and objects as JSON', function () {
       assert.deepStrictEqual(c.plaintextFromPayload('héllo'), { bytes: Buffer.from('héllo'), cty: undefined });
       assert.deepStrictEqual(c.plaintextFromPayload('a,b', 'text/csv'), { bytes: Buffer.from('a,b'), cty: 'text/csv' });
-      assert.deepStrictEqual(c.plaintextFromPayload(Buffer.from([1, 2])), { bytes: Buffer.from([1, 2]), cty: 'application/octet-stream' });
+      assert.deepStrictEqual(c.plaintextFromPayload(Buffer.from([1, 2])), {
+        bytes: Buffer.from([1, 2]),
+        cty: 'application/octet-stream',
+      });
       assert.deepStrictEqual(c.plaintextFromPayload(Buffer.from([1, 2]), 'image/png').cty, 'image/png');
-      assert.deepStrictEqual(c.plaintextFromPayload({ a: [1] }), { bytes: Buffer.from('{"a":[1]}'), cty: 'application/json' });
+      assert.deepStrictEqual(c.plaintextFromPayload({ a: [1] }), {
+        bytes: Buffer.from('{"a":[1]}'),
+        cty: 'application/json',
+      });
       assert.deepStrictEqual(c.plaintextFromPayload([1, 2]).cty, 'application/json');
-      assert.strictEqual(c.plaintextFromPayload({ a: 1 }, 'application/vnd.api+json; charset=utf-8').cty, 'application/vnd.api+json; charset=utf-8');
+      assert.strictEqual(
+        c.plaintextFromPayload({ a: 1 }, 'application/vnd.api+json; charset=utf-8').cty,
+        'application/vnd.api+json; charset=utf-8',
+      );
       assert.strictEqual(c.plaintextFromPayload({ a: 1 }, 'text/csv').cty, 'application/json');
-      assert.strictEqual(code(() => c.plaintextFromPayload(undefined)), 'ENCRYPT_INPUT');
-      assert.strictEqual(code(() => c.plaintextFromPayload(null)), 'ENCRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.plaintextFromPayload(undefined)),
+        'ENCRYPT_INPUT',
+      );
+      assert.strictEqual(
+        code(() => c.plaintextFromPayload(null)),
+        'ENCRYPT_INPUT',
+      );
       const loop = {};
       loop.self = loop;
-      assert.strictEqual(code(() => c.plaintextFromPayload(loop)), 'ENCRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.plaintextFromPayload(loop)),
+        'ENCRYPT_INPUT',
+      );
     });
 
     it('finds content-type in any case', function () {
@@ -243,8 +319,14 @@ describe('lib/crypto', function () {
       assert.deepStrictEqual(c.aadToBuffer(42, 'X'), Buffer.from('42'));
       assert.deepStrictEqual(c.aadToBuffer(Buffer.from([7]), 'X'), Buffer.from([7]));
       assert.deepStrictEqual(c.aadToBuffer({ a: 1 }, 'X'), Buffer.from('{"a":1}'));
-      assert.strictEqual(code(() => c.aadToBuffer(undefined, 'ENCRYPT_AAD')), 'ENCRYPT_AAD');
-      assert.strictEqual(code(() => c.aadToBuffer('', 'DECRYPT_AAD')), 'DECRYPT_AAD');
+      assert.strictEqual(
+        code(() => c.aadToBuffer(undefined, 'ENCRYPT_AAD')),
+        'ENCRYPT_AAD',
+      );
+      assert.strictEqual(
+        code(() => c.aadToBuffer('', 'DECRYPT_AAD')),
+        'DECRYPT_AAD',
+      );
     });
   });
 
@@ -260,13 +342,21 @@ describe('lib/crypto', function () {
       assert.strictEqual(Buffer.from(e.iv, 'base64').length, 12);
       assert.strictEqual(Buffer.from(e.tag, 'base64').length, 16);
       assert.strictEqual(e.cty, 'application/json');
-      assert.deepStrictEqual(out.headers, { 'content-type': 'application/json; charset=utf-8', 'x-encryption-alg': 'A256GCM', 'x-encryption-kid': 'k7' });
+      assert.deepStrictEqual(out.headers, {
+        'content-type': 'application/json; charset=utf-8',
+        'x-encryption-alg': 'A256GCM',
+        'x-encryption-kid': 'k7',
+      });
       const cbc = envelopeFor('aes-256-cbc-hmac', 'x');
       assert.strictEqual(cbc.alg, 'A256CBC-HS256');
       assert.strictEqual(Buffer.from(cbc.tag, 'base64').length, 32);
       assert.ok(!('cty' in cbc));
       const cj = c.encryptPlaintext('cryptojs', c.prepareKey('cryptojs', 'pw', 'k1'), { bytes: Buffer.from('x') });
-      assert.deepStrictEqual(cj.headers, { 'content-type': 'text/plain; charset=utf-8', 'x-encryption-alg': 'CryptoJS-AES', 'x-encryption-kid': 'k1' });
+      assert.deepStrictEqual(cj.headers, {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-encryption-alg': 'CryptoJS-AES',
+        'x-encryption-kid': 'k1',
+      });
       assert.ok(cj.payload.startsWith('U2FsdGVkX1'));
     });
 
@@ -303,7 +393,11 @@ describe('lib/crypto', function () {
         Buffer.from([0xff, 0xfe, 0x00]),
       ];
       for (const input of cases) {
-        assert.strictEqual(code(() => c.decryptPayload(input, 'auto', keys)), 'DECRYPT_INPUT', JSON.stringify(input));
+        assert.strictEqual(
+          code(() => c.decryptPayload(input, 'auto', keys)),
+          'DECRYPT_INPUT',
+          JSON.stringify(input),
+        );
       }
       let caught;
       try {
@@ -311,21 +405,45 @@ describe('lib/crypto', function () {
       } catch (err) {
         caught = err;
       }
-      assert.deepStrictEqual(caught.details.map((d) => d.field), ['iv', 'tag', 'ct']);
+      assert.deepStrictEqual(
+        caught.details.map((d) => d.field),
+        ['iv', 'tag', 'ct'],
+      );
     });
 
     it('rejects unknown alg, and an alg other than a fixed one (no downgrade)', function () {
       const keys = [c.prepareKey('aes-256-gcm', KEY_HEX, 'k1')];
       const gcm = envelopeFor('aes-256-gcm', 'hi');
       const cbc = envelopeFor('aes-256-cbc-hmac', 'hi');
-      assert.strictEqual(code(() => c.decryptPayload({ ...gcm, alg: 'A128GCM' }, 'auto', keys)), 'DECRYPT_ALG');
-      assert.strictEqual(code(() => c.decryptPayload({ ...gcm, alg: undefined }, 'auto', keys)), 'DECRYPT_ALG');
-      assert.strictEqual(code(() => c.decryptPayload(cbc, 'aes-256-gcm', keys)), 'DECRYPT_ALG');
-      assert.strictEqual(code(() => c.decryptPayload(gcm, 'aes-256-cbc-hmac', keys)), 'DECRYPT_ALG');
-      assert.strictEqual(code(() => c.decryptPayload(gcm, 'cryptojs', [c.prepareKey('cryptojs', 'pw', 'k1')])), 'DECRYPT_ALG');
-      assert.strictEqual(code(() => c.decryptPayload(CryptoJS.AES.encrypt('x', KEY_HEX).toString(), 'aes-256-gcm', keys)), 'DECRYPT_ALG');
+      assert.strictEqual(
+        code(() => c.decryptPayload({ ...gcm, alg: 'A128GCM' }, 'auto', keys)),
+        'DECRYPT_ALG',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload({ ...gcm, alg: undefined }, 'auto', keys)),
+        'DECRYPT_ALG',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(cbc, 'aes-256-gcm', keys)),
+        'DECRYPT_ALG',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(gcm, 'aes-256-cbc-hmac', keys)),
+        'DECRYPT_ALG',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(gcm, 'cryptojs', [c.prepareKey('cryptojs', 'pw', 'k1')])),
+        'DECRYPT_ALG',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(CryptoJS.AES.encrypt('x', KEY_HEX).toString(), 'aes-256-gcm', keys)),
+        'DECRYPT_ALG',
+      );
       // relabelling a GCM envelope as CBC does not open it either
-      assert.strictEqual(code(() => c.decryptPayload({ ...gcm, alg: 'A256CBC-HS256' }, 'auto', keys)), 'DECRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.decryptPayload({ ...gcm, alg: 'A256CBC-HS256' }, 'auto', keys)),
+        'DECRYPT_INPUT',
+      );
       assert.strictEqual(c.decryptPayload(gcm, 'aes-256-gcm', keys).plaintext.toString(), 'hi');
       assert.strictEqual(c.decryptPayload(cbc, 'aes-256-cbc-hmac', keys).plaintext.toString(), 'hi');
     });
@@ -335,9 +453,18 @@ describe('lib/crypto', function () {
       const keys = [c.prepareKey('auto', other, 'k2'), c.prepareKey('auto', KEY_HEX, 'k1')];
       const e = envelopeFor('aes-256-gcm', 'hi');
       assert.strictEqual(c.decryptPayload(e, 'auto', keys).kid, 'k1');
-      assert.strictEqual(code(() => c.decryptPayload({ ...e, kid: 'k9' }, 'auto', keys)), 'DECRYPT_KID');
-      assert.strictEqual(code(() => c.decryptPayload({ ...e, kid: 'k2' }, 'auto', keys)), 'DECRYPT_FAILED');
-      assert.strictEqual(code(() => c.decryptPayload(e, 'auto', [c.prepareKey('auto', 'a passphrase', 'k1')])), 'INVALID_KEY');
+      assert.strictEqual(
+        code(() => c.decryptPayload({ ...e, kid: 'k9' }, 'auto', keys)),
+        'DECRYPT_KID',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload({ ...e, kid: 'k2' }, 'auto', keys)),
+        'DECRYPT_FAILED',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(e, 'auto', [c.prepareKey('auto', 'a passphrase', 'k1')])),
+        'INVALID_KEY',
+      );
     });
 
     it('fails with DECRYPT_FAILED on a changed byte or wrong AAD, without the key in the error', function () {
@@ -358,8 +485,14 @@ describe('lib/crypto', function () {
           assert.strictEqual(caught && caught.code, 'DECRYPT_FAILED', alg + ' ' + f);
           assert.ok(!JSON.stringify(caught.toJSON()).includes(KEY_HEX));
         }
-        assert.strictEqual(code(() => c.decryptPayload(e, 'auto', keys, Buffer.from('evt_2'))), 'DECRYPT_FAILED');
-        assert.strictEqual(code(() => c.decryptPayload(e, 'auto', keys)), 'DECRYPT_FAILED');
+        assert.strictEqual(
+          code(() => c.decryptPayload(e, 'auto', keys, Buffer.from('evt_2'))),
+          'DECRYPT_FAILED',
+        );
+        assert.strictEqual(
+          code(() => c.decryptPayload(e, 'auto', keys)),
+          'DECRYPT_FAILED',
+        );
       }
     });
 
@@ -371,31 +504,57 @@ describe('lib/crypto', function () {
       assert.strictEqual(r.alg, 'CryptoJS-AES');
       assert.strictEqual(r.kid, 'k1');
       assert.strictEqual(c.decryptPayload(Buffer.from(ct), 'cryptojs', keys).kid, 'k1');
-      assert.strictEqual(code(() => c.decryptPayload(ct, 'auto', [keys[0]])), 'DECRYPT_FAILED');
-      assert.strictEqual(code(() => c.decryptPayload(ct, 'auto', keys, Buffer.from('evt'))), 'DECRYPT_ALG');
+      assert.strictEqual(
+        code(() => c.decryptPayload(ct, 'auto', [keys[0]])),
+        'DECRYPT_FAILED',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload(ct, 'auto', keys, Buffer.from('evt'))),
+        'DECRYPT_ALG',
+      );
       // without the Salted__ prefix auto cannot know; fixed cryptojs can still say it is malformed
-      assert.strictEqual(code(() => c.decryptPayload('aGVsbG8=', 'auto', keys)), 'DECRYPT_INPUT');
-      assert.strictEqual(code(() => c.decryptPayload('aGVsbG8=', 'cryptojs', keys)), 'DECRYPT_INPUT');
+      assert.strictEqual(
+        code(() => c.decryptPayload('aGVsbG8=', 'auto', keys)),
+        'DECRYPT_INPUT',
+      );
+      assert.strictEqual(
+        code(() => c.decryptPayload('aGVsbG8=', 'cryptojs', keys)),
+        'DECRYPT_INPUT',
+      );
     });
   });
 
   describe('output', function () {
     it('auto parses JSON types, keeps octet-stream as a Buffer, else gives a string', function () {
-      assert.deepStrictEqual(c.decodeOutput(Buffer.from('{"a":1}'), 'application/json; charset=utf-8', 'auto'), { a: 1 });
+      assert.deepStrictEqual(c.decodeOutput(Buffer.from('{"a":1}'), 'application/json; charset=utf-8', 'auto'), {
+        a: 1,
+      });
       assert.deepStrictEqual(c.decodeOutput(Buffer.from('[1]'), 'application/problem+json', 'auto'), [1]);
       assert.strictEqual(c.decodeOutput(Buffer.from('{"a":1}'), undefined, 'auto'), '{"a":1}');
       assert.strictEqual(c.decodeOutput(Buffer.from('a,b'), 'text/csv', 'auto'), 'a,b');
       assert.deepStrictEqual(c.decodeOutput(Buffer.from('ab'), 'application/octet-stream', 'auto'), Buffer.from('ab'));
       assert.deepStrictEqual(c.decodeOutput(Buffer.from([0xff]), undefined, 'auto'), Buffer.from([0xff]));
-      assert.strictEqual(code(() => c.decodeOutput(Buffer.from('{'), 'application/json', 'auto')), 'DECRYPT_OUTPUT');
+      assert.strictEqual(
+        code(() => c.decodeOutput(Buffer.from('{'), 'application/json', 'auto')),
+        'DECRYPT_OUTPUT',
+      );
     });
 
     it('string, buffer and json force the type', function () {
       assert.strictEqual(c.decodeOutput(Buffer.from('{"a":1}'), 'application/json', 'string'), '{"a":1}');
-      assert.deepStrictEqual(c.decodeOutput(Buffer.from('{"a":1}'), 'application/json', 'buffer'), Buffer.from('{"a":1}'));
+      assert.deepStrictEqual(
+        c.decodeOutput(Buffer.from('{"a":1}'), 'application/json', 'buffer'),
+        Buffer.from('{"a":1}'),
+      );
       assert.deepStrictEqual(c.decodeOutput(Buffer.from('{"a":1}'), 'text/plain', 'json'), { a: 1 });
-      assert.strictEqual(code(() => c.decodeOutput(Buffer.from('nope'), undefined, 'json')), 'DECRYPT_OUTPUT');
-      assert.strictEqual(code(() => c.decodeOutput(Buffer.from([0xc3, 0x28]), undefined, 'string')), 'DECRYPT_OUTPUT');
+      assert.strictEqual(
+        code(() => c.decodeOutput(Buffer.from('nope'), undefined, 'json')),
+        'DECRYPT_OUTPUT',
+      );
+      assert.strictEqual(
+        code(() => c.decodeOutput(Buffer.from([0xc3, 0x28]), undefined, 'string')),
+        'DECRYPT_OUTPUT',
+      );
     });
   });
 
@@ -416,8 +575,17 @@ describe('lib/crypto', function () {
     });
 
     it('documents the header names, key generation and the openssl command', function () {
-      for (const s of ['x-encryption-alg', 'x-encryption-kid', 'openssl rand -hex 32', 'randomBytes(32)',
-        'openssl enc -d -aes-256-cbc -a -A -md md5', c.CBC_HMAC_INFO_ENC, c.CBC_HMAC_INFO_MAC, '"kid"', '"cty"']) {
+      for (const s of [
+        'x-encryption-alg',
+        'x-encryption-kid',
+        'openssl rand -hex 32',
+        'randomBytes(32)',
+        'openssl enc -d -aes-256-cbc -a -A -md md5',
+        c.CBC_HMAC_INFO_ENC,
+        c.CBC_HMAC_INFO_MAC,
+        '"kid"',
+        '"cty"',
+      ]) {
         assert.ok(docs.includes(s), s);
       }
     });

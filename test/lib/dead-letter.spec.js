@@ -60,7 +60,9 @@ describe('dead-letter store', function () {
   it('stores entries durably: get() with data, list() without, counts() by error code', async function () {
     const s = await openStore(dir());
     await s.put(entry('a', 1));
-    await s.put(entry('b', 2, { error: { code: 'OUTBOX_FULL', message: 'pushed out' }, orderingKey: 'k', createdAt: 10 }));
+    await s.put(
+      entry('b', 2, { error: { code: 'OUTBOX_FULL', message: 'pushed out' }, orderingKey: 'k', createdAt: 10 }),
+    );
     await s.put(entry('c', 3));
     const a = await s.get('a');
     assert.deepStrictEqual(a, {
@@ -95,7 +97,10 @@ describe('dead-letter store', function () {
     assert.deepStrictEqual(c.byCode, { HTTP_422: 2, OUTBOX_FULL: 1 });
     assert.strictEqual(c.oldestDeadAt, 5001);
     assert.strictEqual(c.newestDeadAt, 5003);
-    assert.strictEqual(c.bytes, list.reduce((n, e) => n + e.bytes, 0));
+    assert.strictEqual(
+      c.bytes,
+      list.reduce((n, e) => n + e.bytes, 0),
+    );
     const again = await crashAndReopen(s);
     assert.deepStrictEqual(await again.get('a'), a);
     assert.deepStrictEqual(again.list(), list);
@@ -115,7 +120,12 @@ describe('dead-letter store', function () {
 
   it('keeps the error small and well formed', async function () {
     const s = await openStore(dir());
-    await s.put({ id: 'x', data: undefined, error: { message: 'm'.repeat(5000) }, history: [{ at: 1, statusCode: 500, secret: 'no' }, 'junk'] });
+    await s.put({
+      id: 'x',
+      data: undefined,
+      error: { message: 'm'.repeat(5000) },
+      history: [{ at: 1, statusCode: 500, secret: 'no' }, 'junk'],
+    });
     const e = await s.get('x');
     assert.strictEqual(e.data, null);
     assert.strictEqual(e.error.code, 'ERROR');

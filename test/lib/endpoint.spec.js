@@ -1,10 +1,20 @@
 'use strict';
 const assert = require('node:assert');
 const {
-  substituteEnv, parsePort, resolveBaseUrl, safeLabel, urlLabel, joinUrl, setQueryParam,
+  substituteEnv,
+  parsePort,
+  resolveBaseUrl,
+  safeLabel,
+  urlLabel,
+  joinUrl,
+  setQueryParam,
 } = require('../../dist/nodes/lib/http/base-url');
 const {
-  isValidHeaderName, checkAuthSettings, applyAuth, mergeHeaderLayers, basicAuthorization,
+  isValidHeaderName,
+  checkAuthSettings,
+  applyAuth,
+  mergeHeaderLayers,
+  basicAuthorization,
 } = require('../../dist/nodes/lib/http/auth');
 const { createDispatchers } = require('../../dist/nodes/lib/http/agent');
 const undici = require('undici');
@@ -23,7 +33,11 @@ describe('lib/http/base-url', function () {
 
     it('replaces ${VAR} anywhere in the text, several times', function () {
       const r = substituteEnv('https://${HOST}:${PORT}/v1/${HOST}', env);
-      assert.deepStrictEqual(r, { value: 'https://api.example.com:8443/v1/api.example.com', missing: [], substituted: true });
+      assert.deepStrictEqual(r, {
+        value: 'https://api.example.com:8443/v1/api.example.com',
+        missing: [],
+        substituted: true,
+      });
     });
 
     it('uses the default of ${VAR:-default} when the variable is unset or empty, the value when set', function () {
@@ -40,7 +54,11 @@ describe('lib/http/base-url', function () {
     });
 
     it('leaves text without placeholders alone', function () {
-      assert.deepStrictEqual(substituteEnv('https://x/$HOST/{y}', env), { value: 'https://x/$HOST/{y}', missing: [], substituted: false });
+      assert.deepStrictEqual(substituteEnv('https://x/$HOST/{y}', env), {
+        value: 'https://x/$HOST/{y}',
+        missing: [],
+        substituted: false,
+      });
     });
   });
 
@@ -72,7 +90,10 @@ describe('lib/http/base-url', function () {
     it('resolves ${VAR:-default} with and without the variable', function () {
       const raw = '${SAYPRO_T_URL:-https://api.stripe.com}/v1';
       assert.strictEqual(resolveBaseUrl(raw, '', {}).url.toString(), 'https://api.stripe.com/v1');
-      assert.strictEqual(resolveBaseUrl(raw, '', { SAYPRO_T_URL: 'http://127.0.0.1:4242' }).url.toString(), 'http://127.0.0.1:4242/v1');
+      assert.strictEqual(
+        resolveBaseUrl(raw, '', { SAYPRO_T_URL: 'http://127.0.0.1:4242' }).url.toString(),
+        'http://127.0.0.1:4242/v1',
+      );
     });
 
     it('rejects a missing variable by name, other schemes, and non-URLs', function () {
@@ -132,27 +153,41 @@ describe('lib/http/base-url', function () {
 
   describe('setQueryParam', function () {
     it('appends with ? or & and URL-encodes name and value', function () {
-      assert.strictEqual(setQueryParam('https://x/v1/c', 'api_key', 'a b&c=d/é'), 'https://x/v1/c?api_key=a%20b%26c%3Dd%2F%C3%A9');
+      assert.strictEqual(
+        setQueryParam('https://x/v1/c', 'api_key', 'a b&c=d/é'),
+        'https://x/v1/c?api_key=a%20b%26c%3Dd%2F%C3%A9',
+      );
       assert.strictEqual(setQueryParam('https://x/v1/c?limit=3', 'key', 'k'), 'https://x/v1/c?limit=3&key=k');
       assert.strictEqual(setQueryParam('https://x/v1/c?', 'key', 'k'), 'https://x/v1/c?key=k');
     });
     it('replaces a parameter of the same name the sender put there', function () {
-      assert.strictEqual(setQueryParam('https://x/c?key=fake&limit=3&key=other', 'key', 'real'), 'https://x/c?limit=3&key=real');
+      assert.strictEqual(
+        setQueryParam('https://x/c?key=fake&limit=3&key=other', 'key', 'real'),
+        'https://x/c?limit=3&key=real',
+      );
     });
   });
 });
 
 describe('lib/http/auth', function () {
   it('validates header names (RFC 9110 token)', function () {
-    for (const ok of ['X-API-Key', 'Authorization', 'x_custom', "a!#$%&'*+-.^_`|~9"]) assert.ok(isValidHeaderName(ok), ok);
-    for (const bad of ['', 'X API', 'X:Key', 'Ünï', 'a\r\nb', undefined, 3]) assert.ok(!isValidHeaderName(bad), String(bad));
+    for (const ok of ['X-API-Key', 'Authorization', 'x_custom', "a!#$%&'*+-.^_`|~9"])
+      assert.ok(isValidHeaderName(ok), ok);
+    for (const bad of ['', 'X API', 'X:Key', 'Ünï', 'a\r\nb', undefined, 3])
+      assert.ok(!isValidHeaderName(bad), String(bad));
   });
 
   it('applies each type', function () {
     const url = 'https://x/v1/c?limit=3';
     assert.deepStrictEqual(applyAuth({ type: 'none' }, url), { headers: {}, url });
-    assert.deepStrictEqual(applyAuth({ type: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Key', apiKey: 'k1' }, url), { headers: { 'X-Key': 'k1' }, url });
-    assert.deepStrictEqual(applyAuth({ type: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key', apiKey: 'k 1' }, url), { headers: {}, url: url + '&api_key=k%201' });
+    assert.deepStrictEqual(applyAuth({ type: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Key', apiKey: 'k1' }, url), {
+      headers: { 'X-Key': 'k1' },
+      url,
+    });
+    assert.deepStrictEqual(
+      applyAuth({ type: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key', apiKey: 'k 1' }, url),
+      { headers: {}, url: url + '&api_key=k%201' },
+    );
     assert.deepStrictEqual(applyAuth({ type: 'basic', username: 'ann', password: 'pä:ss' }, url).headers, {
       Authorization: 'Basic ' + Buffer.from('ann:pä:ss', 'utf8').toString('base64'),
     });
@@ -167,9 +202,15 @@ describe('lib/http/auth', function () {
 
   it('checkAuthSettings lists what is missing without quoting secrets', function () {
     assert.strictEqual(checkAuthSettings({ type: 'none' }), undefined);
-    assert.strictEqual(checkAuthSettings({ type: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Key', apiKey: 'k' }), undefined);
+    assert.strictEqual(
+      checkAuthSettings({ type: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Key', apiKey: 'k' }),
+      undefined,
+    );
     let e = checkAuthSettings({ type: 'apikey', apiKeyIn: 'header', apiKeyName: 'Bad Name', apiKey: '' });
-    assert.deepStrictEqual(e.details.map((d) => d.field), ['apiKeyName', 'apiKey']);
+    assert.deepStrictEqual(
+      e.details.map((d) => d.field),
+      ['apiKeyName', 'apiKey'],
+    );
     e = checkAuthSettings({ type: 'apikey', apiKeyIn: 'query', apiKeyName: 'api key', apiKey: 'k' });
     assert.strictEqual(e, undefined, 'a query parameter name need not be a header token');
     e = checkAuthSettings({ type: 'basic', username: 'a:b', password: 'supersecret' });
@@ -261,20 +302,46 @@ describe('lib/http/endpoint (Endpoint)', function () {
   });
 
   it('header order: defaults < sender < auth, case-insensitive', async function () {
-    const e = make({
-      baseUrl: 'https://x',
-      headers: [{ name: 'Accept', value: 'application/json' }, { name: 'X-Api-Key', value: 'default-key' }, { name: 'X-Tenant', value: 't1' }],
-      authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-API-Key',
-    }, { apiKey: 'real-key' });
-    const r = await e.prepare({ path: '/c', headers: { accept: 'text/csv', 'x-api-key': 'sender-key', 'X-Extra': '1' } });
-    assert.deepStrictEqual(r.headers, { 'X-Tenant': 't1', accept: 'text/csv', 'X-Extra': '1', 'X-API-Key': 'real-key' });
+    const e = make(
+      {
+        baseUrl: 'https://x',
+        headers: [
+          { name: 'Accept', value: 'application/json' },
+          { name: 'X-Api-Key', value: 'default-key' },
+          { name: 'X-Tenant', value: 't1' },
+        ],
+        authType: 'apikey',
+        apiKeyIn: 'header',
+        apiKeyName: 'X-API-Key',
+      },
+      { apiKey: 'real-key' },
+    );
+    const r = await e.prepare({
+      path: '/c',
+      headers: { accept: 'text/csv', 'x-api-key': 'sender-key', 'X-Extra': '1' },
+    });
+    assert.deepStrictEqual(r.headers, {
+      'X-Tenant': 't1',
+      accept: 'text/csv',
+      'X-Extra': '1',
+      'X-API-Key': 'real-key',
+    });
   });
 
   it('collects every setting problem at once, and prepare() rejects with them', async function () {
-    const e = make({
-      baseUrl: 'ftp://x', port: '99999', method: 'DELETE', timeout: '0',
-      headers: [{ name: 'Bad Name', value: 'v' }], authType: 'oauth2', tokenUrl: 'nope', tokenAuth: 'jwt',
-    }, { clientId: '', clientSecret: '' });
+    const e = make(
+      {
+        baseUrl: 'ftp://x',
+        port: '99999',
+        method: 'DELETE',
+        timeout: '0',
+        headers: [{ name: 'Bad Name', value: 'v' }],
+        authType: 'oauth2',
+        tokenUrl: 'nope',
+        tokenAuth: 'jwt',
+      },
+      { clientId: '', clientSecret: '' },
+    );
     assert.ok(e.setupError);
     const fields = e.setupError.details.map((d) => d.field);
     for (const f of ['method', 'timeout', 'port', 'headers[0]', 'tokenUrl', 'clientId', 'clientSecret', 'tokenAuth']) {
@@ -286,8 +353,18 @@ describe('lib/http/endpoint (Endpoint)', function () {
 
   it('resolves ${VAR} credentials and ${VAR:-default} in header values from the environment', async function () {
     const env = { SAYPRO_T_TOKEN: 'tok-from-env', SAYPRO_T_TENANT: 'acme' };
-    const e = make({ baseUrl: 'https://x', authType: 'bearer', headers: [{ name: 'X-Tenant', value: '${SAYPRO_T_TENANT}' }, { name: 'X-Region', value: '${SAYPRO_T_REGION:-eu}' }] },
-      { token: '${SAYPRO_T_TOKEN}' }, { env });
+    const e = make(
+      {
+        baseUrl: 'https://x',
+        authType: 'bearer',
+        headers: [
+          { name: 'X-Tenant', value: '${SAYPRO_T_TENANT}' },
+          { name: 'X-Region', value: '${SAYPRO_T_REGION:-eu}' },
+        ],
+      },
+      { token: '${SAYPRO_T_TOKEN}' },
+      { env },
+    );
     const r = await e.prepare({ path: '/', headers: {} });
     assert.strictEqual(r.headers.Authorization, 'Bearer tok-from-env');
     assert.strictEqual(r.headers['X-Tenant'], 'acme');
@@ -309,18 +386,50 @@ describe('lib/http/endpoint (Endpoint)', function () {
   });
 
   it('secrets() and sensitiveNames()', function () {
-    const e = make({ baseUrl: 'https://x', authType: 'basic', apiKeyName: 'X-Custom-Key' }, { username: 'ann', password: 'pw-1', apiKey: 'unused-key' });
-    assert.deepStrictEqual(e.secrets().sort(), ['pw-1', 'unused-key', Buffer.from('ann:pw-1').toString('base64')].sort());
-    assert.deepStrictEqual(e.sensitiveNames(), ['authorization', 'proxy-authorization', 'x-custom-key', 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token']);
+    const e = make(
+      { baseUrl: 'https://x', authType: 'basic', apiKeyName: 'X-Custom-Key' },
+      { username: 'ann', password: 'pw-1', apiKey: 'unused-key' },
+    );
+    assert.deepStrictEqual(
+      e.secrets().sort(),
+      ['pw-1', 'unused-key', Buffer.from('ann:pw-1').toString('base64')].sort(),
+    );
+    assert.deepStrictEqual(e.sensitiveNames(), [
+      'authorization',
+      'proxy-authorization',
+      'x-custom-key',
+      'x-api-key',
+      'api_key',
+      'apikey',
+      'access_token',
+      'client_secret',
+      'password',
+      'token',
+    ]);
     const d = make({ baseUrl: 'https://x' });
-    assert.deepStrictEqual(d.sensitiveNames(), ['authorization', 'proxy-authorization', 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token']);
+    assert.deepStrictEqual(d.sensitiveNames(), [
+      'authorization',
+      'proxy-authorization',
+      'x-api-key',
+      'api_key',
+      'apikey',
+      'access_token',
+      'client_secret',
+      'password',
+      'token',
+    ]);
   });
 
   it('register/deregister/setStatus: users get the status now and later; one failing user does not stop the others', function () {
     const e = make({ baseUrl: 'https://x' });
     const seen = { a: [], b: [] };
     e.register({ id: 'a', status: (s) => seen.a.push(s) });
-    e.register({ id: 'bad', status: () => { throw new Error('boom'); } });
+    e.register({
+      id: 'bad',
+      status: () => {
+        throw new Error('boom');
+      },
+    });
     e.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' });
     e.register({ id: 'b', status: (s) => seen.b.push(s) });
     assert.deepStrictEqual(seen.b, [{ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' }]);
@@ -336,7 +445,10 @@ describe('lib/http/endpoint (Endpoint)', function () {
     const agents = e.httpAgents;
     let destroyed = 0;
     const orig = agents.destroy;
-    agents.destroy = function () { destroyed++; return orig.call(this); };
+    agents.destroy = function () {
+      destroyed++;
+      return orig.call(this);
+    };
     e.close();
     assert.strictEqual(destroyed, 1);
     await assert.rejects(e.prepare({ path: '/', headers: {} }), (err) => err.code === 'ENDPOINT_CLOSED');
@@ -359,7 +471,11 @@ describe('lib/http/endpoint pacing', function () {
     const timers = new Map();
     return {
       now: () => t,
-      setTimer: (fn, ms) => { const id = ++seq; timers.set(id, { at: t + ms, fn }); return id; },
+      setTimer: (fn, ms) => {
+        const id = ++seq;
+        timers.set(id, { at: t + ms, fn });
+        return id;
+      },
       clearTimer: (id) => timers.delete(id),
       pending: () => timers.size,
       async advance(ms) {
@@ -388,18 +504,48 @@ describe('lib/http/endpoint pacing', function () {
 
   it('the settings (seconds where the editor has seconds) reach the pacer; empty means the default', function () {
     const e = make({
-      baseUrl: 'https://x', maxConcurrent: '2', rateCount: 100, rateInterval: '10', breakerFailures: 0,
-      breakerRate: '50', breakerMinRequests: 20, breakerWindow: 0.5, breakerOpen: '45',
+      baseUrl: 'https://x',
+      maxConcurrent: '2',
+      rateCount: 100,
+      rateInterval: '10',
+      breakerFailures: 0,
+      breakerRate: '50',
+      breakerMinRequests: 20,
+      breakerWindow: 0.5,
+      breakerOpen: '45',
     });
     assert.strictEqual(e.setupError, undefined);
-    assert.deepStrictEqual({ ...e.pacer.settings }, {
-      ...PACER_DEFAULTS, maxConcurrent: 2, rateCount: 100, rateIntervalMs: 10000, breakerFailures: 0,
-      breakerRate: 50, breakerMinRequests: 20, breakerWindowMs: 500, breakerOpenMs: 45000,
+    assert.deepStrictEqual(
+      { ...e.pacer.settings },
+      {
+        ...PACER_DEFAULTS,
+        maxConcurrent: 2,
+        rateCount: 100,
+        rateIntervalMs: 10000,
+        breakerFailures: 0,
+        breakerRate: 50,
+        breakerMinRequests: 20,
+        breakerWindowMs: 500,
+        breakerOpenMs: 45000,
+      },
+    );
+    const d = make({
+      baseUrl: 'https://x',
+      maxConcurrent: '',
+      rateCount: '',
+      rateInterval: ' ',
+      breakerOpen: undefined,
     });
-    const d = make({ baseUrl: 'https://x', maxConcurrent: '', rateCount: '', rateInterval: ' ', breakerOpen: undefined });
     assert.deepStrictEqual({ ...d.pacer.settings }, { ...PACER_DEFAULTS });
     assert.deepStrictEqual(PACING_DEFAULTS, {
-      maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
+      maxConcurrent: 4,
+      rateCount: 0,
+      rateInterval: 1,
+      breakerFailures: 5,
+      breakerRate: 0,
+      breakerMinRequests: 10,
+      breakerWindow: 60,
+      breakerOpen: 30,
     });
     const unlimited = make({ baseUrl: 'https://x', maxConcurrent: 0 });
     assert.strictEqual(unlimited.pacer.settings.maxConcurrent, 0);
@@ -408,13 +554,32 @@ describe('lib/http/endpoint pacing', function () {
 
   it('bad pacing settings are reported with every other problem', async function () {
     const problems = [];
-    pacingSettings({
-      maxConcurrent: '-1', rateCount: 'x', rateInterval: '0', breakerFailures: 1.5, breakerRate: 101,
-      breakerMinRequests: 0, breakerWindow: 'abc', breakerOpen: 90000,
-    }, problems);
-    assert.deepStrictEqual(problems.map((p) => p.field), [
-      'maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen',
-    ]);
+    pacingSettings(
+      {
+        maxConcurrent: '-1',
+        rateCount: 'x',
+        rateInterval: '0',
+        breakerFailures: 1.5,
+        breakerRate: 101,
+        breakerMinRequests: 0,
+        breakerWindow: 'abc',
+        breakerOpen: 90000,
+      },
+      problems,
+    );
+    assert.deepStrictEqual(
+      problems.map((p) => p.field),
+      [
+        'maxConcurrent',
+        'rateCount',
+        'rateInterval',
+        'breakerFailures',
+        'breakerRate',
+        'breakerMinRequests',
+        'breakerWindow',
+        'breakerOpen',
+      ],
+    );
     assert.match(problems[4].reason, /percentage from 0 \(off\) to 100/);
     const e = make({ baseUrl: 'https://x', maxConcurrent: 'many' });
     assert.match(e.setupError.message, /maxConcurrent: expected a whole number from 0 \(no limit\) to 1000/);
@@ -423,13 +588,39 @@ describe('lib/http/endpoint pacing', function () {
   });
 
   it('pacingStatus: offline, circuit open, half-open, paused n s, or nothing', function () {
-    const base = { circuit: 'closed', pausedUntil: null, offline: false, inFlight: 0, waiting: 0, consecutiveFailures: 0, openUntil: null, nextProbeAt: null, offlineCode: null };
+    const base = {
+      circuit: 'closed',
+      pausedUntil: null,
+      offline: false,
+      inFlight: 0,
+      waiting: 0,
+      consecutiveFailures: 0,
+      openUntil: null,
+      nextProbeAt: null,
+      offlineCode: null,
+    };
     const now = 1000000;
     assert.strictEqual(pacingStatus(base, now, translate), undefined);
-    assert.deepStrictEqual(pacingStatus({ ...base, pausedUntil: now + 11200 }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused {"seconds":12}' });
-    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', pausedUntil: now + 5 }, now, translate), { fill: 'red', shape: 'ring', text: 'endpoint.status.circuitOpen' });
-    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'half-open' }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.halfOpen' });
-    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', offline: true }, now, translate), { fill: 'yellow', shape: 'ring', text: 'endpoint.status.offline' });
+    assert.deepStrictEqual(pacingStatus({ ...base, pausedUntil: now + 11200 }, now, translate), {
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'endpoint.status.paused {"seconds":12}',
+    });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', pausedUntil: now + 5 }, now, translate), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'endpoint.status.circuitOpen',
+    });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'half-open' }, now, translate), {
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'endpoint.status.halfOpen',
+    });
+    assert.deepStrictEqual(pacingStatus({ ...base, circuit: 'open', offline: true }, now, translate), {
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'endpoint.status.offline',
+    });
   });
 
   it('users see the pacing status while requests are held back, and the last status again afterwards', async function () {
@@ -440,7 +631,11 @@ describe('lib/http/endpoint pacing', function () {
     e.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.tokenOk' });
     // a 429 with Retry-After: 12 s
     (await e.pacer.acquire()).release({ kind: 'response', status: 429, retryAfterMs: 12000 });
-    assert.deepStrictEqual(e.currentStatus, { fill: 'yellow', shape: 'ring', text: 'endpoint.status.paused {"seconds":12}' });
+    assert.deepStrictEqual(e.currentStatus, {
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'endpoint.status.paused {"seconds":12}',
+    });
     await clock.advance(12000);
     // network down, then back
     (await e.pacer.acquire()).release({ kind: 'network', code: 'ECONNREFUSED' });
@@ -456,9 +651,13 @@ describe('lib/http/endpoint pacing', function () {
     probe.release({ kind: 'response', status: 200 });
     assert.deepStrictEqual(seen, [
       'endpoint.status.tokenOk',
-      'endpoint.status.paused {"seconds":12}', 'endpoint.status.tokenOk',
-      'endpoint.status.offline', 'endpoint.status.tokenOk',
-      'endpoint.status.circuitOpen', 'endpoint.status.halfOpen', 'endpoint.status.tokenOk',
+      'endpoint.status.paused {"seconds":12}',
+      'endpoint.status.tokenOk',
+      'endpoint.status.offline',
+      'endpoint.status.tokenOk',
+      'endpoint.status.circuitOpen',
+      'endpoint.status.halfOpen',
+      'endpoint.status.tokenOk',
     ]);
     // with no status of its own, the pacing status is cleared with {}
     const plain = make({ baseUrl: 'https://x' }, clock);

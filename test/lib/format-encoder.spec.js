@@ -49,13 +49,23 @@ describe('format encoder: configuration', function () {
   it('checks the delimiter, columns and XML names for the chosen format only', function () {
     assert.deepStrictEqual(enc.checkConfig({ ...defaults(), csvDelimiter: ';;', xmlRoot: '1x' }), []);
     const csv = enc.checkConfig({ ...defaults(), format: 'csv', csvDelimiter: ';;', csvColumns: 'a,,a' });
-    assert.deepStrictEqual(csv.map((d) => d.field), ['csvDelimiter', 'csvColumns', 'csvColumns']);
+    assert.deepStrictEqual(
+      csv.map((d) => d.field),
+      ['csvDelimiter', 'csvColumns', 'csvColumns'],
+    );
     for (const bad of ['"', '\r', '\n', '', 'ab']) {
-      assert.strictEqual(enc.checkConfig({ ...defaults(), format: 'csv', csvDelimiter: bad }).length, 1, JSON.stringify(bad));
+      assert.strictEqual(
+        enc.checkConfig({ ...defaults(), format: 'csv', csvDelimiter: bad }).length,
+        1,
+        JSON.stringify(bad),
+      );
     }
     assert.deepStrictEqual(enc.checkConfig({ ...defaults(), format: 'csv', csvDelimiter: '\\t' }), []);
     const xml = enc.checkConfig({ ...defaults(), format: 'xml', xmlRoot: '1x', xmlItem: 'an item' });
-    assert.deepStrictEqual(xml.map((d) => d.field), ['xmlRoot', 'xmlItem']);
+    assert.deepStrictEqual(
+      xml.map((d) => d.field),
+      ['xmlRoot', 'xmlItem'],
+    );
   });
 
   it('parses column lists', function () {
@@ -105,7 +115,10 @@ describe('format encoder: JSON', function () {
     const err = throwsCode(() => run({ items: [{ n: 1n }], list }), 'ENCODE_JSON');
     assert.match(err.message, /BigInt at payload\.items\[0\]\.n/);
     assert.match(err.message, /and 1 more problem/);
-    assert.deepStrictEqual(err.details.map((d) => d.field), ['payload.items[0].n', 'payload.list[1]']);
+    assert.deepStrictEqual(
+      err.details.map((d) => d.field),
+      ['payload.items[0].n', 'payload.list[1]'],
+    );
   });
 
   it('rejects undefined and functions, which have no JSON form', function () {
@@ -118,7 +131,13 @@ describe('format encoder: CSV', function () {
   const csv = (payload, o) => run(payload, Object.assign({ format: 'csv' }, o || {})).body;
 
   it('writes a header row and CRLF after every record', function () {
-    assert.strictEqual(csv([{ id: 1, name: 'Ann' }, { id: 2, name: 'Bo' }]), 'id,name\r\n1,Ann\r\n2,Bo\r\n');
+    assert.strictEqual(
+      csv([
+        { id: 1, name: 'Ann' },
+        { id: 2, name: 'Bo' },
+      ]),
+      'id,name\r\n1,Ann\r\n2,Bo\r\n',
+    );
   });
 
   it('takes one object as one record', function () {
@@ -148,11 +167,19 @@ describe('format encoder: CSV', function () {
   });
 
   it('takes the columns from the first record when none are configured', function () {
-    assert.strictEqual(csv([{ b: 1, a: 2 }, { a: 3, b: 4, c: 5 }]), 'b,a\r\n1,2\r\n4,3\r\n');
+    assert.strictEqual(
+      csv([
+        { b: 1, a: 2 },
+        { a: 3, b: 4, c: 5 },
+      ]),
+      'b,a\r\n1,2\r\n4,3\r\n',
+    );
   });
 
   it('writes booleans, null, undefined and dates as documented', function () {
-    const out = csv([{ t: true, f: false, n: null, u: undefined, d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), big: 12n }]);
+    const out = csv([
+      { t: true, f: false, n: null, u: undefined, d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), big: 12n },
+    ]);
     assert.strictEqual(out, 't,f,n,u,d,big\r\ntrue,false,,,2024-01-02T03:04:05.000Z,12\r\n');
   });
 
@@ -165,8 +192,14 @@ describe('format encoder: CSV', function () {
     const cases = { '=': '=1+2', '+': '+1', '-': '-1', '@': '@SUM(A1)', tab: '\tx', cr: '\rx' };
     for (const [label, value] of Object.entries(cases)) {
       it(`prefixes a cell starting with ${label} with ' when on, not when off`, function () {
-        const guarded = csv([{ v: value }]).split('\r\n').slice(1).join('\r\n');
-        const plain = csv([{ v: value }], { csvGuard: false }).split('\r\n').slice(1).join('\r\n');
+        const guarded = csv([{ v: value }])
+          .split('\r\n')
+          .slice(1)
+          .join('\r\n');
+        const plain = csv([{ v: value }], { csvGuard: false })
+          .split('\r\n')
+          .slice(1)
+          .join('\r\n');
         const quote = (s) => (/[",\r\n]/.test(s) ? `"${s}"` : s);
         assert.strictEqual(guarded, quote("'" + value) + '\r\n');
         assert.strictEqual(plain, quote(value) + '\r\n');
@@ -183,7 +216,17 @@ describe('format encoder: CSV', function () {
   });
 
   it('rejects a nested object or array, naming the record index and the column', function () {
-    const err = throwsCode(() => csv([{ id: 1, ok: 'x' }, { id: 2, address: { city: 'X' } }], { csvColumns: 'id,address' }), 'ENCODE_CSV');
+    const err = throwsCode(
+      () =>
+        csv(
+          [
+            { id: 1, ok: 'x' },
+            { id: 2, address: { city: 'X' } },
+          ],
+          { csvColumns: 'id,address' },
+        ),
+      'ENCODE_CSV',
+    );
     assert.match(err.message, /^record 1, column "address" holds a nested object/);
     assert.strictEqual(err.details[0].field, 'payload[1].address');
     const arr = throwsCode(() => csv({ tags: ['a'] }), 'ENCODE_CSV');
@@ -192,7 +235,10 @@ describe('format encoder: CSV', function () {
 
   it('rejects records that are not objects, and a payload that is neither', function () {
     const err = throwsCode(() => csv([{ a: 1 }, 'text', null]), 'ENCODE_CSV');
-    assert.deepStrictEqual(err.details.map((d) => d.field), ['payload[1]', 'payload[2]']);
+    assert.deepStrictEqual(
+      err.details.map((d) => d.field),
+      ['payload[1]', 'payload[2]'],
+    );
     assert.match(err.message, /record 1 is a string/);
     throwsCode(() => csv('a,b'), 'ENCODE_CSV');
     throwsCode(() => csv(5), 'ENCODE_CSV');
@@ -205,13 +251,19 @@ describe('format encoder: XML', function () {
 
   it('puts the keys inside the root element, with the declaration', function () {
     const r = run({ id: 1, name: 'Ann & <Bo>', paid: true, none: null }, { format: 'xml' });
-    assert.strictEqual(r.body, `${DECL}<root><id>1</id><name>Ann &amp; &lt;Bo&gt;</name><paid>true</paid><none/></root>`);
+    assert.strictEqual(
+      r.body,
+      `${DECL}<root><id>1</id><name>Ann &amp; &lt;Bo&gt;</name><paid>true</paid><none/></root>`,
+    );
     assert.strictEqual(r.contentType, 'application/xml; charset=utf-8');
   });
 
   it('uses the configured root name even when the payload has one key', function () {
     assert.strictEqual(xml({ order: { id: 1 } }), `${DECL}<root><order><id>1</id></order></root>`);
-    assert.strictEqual(xml({ order: { id: 1 } }, { xmlRoot: 'orders' }), `${DECL}<orders><order><id>1</id></order></orders>`);
+    assert.strictEqual(
+      xml({ order: { id: 1 } }, { xmlRoot: 'orders' }),
+      `${DECL}<orders><order><id>1</id></order></orders>`,
+    );
   });
 
   it('leaves the declaration out when asked', function () {
@@ -234,7 +286,10 @@ describe('format encoder: XML', function () {
 
   it('writes attributes from $ and text from _', function () {
     assert.strictEqual(
-      xml({ $: { version: 2 }, price: { $: { currency: 'EUR', note: 'a "b" & c' }, _: '9.50' } }, { xmlDeclaration: false }),
+      xml(
+        { $: { version: 2 }, price: { $: { currency: 'EUR', note: 'a "b" & c' }, _: '9.50' } },
+        { xmlDeclaration: false },
+      ),
       '<root version="2"><price currency="EUR" note="a &quot;b&quot; &amp; c">9.50</price></root>',
     );
   });
@@ -251,7 +306,19 @@ describe('format encoder: XML', function () {
   });
 
   it('rejects characters XML 1.0 forbids, naming the field', function () {
-    const bad = ['\u0000', '\u0001', '\u0008', '\u000B', '\u000C', '\u000E', '\u001F', '\uFFFE', '\uFFFF', '\uD800', 'x\uDC00'];
+    const bad = [
+      '\u0000',
+      '\u0001',
+      '\u0008',
+      '\u000B',
+      '\u000C',
+      '\u000E',
+      '\u001F',
+      '\uFFFE',
+      '\uFFFF',
+      '\uD800',
+      'x\uDC00',
+    ];
     for (const s of bad) {
       const err = throwsCode(() => xml({ order: { note: `a${s}b` } }), 'ENCODE_XML');
       assert.strictEqual(err.details[0].field, 'payload.order.note', JSON.stringify(s));
@@ -269,7 +336,10 @@ describe('format encoder: XML', function () {
 
   it('rejects invalid element and attribute names, naming each', function () {
     const err = throwsCode(() => xml({ '1st': 1, 'first name': 2, ok: { $: { 'a b': 1 } } }), 'ENCODE_XML');
-    assert.deepStrictEqual(err.details.map((d) => d.field), ['payload["1st"]', 'payload["first name"]', 'payload.ok.$["a b"]']);
+    assert.deepStrictEqual(
+      err.details.map((d) => d.field),
+      ['payload["1st"]', 'payload["first name"]', 'payload.ok.$["a b"]'],
+    );
     assert.match(err.details[0].reason, /cannot start with "1"/);
     assert.match(err.details[1].reason, /contains a space/);
     assert.ok(enc.isXmlName('ns:order-line_2.x'));
@@ -301,7 +371,13 @@ describe('format encoder: form-urlencoded (Stripe style)', function () {
 
   it('indexes arrays of objects: line_items[0][price]', function () {
     assert.strictEqual(
-      form({ line_items: [{ price: 'p_1', quantity: 2 }, { price: 'p_2', quantity: 1 }], mode: 'payment' }),
+      form({
+        line_items: [
+          { price: 'p_1', quantity: 2 },
+          { price: 'p_2', quantity: 1 },
+        ],
+        mode: 'payment',
+      }),
       'line_items[0][price]=p_1&line_items[0][quantity]=2&line_items[1][price]=p_2&line_items[1][quantity]=1&mode=payment',
     );
   });
@@ -329,7 +405,10 @@ describe('format encoder: form-urlencoded (Stripe style)', function () {
   });
 
   it('keeps structural brackets literal but encodes other characters in names', function () {
-    assert.strictEqual(form({ metadata: { 'order id': 'x&y', café: 1 } }), 'metadata[order+id]=x%26y&metadata[caf%C3%A9]=1');
+    assert.strictEqual(
+      form({ metadata: { 'order id': 'x&y', café: 1 } }),
+      'metadata[order+id]=x%26y&metadata[caf%C3%A9]=1',
+    );
   });
 
   it('round-trips through qs.parse', function () {
@@ -346,13 +425,18 @@ describe('format encoder: form-urlencoded (Stripe style)', function () {
       capture: false,
     };
     const parsed = qs.parse(form(payload));
-    const asStrings = JSON.parse(JSON.stringify(payload, (k, v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v)));
+    const asStrings = JSON.parse(
+      JSON.stringify(payload, (k, v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v)),
+    );
     assert.deepStrictEqual(parsed, asStrings);
   });
 
   it('rejects arrays inside arrays, bracketed or empty names, lone surrogates, non-finite numbers', function () {
     const err = throwsCode(() => form({ a: [[1, 2]], 'b[x]': 1, c: { '': 1 }, d: NaN, e: 'x\uD800' }), 'ENCODE_FORM');
-    assert.deepStrictEqual(err.details.map((d) => d.field), ['payload.a[0]', 'payload["b[x]"]', 'payload.c[""]', 'payload.d', 'payload.e']);
+    assert.deepStrictEqual(
+      err.details.map((d) => d.field),
+      ['payload.a[0]', 'payload["b[x]"]', 'payload.c[""]', 'payload.d', 'payload.e'],
+    );
     assert.match(err.message, /payload\.a\[0\] is an array inside an array/);
     assert.match(err.message, /and 4 more problems/);
   });

@@ -14,14 +14,22 @@ const SECRET = 's3cr3t+/= &value';
 function tokenServer() {
   const s = {
     requests: [],
-    respond: (req, body, n) => ({ status: 200, json: { access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 } }),
+    respond: (req, body, n) => ({
+      status: 200,
+      json: { access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 },
+    }),
     gate: null,
     waiters: [],
     hold() {
       let release;
-      const p = new Promise((r) => { release = r; });
+      const p = new Promise((r) => {
+        release = r;
+      });
       s.gate = p;
-      s.release = () => { s.gate = null; release(); };
+      s.release = () => {
+        s.gate = null;
+        release();
+      };
     },
     /** resolves once n requests have arrived */
     arrived(n) {
@@ -32,21 +40,38 @@ function tokenServer() {
   s.server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (d) => { body += d; });
+    req.on('data', (d) => {
+      body += d;
+    });
     req.on('end', async () => {
-      s.requests.push({ method: req.method, url: req.url, headers: req.headers, body, form: Object.fromEntries(new URLSearchParams(body)) });
-      for (const w of s.waiters.slice()) if (s.requests.length >= w.n) { s.waiters.splice(s.waiters.indexOf(w), 1); w.resolve(); }
+      s.requests.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body,
+        form: Object.fromEntries(new URLSearchParams(body)),
+      });
+      for (const w of s.waiters.slice())
+        if (s.requests.length >= w.n) {
+          s.waiters.splice(s.waiters.indexOf(w), 1);
+          w.resolve();
+        }
       if (s.gate) await s.gate;
       const r = s.respond(req, body, s.requests.length);
-      const text = r.json !== undefined ? JSON.stringify(r.json) : (r.text || '');
-      res.writeHead(r.status, { 'Content-Type': r.json !== undefined ? 'application/json' : (r.contentType || 'text/plain'), ...(r.headers || {}) });
+      const text = r.json !== undefined ? JSON.stringify(r.json) : r.text || '';
+      res.writeHead(r.status, {
+        'Content-Type': r.json !== undefined ? 'application/json' : r.contentType || 'text/plain',
+        ...(r.headers || {}),
+      });
       res.end(text);
     });
   });
-  return new Promise((resolve) => s.server.listen(0, '127.0.0.1', () => {
-    s.url = `http://127.0.0.1:${s.server.address().port}/oauth/token`;
-    resolve(s);
-  }));
+  return new Promise((resolve) =>
+    s.server.listen(0, '127.0.0.1', () => {
+      s.url = `http://127.0.0.1:${s.server.address().port}/oauth/token`;
+      resolve(s);
+    }),
+  );
 }
 
 describe('lib/http/oauth2', function () {
@@ -55,7 +80,11 @@ describe('lib/http/oauth2', function () {
   const managers = [];
   function manager(extra) {
     const m = new OAuth2TokenManager({
-      tokenUrl: srv.url, clientId: 'client-1', clientSecret: SECRET, now: () => clock, ...(extra || {}),
+      tokenUrl: srv.url,
+      clientId: 'client-1',
+      clientSecret: SECRET,
+      now: () => clock,
+      ...(extra || {}),
     });
     managers.push(m);
     return m;
@@ -91,7 +120,11 @@ describe('lib/http/oauth2', function () {
     assert.match(r.headers['content-type'], /^application\/x-www-form-urlencoded/);
     assert.strictEqual(r.headers.authorization, undefined);
     assert.deepStrictEqual(r.form, {
-      grant_type: 'client_credentials', scope: 'read write', audience: 'https://api.example.com/', client_id: 'client-1', client_secret: SECRET,
+      grant_type: 'client_credentials',
+      scope: 'read write',
+      audience: 'https://api.example.com/',
+      client_id: 'client-1',
+      client_secret: SECRET,
     });
     assert.ok(r.body.includes('scope=read+write'), r.body);
     assert.strictEqual(m.requests, 1);
@@ -137,7 +170,10 @@ describe('lib/http/oauth2', function () {
   });
 
   it('short-lived tokens refresh 10 % early; a token without expires_in lasts an hour (less 60 s)', async function () {
-    srv.respond = (req, body, n) => ({ status: 200, json: n === 1 ? { access_token: 'short', expires_in: 30 } : { access_token: `tok-${n}` } });
+    srv.respond = (req, body, n) => ({
+      status: 200,
+      json: n === 1 ? { access_token: 'short', expires_in: 30 } : { access_token: `tok-${n}` },
+    });
     const m = manager();
     assert.strictEqual(await m.getToken(), 'short');
     clock += 27_000 - 1;
@@ -160,7 +196,11 @@ describe('lib/http/oauth2', function () {
   });
 
   it('accepts a form-encoded token response and a string expires_in', async function () {
-    srv.respond = () => ({ status: 200, contentType: 'application/x-www-form-urlencoded', text: 'access_token=form-tok&token_type=bearer&expires_in=120' });
+    srv.respond = () => ({
+      status: 200,
+      contentType: 'application/x-www-form-urlencoded',
+      text: 'access_token=form-tok&token_type=bearer&expires_in=120',
+    });
     const m = manager();
     assert.strictEqual(await m.getToken(), 'form-tok');
     clock += 108_000 - 1;
@@ -171,9 +211,13 @@ describe('lib/http/oauth2', function () {
   });
 
   it('a token error names the status and the OAuth error, never the secret; the next call tries again', async function () {
-    srv.respond = (req, body, n) => n === 1
-      ? { status: 401, json: { error: 'invalid_client', error_description: `Client authentication failed for secret ${SECRET}` } }
-      : { status: 200, json: { access_token: 'tok-ok' } };
+    srv.respond = (req, body, n) =>
+      n === 1
+        ? {
+            status: 401,
+            json: { error: 'invalid_client', error_description: `Client authentication failed for secret ${SECRET}` },
+          }
+        : { status: 200, json: { access_token: 'tok-ok' } };
     const results = [];
     const m = manager({ onResult: (ok, err) => results.push([ok, err && err.code]) });
     await assert.rejects(m.getToken(), (err) => {
@@ -189,11 +233,22 @@ describe('lib/http/oauth2', function () {
     });
     assert.strictEqual(m.lastOk, false);
     assert.strictEqual(await m.getToken(), 'tok-ok');
-    assert.deepStrictEqual(results, [[false, 'OAUTH2_TOKEN'], [true, undefined]]);
+    assert.deepStrictEqual(results, [
+      [false, 'OAUTH2_TOKEN'],
+      [true, undefined],
+    ]);
   });
 
   it('a busy or unreachable token server is retryable; a refused client is not', async function () {
-    for (const [status, retryable] of [[503, true], [500, true], [429, true], [408, true], [400, false], [401, false], [403, false]]) {
+    for (const [status, retryable] of [
+      [503, true],
+      [500, true],
+      [429, true],
+      [408, true],
+      [400, false],
+      [401, false],
+      [403, false],
+    ]) {
       srv.respond = () => ({ status, json: { error: 'e' } });
       await assert.rejects(manager().getToken(), (err) => {
         assert.strictEqual(err.retryable, retryable, `HTTP ${status}`);
@@ -248,19 +303,31 @@ describe('lib/http/oauth2', function () {
     function endpoint(extra) {
       e = new Endpoint({
         id: 'e1',
-        config: { baseUrl: 'https://api.example.com/v1', authType: 'oauth2', tokenUrl: srv.url, scope: 'read', ...(extra || {}) },
+        config: {
+          baseUrl: 'https://api.example.com/v1',
+          authType: 'oauth2',
+          tokenUrl: srv.url,
+          scope: 'read',
+          ...(extra || {}),
+        },
         credentials: { clientId: 'client-1', clientSecret: SECRET },
         env: {},
         now: () => clock,
       });
       return e;
     }
-    afterEach(function () { if (e) e.close(); });
+    afterEach(function () {
+      if (e) e.close();
+    });
 
     it('20 concurrent prepare() calls → one token request, every request carries the token', async function () {
       endpoint();
       srv.hold();
-      const all = Promise.all(Array.from({ length: 20 }, (_, i) => e.prepare({ path: `/c/${i}`, headers: { Authorization: 'Bearer forged' } })));
+      const all = Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          e.prepare({ path: `/c/${i}`, headers: { Authorization: 'Bearer forged' } }),
+        ),
+      );
       await srv.arrived(1);
       srv.release();
       const prepared = await all;
@@ -287,7 +354,8 @@ describe('lib/http/oauth2', function () {
       endpoint();
       const seen = [];
       e.register({ id: 'u1', status: (s) => seen.push(s) });
-      srv.respond = (req, body, n) => n === 1 ? { status: 400, json: { error: 'invalid_scope' } } : { status: 200, json: { access_token: 'tok-ok' } };
+      srv.respond = (req, body, n) =>
+        n === 1 ? { status: 400, json: { error: 'invalid_scope' } } : { status: 200, json: { access_token: 'tok-ok' } };
       await assert.rejects(e.prepare({ path: '/', headers: {} }), (err) => {
         assert.match(err.message, /HTTP 400: invalid_scope/);
         assert.ok(!err.message.includes(SECRET));

@@ -8,7 +8,13 @@ const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 
 const { crc32, crc32Table, nativeCrc32 } = require('../../dist/nodes/lib/outbox/crc32');
-const { Journal, encodeRecord, encodeJson, segmentFileName, HEADER_BYTES } = require('../../dist/nodes/lib/outbox/journal');
+const {
+  Journal,
+  encodeRecord,
+  encodeJson,
+  segmentFileName,
+  HEADER_BYTES,
+} = require('../../dist/nodes/lib/outbox/journal');
 const { encodeLegacy } = require('../../dist/nodes/lib/outbox/framing');
 
 function tmpDir() {
@@ -19,7 +25,9 @@ function tmpDir() {
 async function openJ(dir, options = {}) {
   const records = [];
   const warnings = [];
-  const j = await Journal.open(dir, { ...options, warn: (msg, info) => warnings.push({ msg, info }) }, (r) => records.push(r));
+  const j = await Journal.open(dir, { ...options, warn: (msg, info) => warnings.push({ msg, info }) }, (r) =>
+    records.push(r),
+  );
   return { j, records, warnings };
 }
 
@@ -131,7 +139,10 @@ describe('outbox journal', function () {
     it('the sync marker never occurs in a JSON body, whatever the text', function () {
       const marker = Buffer.from([0xd5, 0x3a, 0x7e, 0xb1]);
       for (let i = 0; i < 2000; i++) {
-        const text = Array.from({ length: 20 }, () => String.fromCodePoint(Math.floor(Math.random() * 0x2ffff) % 0xd800)).join('') + 'Õ:~±';
+        const text =
+          Array.from({ length: 20 }, () => String.fromCodePoint(Math.floor(Math.random() * 0x2ffff) % 0xd800)).join(
+            '',
+          ) + 'Õ:~±';
         assert.strictEqual(Buffer.from(JSON.stringify({ text }), 'utf8').indexOf(marker), -1);
       }
     });
@@ -142,13 +153,23 @@ describe('outbox journal', function () {
       fs.writeFileSync(path.join(d, 'seg-000001.log'), Buffer.concat(recs));
       const { j, records, warnings } = await open(d);
       assert.deepStrictEqual(warnings, []);
-      assert.deepStrictEqual(records.map((r) => [r.type, r.body.i]), [[1, 0], [2, 1], [1, 2]]);
+      assert.deepStrictEqual(
+        records.map((r) => [r.type, r.body.i]),
+        [
+          [1, 0],
+          [2, 1],
+          [1, 2],
+        ],
+      );
       assert.deepStrictEqual(await j.read(records[1]), { type: 2, body: { i: 1 } });
       const p = await j.append(1, { i: 3 });
       assert.strictEqual(p.seg, 2, 'new records go to a new segment in the new format');
       await j.close();
       const again = await open(d);
-      assert.deepStrictEqual(again.records.map((r) => r.body.i), [0, 1, 2, 3]);
+      assert.deepStrictEqual(
+        again.records.map((r) => r.body.i),
+        [0, 1, 2, 3],
+      );
       assert.deepStrictEqual(again.warnings, []);
     });
 
@@ -181,7 +202,10 @@ describe('outbox journal', function () {
     it('refuses a second open of the same directory in this process', async function () {
       const d = dir();
       await open(d);
-      await assert.rejects(Journal.open(d, {}, () => undefined), { code: 'EJOURNALBUSY' });
+      await assert.rejects(
+        Journal.open(d, {}, () => undefined),
+        { code: 'EJOURNALBUSY' },
+      );
     });
   });
 

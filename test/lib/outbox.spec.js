@@ -68,7 +68,14 @@ describe('outbox', function () {
       assert.strictEqual(r.status, 'accepted');
       assert.deepStrictEqual(r.evicted, []);
       const bytes = Buffer.byteLength(JSON.stringify(data));
-      assert.deepStrictEqual(r.item, { id: 'evt_1', orderingKey: 'cust_9', attempts: 0, nextAttemptAt: 1000, createdAt: 1000, bytes });
+      assert.deepStrictEqual(r.item, {
+        id: 'evt_1',
+        orderingKey: 'cust_9',
+        attempts: 0,
+        nextAttemptAt: 1000,
+        createdAt: 1000,
+        bytes,
+      });
       assert.deepStrictEqual(ob.get('evt_1'), r.item);
       assert.strictEqual('data' in ob.get('evt_1'), false);
       assert.deepStrictEqual(await ob.load('evt_1'), data);
@@ -180,7 +187,9 @@ describe('outbox', function () {
         }
       }
       const bk = new Set(busyKeys);
-      const eligible = all.filter((it) => heads.has(it.id) && !busyIds.has(it.id) && !(it.orderingKey !== undefined && bk.has(it.orderingKey)));
+      const eligible = all.filter(
+        (it) => heads.has(it.id) && !busyIds.has(it.id) && !(it.orderingKey !== undefined && bk.has(it.orderingKey)),
+      );
       const due = eligible.filter((it) => it.nextAttemptAt <= now).slice(0, limit);
       const next = eligible.length ? Math.min(...eligible.map((it) => it.nextAttemptAt)) : undefined;
       return { due: ids(due), next };
@@ -230,7 +239,11 @@ describe('outbox', function () {
           const keys = rnd() < 0.5 ? ['k1', 'k2', 'k3'] : [];
           const busy = new Set(live.slice(0, 40).filter(() => rnd() < 0.5));
           const want = reference(ob, now, limit, keys, busy);
-          assert.deepStrictEqual(ids(ob.due(now, limit, keys, busy)), want.due, `round ${round}, due(${now}, ${limit})`);
+          assert.deepStrictEqual(
+            ids(ob.due(now, limit, keys, busy)),
+            want.due,
+            `round ${round}, due(${now}, ${limit})`,
+          );
           assert.strictEqual(ob.nextDueAt(keys, busy), want.next, `round ${round}, nextDueAt`);
           // asking again gives the same answer (due() leaves the heap as it found it)
           assert.deepStrictEqual(ids(ob.due(now, limit, keys, busy)), want.due);
@@ -244,7 +257,12 @@ describe('outbox', function () {
     it('recordAttempt is journaled: attempts, nextAttemptAt and lastError survive a crash', async function () {
       const ob = await openOutbox(dir());
       await ob.enqueue({ id: 'a', data: { x: 1 }, now: 10 });
-      const lastError = { code: 'HTTP_503', message: 'Service Unavailable', statusCode: 503, details: ['dropped from the index'] };
+      const lastError = {
+        code: 'HTTP_503',
+        message: 'Service Unavailable',
+        statusCode: 503,
+        details: ['dropped from the index'],
+      };
       assert.strictEqual(await ob.recordAttempt('a', { attempts: 1, nextAttemptAt: 70, lastError }), true);
       assert.strictEqual(await ob.recordAttempt('a', { attempts: 2, nextAttemptAt: 190, lastError }), true);
       assert.strictEqual(await ob.recordAttempt('nope', { attempts: 1, nextAttemptAt: 1 }), false);
@@ -276,18 +294,33 @@ describe('outbox', function () {
     it('toDeadLetter moves the item with its data, error and history into the dead-letter store, then removes it', async function () {
       const ob = await openOutbox(dir());
       await ob.enqueue({ id: 'a', orderingKey: 'k', data: { body: 'x' }, now: 50 });
-      await ob.recordAttempt('a', { attempts: 3, nextAttemptAt: 90, lastError: { code: 'HTTP_500', message: 'boom', statusCode: 500 } });
+      await ob.recordAttempt('a', {
+        attempts: 3,
+        nextAttemptAt: 90,
+        lastError: { code: 'HTTP_500', message: 'boom', statusCode: 500 },
+      });
       const history = [
         { at: 60, statusCode: 500 },
         { at: 75, errorCode: 'ECONNRESET' },
         { at: 90, statusCode: 422 },
       ];
-      assert.strictEqual(await ob.toDeadLetter('a', { code: 'HTTP_422', message: 'Unprocessable', details: [{ reason: 'bad email' }] }, history), true);
+      assert.strictEqual(
+        await ob.toDeadLetter(
+          'a',
+          { code: 'HTTP_422', message: 'Unprocessable', details: [{ reason: 'bad email' }] },
+          history,
+        ),
+        true,
+      );
       assert.strictEqual(await ob.toDeadLetter('a', { code: 'X', message: 'again' }), false);
       assert.strictEqual(ob.has('a'), false);
       const e = await ob.deadLetter.get('a');
       assert.deepStrictEqual(e.data, { body: 'x' });
-      assert.deepStrictEqual(e.error, { code: 'HTTP_422', message: 'Unprocessable', details: [{ reason: 'bad email' }] });
+      assert.deepStrictEqual(e.error, {
+        code: 'HTTP_422',
+        message: 'Unprocessable',
+        details: [{ reason: 'bad email' }],
+      });
       assert.strictEqual(e.attempts, 3);
       assert.deepStrictEqual(e.history, history);
       assert.strictEqual(e.orderingKey, 'k');
@@ -301,7 +334,11 @@ describe('outbox', function () {
     it('without a history, the dead letter gets one built from the last error; an Error is accepted as the error', async function () {
       const ob = await openOutbox(dir());
       await ob.enqueue({ id: 'a', data: 1 });
-      await ob.recordAttempt('a', { attempts: 5, nextAttemptAt: 0, lastError: { code: 'HTTP_503', message: 'x', statusCode: 503 } });
+      await ob.recordAttempt('a', {
+        attempts: 5,
+        nextAttemptAt: 0,
+        lastError: { code: 'HTTP_503', message: 'x', statusCode: 503 },
+      });
       await ob.toDeadLetter('a', Object.assign(new Error('gave up'), { code: 'MAX_ATTEMPTS' }));
       const e = ob.deadLetter.peek('a');
       assert.strictEqual(e.error.code, 'MAX_ATTEMPTS');
@@ -343,7 +380,14 @@ describe('outbox', function () {
       const r = await ob.replayDeadLetters(['a', 'b'], 5000);
       assert.deepStrictEqual(r.requeued, ['a']);
       assert.deepStrictEqual(r.full, ['b'], 'the outbox has room for one');
-      assert.deepStrictEqual(ob.get('a'), { id: 'a', orderingKey: 'k', attempts: 0, nextAttemptAt: 5000, createdAt: 5000, bytes: 3 });
+      assert.deepStrictEqual(ob.get('a'), {
+        id: 'a',
+        orderingKey: 'k',
+        attempts: 0,
+        nextAttemptAt: 5000,
+        createdAt: 5000,
+        bytes: 3,
+      });
       assert.strictEqual(await ob.load('a'), 'A');
       assert.strictEqual(ob.deadLetter.has('a'), false);
       assert.strictEqual(ob.deadLetter.has('b'), true, 'refused, so kept');
@@ -381,10 +425,7 @@ describe('outbox', function () {
       const r = await ob.enqueue({ id: 'd', data: { id: 'd' } });
       assert.strictEqual(r.status, 'accepted');
       assert.deepStrictEqual(r.evicted, ['a']);
-      assert.deepStrictEqual(
-        ids(ob.due(Date.now() + 1, 10)),
-        ['b', 'c', 'd'],
-      );
+      assert.deepStrictEqual(ids(ob.due(Date.now() + 1, 10)), ['b', 'c', 'd']);
       const e = await ob.deadLetter.get('a');
       assert.strictEqual(e.error.code, 'OUTBOX_FULL');
       assert.deepStrictEqual(e.data, { id: 'a' });
@@ -424,10 +465,11 @@ describe('outbox', function () {
   describe('stats', function () {
     it('reports depth, bytes and the oldest age exactly, and counters since open', async function () {
       const ob = await openOutbox(dir());
-      assert.deepStrictEqual(
-        (({ depth, bytes, oldestAgeMs }) => ({ depth, bytes, oldestAgeMs }))(ob.stats(0)),
-        { depth: 0, bytes: 0, oldestAgeMs: 0 },
-      );
+      assert.deepStrictEqual((({ depth, bytes, oldestAgeMs }) => ({ depth, bytes, oldestAgeMs }))(ob.stats(0)), {
+        depth: 0,
+        bytes: 0,
+        oldestAgeMs: 0,
+      });
       await ob.enqueue({ id: 'a', data: 'aaaa', now: 1000 }); // 6 bytes
       await ob.enqueue({ id: 'b', data: [1, 2], now: 2000 }); // 5 bytes
       await ob.enqueue({ id: 'c', data: null, now: 3000 }); // 4 bytes
@@ -494,10 +536,16 @@ describe('outbox', function () {
       const opts = { segmentSize: 2048, compactAfterSegments: 3 };
       const ob = await openOutbox(d, opts);
       await ob.enqueue({ id: 'slow', orderingKey: 'k', data: { keep: 'me' }, now: 1 });
-      await ob.recordAttempt('slow', { attempts: 4, nextAttemptAt: 99, lastError: { code: 'HTTP_503', message: 'later' } });
+      await ob.recordAttempt('slow', {
+        attempts: 4,
+        nextAttemptAt: 99,
+        lastError: { code: 'HTTP_503', message: 'later' },
+      });
       let maxSegs = 0;
       for (let round = 0; round < 40; round++) {
-        await Promise.all(Array.from({ length: 10 }, (_, i) => ob.enqueue({ id: `r${round}-${i}`, data: { pad: 'q'.repeat(100) } })));
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => ob.enqueue({ id: `r${round}-${i}`, data: { pad: 'q'.repeat(100) } })),
+        );
         await Promise.all(Array.from({ length: 10 }, (_, i) => ob.complete(`r${round}-${i}`)));
         await ob.compact();
         maxSegs = Math.max(maxSegs, segFiles(d).length);
@@ -506,7 +554,15 @@ describe('outbox', function () {
       assert.ok(maxSegs <= 6, `up to ${maxSegs} segments on disk`);
       assert.ok(ob.disk().copyForwards >= 1);
       assert.ok(!segFiles(d).includes('seg-000001.log'));
-      const want = { id: 'slow', orderingKey: 'k', attempts: 4, nextAttemptAt: 99, createdAt: 1, bytes: 13, lastError: { code: 'HTTP_503', message: 'later' } };
+      const want = {
+        id: 'slow',
+        orderingKey: 'k',
+        attempts: 4,
+        nextAttemptAt: 99,
+        createdAt: 1,
+        bytes: 13,
+        lastError: { code: 'HTTP_503', message: 'later' },
+      };
       assert.deepStrictEqual(ob.get('slow'), want);
       const again = await crashAndReopen(ob, opts);
       assert.deepStrictEqual(again.get('slow'), want);
@@ -545,7 +601,9 @@ describe('outbox', function () {
     it('after everything is delivered the journal shrinks to one small segment', async function () {
       const d = dir();
       const ob = await openOutbox(d, { segmentSize: 16 * 1024 });
-      await Promise.all(Array.from({ length: 500 }, (_, i) => ob.enqueue({ id: 'e' + i, data: { pad: 'w'.repeat(200) } })));
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) => ob.enqueue({ id: 'e' + i, data: { pad: 'w'.repeat(200) } })),
+      );
       const full = ob.disk().bytes;
       await Promise.all(Array.from({ length: 500 }, (_, i) => ob.complete('e' + i)));
       await ob.compact();
@@ -584,7 +642,10 @@ describe('outbox', function () {
           const m = model.get(id);
           m.attempts++;
           m.nextAttemptAt = step + 100;
-          assert.strictEqual(await ob.recordAttempt(id, { attempts: m.attempts, nextAttemptAt: m.nextAttemptAt }), true);
+          assert.strictEqual(
+            await ob.recordAttempt(id, { attempts: m.attempts, nextAttemptAt: m.nextAttemptAt }),
+            true,
+          );
         } else if (r < 0.9) {
           const id = pending[Math.floor(rnd() * Math.min(3, pending.length))]; // mostly old ones
           assert.strictEqual(await ob.complete(id), true);
@@ -624,7 +685,11 @@ describe('outbox', function () {
   describe('crash safety', function () {
     it('every acknowledged item is pending again after a crash, with its state; completed ones are not', async function () {
       const ob = await openOutbox(dir());
-      await Promise.all(Array.from({ length: 300 }, (_, i) => ob.enqueue({ id: 'e' + i, orderingKey: i % 2 ? 'odd' : undefined, data: { i }, now: i })));
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          ob.enqueue({ id: 'e' + i, orderingKey: i % 2 ? 'odd' : undefined, data: { i }, now: i }),
+        ),
+      );
       for (let i = 0; i < 300; i += 3) await ob.complete('e' + i);
       for (let i = 1; i < 300; i += 3) await ob.recordAttempt('e' + i, { attempts: 2, nextAttemptAt: 1e6 + i });
       // not awaited: these may or may not make it
@@ -774,8 +839,12 @@ describe('outbox', function () {
         }
         // a kill in the middle of a large write can leave a partial batch: only ever a truncated tail
         // (and the lock file the killed child left behind is taken over)
-        for (const w of ob.warnings) if (!/took over the stale lock/.test(w.m)) assert.strictEqual(w.info.action, 'truncated', w.m);
-        assert.ok(ob.warnings.some((w) => /took over the stale lock .*is gone/.test(w.m)), `run ${run}: the dead child's lock was taken over`);
+        for (const w of ob.warnings)
+          if (!/took over the stale lock/.test(w.m)) assert.strictEqual(w.info.action, 'truncated', w.m);
+        assert.ok(
+          ob.warnings.some((w) => /took over the stale lock .*is gone/.test(w.m)),
+          `run ${run}: the dead child's lock was taken over`,
+        );
         await ob.close();
       }
     });

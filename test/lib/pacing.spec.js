@@ -1,7 +1,12 @@
 'use strict';
 const assert = require('node:assert');
 const {
-  Pacer, PACER_DEFAULTS, OFFLINE_CODES, isOfflineCode, offlineCodeOf, breakerVerdict,
+  Pacer,
+  PACER_DEFAULTS,
+  OFFLINE_CODES,
+  isOfflineCode,
+  offlineCodeOf,
+  breakerVerdict,
 } = require('../../dist/nodes/lib/http/pacing');
 
 /** Lets promise callbacks run. */
@@ -56,7 +61,10 @@ function setup(options = {}) {
   const rejected = [];
   const want = (n = 1, signal) => {
     for (let i = 0; i < n; i++) {
-      pacer.acquire(signal).then((p) => granted.push(p), (e) => rejected.push(e));
+      pacer.acquire(signal).then(
+        (p) => granted.push(p),
+        (e) => rejected.push(e),
+      );
     }
   };
   return { clock, pacer, granted, rejected, want, changes };
@@ -69,14 +77,33 @@ const refused = { kind: 'network', code: 'ECONNREFUSED' };
 describe('lib/http/pacing (Pacer)', function () {
   it('defaults: 4 at once, no rate limit, breaker after 5 failures, 30 s open, offline probes from 1 s to 60 s', function () {
     const p = new Pacer();
-    assert.deepStrictEqual({ ...p.settings }, {
-      maxConcurrent: 4, rateCount: 0, rateIntervalMs: 1000, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10,
-      breakerWindowMs: 60000, breakerOpenMs: 30000, breakerMaxOpenMs: 300000, offlineInitialMs: 1000, offlineMaxMs: 60000,
-    });
+    assert.deepStrictEqual(
+      { ...p.settings },
+      {
+        maxConcurrent: 4,
+        rateCount: 0,
+        rateIntervalMs: 1000,
+        breakerFailures: 5,
+        breakerRate: 0,
+        breakerMinRequests: 10,
+        breakerWindowMs: 60000,
+        breakerOpenMs: 30000,
+        breakerMaxOpenMs: 300000,
+        offlineInitialMs: 1000,
+        offlineMaxMs: 60000,
+      },
+    );
     assert.deepStrictEqual({ ...p.settings }, { ...PACER_DEFAULTS });
     assert.deepStrictEqual(p.state(), {
-      circuit: 'closed', pausedUntil: null, offline: false, inFlight: 0, waiting: 0, consecutiveFailures: 0,
-      openUntil: null, nextProbeAt: null, offlineCode: null,
+      circuit: 'closed',
+      pausedUntil: null,
+      offline: false,
+      inFlight: 0,
+      waiting: 0,
+      consecutiveFailures: 0,
+      openUntil: null,
+      nextProbeAt: null,
+      offlineCode: null,
     });
     p.close();
   });
@@ -84,7 +111,11 @@ describe('lib/http/pacing (Pacer)', function () {
   it('concurrency cap: at most maxConcurrent permits out, first come first served; 0 means no limit', async function () {
     const { pacer, granted, clock } = setup({ maxConcurrent: 2 });
     const order = [];
-    for (let i = 0; i < 5; i++) pacer.acquire().then((p) => { order.push(i); granted.push(p); });
+    for (let i = 0; i < 5; i++)
+      pacer.acquire().then((p) => {
+        order.push(i);
+        granted.push(p);
+      });
     await flush();
     assert.deepStrictEqual(order, [0, 1]);
     assert.deepStrictEqual([pacer.state().inFlight, pacer.state().waiting], [2, 3]);
@@ -128,13 +159,27 @@ describe('lib/http/pacing (Pacer)', function () {
     // sliding, not fixed windows: grants at 0, 400, 800 ms → the 4th at 1000, the 5th at 1400
     const s = setup({ rateCount: 3, rateIntervalMs: 1000 });
     const at = [];
-    const take = () => s.pacer.acquire().then((p) => { at.push(s.clock.now()); p.release(ok); });
+    const take = () =>
+      s.pacer.acquire().then((p) => {
+        at.push(s.clock.now());
+        p.release(ok);
+      });
     const t0 = s.clock.now();
-    take(); await flush();
-    await s.clock.advance(400); take(); await flush();
-    await s.clock.advance(400); take(); take(); take(); await flush();
+    take();
+    await flush();
+    await s.clock.advance(400);
+    take();
+    await flush();
+    await s.clock.advance(400);
+    take();
+    take();
+    take();
+    await flush();
     await s.clock.advance(1000);
-    assert.deepStrictEqual(at.map((x) => x - t0), [0, 400, 800, 1000, 1400]);
+    assert.deepStrictEqual(
+      at.map((x) => x - t0),
+      [0, 400, 800, 1000, 1400],
+    );
   });
 
   it('a 429 or 503 with Retry-After pauses every request until then; a pause never shrinks', async function () {
@@ -169,11 +214,21 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('circuit breaker: opens after N failures in a row, half-open lets exactly one probe, a failed probe doubles the open time up to the max, a good one closes it', async function () {
-    const { pacer, granted, want, clock, changes } = setup({ breakerFailures: 3, breakerOpenMs: 1000, breakerMaxOpenMs: 3000 });
+    const { pacer, granted, want, clock, changes } = setup({
+      breakerFailures: 3,
+      breakerOpenMs: 1000,
+      breakerMaxOpenMs: 3000,
+    });
     // a success (any answer below 500, except 429) breaks the run
     want(5);
     await flush();
-    [e500, { kind: 'timeout' }, { kind: 'response', status: 404 }, e500, { kind: 'network', code: 'ECONNRESET' }].forEach((o, i) => granted[i].release(o));
+    [
+      e500,
+      { kind: 'timeout' },
+      { kind: 'response', status: 404 },
+      e500,
+      { kind: 'network', code: 'ECONNRESET' },
+    ].forEach((o, i) => granted[i].release(o));
     assert.strictEqual(pacer.state().circuit, 'closed');
     assert.strictEqual(pacer.state().consecutiveFailures, 2);
     want(1);
@@ -233,7 +288,13 @@ describe('lib/http/pacing (Pacer)', function () {
         if (gapMs) await s.clock.advance(gapMs);
       }
     };
-    const rate = { breakerFailures: 0, breakerRate: 50, breakerMinRequests: 10, breakerWindowMs: 60000, breakerOpenMs: 1000 };
+    const rate = {
+      breakerFailures: 0,
+      breakerRate: 50,
+      breakerMinRequests: 10,
+      breakerWindowMs: 60000,
+      breakerOpenMs: 1000,
+    };
     let s = setup(rate);
     await run(s, 'SFSFSFSFS'.split(''));
     assert.strictEqual(s.pacer.state().circuit, 'closed', '4 of 9: too few requests yet');
@@ -259,15 +320,22 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('network down: deliveries wait; one probe at 1 s, 2 s, 4 s … up to the max; any HTTP answer releases everyone', async function () {
-    const { pacer, granted, want, clock, changes } = setup({ breakerFailures: 2, offlineInitialMs: 1000, offlineMaxMs: 4000 });
+    const { pacer, granted, want, clock, changes } = setup({
+      breakerFailures: 2,
+      offlineInitialMs: 1000,
+      offlineMaxMs: 4000,
+    });
     want(3);
     await flush();
     const t0 = clock.now();
     granted[0].release(refused);
     granted[1].release({ kind: 'network', code: 'ENOTFOUND' }); // already offline: changes nothing
     let st = pacer.state();
-    assert.deepStrictEqual([st.offline, st.nextProbeAt, st.offlineCode, st.circuit, st.consecutiveFailures], [true, t0 + 1000, 'ECONNREFUSED', 'closed', 0],
-      'down is not a breaker failure');
+    assert.deepStrictEqual(
+      [st.offline, st.nextProbeAt, st.offlineCode, st.circuit, st.consecutiveFailures],
+      [true, t0 + 1000, 'ECONNREFUSED', 'closed', 0],
+      'down is not a breaker failure',
+    );
     assert.strictEqual(changes.pop().offline, true);
     granted[2].release(refused);
     want(5);
@@ -288,14 +356,21 @@ describe('lib/http/pacing (Pacer)', function () {
     }
     assert.deepStrictEqual(gaps, [2000, 4000, 4000]);
     assert.strictEqual(granted.length, 7);
-    assert.strictEqual(pacer.state().consecutiveFailures, 0, 'a probe that timed out while offline is no breaker failure');
+    assert.strictEqual(
+      pacer.state().consecutiveFailures,
+      0,
+      'a probe that timed out while offline is no breaker failure',
+    );
     // any HTTP answer, even a 500, brings it back and releases the rest
     granted[6].release({ kind: 'response', status: 500 });
     await flush();
     st = pacer.state();
     assert.deepStrictEqual([st.offline, st.circuit, st.consecutiveFailures], [false, 'closed', 1]);
     assert.strictEqual(granted.length, 8);
-    assert.strictEqual(changes.some((c) => c.offline === false), true);
+    assert.strictEqual(
+      changes.some((c) => c.offline === false),
+      true,
+    );
   });
 
   it('network down with nobody waiting sets no timer; the next acquire waits for the probe time', async function () {
@@ -357,7 +432,15 @@ describe('lib/http/pacing (Pacer)', function () {
   it('onChange is told about the circuit, the pause and the network, not about every permit; a throwing listener is ignored', async function () {
     const clock = fakeClock();
     let calls = 0;
-    const pacer = new Pacer({ now: clock.now, setTimer: clock.setTimer, clearTimer: clock.clearTimer, onChange: () => { calls++; throw new Error('boom'); } });
+    const pacer = new Pacer({
+      now: clock.now,
+      setTimer: clock.setTimer,
+      clearTimer: clock.clearTimer,
+      onChange: () => {
+        calls++;
+        throw new Error('boom');
+      },
+    });
     for (let i = 0; i < 10; i++) (await pacer.acquire()).release(ok);
     assert.strictEqual(calls, 0);
     (await pacer.acquire()).release(refused);
@@ -366,18 +449,48 @@ describe('lib/http/pacing (Pacer)', function () {
   });
 
   it('which errors mean "network down", and what each outcome tells the breaker', function () {
-    assert.deepStrictEqual(OFFLINE_CODES, ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN']);
+    assert.deepStrictEqual(OFFLINE_CODES, [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'ENETDOWN',
+      'EHOSTDOWN',
+    ]);
     assert.strictEqual(isOfflineCode('ECONNRESET'), false);
     assert.strictEqual(isOfflineCode('ETIMEDOUT'), false);
     const e = (code, extra) => Object.assign(new Error(code || 'x'), { code }, extra);
     assert.strictEqual(offlineCodeOf(e('ECONNREFUSED')), 'ECONNREFUSED');
     assert.strictEqual(offlineCodeOf(e('ERR_NETWORK', { cause: e('EHOSTUNREACH') })), 'EHOSTUNREACH');
     assert.strictEqual(offlineCodeOf(e('ECONNRESET')), undefined);
-    assert.strictEqual(offlineCodeOf(Object.assign(new AggregateError([e('ECONNREFUSED'), e('ENETUNREACH')]), { code: undefined })), 'ECONNREFUSED');
+    assert.strictEqual(
+      offlineCodeOf(Object.assign(new AggregateError([e('ECONNREFUSED'), e('ENETUNREACH')]), { code: undefined })),
+      'ECONNREFUSED',
+    );
     assert.strictEqual(offlineCodeOf(new AggregateError([e('ECONNREFUSED'), e('ECONNRESET')])), undefined);
     assert.strictEqual(offlineCodeOf('ECONNREFUSED'), undefined);
-    const verdicts = [ok, { kind: 'response', status: 404 }, { kind: 'response', status: 429 }, e500, { kind: 'response', status: 503 },
-      { kind: 'timeout' }, refused, { kind: 'network', code: 'ECONNRESET' }, { kind: 'cancelled' }].map(breakerVerdict);
-    assert.deepStrictEqual(verdicts, ['success', 'success', 'neutral', 'failure', 'failure', 'failure', 'neutral', 'failure', 'neutral']);
+    const verdicts = [
+      ok,
+      { kind: 'response', status: 404 },
+      { kind: 'response', status: 429 },
+      e500,
+      { kind: 'response', status: 503 },
+      { kind: 'timeout' },
+      refused,
+      { kind: 'network', code: 'ECONNRESET' },
+      { kind: 'cancelled' },
+    ].map(breakerVerdict);
+    assert.deepStrictEqual(verdicts, [
+      'success',
+      'success',
+      'neutral',
+      'failure',
+      'failure',
+      'failure',
+      'neutral',
+      'failure',
+      'neutral',
+    ]);
   });
 });

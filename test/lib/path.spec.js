@@ -22,7 +22,24 @@ describe('lib/path', function () {
     });
 
     it('rejects malformed paths with a clear message', function () {
-      const bad = ['', '.a', 'a.', 'a..b', 'a[', 'a[x]', 'a[-1]', 'a[1', 'a.[0]', 'a b', 'first name', 'a["x"', 'a["x"b', 'a]b', 'a[0]b', "a'b"];
+      const bad = [
+        '',
+        '.a',
+        'a.',
+        'a..b',
+        'a[',
+        'a[x]',
+        'a[-1]',
+        'a[1',
+        'a.[0]',
+        'a b',
+        'first name',
+        'a["x"',
+        'a["x"b',
+        'a]b',
+        'a[0]b',
+        "a'b",
+      ];
       for (const p of bad) {
         assert.throws(() => parsePath(p), PathError, `expected ${JSON.stringify(p)} to be rejected`);
       }
@@ -31,7 +48,14 @@ describe('lib/path', function () {
     });
 
     it('rejects prototype-polluting segments, bare or quoted', function () {
-      for (const p of ['__proto__', 'a.__proto__.b', 'constructor.prototype', 'a["__proto__"]', "['constructor']", 'x.prototype']) {
+      for (const p of [
+        '__proto__',
+        'a.__proto__.b',
+        'constructor.prototype',
+        'a["__proto__"]',
+        "['constructor']",
+        'x.prototype',
+      ]) {
         assert.throws(() => parsePath(p), /is not allowed in a path/, p);
       }
     });

@@ -26,46 +26,87 @@ const WHOLE_REF = /^\$\{([A-Z][A-Z0-9_]*)\}$/;
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g;
 const SECRET_FIELDS = ['apiKey', 'password', 'token', 'clientSecret'];
 const CREDENTIAL_FIELDS = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
-const CONFIG_KEYS = ['baseUrl', 'port', 'method', 'headers', 'timeout', 'keepAlive', 'authType', 'apiKeyIn', 'apiKeyName', 'tokenUrl', 'scope', 'audience', 'tokenAuth'];
+const CONFIG_KEYS = [
+  'baseUrl',
+  'port',
+  'method',
+  'headers',
+  'timeout',
+  'keepAlive',
+  'authType',
+  'apiKeyIn',
+  'apiKeyName',
+  'tokenUrl',
+  'scope',
+  'audience',
+  'tokenAuth',
+];
 
 /** What each endpoint preset must say, checked field by field. */
 const EXPECTED = {
   stripe: {
-    baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}', authType: 'bearer',
-    credentials: { token: '${STRIPE_SECRET_KEY}' }, env: ['STRIPE_API_URL', 'STRIPE_SECRET_KEY'], encoder: 'form',
+    baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}',
+    authType: 'bearer',
+    credentials: { token: '${STRIPE_SECRET_KEY}' },
+    env: ['STRIPE_API_URL', 'STRIPE_SECRET_KEY'],
+    encoder: 'form',
   },
   paypal: {
-    baseUrl: '${PAYPAL_API_URL:-https://api-m.paypal.com}', authType: 'oauth2',
-    tokenUrl: '${PAYPAL_API_URL:-https://api-m.paypal.com}/v1/oauth2/token', tokenAuth: 'basic',
+    baseUrl: '${PAYPAL_API_URL:-https://api-m.paypal.com}',
+    authType: 'oauth2',
+    tokenUrl: '${PAYPAL_API_URL:-https://api-m.paypal.com}/v1/oauth2/token',
+    tokenAuth: 'basic',
     credentials: { clientId: '${PAYPAL_CLIENT_ID}', clientSecret: '${PAYPAL_CLIENT_SECRET}' },
-    env: ['PAYPAL_API_URL', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET'], encoder: 'json',
+    env: ['PAYPAL_API_URL', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET'],
+    encoder: 'json',
   },
   sendgrid: {
-    baseUrl: '${SENDGRID_API_URL:-https://api.sendgrid.com}', authType: 'bearer',
-    credentials: { token: '${SENDGRID_API_KEY}' }, env: ['SENDGRID_API_URL', 'SENDGRID_API_KEY'], encoder: 'json',
+    baseUrl: '${SENDGRID_API_URL:-https://api.sendgrid.com}',
+    authType: 'bearer',
+    credentials: { token: '${SENDGRID_API_KEY}' },
+    env: ['SENDGRID_API_URL', 'SENDGRID_API_KEY'],
+    encoder: 'json',
   },
   mailchimp: {
-    baseUrl: '${MAILCHIMP_API_URL:-https://us1.api.mailchimp.com}', authType: 'basic',
-    credentials: { username: 'saypro', password: '${MAILCHIMP_API_KEY}' }, env: ['MAILCHIMP_API_URL', 'MAILCHIMP_API_KEY'], encoder: 'json',
+    baseUrl: '${MAILCHIMP_API_URL:-https://us1.api.mailchimp.com}',
+    authType: 'basic',
+    credentials: { username: 'saypro', password: '${MAILCHIMP_API_KEY}' },
+    env: ['MAILCHIMP_API_URL', 'MAILCHIMP_API_KEY'],
+    encoder: 'json',
   },
   hubspot: {
-    baseUrl: '${HUBSPOT_API_URL:-https://api.hubapi.com}', authType: 'bearer',
-    credentials: { token: '${HUBSPOT_TOKEN}' }, env: ['HUBSPOT_API_URL', 'HUBSPOT_TOKEN'], encoder: 'json',
+    baseUrl: '${HUBSPOT_API_URL:-https://api.hubapi.com}',
+    authType: 'bearer',
+    credentials: { token: '${HUBSPOT_TOKEN}' },
+    env: ['HUBSPOT_API_URL', 'HUBSPOT_TOKEN'],
+    encoder: 'json',
   },
   twilio: {
-    baseUrl: '${TWILIO_API_URL:-https://api.twilio.com}/2010-04-01/Accounts/${TWILIO_ACCOUNT_SID}', authType: 'basic',
+    baseUrl: '${TWILIO_API_URL:-https://api.twilio.com}/2010-04-01/Accounts/${TWILIO_ACCOUNT_SID}',
+    authType: 'basic',
     credentials: { username: '${TWILIO_ACCOUNT_SID}', password: '${TWILIO_AUTH_TOKEN}' },
-    env: ['TWILIO_API_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'], encoder: 'form',
+    env: ['TWILIO_API_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+    encoder: 'form',
   },
   partner: {
-    baseUrl: '${PARTNER_URL}', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-API-Key',
-    credentials: { apiKey: '${PARTNER_API_KEY}' }, env: ['PARTNER_URL', 'PARTNER_API_KEY'], encoder: 'json',
+    baseUrl: '${PARTNER_URL}',
+    authType: 'apikey',
+    apiKeyIn: 'header',
+    apiKeyName: 'X-API-Key',
+    credentials: { apiKey: '${PARTNER_API_KEY}' },
+    env: ['PARTNER_URL', 'PARTNER_API_KEY'],
+    encoder: 'json',
   },
 };
 
 /** Variables named in a preset (base URL, token URL, header values, credentials). */
 function referencedVariables(p) {
-  const texts = [p.config.baseUrl, p.config.tokenUrl, ...p.config.headers.map((h) => h.value), ...Object.values(p.credentials)];
+  const texts = [
+    p.config.baseUrl,
+    p.config.tokenUrl,
+    ...p.config.headers.map((h) => h.value),
+    ...Object.values(p.credentials),
+  ];
   const names = new Set();
   for (const t of texts) for (const m of String(t || '').matchAll(REF)) names.add(m[1]);
   return [...names].sort();
@@ -84,41 +125,72 @@ const resolver = (env) => ({ evaluateJsonata: (expr, msg) => jsonata(expr).evalu
 const PAYMENT = {
   event: { id: 'evt-p-1', type: 'payment.completed' },
   payload: {
-    paymentId: 'P-9001', orderId: 'ORD-5001', amount: '149.90', currency: 'usd', paymentMethodId: 'pm_card_visa',
-    listing: { id: 'L-1001', title: 'Red bicycle' }, buyer: { name: 'Alan', phone: '+15005550006' },
+    paymentId: 'P-9001',
+    orderId: 'ORD-5001',
+    amount: '149.90',
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+    listing: { id: 'L-1001', title: 'Red bicycle' },
+    buyer: { name: 'Alan', phone: '+15005550006' },
   },
 };
 const LISTING = {
   event: { id: 'evt-l-1', type: 'listing.created' },
-  payload: { listingId: 'L-1001', title: 'Red bicycle', price: '149.90', currency: 'usd', seller: { name: 'Ada Lovelace', email: 'ada@example.com' } },
+  payload: {
+    listingId: 'L-1001',
+    title: 'Red bicycle',
+    price: '149.90',
+    currency: 'usd',
+    seller: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  },
 };
 const USER = {
   event: { id: 'evt-u-1', type: 'user.registered' },
-  payload: { userId: 'U-501', email: ' Grace.Hopper@Example.com ', firstName: 'Grace', lastName: 'Hopper', phone: 15550100 },
+  payload: {
+    userId: 'U-501',
+    email: ' Grace.Hopper@Example.com ',
+    firstName: 'Grace',
+    lastName: 'Hopper',
+    phone: 15550100,
+  },
 };
 const TEMPLATE_CASES = {
   'stripe-payment-intent': {
     msg: PAYMENT,
     body: {
-      amount: 14990, currency: 'usd', payment_method: 'pm_card_visa', confirm: true,
+      amount: 14990,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
       automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-      description: 'Red bicycle', metadata: { order_id: 'ORD-5001', payment_id: 'P-9001', event_id: 'evt-p-1' },
+      description: 'Red bicycle',
+      metadata: { order_id: 'ORD-5001', payment_id: 'P-9001', event_id: 'evt-p-1' },
     },
-    form: 'amount=14990&currency=usd&payment_method=pm_card_visa&confirm=true&automatic_payment_methods[enabled]=true'
-      + '&automatic_payment_methods[allow_redirects]=never&description=Red+bicycle&metadata[order_id]=ORD-5001'
-      + '&metadata[payment_id]=P-9001&metadata[event_id]=evt-p-1',
+    form:
+      'amount=14990&currency=usd&payment_method=pm_card_visa&confirm=true&automatic_payment_methods[enabled]=true' +
+      '&automatic_payment_methods[allow_redirects]=never&description=Red+bicycle&metadata[order_id]=ORD-5001' +
+      '&metadata[payment_id]=P-9001&metadata[event_id]=evt-p-1',
   },
   'paypal-order': {
     msg: PAYMENT,
     body: {
       intent: 'CAPTURE',
-      purchase_units: [{ reference_id: 'P-9001', description: 'Red bicycle', custom_id: 'evt-p-1', amount: { currency_code: 'USD', value: '149.90' } }],
+      purchase_units: [
+        {
+          reference_id: 'P-9001',
+          description: 'Red bicycle',
+          custom_id: 'evt-p-1',
+          amount: { currency_code: 'USD', value: '149.90' },
+        },
+      ],
     },
   },
   'sendgrid-mail': {
     msg: LISTING,
     body: {
-      personalizations: [{ to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { event_id: 'evt-l-1' } }],
+      personalizations: [
+        { to: [{ email: 'ada@example.com', name: 'Ada Lovelace' }], custom_args: { event_id: 'evt-l-1' } },
+      ],
       from: { email: 'listings@saypro.example' },
       subject: 'Your listing "Red bicycle" is live',
       content: [{ type: 'text/plain', value: 'Your listing "Red bicycle" is now live. Listing id: L-1001' }],
@@ -126,24 +198,44 @@ const TEMPLATE_CASES = {
   },
   'hubspot-contact': {
     msg: USER,
-    body: { properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' }, associations: [] },
+    body: {
+      properties: { email: 'grace.hopper@example.com', firstname: 'Grace', lastname: 'Hopper', phone: '15550100' },
+      associations: [],
+    },
   },
   'mailchimp-member': {
     msg: USER,
-    body: { email_address: 'Grace.Hopper@Example.com', status_if_new: 'subscribed', merge_fields: { FNAME: 'Grace', LNAME: 'Hopper' } },
+    body: {
+      email_address: 'Grace.Hopper@Example.com',
+      status_if_new: 'subscribed',
+      merge_fields: { FNAME: 'Grace', LNAME: 'Hopper' },
+    },
   },
   'twilio-message': {
     msg: PAYMENT,
-    body: { To: '+15005550006', From: '+15005550006', Body: 'SayPro: we received your payment of 149.90 USD. Reference P-9001.' },
+    body: {
+      To: '+15005550006',
+      From: '+15005550006',
+      Body: 'SayPro: we received your payment of 149.90 USD. Reference P-9001.',
+    },
   },
 };
 const TEMPLATE_ENV = { SENDGRID_FROM: 'listings@saypro.example', TWILIO_FROM: '+15005550006' };
 
 describe('resources/presets.js', function () {
   it('loads in Node and lists the endpoint presets, mapper templates and checker templates', function () {
-    assert.deepStrictEqual(presets.endpoint.map((p) => p.id), Object.keys(EXPECTED));
-    assert.deepStrictEqual(presets.fieldMapper.map((t) => t.id), Object.keys(TEMPLATE_CASES));
-    assert.deepStrictEqual(presets.responseCheck.map((t) => t.id), ['stripe', 'paypal', 'sendgrid', 'hubspot', 'mailchimp', 'twilio']);
+    assert.deepStrictEqual(
+      presets.endpoint.map((p) => p.id),
+      Object.keys(EXPECTED),
+    );
+    assert.deepStrictEqual(
+      presets.fieldMapper.map((t) => t.id),
+      Object.keys(TEMPLATE_CASES),
+    );
+    assert.deepStrictEqual(
+      presets.responseCheck.map((t) => t.id),
+      ['stripe', 'paypal', 'sendgrid', 'hubspot', 'mailchimp', 'twilio'],
+    );
     const copy = presets.endpointPreset('stripe');
     copy.config.headers.push({ name: 'X-Changed', value: '1' });
     assert.strictEqual(presets.endpointPreset('stripe').config.headers.length, 1, 'the lookups hand out copies');
@@ -174,13 +266,26 @@ describe('resources/presets.js', function () {
           for (const [field, value] of Object.entries(p.credentials)) {
             assert.ok(CREDENTIAL_FIELDS.includes(field), `${field} is a credential of the endpoint`);
             if (SECRET_FIELDS.includes(field) || field === 'clientId') {
-              assert.match(value, WHOLE_REF, `${field} must be a whole \${VAR} (the endpoint reads only that from the environment)`);
+              assert.match(
+                value,
+                WHOLE_REF,
+                `${field} must be a whole \${VAR} (the endpoint reads only that from the environment)`,
+              );
             } else if (!WHOLE_REF.test(value)) {
-              assert.deepStrictEqual([id, field, value], ['mailchimp', 'username', 'saypro'], 'the only literal credential is the user name Mailchimp ignores');
+              assert.deepStrictEqual(
+                [id, field, value],
+                ['mailchimp', 'username', 'saypro'],
+                'the only literal credential is the user name Mailchimp ignores',
+              );
             }
           }
-          assert.deepStrictEqual(Object.keys(p.config).sort(), CONFIG_KEYS.slice().sort(), 'a complete endpoint config, no credential in it');
-          for (const h of p.config.headers) assert.doesNotMatch(h.name, /auth|key|token|secret/i, 'no secret in a default header');
+          assert.deepStrictEqual(
+            Object.keys(p.config).sort(),
+            CONFIG_KEYS.slice().sort(),
+            'a complete endpoint config, no credential in it',
+          );
+          for (const h of p.config.headers)
+            assert.doesNotMatch(h.name, /auth|key|token|secret/i, 'no secret in a default header');
         });
 
         it('names in `env` exactly the variables it reads', function () {
@@ -188,7 +293,12 @@ describe('resources/presets.js', function () {
         });
 
         it('starts an endpoint when the variables are set, and names the missing ones otherwise', function () {
-          const ok = new Endpoint({ id: 'p-' + id, config: { name: id, ...p.config }, credentials: p.credentials, env: envFor(p) });
+          const ok = new Endpoint({
+            id: 'p-' + id,
+            config: { name: id, ...p.config },
+            credentials: p.credentials,
+            env: envFor(p),
+          });
           try {
             assert.strictEqual(ok.setupError, undefined, ok.setupError && ok.setupError.message);
             assert.strictEqual(ok.authType, want.authType);
@@ -200,7 +310,8 @@ describe('resources/presets.js', function () {
             // base URLs with a default start without their variable; credentials never do
             const required = p.env.filter((name) => !new RegExp('\\$\\{' + name + ':-').test(p.config.baseUrl));
             assert.ok(missing.setupError, 'an unset variable stops the endpoint');
-            for (const name of required) assert.match(JSON.stringify(missing.setupError.details), new RegExp(name), name);
+            for (const name of required)
+              assert.match(JSON.stringify(missing.setupError.details), new RegExp(name), name);
             assert.doesNotMatch(JSON.stringify(missing.setupError.details), /_API_URL is not set/);
           } finally {
             missing.close();
@@ -225,8 +336,16 @@ describe('resources/presets.js', function () {
     it('resolves ${VAR:-default} in the PayPal token URL like the base URL (the default without the variable, the variable when set)', function () {
       const { resolveBaseUrl } = require('../../dist/nodes/lib/http/base-url.js');
       const p = presets.endpointPreset('paypal');
-      assert.strictEqual(resolveBaseUrl(p.config.tokenUrl, undefined, {}).url.toString(), 'https://api-m.paypal.com/v1/oauth2/token');
-      assert.strictEqual(resolveBaseUrl(p.config.tokenUrl, undefined, { PAYPAL_API_URL: 'https://api-m.sandbox.paypal.com' }).url.toString(), 'https://api-m.sandbox.paypal.com/v1/oauth2/token');
+      assert.strictEqual(
+        resolveBaseUrl(p.config.tokenUrl, undefined, {}).url.toString(),
+        'https://api-m.paypal.com/v1/oauth2/token',
+      );
+      assert.strictEqual(
+        resolveBaseUrl(p.config.tokenUrl, undefined, {
+          PAYPAL_API_URL: 'https://api-m.sandbox.paypal.com',
+        }).url.toString(),
+        'https://api-m.sandbox.paypal.com/v1/oauth2/token',
+      );
     });
   });
 
@@ -240,7 +359,14 @@ describe('resources/presets.js', function () {
         assert.ok(labels[id], 'a label in the catalogue');
         assert.ok(t.rules.length > 0);
         for (const r of t.rules) for (const k of Object.keys(r)) assert.ok(ruleKeys.includes(k), `rule key ${k}`);
-        assert.deepStrictEqual(validateRules(t.rules, { parseJsonata: (e) => { jsonata(e); } }), []);
+        assert.deepStrictEqual(
+          validateRules(t.rules, {
+            parseJsonata: (e) => {
+              jsonata(e);
+            },
+          }),
+          [],
+        );
         const msg = JSON.parse(JSON.stringify(c.msg));
         const result = await mapFields(t.rules, msg, resolver(TEMPLATE_ENV));
         assert.ok(result.ok, JSON.stringify(result.problems));
@@ -252,14 +378,28 @@ describe('resources/presets.js', function () {
     it('the templates hold the fields each API needs, typed as it wants them', function () {
       const targets = (id) => Object.fromEntries(presets.fieldMapperTemplate(id).rules.map((r) => [r.target, r]));
       const stripe = targets('stripe-payment-intent');
-      for (const k of ['amount', 'currency', 'payment_method', 'confirm', 'description', 'metadata.order_id']) assert.ok(stripe[k], k);
+      for (const k of ['amount', 'currency', 'payment_method', 'confirm', 'description', 'metadata.order_id'])
+        assert.ok(stripe[k], k);
       assert.strictEqual(stripe.amount.type, 'minor');
       const sendgrid = targets('sendgrid-mail');
-      for (const k of ['personalizations[0].to[0].email', 'from.email', 'subject', 'content[0].type', 'content[0].value']) assert.ok(sendgrid[k], k);
+      for (const k of [
+        'personalizations[0].to[0].email',
+        'from.email',
+        'subject',
+        'content[0].type',
+        'content[0].value',
+      ])
+        assert.ok(sendgrid[k], k);
       const hubspot = targets('hubspot-contact');
-      for (const k of ['properties.email', 'properties.firstname', 'properties.lastname']) assert.strictEqual(hubspot[k].type, 'string', k);
-      for (const r of Object.values(hubspot).filter((x) => x.target.startsWith('properties.'))) assert.strictEqual(r.type, 'string', 'HubSpot property values are strings');
-      assert.deepStrictEqual([hubspot.associations.sourceType, hubspot.associations.source], ['json', '[]'], 'the create operation requires associations');
+      for (const k of ['properties.email', 'properties.firstname', 'properties.lastname'])
+        assert.strictEqual(hubspot[k].type, 'string', k);
+      for (const r of Object.values(hubspot).filter((x) => x.target.startsWith('properties.')))
+        assert.strictEqual(r.type, 'string', 'HubSpot property values are strings');
+      assert.deepStrictEqual(
+        [hubspot.associations.sourceType, hubspot.associations.source],
+        ['json', '[]'],
+        'the create operation requires associations',
+      );
       const mailchimp = targets('mailchimp-member');
       for (const k of ['email_address', 'status_if_new', 'merge_fields.FNAME']) assert.ok(mailchimp[k], k);
       const twilio = targets('twilio-message');
@@ -281,7 +421,7 @@ describe('resources/presets.js', function () {
   describe('response check templates', function () {
     const labels = catalogue('response-check')['response-check'].templates;
 
-    it('each passes the checker\'s config validation and has a label', function () {
+    it("each passes the checker's config validation and has a label", function () {
       for (const t of presets.responseCheck) {
         assert.ok(labels[t.id], `${t.id}: a label in the catalogue`);
         const checker = createChecker({ rules: t.rules, mode: t.mode, extract: t.extract });
@@ -303,7 +443,10 @@ describe('resources/presets.js', function () {
       assert.strictEqual(ok.passed, true);
       assert.strictEqual(ok.msg.transactionId, 'pi_1');
       assert.strictEqual(ok.msg.paymentStatus, 'succeeded');
-      assert.strictEqual(run('stripe', { statusCode: 402, payload: { error: { message: 'Your card was declined.' } } }).passed, false);
+      assert.strictEqual(
+        run('stripe', { statusCode: 402, payload: { error: { message: 'Your card was declined.' } } }).passed,
+        false,
+      );
     });
 
     it('PayPal: 2xx with status COMPLETED, APPROVED or CREATED passes; another status fails', function () {
@@ -312,7 +455,10 @@ describe('resources/presets.js', function () {
         assert.strictEqual(r.passed, true, status);
         assert.strictEqual(r.msg.transactionId, '5O190127TN364715T');
       }
-      assert.strictEqual(run('paypal', { statusCode: 200, payload: { id: 'x', status: 'PAYER_ACTION_REQUIRED' } }).passed, false);
+      assert.strictEqual(
+        run('paypal', { statusCode: 200, payload: { id: 'x', status: 'PAYER_ACTION_REQUIRED' } }).passed,
+        false,
+      );
       assert.strictEqual(run('paypal', { statusCode: 422, payload: { name: 'UNPROCESSABLE_ENTITY' } }).passed, false);
     });
 
@@ -327,12 +473,18 @@ describe('resources/presets.js', function () {
       const r = run('hubspot', { statusCode: 201, payload: { id: '1001' } });
       assert.strictEqual(r.passed, true);
       assert.strictEqual(r.msg.hubspotContactId, '1001');
-      assert.strictEqual(run('hubspot', { statusCode: 409, payload: { message: 'Contact already exists. Existing ID: 1001' } }).passed, true);
+      assert.strictEqual(
+        run('hubspot', { statusCode: 409, payload: { message: 'Contact already exists. Existing ID: 1001' } }).passed,
+        true,
+      );
       assert.strictEqual(run('hubspot', { statusCode: 400, payload: {} }).passed, false);
     });
 
     it('Mailchimp: 2xx passes; id and status are copied', function () {
-      const r = run('mailchimp', { statusCode: 200, payload: { id: 'd41d8cd98f00b204e9800998ecf8427e', status: 'subscribed' } });
+      const r = run('mailchimp', {
+        statusCode: 200,
+        payload: { id: 'd41d8cd98f00b204e9800998ecf8427e', status: 'subscribed' },
+      });
       assert.strictEqual(r.passed, true);
       assert.strictEqual(r.msg.mailchimpMemberId, 'd41d8cd98f00b204e9800998ecf8427e');
       assert.strictEqual(r.msg.mailchimpStatus, 'subscribed');
@@ -359,7 +511,7 @@ describe('resources/presets.js', function () {
       return window.SayProIntegrationKit;
     }
 
-    it('window.SayProIntegrationKit keeps `presets` and editor-common.js\'s helpers whichever loads first, and when loaded twice', function () {
+    it("window.SayProIntegrationKit keeps `presets` and editor-common.js's helpers whichever loads first, and when loaded twice", function () {
       for (const order of [
         [presetsSource, commonSource],
         [commonSource, presetsSource],
@@ -377,7 +529,11 @@ describe('resources/presets.js', function () {
     it('the dialogs load it with a <script src> before their own script', function () {
       for (const file of ['endpoint', 'field-mapper', 'response-check']) {
         const html = fs.readFileSync(path.join(root, 'nodes', file + '.html'), 'utf8');
-        assert.match(html, /^<script src="resources\/@saypro\/node-red-integration-kit\/presets\.js"><\/script>\n<script type="text\/javascript">/, file);
+        assert.match(
+          html,
+          /^<script src="resources\/@saypro\/node-red-integration-kit\/presets\.js"><\/script>\n<script type="text\/javascript">/,
+          file,
+        );
       }
     });
   });

@@ -2,7 +2,13 @@
 const assert = require('node:assert');
 const xml2js = require('xml2js');
 const {
-  parseStatusSpec, valueEquals, splitList, clipValue, createChecker, summariseProblems, MAX_VALUE_LENGTH,
+  parseStatusSpec,
+  valueEquals,
+  splitList,
+  clipValue,
+  createChecker,
+  summariseProblems,
+  MAX_VALUE_LENGTH,
 } = require('../../dist/nodes/lib/checks');
 
 function spec(text) {
@@ -48,7 +54,10 @@ describe('lib/checks', function () {
 
     it('parses a list of codes: 200,201', function () {
       const s = spec('200,201');
-      assert.deepStrictEqual(s.ranges, [[200, 200], [201, 201]]);
+      assert.deepStrictEqual(s.ranges, [
+        [200, 200],
+        [201, 201],
+      ]);
       assert.ok(s.matches(200) && s.matches(201));
       assert.ok(!s.matches(202) && !s.matches(204));
     });
@@ -173,7 +182,11 @@ describe('lib/checks', function () {
 
     it('regex: matching, non-matching, missing, numbers as text, objects refused', function () {
       passes({ path: 'status', op: 'regex', value: '^(ok|done)$' }, { status: 'done' });
-      fails({ path: 'status', op: 'regex', value: '^(ok|done)$' }, { status: 'DONE' }, /does not match \/\^\(ok\|done\)\$\//);
+      fails(
+        { path: 'status', op: 'regex', value: '^(ok|done)$' },
+        { status: 'DONE' },
+        /does not match \/\^\(ok\|done\)\$\//,
+      );
       passes({ path: 'status', op: 'regex', value: 'ok' }, { status: 'is ok now' });
       passes({ path: 'code', op: 'regex', value: '^2\\d\\d$' }, { code: 204 });
       passes({ path: 'flag', op: 'regex', value: '^true$' }, { flag: true });
@@ -184,7 +197,11 @@ describe('lib/checks', function () {
 
     it('in: matching, non-matching, missing, number vs string', function () {
       passes({ path: 'status', op: 'in', value: 'COMPLETED, APPROVED' }, { status: 'APPROVED' });
-      fails({ path: 'status', op: 'in', value: 'COMPLETED,APPROVED' }, { status: 'VOIDED' }, /^is not one of "COMPLETED", "APPROVED"$/);
+      fails(
+        { path: 'status', op: 'in', value: 'COMPLETED,APPROVED' },
+        { status: 'VOIDED' },
+        /^is not one of "COMPLETED", "APPROVED"$/,
+      );
       fails({ path: 'status', op: 'in', value: 'COMPLETED,APPROVED' }, {}, /^is missing$/);
       passes({ path: 'code', op: 'in', value: '0,00' }, { code: '00' });
       passes({ path: 'code', op: 'in', value: '1,2,3' }, { code: 2 });
@@ -192,7 +209,8 @@ describe('lib/checks', function () {
     });
 
     it('reads XML-shaped bodies (xml2js, explicitArray false): elements, attributes, text with attributes', async function () {
-      const xml = '<response code="0"><status>OK</status><txn id="T-9">approved</txn><items><item>a</item><item>b</item></items></response>';
+      const xml =
+        '<response code="0"><status>OK</status><txn id="T-9">approved</txn><items><item>a</item><item>b</item></items></response>';
       const parsed = await xml2js.parseStringPromise(xml, { explicitArray: false });
       passes({ path: 'response.status', op: 'eq', value: 'OK' }, parsed);
       passes({ path: 'response.$.code', op: 'eq', value: '0' }, parsed);
@@ -214,11 +232,15 @@ describe('lib/checks', function () {
       assert.strictEqual(c.check({ statusCode: '204' }).passed, true, 'three-digit text is accepted');
       const failed = c.check({ statusCode: 402 });
       assert.strictEqual(failed.passed, false);
-      assert.deepStrictEqual(failed.details, [{ rule: 'rule 1', field: 'status', reason: 'expected 2xx, got 402', value: 402 }]);
+      assert.deepStrictEqual(failed.details, [
+        { rule: 'rule 1', field: 'status', reason: 'expected 2xx, got 402', value: 402 },
+      ]);
       assert.strictEqual(failed.message, '1 of 1 rule failed: rule 1 (status): expected 2xx, got 402');
       const none = c.check({ payload: {} });
       assert.strictEqual(none.passed, false);
-      assert.deepStrictEqual(none.details, [{ rule: 'rule 1', field: 'status', reason: 'expected 2xx, but there is no status code in msg.statusCode' }]);
+      assert.deepStrictEqual(none.details, [
+        { rule: 'rule 1', field: 'status', reason: 'expected 2xx, but there is no status code in msg.statusCode' },
+      ]);
       const weird = c.check({ statusCode: 'OK' });
       assert.match(weird.details[0].reason, /msg\.statusCode is not a status code/);
       assert.strictEqual(weird.details[0].value, 'OK');
@@ -226,8 +248,12 @@ describe('lib/checks', function () {
 
     it('reads the status and body from configured properties', function () {
       const c = createChecker({
-        rules: [{ kind: 'status', value: '200' }, { kind: 'body', path: 'ok', op: 'eq', value: 'true' }],
-        statusProperty: 'res.code', bodyProperty: 'res.body',
+        rules: [
+          { kind: 'status', value: '200' },
+          { kind: 'body', path: 'ok', op: 'eq', value: 'true' },
+        ],
+        statusProperty: 'res.code',
+        bodyProperty: 'res.body',
       });
       assert.deepStrictEqual(c.problems, []);
       assert.strictEqual(c.check({ res: { code: 200, body: { ok: true } } }).passed, true);
@@ -244,7 +270,10 @@ describe('lib/checks', function () {
       assert.strictEqual(c.check({ statusCode: 200, payload: { status: 'COMPLETED' } }).passed, true);
       const o = c.check({ statusCode: 402, payload: { status: 'COMPLETED', error: { code: 'card_declined' } } });
       assert.strictEqual(o.passed, false);
-      assert.strictEqual(o.message, '2 of 3 rules failed: rule 1 (status): expected 2xx, got 402; rule 3 (error.code): is present (expected missing)');
+      assert.strictEqual(
+        o.message,
+        '2 of 3 rules failed: rule 1 (status): expected 2xx, got 402; rule 3 (error.code): is present (expected missing)',
+      );
       assert.deepStrictEqual(o.details, [
         { rule: 'rule 1', field: 'status', reason: 'expected 2xx, got 402', value: 402 },
         { rule: 'rule 3', field: 'error.code', reason: 'is present (expected missing)', value: 'card_declined' },
@@ -273,7 +302,10 @@ describe('lib/checks', function () {
       assert.match(none.message, /^2 of 2 rules failed: /);
       assert.strictEqual(none.mode, 'any');
       // the same rules in mode all
-      assert.strictEqual(createChecker({ rules, mode: 'all' }).check({ statusCode: 202, payload: { result: 'ok' } }).passed, false);
+      assert.strictEqual(
+        createChecker({ rules, mode: 'all' }).check({ statusCode: 202, payload: { result: 'ok' } }).passed,
+        false,
+      );
     });
 
     it('no rules: passes only on a 2xx status (the default rule)', function () {
@@ -284,7 +316,9 @@ describe('lib/checks', function () {
         assert.strictEqual(c.check({ statusCode: 299 }).passed, true);
         const o = c.check({ statusCode: 301 });
         assert.strictEqual(o.passed, false);
-        assert.deepStrictEqual(o.details, [{ rule: 'default rule', field: 'status', reason: 'expected 2xx, got 301', value: 301 }]);
+        assert.deepStrictEqual(o.details, [
+          { rule: 'default rule', field: 'status', reason: 'expected 2xx, got 301', value: 301 },
+        ]);
         assert.strictEqual(c.check({}).passed, false);
       }
       assert.strictEqual(createChecker({ rules: [], mode: 'any' }).check({ statusCode: 500 }).passed, false);
@@ -299,13 +333,20 @@ describe('lib/checks', function () {
           { kind: 'body', path: 'access_token', op: 'missing' },
         ],
       });
-      const o = c.check({ statusCode: 200, payload: { message: long, data: { list: new Array(100).fill('abc') }, access_token: 'tok_secret' } });
+      const o = c.check({
+        statusCode: 200,
+        payload: { message: long, data: { list: new Array(100).fill('abc') }, access_token: 'tok_secret' },
+      });
       assert.strictEqual(o.details.length, 3);
       assert.strictEqual(o.details[0].value, 'x'.repeat(MAX_VALUE_LENGTH) + '…');
       assert.strictEqual(typeof o.details[1].value, 'string');
       assert.strictEqual(o.details[1].value.length, MAX_VALUE_LENGTH + 1);
       assert.ok(o.details[1].value.startsWith('{"list":["abc"'));
-      assert.deepStrictEqual(o.details[2], { rule: 'rule 3', field: 'access_token', reason: 'is present (expected missing)' });
+      assert.deepStrictEqual(o.details[2], {
+        rule: 'rule 3',
+        field: 'access_token',
+        reason: 'is present (expected missing)',
+      });
       assert.ok(!JSON.stringify(o).includes('tok_secret'));
       assert.deepStrictEqual(clipValue({ a: 1 }), { a: 1 }, 'small objects are kept');
       assert.strictEqual(clipValue(5), 5);
@@ -326,7 +367,12 @@ describe('lib/checks', function () {
           { kind: 'body', path: 'a.__proto__', op: 'exists' },
         ],
         mode: 'most',
-        extract: [{ path: '', target: 'x' }, { path: 'payload.id', target: '' }, { path: 'payload.id', target: 'error.id' }, { path: 'payload[', target: 'y' }],
+        extract: [
+          { path: '', target: 'x' },
+          { path: 'payload.id', target: '' },
+          { path: 'payload.id', target: 'error.id' },
+          { path: 'payload[', target: 'y' },
+        ],
         statusProperty: 'a..b',
       });
       const byRule = c.problems.map((p) => `${p.rule}: ${p.reason}`);
@@ -356,7 +402,10 @@ describe('lib/checks', function () {
 
     it('refuses non-list rules and extractions', function () {
       const c = createChecker({ rules: 'x', extract: {} });
-      assert.deepStrictEqual(c.problems.map((p) => p.rule), ['rules', 'extract']);
+      assert.deepStrictEqual(
+        c.problems.map((p) => p.rule),
+        ['rules', 'extract'],
+      );
     });
   });
 
@@ -372,7 +421,10 @@ describe('lib/checks', function () {
         ],
       });
       assert.deepStrictEqual(c.problems, []);
-      const msg = { payload: { transaction_id: 'tx_1', status: 'paid', items: ['a'] }, responseHeaders: { location: '/p/1' } };
+      const msg = {
+        payload: { transaction_id: 'tx_1', status: 'paid', items: ['a'] },
+        responseHeaders: { location: '/p/1' },
+      };
       const r = c.extract(msg);
       assert.strictEqual(msg.transactionId, 'tx_1');
       assert.deepStrictEqual(msg.payment, { status: 'paid' });
@@ -383,7 +435,12 @@ describe('lib/checks', function () {
     });
 
     it('reads every value before writing any (a target may overwrite a later path)', function () {
-      const c = createChecker({ extract: [{ path: 'payload.data', target: 'payload' }, { path: 'payload.id', target: 'id' }] });
+      const c = createChecker({
+        extract: [
+          { path: 'payload.data', target: 'payload' },
+          { path: 'payload.id', target: 'id' },
+        ],
+      });
       const msg = { payload: { id: 7, data: { x: 1 } } };
       c.extract(msg);
       assert.deepStrictEqual(msg.payload, { x: 1 });

@@ -36,7 +36,10 @@ function fakeQueue() {
     },
     due(now, limit, busyKeys, busyIds) {
       q.calls.due++;
-      return eligible(busyKeys, busyIds).filter((it) => it.nextAttemptAt <= now).slice(0, limit).map((x) => ({ ...x }));
+      return eligible(busyKeys, busyIds)
+        .filter((it) => it.nextAttemptAt <= now)
+        .slice(0, limit)
+        .map((x) => ({ ...x }));
     },
     nextDueAt(busyKeys, busyIds) {
       q.calls.nextDueAt++;
@@ -74,10 +77,11 @@ function manualTime(start = 1000) {
 /** steps the test finishes by hand */
 function manualRun() {
   const r = { started: [], pending: new Map() };
-  r.run = (item) => new Promise((resolve, reject) => {
-    r.started.push(item.id);
-    r.pending.set(item.id, { resolve, reject });
-  });
+  r.run = (item) =>
+    new Promise((resolve, reject) => {
+      r.started.push(item.id);
+      r.pending.set(item.id, { resolve, reject });
+    });
   r.finish = async (id, err) => {
     const p = r.pending.get(id);
     r.pending.delete(id);
@@ -94,7 +98,14 @@ describe('outbox scheduler', function () {
     const t = manualTime();
     const r = manualRun();
     for (let i = 1; i <= 5; i++) q.add(`i${i}`);
-    const s = new Scheduler({ queue: q, run: r.run, maxInFlight: 2, now: () => t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    const s = new Scheduler({
+      queue: q,
+      run: r.run,
+      maxInFlight: 2,
+      now: () => t.now,
+      setTimer: t.setTimer,
+      clearTimer: t.clearTimer,
+    });
     s.start();
     assert.deepStrictEqual(r.started, ['i1', 'i2']);
     assert.strictEqual(s.inFlight, 2);
@@ -177,7 +188,15 @@ describe('outbox scheduler', function () {
     q.add('bad');
     q.add('good');
     q.add('third');
-    const s = new Scheduler({ queue: q, run: r.run, maxInFlight: 2, now: () => t.now, setTimer: t.setTimer, clearTimer: t.clearTimer, onError: (e, item) => errors.push([e.message, item.id]) });
+    const s = new Scheduler({
+      queue: q,
+      run: r.run,
+      maxInFlight: 2,
+      now: () => t.now,
+      setTimer: t.setTimer,
+      clearTimer: t.clearTimer,
+      onError: (e, item) => errors.push([e.message, item.id]),
+    });
     s.start();
     q.remove('bad');
     await r.finish('bad', new Error('boom'));
@@ -217,7 +236,11 @@ describe('outbox scheduler', function () {
           if (item.orderingKey === 'A') concurrentA--;
           if (item.id === 'a1' && !failedOnce.has('a1')) {
             failedOnce.add('a1');
-            await ob.recordAttempt(item.id, { attempts: 1, nextAttemptAt: Date.now() + 30, lastError: { code: 'HTTP_503', message: 'busy' } });
+            await ob.recordAttempt(item.id, {
+              attempts: 1,
+              nextAttemptAt: Date.now() + 30,
+              lastError: { code: 'HTTP_503', message: 'busy' },
+            });
             return;
           }
           order.push(item.id);
@@ -225,14 +248,23 @@ describe('outbox scheduler', function () {
           if (ob.size === 0) finished();
         },
       });
-      for (const [id, key] of [['a1', 'A'], ['a2', 'A'], ['b1', 'B'], ['a3', 'A'], ['c1', undefined]]) {
+      for (const [id, key] of [
+        ['a1', 'A'],
+        ['a2', 'A'],
+        ['b1', 'B'],
+        ['a3', 'A'],
+        ['c1', undefined],
+      ]) {
         await ob.enqueue({ id, orderingKey: key, data: { id } });
       }
       s.start();
       await allDone;
       await s.stop();
       assert.strictEqual(mostA, 1, 'one at a time for key A');
-      assert.deepStrictEqual(order.filter((x) => x.startsWith('a')), ['a1', 'a2', 'a3']);
+      assert.deepStrictEqual(
+        order.filter((x) => x.startsWith('a')),
+        ['a1', 'a2', 'a3'],
+      );
       assert.ok(order.indexOf('b1') < order.indexOf('a1'), 'b1 did not wait for key A');
       assert.ok(order.indexOf('c1') < order.indexOf('a1'), 'c1 did not wait for key A');
     } finally {
@@ -249,12 +281,20 @@ describe('outbox scheduler', function () {
     assert.strictEqual(formatAge(3 * 86400000), '3d');
     assert.strictEqual(msUntilAgeChanges(60000 + 1000), 59000);
     assert.strictEqual(msUntilAgeChanges(3600000 + 10), 3600000 - 10);
-    assert.deepStrictEqual(parseStoredItem({ idempotencyKey: 'k', request: { method: 'PUT', path: '/x', headers: { a: 'b', n: 1 }, bodyBase64: null }, msg: {}, createdAt: 5 }), {
-      idempotencyKey: 'k',
-      request: { method: 'PUT', path: '/x', headers: { a: 'b' }, bodyBase64: null },
-      msg: {},
-      createdAt: 5,
-    });
+    assert.deepStrictEqual(
+      parseStoredItem({
+        idempotencyKey: 'k',
+        request: { method: 'PUT', path: '/x', headers: { a: 'b', n: 1 }, bodyBase64: null },
+        msg: {},
+        createdAt: 5,
+      }),
+      {
+        idempotencyKey: 'k',
+        request: { method: 'PUT', path: '/x', headers: { a: 'b' }, bodyBase64: null },
+        msg: {},
+        createdAt: 5,
+      },
+    );
     assert.strictEqual(parseStoredItem(null), undefined);
     assert.strictEqual(parseStoredItem({ request: { path: 1, headers: {} }, msg: {} }), undefined);
   });

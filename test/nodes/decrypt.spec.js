@@ -21,7 +21,14 @@ function gcmEnvelope(plaintext, { key = KEY, aad, kid = 'k1', cty } = {}) {
   const c = crypto.createCipheriv('aes-256-gcm', key, iv);
   if (aad !== undefined) c.setAAD(Buffer.from(aad));
   const ct = Buffer.concat([c.update(Buffer.from(plaintext)), c.final()]);
-  const e = { v: 1, alg: 'A256GCM', kid, iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+  const e = {
+    v: 1,
+    alg: 'A256GCM',
+    kid,
+    iv: iv.toString('base64'),
+    tag: c.getAuthTag().toString('base64'),
+    ct: ct.toString('base64'),
+  };
   if (cty) e.cty = cty;
   return e;
 }
@@ -36,8 +43,18 @@ function cbcEnvelope(plaintext, { key = KEY, aad, kid = 'k1', cty } = {}) {
   const a = aad === undefined ? Buffer.alloc(0) : Buffer.from(aad);
   const len = Buffer.alloc(8);
   len.writeBigUInt64BE(BigInt(a.length));
-  const tag = crypto.createHmac('sha256', macKey).update(Buffer.concat([len, a, iv, ct])).digest();
-  const e = { v: 1, alg: 'A256CBC-HS256', kid, iv: iv.toString('base64'), tag: tag.toString('base64'), ct: ct.toString('base64') };
+  const tag = crypto
+    .createHmac('sha256', macKey)
+    .update(Buffer.concat([len, a, iv, ct]))
+    .digest();
+  const e = {
+    v: 1,
+    alg: 'A256CBC-HS256',
+    kid,
+    iv: iv.toString('base64'),
+    tag: tag.toString('base64'),
+    ct: ct.toString('base64'),
+  };
   if (cty) e.cty = cty;
   return e;
 }
@@ -49,7 +66,10 @@ function flip(b64, index = 0) {
 }
 
 function statusCalls(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 function everythingSeen(nodes, msgs) {
@@ -79,10 +99,24 @@ function load({ decrypt = {}, encrypt, creds = {}, encCreds = {} }) {
     helper.load([encryptNode, decryptNode, catchNode], f, { n1: encCreds, n2: creds }, () => {
       const seen = { ok: [], error: [], caught: [] };
       let waiting = null;
-      const arrived = () => { if (waiting) { const w = waiting; waiting = null; setImmediate(w); } };
-      helper.getNode('h1').on('input', (m) => { seen.ok.push(m); arrived(); });
-      helper.getNode('h2').on('input', (m) => { seen.error.push(m); });
-      helper.getNode('h3').on('input', (m) => { seen.caught.push(m); arrived(); });
+      const arrived = () => {
+        if (waiting) {
+          const w = waiting;
+          waiting = null;
+          setImmediate(w);
+        }
+      };
+      helper.getNode('h1').on('input', (m) => {
+        seen.ok.push(m);
+        arrived();
+      });
+      helper.getNode('h2').on('input', (m) => {
+        seen.error.push(m);
+      });
+      helper.getNode('h3').on('input', (m) => {
+        seen.caught.push(m);
+        arrived();
+      });
       const n2 = helper.getNode('n2');
       const entry = encrypt ? helper.getNode('n1') : n2;
       resolve({
@@ -93,11 +127,12 @@ function load({ decrypt = {}, encrypt, creds = {}, encCreds = {} }) {
         send(msg) {
           return new Promise((res) => {
             const before = { ok: seen.ok.length, error: seen.error.length, caught: seen.caught.length };
-            waiting = () => res({
-              ok: seen.ok.slice(before.ok),
-              error: seen.error.slice(before.error),
-              caught: seen.caught.slice(before.caught),
-            });
+            waiting = () =>
+              res({
+                ok: seen.ok.slice(before.ok),
+                error: seen.error.slice(before.error),
+                caught: seen.caught.slice(before.caught),
+              });
             entry.receive(msg);
           });
         },
@@ -140,9 +175,19 @@ describe('saypro-decrypt node', function () {
   describe('round trip encrypt → decrypt', function () {
     const payloads = [
       ['a string', 'héllo wörld', (p) => assert.strictEqual(p, 'héllo wörld'), undefined],
-      ['an object', { id: 'evt_1', amount: 12.5, tags: ['a', 'b'] }, (p) => assert.deepStrictEqual(p, { id: 'evt_1', amount: 12.5, tags: ['a', 'b'] }), 'application/json'],
+      [
+        'an object',
+        { id: 'evt_1', amount: 12.5, tags: ['a', 'b'] },
+        (p) => assert.deepStrictEqual(p, { id: 'evt_1', amount: 12.5, tags: ['a', 'b'] }),
+        'application/json',
+      ],
       ['an array', [1, 'two'], (p) => assert.deepStrictEqual(p, [1, 'two']), 'application/json'],
-      ['a Buffer', Buffer.from([0, 1, 2, 255, 254]), (p) => assert.deepStrictEqual(p, Buffer.from([0, 1, 2, 255, 254])), 'application/octet-stream'],
+      [
+        'a Buffer',
+        Buffer.from([0, 1, 2, 255, 254]),
+        (p) => assert.deepStrictEqual(p, Buffer.from([0, 1, 2, 255, 254])),
+        'application/octet-stream',
+      ],
     ];
     for (const [algorithm, key, decAlg] of [
       ['aes-256-gcm', KEY_HEX, 'auto'],
@@ -151,24 +196,41 @@ describe('saypro-decrypt node', function () {
       ['aes-256-cbc-hmac', KEY_HEX, 'aes-256-cbc-hmac'],
     ]) {
       it(`${algorithm} (decrypt set to ${decAlg}): string, object, array and Buffer payloads`, async function () {
-        const t = await load({ encrypt: { algorithm }, encCreds: { key }, decrypt: { algorithm: decAlg }, creds: { key: KEY_HEX } });
+        const t = await load({
+          encrypt: { algorithm },
+          encCreds: { key },
+          decrypt: { algorithm: decAlg },
+          creds: { key: KEY_HEX },
+        });
         for (const [label, payload, check, cty] of payloads) {
           const r = await t.send({ payload, headers: { 'x-trace': '1' } });
           assert.strictEqual(r.error.length, 0, label + ': ' + JSON.stringify(r.error[0] && r.error[0].error));
           const m = r.ok[0];
           check(m.payload);
-          assert.deepStrictEqual(m.encryption, { alg: algorithm === 'aes-256-gcm' ? 'A256GCM' : 'A256CBC-HS256', kid: 'k1' });
+          assert.deepStrictEqual(m.encryption, {
+            alg: algorithm === 'aes-256-gcm' ? 'A256GCM' : 'A256CBC-HS256',
+            kid: 'k1',
+          });
           const expected = { 'x-trace': '1' };
           if (cty) expected['content-type'] = cty;
           assert.deepStrictEqual(m.headers, expected, label);
         }
-        assert.deepStrictEqual(statusCalls(t.n2).pop(), { fill: 'green', shape: 'dot', text: 'decrypt.status.decrypted' });
+        assert.deepStrictEqual(statusCalls(t.n2).pop(), {
+          fill: 'green',
+          shape: 'dot',
+          text: 'decrypt.status.decrypted',
+        });
       });
     }
 
     it('cryptojs (decrypt auto and fixed): text and objects', async function () {
       for (const decAlg of ['auto', 'cryptojs']) {
-        const t = await load({ encrypt: { algorithm: 'cryptojs' }, encCreds: { key: 'shared passphrase' }, decrypt: { algorithm: decAlg }, creds: { key: 'shared passphrase' } });
+        const t = await load({
+          encrypt: { algorithm: 'cryptojs' },
+          encCreds: { key: 'shared passphrase' },
+          decrypt: { algorithm: decAlg },
+          creds: { key: 'shared passphrase' },
+        });
         let r = await t.send({ payload: 'Grüße' });
         assert.strictEqual(r.ok[0].payload, 'Grüße');
         assert.deepStrictEqual(r.ok[0].encryption, { alg: 'CryptoJS-AES', kid: 'k1' });
@@ -203,8 +265,10 @@ describe('saypro-decrypt node', function () {
 
     it('AAD through both nodes: encrypt and decrypt resolve the same msg.event.id', async function () {
       const t = await load({
-        encrypt: { aad: 'event.id', aadType: 'msg' }, encCreds: { key: KEY_HEX },
-        decrypt: { aad: 'event.id', aadType: 'msg' }, creds: { key: KEY_HEX },
+        encrypt: { aad: 'event.id', aadType: 'msg' },
+        encCreds: { key: KEY_HEX },
+        decrypt: { aad: 'event.id', aadType: 'msg' },
+        creds: { key: KEY_HEX },
       });
       const r = await t.send({ payload: { n: 1 }, event: { id: 'evt_77' } });
       assert.deepStrictEqual(r.ok[0].payload, { n: 1 });
@@ -231,7 +295,11 @@ describe('saypro-decrypt node', function () {
       ['an unknown alg', { ...e, alg: 'A128GCM' }, 'DECRYPT_ALG'],
       ['alg "none"', { ...e, alg: 'none' }, 'DECRYPT_ALG'],
       ['an unknown kid', { ...e, kid: 'k9' }, 'DECRYPT_KID'],
-      ['CryptoJS with a wrong passphrase', CryptoJS.AES.encrypt('hello', 'another passphrase').toString(), 'DECRYPT_FAILED'],
+      [
+        'CryptoJS with a wrong passphrase',
+        CryptoJS.AES.encrypt('hello', 'another passphrase').toString(),
+        'DECRYPT_FAILED',
+      ],
       ['bad CryptoJS base64', 'U2FsdGVkX1%%%%', 'DECRYPT_INPUT'],
       ['no payload', undefined, 'DECRYPT_INPUT'],
     ];
@@ -243,7 +311,11 @@ describe('saypro-decrypt node', function () {
         const r = await t.send({ payload: typeof payload === 'object' ? JSON.stringify(payload) : payload });
         assertRejected(r, wanted, label);
         if (original !== undefined) {
-          assert.deepStrictEqual(r.error[0].payload, typeof original === 'object' ? JSON.stringify(original) : original, `${label}: payload left as it arrived`);
+          assert.deepStrictEqual(
+            r.error[0].payload,
+            typeof original === 'object' ? JSON.stringify(original) : original,
+            `${label}: payload left as it arrived`,
+          );
         }
         all.push(...r.error, ...r.caught);
       }
@@ -256,7 +328,11 @@ describe('saypro-decrypt node', function () {
     it('a fixed algorithm rejects another alg (no downgrade)', async function () {
       const t = await load({ decrypt: { algorithm: 'aes-256-gcm' }, creds: { key: KEY_HEX } });
       assertRejected(await t.send({ payload: cbcEnvelope('x') }), 'DECRYPT_ALG', 'CBC to a GCM node');
-      assertRejected(await t.send({ payload: CryptoJS.AES.encrypt('x', KEY_HEX).toString() }), 'DECRYPT_ALG', 'CryptoJS to a GCM node');
+      assertRejected(
+        await t.send({ payload: CryptoJS.AES.encrypt('x', KEY_HEX).toString() }),
+        'DECRYPT_ALG',
+        'CryptoJS to a GCM node',
+      );
       assert.strictEqual((await t.send({ payload: gcmEnvelope('x') })).ok[0].payload, 'x');
       await helper.unload();
       const c = await load({ decrypt: { algorithm: 'cryptojs' }, creds: { key: KEY_HEX } });
@@ -283,7 +359,15 @@ describe('saypro-decrypt node', function () {
       const t = await load({ creds: { key: KEY_HEX } });
       const e = gcmEnvelope('{"a":1}', { cty: 'application/json' });
       for (const payload of [JSON.stringify(e), Buffer.from(JSON.stringify(e)), e]) {
-        const r = await t.send({ payload, headers: { 'content-type': 'application/json', 'content-length': '123', 'x-encryption-alg': 'A256GCM', 'x-encryption-kid': 'k1' } });
+        const r = await t.send({
+          payload,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': '123',
+            'x-encryption-alg': 'A256GCM',
+            'x-encryption-kid': 'k1',
+          },
+        });
         assert.deepStrictEqual(r.ok[0].payload, { a: 1 });
         assert.deepStrictEqual(r.ok[0].headers, { 'content-type': 'application/json' });
       }
@@ -291,7 +375,12 @@ describe('saypro-decrypt node', function () {
 
     it('output string, buffer and json force the type', async function () {
       const e = gcmEnvelope('{"a":1}', { cty: 'application/json' });
-      for (const [output, expected] of [['string', '{"a":1}'], ['buffer', Buffer.from('{"a":1}')], ['json', { a: 1 }], ['auto', { a: 1 }]]) {
+      for (const [output, expected] of [
+        ['string', '{"a":1}'],
+        ['buffer', Buffer.from('{"a":1}')],
+        ['json', { a: 1 }],
+        ['auto', { a: 1 }],
+      ]) {
         const t = await load({ decrypt: { output }, creds: { key: KEY_HEX } });
         const r = await t.send({ payload: e });
         assert.deepStrictEqual(r.ok[0].payload, expected, output);
@@ -301,17 +390,25 @@ describe('saypro-decrypt node', function () {
 
     it('reads openssl enc -aes-256-cbc -a -A -md md5 output (CryptoJS format)', async function () {
       const text = 'from openssl: ✓ {"x":2}';
-      const ct = execFileSync(OPENSSL, ['enc', '-aes-256-cbc', '-a', '-A', '-md', 'md5', '-pass', 'env:CRYPTOJS_PASSPHRASE'], {
-        input: text,
-        env: { PATH: process.env.PATH, CRYPTOJS_PASSPHRASE: 'open sesame' },
-        stdio: ['pipe', 'pipe', 'ignore'],
-      }).toString('utf8');
+      const ct = execFileSync(
+        OPENSSL,
+        ['enc', '-aes-256-cbc', '-a', '-A', '-md', 'md5', '-pass', 'env:CRYPTOJS_PASSPHRASE'],
+        {
+          input: text,
+          env: { PATH: process.env.PATH, CRYPTOJS_PASSPHRASE: 'open sesame' },
+          stdio: ['pipe', 'pipe', 'ignore'],
+        },
+      ).toString('utf8');
       assert.ok(ct.startsWith('U2FsdGVkX1'));
       for (const algorithm of ['auto', 'cryptojs']) {
         const t = await load({ decrypt: { algorithm }, creds: { key: 'open sesame' } });
         const r = await t.send({ payload: ct });
         assert.strictEqual(r.ok[0].payload, text);
-        assertRejected(await t.send({ payload: ct.slice(0, -6) + (ct.slice(-6, -5) === 'A' ? 'B' : 'A') + ct.slice(-5) }), 'DECRYPT_FAILED', 'changed last block');
+        assertRejected(
+          await t.send({ payload: ct.slice(0, -6) + (ct.slice(-6, -5) === 'A' ? 'B' : 'A') + ct.slice(-5) }),
+          'DECRYPT_FAILED',
+          'changed last block',
+        );
         await helper.unload();
       }
     });
@@ -335,7 +432,10 @@ describe('saypro-decrypt node', function () {
     });
 
     it('rotation for CryptoJS: tries the current passphrase, then the previous one', async function () {
-      const t = await load({ decrypt: { algorithm: 'cryptojs', kid: 'k2', kid2: 'k1' }, creds: { key: 'new pass', key2: 'old pass' } });
+      const t = await load({
+        decrypt: { algorithm: 'cryptojs', kid: 'k2', kid2: 'k1' },
+        creds: { key: 'new pass', key2: 'old pass' },
+      });
       let r = await t.send({ payload: CryptoJS.AES.encrypt('via old', 'old pass').toString() });
       assert.deepStrictEqual([r.ok[0].payload, r.ok[0].encryption.kid], ['via old', 'k1']);
       r = await t.send({ payload: CryptoJS.AES.encrypt('via new', 'new pass').toString() });
@@ -343,11 +443,35 @@ describe('saypro-decrypt node', function () {
     });
 
     for (const [label, decrypt, creds, status, code] of [
-      ['a passphrase for a fixed GCM node', { algorithm: 'aes-256-gcm' }, { key: 'passphrase' }, 'decrypt.status.invalidKey', 'INVALID_KEY'],
+      [
+        'a passphrase for a fixed GCM node',
+        { algorithm: 'aes-256-gcm' },
+        { key: 'passphrase' },
+        'decrypt.status.invalidKey',
+        'INVALID_KEY',
+      ],
       ['no key', {}, {}, 'decrypt.status.invalidKey', 'INVALID_KEY'],
-      ['a bad previous key', { algorithm: 'aes-256-cbc-hmac', kid2: 'k0' }, { key: KEY_HEX, key2: KEY_HEX.slice(1) }, 'decrypt.status.invalidKey', 'INVALID_KEY'],
-      ['a previous key without its id', {}, { key: KEY_HEX, key2: OLD_HEX }, 'decrypt.status.invalidConfig', 'INVALID_CONFIG'],
-      ['a previous key with the same id', { kid2: 'k1' }, { key: KEY_HEX, key2: OLD_HEX }, 'decrypt.status.invalidConfig', 'INVALID_CONFIG'],
+      [
+        'a bad previous key',
+        { algorithm: 'aes-256-cbc-hmac', kid2: 'k0' },
+        { key: KEY_HEX, key2: KEY_HEX.slice(1) },
+        'decrypt.status.invalidKey',
+        'INVALID_KEY',
+      ],
+      [
+        'a previous key without its id',
+        {},
+        { key: KEY_HEX, key2: OLD_HEX },
+        'decrypt.status.invalidConfig',
+        'INVALID_CONFIG',
+      ],
+      [
+        'a previous key with the same id',
+        { kid2: 'k1' },
+        { key: KEY_HEX, key2: OLD_HEX },
+        'decrypt.status.invalidConfig',
+        'INVALID_CONFIG',
+      ],
     ]) {
       it(`invalid at start (${label}): red ring, every message to output 2`, async function () {
         const t = await load({ decrypt, creds });
@@ -361,9 +485,16 @@ describe('saypro-decrypt node', function () {
     it('reads ${VAR} keys from the environment at start', async function () {
       process.env.SAYPRO_TEST_DEC_KEY = KEY.toString('base64');
       process.env.SAYPRO_TEST_DEC_KEY2 = OLD_HEX;
-      const t = await load({ decrypt: { kid2: 'k0' }, creds: { key: '${SAYPRO_TEST_DEC_KEY}', key2: '${SAYPRO_TEST_DEC_KEY2}' } });
+      const t = await load({
+        decrypt: { kid2: 'k0' },
+        creds: { key: '${SAYPRO_TEST_DEC_KEY}', key2: '${SAYPRO_TEST_DEC_KEY2}' },
+      });
       assert.strictEqual((await t.send({ payload: gcmEnvelope('env key') })).ok[0].payload, 'env key');
-      assert.strictEqual((await t.send({ payload: gcmEnvelope('env key2', { kid: 'k0', key: Buffer.from(OLD_HEX, 'hex') }) })).ok[0].payload, 'env key2');
+      assert.strictEqual(
+        (await t.send({ payload: gcmEnvelope('env key2', { kid: 'k0', key: Buffer.from(OLD_HEX, 'hex') }) })).ok[0]
+          .payload,
+        'env key2',
+      );
     });
 
     it('an unset ${VAR} is an invalid key', async function () {
@@ -374,11 +505,17 @@ describe('saypro-decrypt node', function () {
 
     it('never puts a key in a message, status or log, on success or failure', async function () {
       const t = await load({
-        encrypt: { aad: 'event.id', aadType: 'msg' }, encCreds: { key: KEY_HEX },
-        decrypt: { aad: 'event.id', aadType: 'msg', kid2: 'k0' }, creds: { key: KEY_HEX, key2: OLD_HEX },
+        encrypt: { aad: 'event.id', aadType: 'msg' },
+        encCreds: { key: KEY_HEX },
+        decrypt: { aad: 'event.id', aadType: 'msg', kid2: 'k0' },
+        creds: { key: KEY_HEX, key2: OLD_HEX },
       });
       const msgs = [];
-      for (const msg of [{ payload: 'ok', event: { id: 'e1' } }, { payload: 'no aad' }, { payload: { deep: true }, event: { id: 'e2' } }]) {
+      for (const msg of [
+        { payload: 'ok', event: { id: 'e1' } },
+        { payload: 'no aad' },
+        { payload: { deep: true }, event: { id: 'e2' } },
+      ]) {
         const r = await t.send(msg);
         msgs.push(...r.ok, ...r.error, ...r.caught);
       }

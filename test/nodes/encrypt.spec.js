@@ -28,13 +28,20 @@ function flow(config) {
 }
 
 function statusCalls(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 /** Every status, log line and message of the run, as one string, to look for secrets in. */
 function everythingSeen(node, msgs) {
   const logs = helper.log().args.map((a) => a[0]);
-  return JSON.stringify({ status: statusCalls(node), logs, msgs: msgs.map((m) => ({ ...m, payload: String(m.payload) })) });
+  return JSON.stringify({
+    status: statusCalls(node),
+    logs,
+    msgs: msgs.map((m) => ({ ...m, payload: String(m.payload) })),
+  });
 }
 
 function gcmOpen(envelope, key, aad) {
@@ -52,9 +59,17 @@ function run(config, creds, msg) {
       const n1 = helper.getNode('n1');
       const seen = { ok: [], error: [], caught: [] };
       const finish = () => resolve({ n1, ...seen });
-      helper.getNode('h1').on('input', (m) => { seen.ok.push(m); setImmediate(finish); });
-      helper.getNode('h2').on('input', (m) => { seen.error.push(m); });
-      helper.getNode('h3').on('input', (m) => { seen.caught.push(m); setImmediate(finish); });
+      helper.getNode('h1').on('input', (m) => {
+        seen.ok.push(m);
+        setImmediate(finish);
+      });
+      helper.getNode('h2').on('input', (m) => {
+        seen.error.push(m);
+      });
+      helper.getNode('h3').on('input', (m) => {
+        seen.caught.push(m);
+        setImmediate(finish);
+      });
       try {
         n1.receive(msg);
       } catch (err) {
@@ -86,7 +101,11 @@ describe('saypro-encrypt node', function () {
   });
 
   it('GCM by default: an envelope string, headers, msg.encryption and a green count', async function () {
-    const { n1, ok, error } = await run({}, { key: KEY_HEX }, { payload: 'héllo', headers: { 'Content-Type': 'text/plain', 'X-Other': 'kept' } });
+    const { n1, ok, error } = await run(
+      {},
+      { key: KEY_HEX },
+      { payload: 'héllo', headers: { 'Content-Type': 'text/plain', 'X-Other': 'kept' } },
+    );
     assert.strictEqual(error.length, 0);
     const m = ok[0];
     assert.strictEqual(typeof m.payload, 'string');
@@ -133,11 +152,19 @@ describe('saypro-encrypt node', function () {
     const m = r.ok[0];
     assert.ok(m.payload.startsWith('U2FsdGVkX1'));
     assert.strictEqual(CryptoJS.AES.decrypt(m.payload, 'correct horse').toString(CryptoJS.enc.Utf8), 'hello');
-    assert.deepStrictEqual(m.headers, { 'content-type': 'text/plain; charset=utf-8', 'x-encryption-alg': 'CryptoJS-AES', 'x-encryption-kid': 'k1' });
+    assert.deepStrictEqual(m.headers, {
+      'content-type': 'text/plain; charset=utf-8',
+      'x-encryption-alg': 'CryptoJS-AES',
+      'x-encryption-kid': 'k1',
+    });
   });
 
   it('binds msg.event.id as AAD', async function () {
-    const r = await run({ aad: 'event.id', aadType: 'msg' }, { key: KEY_HEX }, { payload: 'x', event: { id: 'evt_1' } });
+    const r = await run(
+      { aad: 'event.id', aadType: 'msg' },
+      { key: KEY_HEX },
+      { payload: 'x', event: { id: 'evt_1' } },
+    );
     assert.strictEqual(gcmOpen(r.ok[0].payload, KEY, 'evt_1').toString(), 'x');
     assert.throws(() => gcmOpen(r.ok[0].payload, KEY, 'evt_2'));
     assert.throws(() => gcmOpen(r.ok[0].payload, KEY));
@@ -207,7 +234,11 @@ describe('saypro-encrypt node', function () {
   });
 
   it('never puts the key in a message, status or log', async function () {
-    for (const [algorithm, key] of [['aes-256-gcm', KEY_HEX], ['aes-256-cbc-hmac', KEY.toString('base64')], ['cryptojs', 'passphrase-abc-123']]) {
+    for (const [algorithm, key] of [
+      ['aes-256-gcm', KEY_HEX],
+      ['aes-256-cbc-hmac', KEY.toString('base64')],
+      ['cryptojs', 'passphrase-abc-123'],
+    ]) {
       const r = await run({ algorithm }, { key }, { payload: { a: 1 } });
       const seen = everythingSeen(r.n1, r.ok);
       for (const form of [key, KEY_HEX, KEY.toString('base64'), KEY.toString('base64url')]) {
@@ -220,7 +251,11 @@ describe('saypro-encrypt node', function () {
 
   describe('receivers without this package', function () {
     it('the GCM envelope opens with test/fixtures/receiver-gcm.js (plain Node)', async function () {
-      const r = await run({ aad: 'event.id', aadType: 'msg' }, { key: KEY_HEX }, { payload: { hello: 'wörld' }, event: { id: 'evt_9' } });
+      const r = await run(
+        { aad: 'event.id', aadType: 'msg' },
+        { key: KEY_HEX },
+        { payload: { hello: 'wörld' }, event: { id: 'evt_9' } },
+      );
       const out = execFileSync(process.execPath, [path.join(FIXTURES, 'receiver-gcm.js')], {
         input: r.ok[0].payload,
         env: { PATH: process.env.PATH, ENCRYPTION_KEY: KEY_HEX, ENCRYPTION_AAD: 'evt_9' },
@@ -234,12 +269,18 @@ describe('saypro-encrypt node', function () {
     });
 
     it('the GCM envelope opens with test/fixtures/receiver-gcm.py (python3 + cryptography)', async function () {
-      const probe = spawnSync('python3', ['-c', 'from cryptography.hazmat.primitives.ciphers.aead import AESGCM'], { encoding: 'utf8' });
+      const probe = spawnSync('python3', ['-c', 'from cryptography.hazmat.primitives.ciphers.aead import AESGCM'], {
+        encoding: 'utf8',
+      });
       if (probe.error || probe.status !== 0) {
         this.test.title += ' (skipped: python3 with the "cryptography" module is not available here)';
         this.skip();
       }
-      const r = await run({ aad: 'event.id', aadType: 'msg' }, { key: KEY_HEX }, { payload: 'ünïcode text', event: { id: 'evt_7' } });
+      const r = await run(
+        { aad: 'event.id', aadType: 'msg' },
+        { key: KEY_HEX },
+        { payload: 'ünïcode text', event: { id: 'evt_7' } },
+      );
       const out = execFileSync('python3', [path.join(FIXTURES, 'receiver-gcm.py')], {
         input: r.ok[0].payload,
         env: { PATH: process.env.PATH, ENCRYPTION_KEY: KEY.toString('base64'), ENCRYPTION_AAD: 'evt_7' },
@@ -253,7 +294,11 @@ describe('saypro-encrypt node', function () {
     });
 
     it('the CBC-HMAC envelope opens with test/fixtures/receiver-cbc-hmac.js (plain Node)', async function () {
-      const r = await run({ algorithm: 'aes-256-cbc-hmac', aad: 'event.id', aadType: 'msg' }, { key: KEY_HEX }, { payload: 'cbc text', event: { id: 'evt_5' } });
+      const r = await run(
+        { algorithm: 'aes-256-cbc-hmac', aad: 'event.id', aadType: 'msg' },
+        { key: KEY_HEX },
+        { payload: 'cbc text', event: { id: 'evt_5' } },
+      );
       const out = execFileSync(process.execPath, [path.join(FIXTURES, 'receiver-cbc-hmac.js')], {
         input: r.ok[0].payload,
         env: { PATH: process.env.PATH, ENCRYPTION_KEY: KEY.toString('base64url'), ENCRYPTION_AAD: 'evt_5' },
@@ -269,11 +314,15 @@ describe('saypro-encrypt node', function () {
     it('the CryptoJS output opens with openssl enc -d -aes-256-cbc -a -A -md md5', async function () {
       const text = 'Grüße, {"a":1}';
       const r = await run({ algorithm: 'cryptojs' }, { key: 'pässphrase 1' }, { payload: text });
-      const out = execFileSync(OPENSSL, ['enc', '-d', '-aes-256-cbc', '-a', '-A', '-md', 'md5', '-pass', 'env:CRYPTOJS_PASSPHRASE'], {
-        input: r.ok[0].payload, // one base64 line, no trailing newline
-        env: { PATH: process.env.PATH, CRYPTOJS_PASSPHRASE: 'pässphrase 1' },
-        stdio: ['pipe', 'pipe', 'ignore'],
-      });
+      const out = execFileSync(
+        OPENSSL,
+        ['enc', '-d', '-aes-256-cbc', '-a', '-A', '-md', 'md5', '-pass', 'env:CRYPTOJS_PASSPHRASE'],
+        {
+          input: r.ok[0].payload, // one base64 line, no trailing newline
+          env: { PATH: process.env.PATH, CRYPTOJS_PASSPHRASE: 'pässphrase 1' },
+          stdio: ['pipe', 'pipe', 'ignore'],
+        },
+      );
       assert.strictEqual(out.toString('utf8'), text);
     });
   });

@@ -24,7 +24,9 @@ function load(nodes, flow, creds) {
 
 /** one endpoint config node e1 with the given properties */
 async function endpoint(config, creds, more) {
-  await load([endpointNode, tlsNode], [{ id: 'e1', type: 'saypro-endpoint', ...config }, ...(more || [])], { e1: creds || {} });
+  await load([endpointNode, tlsNode], [{ id: 'e1', type: 'saypro-endpoint', ...config }, ...(more || [])], {
+    e1: creds || {},
+  });
   return helper.getNode('e1');
 }
 
@@ -67,33 +69,59 @@ describe('saypro-endpoint node', function () {
   });
 
   it('prepare() for none, API key (header, query), Basic and Bearer', async function () {
-    let e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9/api', authType: 'none', method: 'PUT', timeout: 1500, keepAlive: false });
-    let r = await e1.prepare({ path: '/items?x=1', headers: { 'X-Trace': 't' } });
-    assert.deepStrictEqual({ method: r.method, url: r.url, headers: r.headers, timeoutMs: r.timeoutMs }, {
-      method: 'PUT', url: 'http://127.0.0.1:9/api/items?x=1', headers: { 'X-Trace': 't' }, timeoutMs: 1500,
+    let e1 = await endpoint({
+      baseUrl: 'http://127.0.0.1:9/api',
+      authType: 'none',
+      method: 'PUT',
+      timeout: 1500,
+      keepAlive: false,
     });
+    let r = await e1.prepare({ path: '/items?x=1', headers: { 'X-Trace': 't' } });
+    assert.deepStrictEqual(
+      { method: r.method, url: r.url, headers: r.headers, timeoutMs: r.timeoutMs },
+      {
+        method: 'PUT',
+        url: 'http://127.0.0.1:9/api/items?x=1',
+        headers: { 'X-Trace': 't' },
+        timeoutMs: 1500,
+      },
+    );
     assert.ok(r.dispatcher instanceof undici.Agent);
     assert.strictEqual(r.keepAlive, false);
     await helper.unload();
 
-    e1 = await endpoint({ baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Api-Token' }, { apiKey: 'key-123' });
+    e1 = await endpoint(
+      { baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'header', apiKeyName: 'X-Api-Token' },
+      { apiKey: 'key-123' },
+    );
     r = await e1.prepare({ path: '/c', headers: { 'x-api-token': 'forged', Accept: 'application/json' } });
     assert.strictEqual(r.url, 'https://x/v1/c');
     assert.deepStrictEqual(r.headers, { Accept: 'application/json', 'X-Api-Token': 'key-123' });
     await helper.unload();
 
-    e1 = await endpoint({ baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key' }, { apiKey: 'k&1 /=' });
+    e1 = await endpoint(
+      { baseUrl: 'https://x/v1', authType: 'apikey', apiKeyIn: 'query', apiKeyName: 'api_key' },
+      { apiKey: 'k&1 /=' },
+    );
     assert.strictEqual((await e1.prepare({ path: '/c', headers: {} })).url, 'https://x/v1/c?api_key=k%261%20%2F%3D');
-    assert.strictEqual((await e1.prepare({ path: '/c?limit=2', headers: {} })).url, 'https://x/v1/c?limit=2&api_key=k%261%20%2F%3D');
+    assert.strictEqual(
+      (await e1.prepare({ path: '/c?limit=2', headers: {} })).url,
+      'https://x/v1/c?limit=2&api_key=k%261%20%2F%3D',
+    );
     assert.deepStrictEqual((await e1.prepare({ path: '/c', headers: {} })).headers, {});
     await helper.unload();
 
     e1 = await endpoint({ baseUrl: 'https://x', authType: 'basic' }, { username: 'ann', password: 'p@ss wörd' });
     r = await e1.prepare({ path: '/c', headers: { authorization: 'forged' } });
-    assert.deepStrictEqual(r.headers, { Authorization: 'Basic ' + Buffer.from('ann:p@ss wörd', 'utf8').toString('base64') });
+    assert.deepStrictEqual(r.headers, {
+      Authorization: 'Basic ' + Buffer.from('ann:p@ss wörd', 'utf8').toString('base64'),
+    });
     await helper.unload();
 
-    e1 = await endpoint({ baseUrl: 'https://x', authType: 'bearer', headers: [{ name: 'Accept', value: 'application/json' }] }, { token: 'tok-abc' });
+    e1 = await endpoint(
+      { baseUrl: 'https://x', authType: 'bearer', headers: [{ name: 'Accept', value: 'application/json' }] },
+      { token: 'tok-abc' },
+    );
     r = await e1.prepare({ method: 'GET', path: '/me', headers: { accept: 'text/plain' } });
     assert.strictEqual(r.method, 'GET');
     assert.deepStrictEqual(r.headers, { accept: 'text/plain', Authorization: 'Bearer tok-abc' });
@@ -102,14 +130,20 @@ describe('saypro-endpoint node', function () {
 
   it('rejects an absolute URL as the path', async function () {
     const e1 = await endpoint({ baseUrl: 'https://x/v1' });
-    await assert.rejects(e1.prepare({ path: 'https://evil.example/steal', headers: {} }), (err) => err.code === 'INVALID_PATH');
+    await assert.rejects(
+      e1.prepare({ path: 'https://evil.example/steal', headers: {} }),
+      (err) => err.code === 'INVALID_PATH',
+    );
     await assert.rejects(e1.prepare({ path: 'http://evil.example/steal', headers: {} }), /absolute URL/);
   });
 
   it('reads ${VAR} credentials from the environment when it starts', async function () {
     process.env.SAYPRO_TEST_EP_USER = 'env-user';
     process.env.SAYPRO_TEST_EP_PASS = 'env-pass';
-    const e1 = await endpoint({ baseUrl: 'https://x', authType: 'basic' }, { username: '${SAYPRO_TEST_EP_USER}', password: '${SAYPRO_TEST_EP_PASS}' });
+    const e1 = await endpoint(
+      { baseUrl: 'https://x', authType: 'basic' },
+      { username: '${SAYPRO_TEST_EP_USER}', password: '${SAYPRO_TEST_EP_PASS}' },
+    );
     const r = await e1.prepare({ path: '/', headers: {} });
     assert.strictEqual(r.headers.Authorization, 'Basic ' + Buffer.from('env-user:env-pass').toString('base64'));
     assert.ok(e1.secrets().includes('env-pass'));
@@ -132,7 +166,10 @@ describe('saypro-endpoint node', function () {
     const config = { baseUrl: '${SAYPRO_TEST_EP_URL:-https://api.stripe.com}/v1' };
     let e1 = await endpoint(config);
     assert.strictEqual(e1.label, 'https://api.stripe.com/v1');
-    assert.strictEqual((await e1.prepare({ path: '/customers', headers: {} })).url, 'https://api.stripe.com/v1/customers');
+    assert.strictEqual(
+      (await e1.prepare({ path: '/customers', headers: {} })).url,
+      'https://api.stripe.com/v1/customers',
+    );
     await helper.unload();
     process.env.SAYPRO_TEST_EP_URL = 'http://127.0.0.1:12111';
     e1 = await endpoint(config);
@@ -165,16 +202,34 @@ describe('saypro-endpoint node', function () {
 
   it('sensitiveNames() and users registered/deregistered through setStatus', async function () {
     const e1 = await endpoint({ baseUrl: 'https://x', authType: 'apikey', apiKeyName: 'Stripe-Key' }, { apiKey: 'sk' });
-    assert.deepStrictEqual(e1.sensitiveNames(), ['authorization', 'proxy-authorization', 'stripe-key', 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token']);
-    const a = []; const b = [];
+    assert.deepStrictEqual(e1.sensitiveNames(), [
+      'authorization',
+      'proxy-authorization',
+      'stripe-key',
+      'x-api-key',
+      'api_key',
+      'apikey',
+      'access_token',
+      'client_secret',
+      'password',
+      'token',
+    ]);
+    const a = [];
+    const b = [];
     e1.register({ id: 'a', status: (s) => a.push(s) });
     e1.register({ id: 'b', status: (s) => b.push(s) });
     assert.deepStrictEqual(a, [], 'no status before there is one');
     e1.setStatus({ fill: 'yellow', shape: 'ring', text: 'endpoint.status.x' });
     e1.deregister({ id: 'a' });
     e1.setStatus({ fill: 'green', shape: 'dot', text: 'endpoint.status.y' });
-    assert.deepStrictEqual(a.map((s) => s.text), ['endpoint.status.x']);
-    assert.deepStrictEqual(b.map((s) => s.text), ['endpoint.status.x', 'endpoint.status.y']);
+    assert.deepStrictEqual(
+      a.map((s) => s.text),
+      ['endpoint.status.x'],
+    );
+    assert.deepStrictEqual(
+      b.map((s) => s.text),
+      ['endpoint.status.x', 'endpoint.status.y'],
+    );
   });
 
   it('close destroys the agents; prepare() afterwards is refused', async function () {
@@ -182,7 +237,10 @@ describe('saypro-endpoint node', function () {
     const agents = e1.endpoint.httpAgents;
     const destroyed = [];
     const orig = agents.destroy;
-    agents.destroy = function () { destroyed.push('all'); return orig.call(this); };
+    agents.destroy = function () {
+      destroyed.push('all');
+      return orig.call(this);
+    };
     await helper.unload();
     assert.deepStrictEqual(destroyed, ['all']);
     assert.strictEqual(agents.direct.destroyed, true);
@@ -191,13 +249,36 @@ describe('saypro-endpoint node', function () {
 
   describe('pacing', function () {
     it('the node hands out its pacer (handle.pacer) and pacing(); the settings come from the flow', async function () {
-      const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9', maxConcurrent: 2, rateCount: '100', rateInterval: '10', breakerFailures: 3, breakerRate: 50, breakerWindow: 30, breakerOpen: 5 });
+      const e1 = await endpoint({
+        baseUrl: 'http://127.0.0.1:9',
+        maxConcurrent: 2,
+        rateCount: '100',
+        rateInterval: '10',
+        breakerFailures: 3,
+        breakerRate: 50,
+        breakerWindow: 30,
+        breakerOpen: 5,
+      });
       assert.strictEqual(e1.pacer, e1.endpoint.pacer);
       assert.strictEqual(typeof e1.pacer.acquire, 'function');
       const st = e1.pacing();
-      assert.deepStrictEqual([st.circuit, st.pausedUntil, st.offline, st.inFlight, st.waiting, st.consecutiveFailures], ['closed', null, false, 0, 0, 0]);
+      assert.deepStrictEqual(
+        [st.circuit, st.pausedUntil, st.offline, st.inFlight, st.waiting, st.consecutiveFailures],
+        ['closed', null, false, 0, 0, 0],
+      );
       const s = e1.pacer.settings;
-      assert.deepStrictEqual([s.maxConcurrent, s.rateCount, s.rateIntervalMs, s.breakerFailures, s.breakerRate, s.breakerWindowMs, s.breakerOpenMs], [2, 100, 10000, 3, 50, 30000, 5000]);
+      assert.deepStrictEqual(
+        [
+          s.maxConcurrent,
+          s.rateCount,
+          s.rateIntervalMs,
+          s.breakerFailures,
+          s.breakerRate,
+          s.breakerWindowMs,
+          s.breakerOpenMs,
+        ],
+        [2, 100, 10000, 3, 50, 30000, 5000],
+      );
       const a = await e1.pacer.acquire();
       const b = await e1.pacer.acquire();
       const third = e1.pacer.acquire();
@@ -210,7 +291,10 @@ describe('saypro-endpoint node', function () {
 
     it('a bad pacing setting is an invalid config naming the field', async function () {
       const e1 = await endpoint({ baseUrl: 'http://127.0.0.1:9', breakerRate: 150 });
-      await assert.rejects(e1.prepare({ path: '/', headers: {} }), (err) => err.code === 'INVALID_CONFIG' && /breakerRate/.test(err.message));
+      await assert.rejects(
+        e1.prepare({ path: '/', headers: {} }),
+        (err) => err.code === 'INVALID_CONFIG' && /breakerRate/.test(err.message),
+      );
       assert.match(logs(), /endpoint\.status\.invalidConfig.*breakerRate/);
     });
 
@@ -238,7 +322,11 @@ describe('saypro-endpoint node', function () {
   });
 
   describe('OAuth2 against a local token server', function () {
-    let server; let tokenUrl; let requests; let respond; let hold;
+    let server;
+    let tokenUrl;
+    let requests;
+    let respond;
+    let hold;
 
     beforeEach(async function () {
       requests = [];
@@ -246,7 +334,9 @@ describe('saypro-endpoint node', function () {
       respond = (n) => ({ status: 200, body: { access_token: `at-${n}`, token_type: 'Bearer', expires_in: 3600 } });
       server = http.createServer((req, res) => {
         let body = '';
-        req.on('data', (d) => { body += d; });
+        req.on('data', (d) => {
+          body += d;
+        });
         req.on('end', async () => {
           requests.push({ headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
           if (hold) await hold.promise;
@@ -257,11 +347,20 @@ describe('saypro-endpoint node', function () {
       });
       tokenUrl = `http://127.0.0.1:${await listen(server)}/oauth/token`;
     });
-    afterEach(function () { return close(server); });
+    afterEach(function () {
+      return close(server);
+    });
 
     function oauthEndpoint(extra, creds) {
       return endpoint(
-        { baseUrl: 'https://api.example.com', authType: 'oauth2', tokenUrl, scope: 'payments:write', audience: 'https://api.example.com/', ...(extra || {}) },
+        {
+          baseUrl: 'https://api.example.com',
+          authType: 'oauth2',
+          tokenUrl,
+          scope: 'payments:write',
+          audience: 'https://api.example.com/',
+          ...(extra || {}),
+        },
         { clientId: 'cid', clientSecret: SECRET, ...(creds || {}) },
       );
     }
@@ -269,7 +368,11 @@ describe('saypro-endpoint node', function () {
     it('20 concurrent prepare() calls → exactly 1 token request; 401 → invalidateAuth() → refetch', async function () {
       const e1 = await oauthEndpoint();
       let release;
-      hold = { promise: new Promise((r) => { release = r; }) };
+      hold = {
+        promise: new Promise((r) => {
+          release = r;
+        }),
+      };
       const all = Promise.all(Array.from({ length: 20 }, () => e1.prepare({ path: '/v1/charges', headers: {} })));
       while (requests.length < 1) await new Promise((r) => setImmediate(r));
       release();
@@ -281,7 +384,11 @@ describe('saypro-endpoint node', function () {
         assert.deepStrictEqual(p.headers, { Authorization: 'Bearer at-1' });
       }
       assert.deepStrictEqual(requests[0].form, {
-        grant_type: 'client_credentials', scope: 'payments:write', audience: 'https://api.example.com/', client_id: 'cid', client_secret: SECRET,
+        grant_type: 'client_credentials',
+        scope: 'payments:write',
+        audience: 'https://api.example.com/',
+        client_id: 'cid',
+        client_secret: SECRET,
       });
       assert.ok(e1.secrets().includes('at-1') && e1.secrets().includes(SECRET));
       assert.strictEqual(e1.invalidateAuth(), true);
@@ -292,7 +399,10 @@ describe('saypro-endpoint node', function () {
     it('tokenAuth "basic" sends the client as HTTP Basic to the token endpoint', async function () {
       const e1 = await oauthEndpoint({ tokenAuth: 'basic' });
       await e1.prepare({ path: '/', headers: {} });
-      assert.strictEqual(requests[0].headers.authorization, 'Basic ' + Buffer.from(`cid:${encodeURIComponent(SECRET)}`).toString('base64'));
+      assert.strictEqual(
+        requests[0].headers.authorization,
+        'Basic ' + Buffer.from(`cid:${encodeURIComponent(SECRET)}`).toString('base64'),
+      );
       assert.strictEqual(requests[0].form.client_secret, undefined);
     });
 
@@ -304,9 +414,10 @@ describe('saypro-endpoint node', function () {
     });
 
     it('token failure: red ring "token failed" to users, a clear error without the secret, none in status, label or log', async function () {
-      respond = (n) => (n === 1
-        ? { status: 401, body: { error: 'invalid_client', error_description: `bad secret ${SECRET}` } }
-        : { status: 200, body: { access_token: 'at-ok', expires_in: 60 } });
+      respond = (n) =>
+        n === 1
+          ? { status: 401, body: { error: 'invalid_client', error_description: `bad secret ${SECRET}` } }
+          : { status: 200, body: { access_token: 'at-ok', expires_in: 60 } };
       const e1 = await oauthEndpoint();
       const seen = [];
       e1.register({ id: 'u1', status: (s) => seen.push(s) });
@@ -327,21 +438,48 @@ describe('saypro-endpoint node', function () {
 
     it('an unreachable token URL is a clear rejection', async function () {
       const e1 = await oauthEndpoint({ tokenUrl: 'http://127.0.0.1:1/token' });
-      await assert.rejects(e1.prepare({ path: '/', headers: {} }), /The token request to http:\/\/127\.0\.0\.1:1\/token failed: .*ECONNREFUSED/);
+      await assert.rejects(
+        e1.prepare({ path: '/', headers: {} }),
+        /The token request to http:\/\/127\.0\.0\.1:1\/token failed: .*ECONNREFUSED/,
+      );
     });
   });
 
   describe('TLS with a self-signed certificate', function () {
-    let dir; let server; let base;
+    let dir;
+    let server;
+    let base;
 
     before(async function () {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-ep-tls-'));
-      execFileSync(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-      server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ ok: true, path: req.url, auth: req.headers.authorization || null }));
-      });
+      execFileSync(
+        OPENSSL,
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      server = https.createServer(
+        { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+        (req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ ok: true, path: req.url, auth: req.headers.authorization || null }));
+        },
+      );
       base = `https://127.0.0.1:${await listen(server)}/api`;
     });
     after(async function () {
@@ -351,15 +489,29 @@ describe('saypro-endpoint node', function () {
 
     async function send(prepared) {
       const res = await undiciTransport({
-        method: prepared.method, url: prepared.url, headers: prepared.headers, timeout: prepared.timeoutMs,
-        signal: new AbortController().signal, dispatcher: prepared.dispatcher, keepAlive: prepared.keepAlive,
+        method: prepared.method,
+        url: prepared.url,
+        headers: prepared.headers,
+        timeout: prepared.timeoutMs,
+        signal: new AbortController().signal,
+        dispatcher: prepared.dispatcher,
+        keepAlive: prepared.keepAlive,
         data: prepared.method === 'GET' ? undefined : Buffer.from('{}'),
       });
       return { status: res.status, data: JSON.parse(res.data.toString('utf8')) };
     }
 
     function tls(extra) {
-      return { id: 't1', type: 'tls-config', name: 'local ca', cert: '', key: '', ca: '', verifyservercert: true, ...(extra || {}) };
+      return {
+        id: 't1',
+        type: 'tls-config',
+        name: 'local ca',
+        cert: '',
+        key: '',
+        ca: '',
+        verifyservercert: true,
+        ...(extra || {}),
+      };
     }
 
     it('fails with verification on and no CA', async function () {
@@ -372,7 +524,9 @@ describe('saypro-endpoint node', function () {
     });
 
     it('succeeds with the CA from a tls-config node (file path)', async function () {
-      const e1 = await endpoint({ baseUrl: base, tls: 't1', authType: 'bearer' }, { token: 'tok-tls' }, [tls({ ca: path.join(dir, 'cert.pem') })]);
+      const e1 = await endpoint({ baseUrl: base, tls: 't1', authType: 'bearer' }, { token: 'tok-tls' }, [
+        tls({ ca: path.join(dir, 'cert.pem') }),
+      ]);
       const prepared = await e1.prepare({ path: '/hello', headers: {} });
       assert.ok(e1.endpoint.httpAgents.connectOptions.ca, 'the CA reached the agent');
       const res = await send(prepared);
@@ -381,10 +535,11 @@ describe('saypro-endpoint node', function () {
     });
 
     it('succeeds with the CA uploaded into the tls-config credentials (cadata)', async function () {
-      await load([endpointNode, tlsNode], [
-        { id: 'e1', type: 'saypro-endpoint', baseUrl: base, tls: 't1' },
-        tls({ caname: 'cert.pem' }),
-      ], { t1: { cadata: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') } });
+      await load(
+        [endpointNode, tlsNode],
+        [{ id: 'e1', type: 'saypro-endpoint', baseUrl: base, tls: 't1' }, tls({ caname: 'cert.pem' })],
+        { t1: { cadata: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') } },
+      );
       const res = await send(await helper.getNode('e1').prepare({ path: '/x', headers: {} }));
       assert.strictEqual(res.status, 200);
     });
@@ -405,7 +560,14 @@ describe('saypro-endpoint node', function () {
     before(function () {
       const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'endpoint.html'), 'utf8');
       const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)[1];
-      const RED = { nodes: { registerType: (type, d) => { def = { type, ...d }; } }, validators: {} };
+      const RED = {
+        nodes: {
+          registerType: (type, d) => {
+            def = { type, ...d };
+          },
+        },
+        validators: {},
+      };
       const $ = () => ({ length: 0, val: () => undefined });
       vm.runInNewContext(script, { RED, $, URL });
     });
@@ -415,16 +577,45 @@ describe('saypro-endpoint node', function () {
     it('is a config node with the documented defaults and credentials', function () {
       assert.strictEqual(def.type, 'saypro-endpoint');
       assert.strictEqual(def.category, 'config');
-      const values = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(def.defaults).map(([k, v]) => [k, v.value]))));
+      const values = JSON.parse(
+        JSON.stringify(Object.fromEntries(Object.entries(def.defaults).map(([k, v]) => [k, v.value]))),
+      );
       assert.deepStrictEqual(values, {
-        preset: '', name: '', baseUrl: '', port: '', method: 'POST', headers: [], timeout: 10000, keepAlive: true, tls: '',
-        authType: 'none', apiKeyIn: 'header', apiKeyName: 'X-API-Key', tokenUrl: '', scope: '', audience: '', tokenAuth: 'body',
-        maxConcurrent: 4, rateCount: 0, rateInterval: 1, breakerFailures: 5, breakerRate: 0, breakerMinRequests: 10, breakerWindow: 60, breakerOpen: 30,
-        maxResponseMB: 10, proxy: '', allowHosts: '', blockPrivate: false,
+        preset: '',
+        name: '',
+        baseUrl: '',
+        port: '',
+        method: 'POST',
+        headers: [],
+        timeout: 10000,
+        keepAlive: true,
+        tls: '',
+        authType: 'none',
+        apiKeyIn: 'header',
+        apiKeyName: 'X-API-Key',
+        tokenUrl: '',
+        scope: '',
+        audience: '',
+        tokenAuth: 'body',
+        maxConcurrent: 4,
+        rateCount: 0,
+        rateInterval: 1,
+        breakerFailures: 5,
+        breakerRate: 0,
+        breakerMinRequests: 10,
+        breakerWindow: 60,
+        breakerOpen: 30,
+        maxResponseMB: 10,
+        proxy: '',
+        allowHosts: '',
+        blockPrivate: false,
       });
       const { DEFAULT_MAX_RESPONSE_MB } = require('../../dist/nodes/lib/http/endpoint');
       assert.strictEqual(values.maxResponseMB, DEFAULT_MAX_RESPONSE_MB);
-      assert.deepStrictEqual({ type: def.defaults.proxy.type, required: def.defaults.proxy.required }, { type: 'http proxy', required: false });
+      assert.deepStrictEqual(
+        { type: def.defaults.proxy.type, required: def.defaults.proxy.required },
+        { type: 'http proxy', required: false },
+      );
       assert.strictEqual(check('maxResponseMB', '0.5'), true);
       assert.strictEqual(check('maxResponseMB', '0'), 'endpoint.errors.maxResponseMB');
       assert.strictEqual(check('allowHosts', 'api.stripe.com, *.example.com'), true);
@@ -433,15 +624,26 @@ describe('saypro-endpoint node', function () {
       const { PACING_DEFAULTS } = require('../../dist/nodes/lib/http/endpoint');
       for (const [k, v] of Object.entries(PACING_DEFAULTS)) assert.strictEqual(values[k], v, k);
       assert.strictEqual(def.defaults.baseUrl.required, true);
-      assert.deepStrictEqual({ type: def.defaults.tls.type, required: def.defaults.tls.required }, { type: 'tls-config', required: false });
+      assert.deepStrictEqual(
+        { type: def.defaults.tls.type, required: def.defaults.tls.required },
+        { type: 'tls-config', required: false },
+      );
       assert.deepStrictEqual(Object.fromEntries(Object.entries(def.credentials).map(([k, v]) => [k, v.type])), {
-        apiKey: 'password', username: 'text', password: 'password', token: 'password', clientId: 'text', clientSecret: 'password',
+        apiKey: 'password',
+        username: 'text',
+        password: 'password',
+        token: 'password',
+        clientId: 'text',
+        clientSecret: 'password',
       });
     });
 
     it('label: name, else the base URL without userinfo, placeholders given their default', function () {
       assert.strictEqual(def.label.call(ctx({ name: 'Stripe', baseUrl: 'https://x' })), 'Stripe');
-      assert.strictEqual(def.label.call(ctx({ baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}' })), 'https://api.stripe.com');
+      assert.strictEqual(
+        def.label.call(ctx({ baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}' })),
+        'https://api.stripe.com',
+      );
       assert.strictEqual(def.label.call(ctx({ baseUrl: 'https://u:pw@api.x.com/v1/?k=1' })), 'https://api.x.com/v1');
       assert.strictEqual(def.label.call(ctx({ baseUrl: '' })), 'endpoint.paletteLabel');
     });
@@ -467,7 +669,10 @@ describe('saypro-endpoint node', function () {
       assert.strictEqual(check('tokenAuth', undefined, { authType: 'oauth2' }), true);
       assert.strictEqual(check('tokenAuth', 'jwt', { authType: 'oauth2' }), 'endpoint.errors.tokenAuth');
       assert.strictEqual(check('apiKeyName', '', { authType: 'apikey' }), true);
-      assert.strictEqual(check('apiKeyName', '', { authType: 'apikey', apiKeyIn: 'query' }), 'endpoint.errors.apiKeyParam');
+      assert.strictEqual(
+        check('apiKeyName', '', { authType: 'apikey', apiKeyIn: 'query' }),
+        'endpoint.errors.apiKeyParam',
+      );
       assert.strictEqual(check('apiKeyName', 'Bad Name', { authType: 'none' }), true);
       assert.strictEqual(check('apiKeyName', 'Bad Name', { authType: 'apikey' }), 'endpoint.errors.apiKeyName');
       assert.strictEqual(check('apiKeyName', 'X-Key', { authType: 'apikey' }), true);
@@ -477,12 +682,24 @@ describe('saypro-endpoint node', function () {
       assert.strictEqual(check('tokenUrl', 'auth.x.com/token', { authType: 'oauth2' }), 'endpoint.errors.urlScheme');
       assert.strictEqual(check('tokenUrl', 'https://auth.x.com/token', { authType: 'oauth2' }), true);
       assert.strictEqual(check('headers', [{ name: 'Accept', value: 'x' }]), true);
-      const problems = check('headers', [{ name: 'Bad Name', value: 'x' }, { name: '', value: 'y' }]);
+      const problems = check('headers', [
+        { name: 'Bad Name', value: 'x' },
+        { name: '', value: 'y' },
+      ]);
       assert.ok(Array.isArray(problems) && problems.length === 2, JSON.stringify(problems));
     });
 
     it('pacing validators explain themselves; empty takes the default', function () {
-      for (const f of ['maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen']) {
+      for (const f of [
+        'maxConcurrent',
+        'rateCount',
+        'rateInterval',
+        'breakerFailures',
+        'breakerRate',
+        'breakerMinRequests',
+        'breakerWindow',
+        'breakerOpen',
+      ]) {
         assert.strictEqual(check(f, ''), true, f);
         assert.strictEqual(check(f, undefined), true, f);
         assert.strictEqual(check(f, 'x'), `endpoint.errors.${f}`, f);
@@ -505,10 +722,21 @@ describe('saypro-endpoint node', function () {
 
     it('every pacing field has a form input, and every i18n key used exists in the catalogue', function () {
       const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'endpoint.html'), 'utf8');
-      for (const f of ['maxConcurrent', 'rateCount', 'rateInterval', 'breakerFailures', 'breakerRate', 'breakerMinRequests', 'breakerWindow', 'breakerOpen']) {
+      for (const f of [
+        'maxConcurrent',
+        'rateCount',
+        'rateInterval',
+        'breakerFailures',
+        'breakerRate',
+        'breakerMinRequests',
+        'breakerWindow',
+        'breakerOpen',
+      ]) {
         assert.ok(html.includes(`id="node-config-input-${f}"`), f);
       }
-      const catalogue = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', 'en-US', 'endpoint.json'), 'utf8'));
+      const catalogue = JSON.parse(
+        fs.readFileSync(path.join(__dirname, '..', '..', 'locales', 'en-US', 'endpoint.json'), 'utf8'),
+      );
       const keys = new Set();
       for (const m of html.matchAll(/(?:data-i18n="(?:\[[a-z]+\])?|_\(')(endpoint\.[A-Za-z0-9.]+)/g)) keys.add(m[1]);
       for (const k of Object.values(require('../../dist/nodes/lib/http/endpoint').STATUS_KEYS)) keys.add(k);

@@ -29,21 +29,25 @@ function trigger(RED) {
 function post(body, path = '/events') {
   const state = { answered: false };
   state.reply = new Promise((resolve, reject) => {
-    const req = http.request(helper.url() + path, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
-      const parts = [];
-      res.on('data', (c) => parts.push(c));
-      res.on('end', () => {
-        state.answered = true;
-        const text = Buffer.concat(parts).toString('utf8');
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode, headers: res.headers, json });
-      });
-    });
+    const req = http.request(
+      helper.url() + path,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
+      (res) => {
+        const parts = [];
+        res.on('data', (c) => parts.push(c));
+        res.on('end', () => {
+          state.answered = true;
+          const text = Buffer.concat(parts).toString('utf8');
+          let json;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -53,7 +57,10 @@ function post(body, path = '/events') {
 function flow(props, extra = [], wires = [['out'], ['bad']]) {
   return [
     { id: 'tab', type: 'tab' },
-    Object.assign({ id: 'n1', z: 'tab', type: 'saypro-event-trigger', url: '/events', reply: 'durable', ackTimeout: 10, wires }, props),
+    Object.assign(
+      { id: 'n1', z: 'tab', type: 'saypro-event-trigger', url: '/events', reply: 'durable', ackTimeout: 10, wires },
+      props,
+    ),
     { id: 'out', z: 'tab', type: 'helper' },
     { id: 'bad', z: 'tab', type: 'helper' },
     ...extra,
@@ -88,7 +95,10 @@ function pause(ms = 50) {
 }
 
 function statusTexts(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0].text);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0].text);
 }
 
 describe('saypro-event-trigger node: durable replies', function () {
@@ -131,7 +141,10 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.strictEqual(res.headers['retry-after'], undefined);
     assert.strictEqual(acks.pendingSettlements(), pending);
     assert.strictEqual(statusTexts(n1).pop(), 'event-trigger.status.accepted');
-    const counted = n1.status.getCalls().filter((c) => c.thisValue === n1).pop().args[0];
+    const counted = n1.status
+      .getCalls()
+      .filter((c) => c.thisValue === n1)
+      .pop().args[0];
     assert.strictEqual(counted.fill, 'green');
   });
 
@@ -151,9 +164,12 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.strictEqual(res.json.id, 'd-422');
     assert.strictEqual(res.json.status, 'rejected');
     assert.strictEqual(res.json.error.code, 'MAPPING_INVALID');
-    assert.ok(res.json.error.details.some((d) => d.field === 'email'), JSON.stringify(res.json.error));
+    assert.ok(
+      res.json.error.details.some((d) => d.field === 'email'),
+      JSON.stringify(res.json.error),
+    );
     const [refused] = await waitFor(got.invalid);
-    assert.deepStrictEqual(res.json.error, refused.error, 'the mapper\'s own error');
+    assert.deepStrictEqual(res.json.error, refused.error, "the mapper's own error");
     assert.strictEqual(got.mapped.length, 0);
     assert.match(statusTexts(helper.getNode('n1')).pop(), /event-trigger\.status\.refused/);
 
@@ -210,14 +226,17 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.strictEqual(first.status, 503);
     assert.strictEqual(first.headers['retry-after'], '5');
     assert.deepStrictEqual(first.json, {
-      id: 'd-timeout', status: 'pending',
+      id: 'd-timeout',
+      status: 'pending',
       error: { code: 'ACK_TIMEOUT', message: 'the event was not confirmed durable within 0.2 s', details: [] },
     });
     assert.strictEqual(acks.pendingSettlements(), pending, 'the token is gone');
     const second = await post({ id: 'd-timeout', type: 't' }).reply;
     assert.strictEqual(second.status, 503, 'processed again, not a duplicate');
     assert.strictEqual(got.out.length, 2);
-    const warnings = n1.warn.getCalls().filter((c) => c.thisValue === n1 && c.args[0] === 'event-trigger.errors.ack-timeout');
+    const warnings = n1.warn
+      .getCalls()
+      .filter((c) => c.thisValue === n1 && c.args[0] === 'event-trigger.errors.ack-timeout');
     assert.strictEqual(warnings.length, 1, 'one warning per node');
     assert.match(statusTexts(n1).pop(), /event-trigger\.status\.unconfirmed/);
     // a late settlement changes nothing
@@ -232,10 +251,18 @@ describe('saypro-event-trigger node: durable replies', function () {
     await pause();
     assert.strictEqual(got.out.length, 1, 'emitted once');
     assert.strictEqual(a.answered || b.answered, false);
-    acks.settle(got.out[0], { ok: false, status: 503, retryAfterSeconds: 4, error: { code: 'QUEUE_FULL', message: 'full', details: [] } });
+    acks.settle(got.out[0], {
+      ok: false,
+      status: 503,
+      retryAfterSeconds: 4,
+      error: { code: 'QUEUE_FULL', message: 'full', details: [] },
+    });
     const [ra, rb] = await Promise.all([a.reply, b.reply]);
     assert.strictEqual(ra.status, 503);
-    assert.deepStrictEqual([rb.status, rb.headers['retry-after'], rb.json], [ra.status, ra.headers['retry-after'], ra.json]);
+    assert.deepStrictEqual(
+      [rb.status, rb.headers['retry-after'], rb.json],
+      [ra.status, ra.headers['retry-after'], ra.json],
+    );
 
     // again both at once, now confirmed: both 202 accepted, one message
     const c = post({ id: 'd-same', type: 't' });
@@ -271,7 +298,11 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.deepStrictEqual(counts, [1, 2]);
     acks.settle(got.out[0], { ok: true });
     assert.strictEqual((await a.reply).status, 202);
-    acks.settle(got.out[1], { ok: false, status: 422, error: { code: 'MAPPING_INVALID', message: 'bad', details: [] } });
+    acks.settle(got.out[1], {
+      ok: false,
+      status: 422,
+      error: { code: 'MAPPING_INVALID', message: 'bad', details: [] },
+    });
     assert.strictEqual((await b.reply).status, 422);
     assert.strictEqual(statusTexts(n1).pop(), 'event-trigger.status.accepted · event-trigger.status.refused');
     const last = (key) => i18n.filter(([k]) => k === key).pop()[1].count;
@@ -316,4 +347,3 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.strictEqual(msg._sayproAck, undefined);
   });
 });
-

@@ -10,7 +10,10 @@ const TYPE = 'saypro-field-mapper';
 
 /** status calls made by one node (the helper spies on Node.prototype.status for all nodes) */
 function statuses(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 function flow(nodeProps, extra = []) {
@@ -33,9 +36,19 @@ function run(msgs, { expect = msgs.length, withCatch = false } = {}) {
     const check = () => {
       if (got.ok.length + got.bad.length + got.caught.length >= expect) setImmediate(() => resolve(got));
     };
-    helper.getNode('ok').on('input', (m) => { got.ok.push(m); check(); });
-    helper.getNode('bad').on('input', (m) => { got.bad.push(m); check(); });
-    if (withCatch) helper.getNode('caught').on('input', (m) => { got.caught.push(m); check(); });
+    helper.getNode('ok').on('input', (m) => {
+      got.ok.push(m);
+      check();
+    });
+    helper.getNode('bad').on('input', (m) => {
+      got.bad.push(m);
+      check();
+    });
+    if (withCatch)
+      helper.getNode('caught').on('input', (m) => {
+        got.caught.push(m);
+        check();
+      });
     const n1 = helper.getNode('n1');
     for (const m of msgs) n1.receive(m);
   });
@@ -67,25 +80,62 @@ describe('saypro-field-mapper node', function () {
       { target: 'name', sourceType: 'msg', source: 'payload.first', type: 'string', default: '', required: true },
       { target: 'Name', sourceType: 'msg', source: 'payload.display', type: 'auto', default: '', required: false },
       { target: 'person_name', sourceType: 'msg', source: 'payload.full', type: 'auto', default: '', required: false },
-      { target: 'customer.email', sourceType: 'msg', source: 'payload.user.email', type: 'string', default: '', required: true },
-      { target: 'items[0].price', sourceType: 'msg', source: 'payload.amount', type: 'minor', default: '', required: true, decimals: 2 },
+      {
+        target: 'customer.email',
+        sourceType: 'msg',
+        source: 'payload.user.email',
+        type: 'string',
+        default: '',
+        required: true,
+      },
+      {
+        target: 'items[0].price',
+        sourceType: 'msg',
+        source: 'payload.amount',
+        type: 'minor',
+        default: '',
+        required: true,
+        decimals: 2,
+      },
       { target: 'eventId', sourceType: 'msg', source: 'event.id', type: 'auto', default: '', required: true },
-      { target: 'country', sourceType: 'msg', source: 'payload.country', type: 'string', default: 'NL', required: false },
+      {
+        target: 'country',
+        sourceType: 'msg',
+        source: 'payload.country',
+        type: 'string',
+        default: 'NL',
+        required: false,
+      },
     ];
     helper.load(mapperNode, flow({ rules, keepUnmapped: false }), async function () {
       try {
         const n1 = helper.getNode('n1');
-        const got = await run([{
-          _msgid: 'm1', topic: 't',
-          payload: { first: 'Ann', display: 'ANN', full: 'Ann Lee', user: { email: 'a@b.c' }, amount: '19.99', extra: 1 },
-          event: { id: 'evt_1' },
-        }]);
+        const got = await run([
+          {
+            _msgid: 'm1',
+            topic: 't',
+            payload: {
+              first: 'Ann',
+              display: 'ANN',
+              full: 'Ann Lee',
+              user: { email: 'a@b.c' },
+              amount: '19.99',
+              extra: 1,
+            },
+            event: { id: 'evt_1' },
+          },
+        ]);
         assert.strictEqual(got.bad.length, 0);
         assert.strictEqual(got.ok.length, 1);
         const m = got.ok[0];
         assert.deepStrictEqual(m.payload, {
-          name: 'Ann', Name: 'ANN', person_name: 'Ann Lee', customer: { email: 'a@b.c' },
-          items: [{ price: 1999 }], eventId: 'evt_1', country: 'NL',
+          name: 'Ann',
+          Name: 'ANN',
+          person_name: 'Ann Lee',
+          customer: { email: 'a@b.c' },
+          items: [{ price: 1999 }],
+          eventId: 'evt_1',
+          country: 'NL',
         });
         assert.strictEqual(m.topic, 't', 'other properties pass through');
         assert.deepStrictEqual(m.event, { id: 'evt_1' });
@@ -103,27 +153,48 @@ describe('saypro-field-mapper node', function () {
     const rules = [
       { target: 'email', sourceType: 'msg', source: 'payload.email', type: 'string', default: '', required: true },
       { target: 'qty', sourceType: 'msg', source: 'payload.qty', type: 'integer', default: '', required: false },
-      { target: 'amount', sourceType: 'msg', source: 'payload.amount', type: 'minor', default: '', required: false, decimals: 2 },
+      {
+        target: 'amount',
+        sourceType: 'msg',
+        source: 'payload.amount',
+        type: 'minor',
+        default: '',
+        required: false,
+        decimals: 2,
+      },
       { target: 'password', sourceType: 'msg', source: 'payload.pw', type: 'number', default: '', required: false },
       { target: 'ok', sourceType: 'msg', source: 'payload.ok', type: 'boolean', default: '', required: false },
     ];
-    const extra = [{ id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }, { id: 'caught', z: 'f1', type: 'helper' }];
+    const extra = [
+      { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'f1', type: 'helper' },
+    ];
     helper.load([mapperNode, catchNode], flow({ rules }, extra), async function () {
       try {
         const n1 = helper.getNode('n1');
-        const got = await run([{ payload: { qty: 12.5, amount: 'abc', pw: 'hunter2', ok: 'yes' } }], { expect: 2, withCatch: true });
+        const got = await run([{ payload: { qty: 12.5, amount: 'abc', pw: 'hunter2', ok: 'yes' } }], {
+          expect: 2,
+          withCatch: true,
+        });
         assert.strictEqual(got.ok.length, 0, 'nothing on output 1');
         assert.strictEqual(got.bad.length, 1, 'one message on output 2');
         const err = got.bad[0].error;
         assert.strictEqual(err.code, 'MAPPING_INVALID');
-        assert.match(err.message, /^4 fields failed validation: email \(rule 1\): required value is missing; qty \(rule 2\): not a whole number; amount \(rule 3\): not an amount; password \(rule 4\): not a number$/);
+        assert.match(
+          err.message,
+          /^4 fields failed validation: email \(rule 1\): required value is missing; qty \(rule 2\): not a whole number; amount \(rule 3\): not an amount; password \(rule 4\): not a number$/,
+        );
         assert.deepStrictEqual(err.details, [
           { field: 'email', rule: 'rule 1', reason: 'required value is missing' },
           { field: 'qty', rule: 'rule 2', reason: 'not a whole number', value: 12.5 },
           { field: 'amount', rule: 'rule 3', reason: 'not an amount', value: 'abc' },
           { field: 'password', rule: 'rule 4', reason: 'not a number' },
         ]);
-        assert.deepStrictEqual(got.bad[0].payload, { qty: 12.5, amount: 'abc', pw: 'hunter2', ok: 'yes' }, 'payload left as it arrived');
+        assert.deepStrictEqual(
+          got.bad[0].payload,
+          { qty: 12.5, amount: 'abc', pw: 'hunter2', ok: 'yes' },
+          'payload left as it arrived',
+        );
         assert.ok(!JSON.stringify(got.bad[0].error).includes('hunter2'));
 
         assert.strictEqual(got.caught.length, 1, 'the Catch node fired');
@@ -145,10 +216,32 @@ describe('saypro-field-mapper node', function () {
   it('evaluates JSONata and env sources', function (done) {
     process.env.FM_TEST_SHOP = 'shop-42';
     const rules = [
-      { target: 'total', sourceType: 'jsonata', source: '$sum(payload.lines.(qty * price))', type: 'minor', default: '', required: true, decimals: 2 },
-      { target: 'upper', sourceType: 'jsonata', source: '$uppercase(msg.payload.name)', type: 'string', default: '', required: true },
+      {
+        target: 'total',
+        sourceType: 'jsonata',
+        source: '$sum(payload.lines.(qty * price))',
+        type: 'minor',
+        default: '',
+        required: true,
+        decimals: 2,
+      },
+      {
+        target: 'upper',
+        sourceType: 'jsonata',
+        source: '$uppercase(msg.payload.name)',
+        type: 'string',
+        default: '',
+        required: true,
+      },
       { target: 'shop', sourceType: 'env', source: 'FM_TEST_SHOP', type: 'string', default: '', required: true },
-      { target: 'missingEnv', sourceType: 'env', source: 'FM_TEST_NOT_SET', type: 'string', default: 'none', required: false },
+      {
+        target: 'missingEnv',
+        sourceType: 'env',
+        source: 'FM_TEST_NOT_SET',
+        type: 'string',
+        default: 'none',
+        required: false,
+      },
       { target: 'flags.live', sourceType: 'bool', source: 'true', type: 'auto', default: '', required: false },
       { target: 'tags', sourceType: 'json', source: '["a",1]', type: 'auto', default: '', required: false },
       { target: 'count', sourceType: 'num', source: '3', type: 'integer', default: '', required: false },
@@ -156,10 +249,27 @@ describe('saypro-field-mapper node', function () {
     ];
     helper.load(mapperNode, flow({ rules }), async function () {
       try {
-        const got = await run([{ payload: { name: 'ann', lines: [{ qty: 3, price: 0.1 }, { qty: 1, price: 0.2 }] } }]);
+        const got = await run([
+          {
+            payload: {
+              name: 'ann',
+              lines: [
+                { qty: 3, price: 0.1 },
+                { qty: 1, price: 0.2 },
+              ],
+            },
+          },
+        ]);
         assert.strictEqual(got.bad.length, 0, JSON.stringify(got.bad[0] && got.bad[0].error));
         assert.deepStrictEqual(got.ok[0].payload, {
-          total: 50, upper: 'ANN', shop: 'shop-42', missingEnv: 'none', flags: { live: true }, tags: ['a', 1], count: 3, kind: 'order',
+          total: 50,
+          upper: 'ANN',
+          shop: 'shop-42',
+          missingEnv: 'none',
+          flags: { live: true },
+          tags: ['a', 1],
+          count: 3,
+          kind: 'order',
         });
         done();
       } catch (err) {
@@ -169,7 +279,9 @@ describe('saypro-field-mapper node', function () {
   });
 
   it('reports a JSONata evaluation error as a problem on output 2', function (done) {
-    const rules = [{ target: 'x', sourceType: 'jsonata', source: '$number("abc")', type: 'auto', default: '', required: false }];
+    const rules = [
+      { target: 'x', sourceType: 'jsonata', source: '$number("abc")', type: 'auto', default: '', required: false },
+    ];
     helper.load(mapperNode, flow({ rules }), async function () {
       try {
         const got = await run([{ payload: {} }]);
@@ -185,15 +297,37 @@ describe('saypro-field-mapper node', function () {
 
   it('keepUnmapped on starts from a copy of the payload; off starts from {}', function (done) {
     const rules = [
-      { target: 'customer.name', sourceType: 'msg', source: 'payload.customer.first', type: 'auto', default: '', required: false },
-      { target: 'total', sourceType: 'msg', source: 'payload.total', type: 'minor', default: '', required: false, decimals: 0 },
+      {
+        target: 'customer.name',
+        sourceType: 'msg',
+        source: 'payload.customer.first',
+        type: 'auto',
+        default: '',
+        required: false,
+      },
+      {
+        target: 'total',
+        sourceType: 'msg',
+        source: 'payload.total',
+        type: 'minor',
+        default: '',
+        required: false,
+        decimals: 0,
+      },
     ];
-    const extra = [{ id: 'n2', z: 'f1', type: TYPE, name: 'plain', rules, keepUnmapped: false, wires: [['ok2'], ['bad']] }, { id: 'ok2', z: 'f1', type: 'helper' }];
+    const extra = [
+      { id: 'n2', z: 'f1', type: TYPE, name: 'plain', rules, keepUnmapped: false, wires: [['ok2'], ['bad']] },
+      { id: 'ok2', z: 'f1', type: 'helper' },
+    ];
     helper.load(mapperNode, flow({ rules, keepUnmapped: true }, extra), async function () {
       try {
         const payload = { customer: { first: 'Ann', id: 7 }, total: 1050, note: 'x' };
         const kept = await run([{ payload: JSON.parse(JSON.stringify(payload)) }]);
-        assert.deepStrictEqual(kept.ok[0].payload, { customer: { first: 'Ann', id: 7, name: 'Ann' }, total: 1050, note: 'x' });
+        assert.deepStrictEqual(kept.ok[0].payload, {
+          customer: { first: 'Ann', id: 7, name: 'Ann' },
+          total: 1050,
+          note: 'x',
+        });
 
         const plain = await new Promise((resolve) => {
           helper.getNode('ok2').on('input', resolve);
@@ -216,17 +350,27 @@ describe('saypro-field-mapper node', function () {
     helper.load(mapperNode, flow({ rules }), async function () {
       try {
         const n1 = helper.getNode('n1');
-        assert.deepStrictEqual(statuses(n1)[0], { fill: 'red', shape: 'ring', text: 'field-mapper.status.invalidRules' });
+        assert.deepStrictEqual(statuses(n1)[0], {
+          fill: 'red',
+          shape: 'ring',
+          text: 'field-mapper.status.invalidRules',
+        });
         const got = await run([{ payload: { a: 1 } }, { payload: { a: 2 } }]);
         assert.strictEqual(got.ok.length, 0);
         assert.strictEqual(got.bad.length, 2);
         const err = got.bad[0].error;
         assert.strictEqual(err.code, 'MAPPING_RULES_INVALID');
         assert.strictEqual(err.details.length, 3);
-        assert.deepStrictEqual(err.details.map((d) => d.rule), ['rule 1', 'rule 2', 'rule 3']);
+        assert.deepStrictEqual(
+          err.details.map((d) => d.rule),
+          ['rule 1', 'rule 2', 'rule 3'],
+        );
         assert.match(err.details[1].reason, /invalid JSONata/);
         assert.match(err.details[2].reason, /not allowed/);
-        assert.match(err.message, /^3 problems in the mapping rules: rule 1: target is empty; b \(rule 2\): invalid JSONata/);
+        assert.match(
+          err.message,
+          /^3 problems in the mapping rules: rule 1: target is empty; b \(rule 2\): invalid JSONata/,
+        );
         assert.deepStrictEqual(got.bad[1].payload, { a: 2 });
         done();
       } catch (err) {
@@ -241,12 +385,19 @@ describe('saypro-field-mapper node', function () {
       try {
         const n1 = helper.getNode('n1');
         const got = await run([{ payload: 1 }, { payload: 'x' }, { payload: 2 }]);
-        assert.deepStrictEqual(got.ok.map((m) => m.payload), [{ n: 1 }, { n: 2 }]);
+        assert.deepStrictEqual(
+          got.ok.map((m) => m.payload),
+          [{ n: 1 }, { n: 2 }],
+        );
         assert.strictEqual(got.bad.length, 1);
         const calls = n1.status.getCalls().filter((c) => c.thisValue === n1);
         // the RED._ stub of the helper returns the key; the counts are passed as placeholders
         const texts = calls.map((c) => c.args[0].text);
-        assert.deepStrictEqual(texts, ['field-mapper.status.mapped', 'field-mapper.status.invalid', 'field-mapper.status.mapped']);
+        assert.deepStrictEqual(texts, [
+          'field-mapper.status.mapped',
+          'field-mapper.status.invalid',
+          'field-mapper.status.mapped',
+        ]);
         done();
       } catch (err) {
         done(err);

@@ -8,7 +8,10 @@ helper.init(require.resolve('node-red'));
 
 /** status calls made by one node (the helper spies on Node.prototype.status for all nodes) */
 function statuses(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 /** encoder n1 → ok (output 1) / err (output 2), on tab f1 */
@@ -29,7 +32,9 @@ function encodeVia(config, msg, nodeId) {
         const n1 = helper.getNode('n1');
         const target = helper.getNode(nodeId);
         const other = helper.getNode(nodeId === 'ok' ? 'err' : 'ok');
-        other.on('input', (m) => reject(new Error(`unexpected message on ${other.id}: ${JSON.stringify(m.error || m.payload)}`)));
+        other.on('input', (m) =>
+          reject(new Error(`unexpected message on ${other.id}: ${JSON.stringify(m.error || m.payload)}`)),
+        );
         target.on('input', (m) => resolve({ msg: m, n1 }));
         n1.receive(msg);
       } catch (err) {
@@ -45,34 +50,59 @@ describe('saypro-format-encoder node', function () {
   });
 
   it('loads with defaults and encodes compact JSON', function (done) {
-    helper.load(encoderNode, [{ id: 'n1', type: 'saypro-format-encoder', name: 'enc', wires: [['ok'], []] }, { id: 'ok', type: 'helper' }], function () {
-      const n1 = helper.getNode('n1');
-      const ok = helper.getNode('ok');
-      try {
-        assert.strictEqual(n1.name, 'enc');
-        assert.strictEqual(n1.type, 'saypro-format-encoder');
-        assert.ok(!statuses(n1).some((s) => s.fill === 'red'), 'no red status with defaults');
-      } catch (err) {
-        return done(err);
-      }
-      ok.on('input', (msg) => {
+    helper.load(
+      encoderNode,
+      [
+        { id: 'n1', type: 'saypro-format-encoder', name: 'enc', wires: [['ok'], []] },
+        { id: 'ok', type: 'helper' },
+      ],
+      function () {
+        const n1 = helper.getNode('n1');
+        const ok = helper.getNode('ok');
         try {
-          assert.strictEqual(msg.payload, '{"a":1,"b":[true]}');
-          assert.strictEqual(msg.headers['content-type'], 'application/json; charset=utf-8');
-          assert.strictEqual(msg.format, 'json');
-          done();
+          assert.strictEqual(n1.name, 'enc');
+          assert.strictEqual(n1.type, 'saypro-format-encoder');
+          assert.ok(!statuses(n1).some((s) => s.fill === 'red'), 'no red status with defaults');
         } catch (err) {
-          done(err);
+          return done(err);
         }
-      });
-      n1.receive({ payload: { a: 1, b: [true] } });
-    });
+        ok.on('input', (msg) => {
+          try {
+            assert.strictEqual(msg.payload, '{"a":1,"b":[true]}');
+            assert.strictEqual(msg.headers['content-type'], 'application/json; charset=utf-8');
+            assert.strictEqual(msg.format, 'json');
+            done();
+          } catch (err) {
+            done(err);
+          }
+        });
+        n1.receive({ payload: { a: 1, b: [true] } });
+      },
+    );
   });
 
   const cases = [
-    { format: 'json', config: { pretty: true }, payload: { a: 1 }, body: '{\n  "a": 1\n}', type: 'application/json; charset=utf-8' },
-    { format: 'csv', config: {}, payload: [{ a: 1, b: '=x' }], body: "a,b\r\n1,'=x\r\n", type: 'text/csv; charset=utf-8; header=present' },
-    { format: 'csv', config: { csvHeader: false, csvDelimiter: ';' }, payload: { a: 1, b: 2 }, body: '1;2\r\n', type: 'text/csv; charset=utf-8; header=absent' },
+    {
+      format: 'json',
+      config: { pretty: true },
+      payload: { a: 1 },
+      body: '{\n  "a": 1\n}',
+      type: 'application/json; charset=utf-8',
+    },
+    {
+      format: 'csv',
+      config: {},
+      payload: [{ a: 1, b: '=x' }],
+      body: "a,b\r\n1,'=x\r\n",
+      type: 'text/csv; charset=utf-8; header=present',
+    },
+    {
+      format: 'csv',
+      config: { csvHeader: false, csvDelimiter: ';' },
+      payload: { a: 1, b: 2 },
+      body: '1;2\r\n',
+      type: 'text/csv; charset=utf-8; header=absent',
+    },
     {
       format: 'xml',
       config: { xmlRoot: 'order', xmlDeclaration: false },
@@ -91,11 +121,19 @@ describe('saypro-format-encoder node', function () {
   for (const c of cases) {
     it(`${c.format} ${JSON.stringify(c.config)}: sets the body, msg.format and content-type, keeps other headers`, async function () {
       const headers = { Authorization: 'Bearer t', 'Content-Type': 'text/plain', 'x-trace': '1' };
-      const { msg, n1 } = await encodeVia(Object.assign({ format: c.format }, c.config), { payload: c.payload, headers }, 'ok');
+      const { msg, n1 } = await encodeVia(
+        Object.assign({ format: c.format }, c.config),
+        { payload: c.payload, headers },
+        'ok',
+      );
       assert.strictEqual(msg.payload, c.body);
       assert.strictEqual(msg.format, c.format);
       assert.deepStrictEqual(msg.headers, { Authorization: 'Bearer t', 'x-trace': '1', 'content-type': c.type });
-      assert.deepStrictEqual(statuses(n1).pop(), { fill: 'green', shape: 'dot', text: 'format-encoder.status.encoded' });
+      assert.deepStrictEqual(statuses(n1).pop(), {
+        fill: 'green',
+        shape: 'dot',
+        text: 'format-encoder.status.encoded',
+      });
     });
   }
 
@@ -146,7 +184,11 @@ describe('saypro-format-encoder node', function () {
       const finish = () => {
         if (++seen === 2) {
           try {
-            assert.deepStrictEqual(statuses(n1).pop(), { fill: 'red', shape: 'ring', text: 'format-encoder.status.error' });
+            assert.deepStrictEqual(statuses(n1).pop(), {
+              fill: 'red',
+              shape: 'ring',
+              text: 'format-encoder.status.error',
+            });
             done();
           } catch (e) {
             done(e);
@@ -158,7 +200,10 @@ describe('saypro-format-encoder node', function () {
         try {
           assert.strictEqual(msg.error.code, 'ENCODE_CSV');
           assert.match(msg.error.message, /record 0, column "address" holds a nested object/);
-          assert.deepStrictEqual(msg.error.details.map((d) => d.field), ['payload[0].address']);
+          assert.deepStrictEqual(
+            msg.error.details.map((d) => d.field),
+            ['payload[0].address'],
+          );
           assert.strictEqual(msg.payload, payload, 'payload left as it was');
           assert.deepStrictEqual(msg.headers, { 'x-a': '1' });
           assert.strictEqual(msg.format, undefined);
@@ -192,7 +237,10 @@ describe('saypro-format-encoder node', function () {
     const { msg, n1 } = await encodeVia({ format: 'xml' }, { payload: 'text' }, 'err');
     assert.strictEqual(msg.error.code, 'ENCODE_XML');
     assert.strictEqual(msg.payload, 'text');
-    const red = n1.status.getCalls().filter((c) => c.thisValue === n1 && c.args[0].fill === 'red').pop();
+    const red = n1.status
+      .getCalls()
+      .filter((c) => c.thisValue === n1 && c.args[0].fill === 'red')
+      .pop();
     assert.ok(red, 'red status');
   });
 

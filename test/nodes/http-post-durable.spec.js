@@ -24,14 +24,19 @@ const { EDITOR_DEFAULTS, startServer, answer, never, until, waitFor, statusCalls
 
 const ADMIN = '/saypro-integration-kit/outbox';
 
-const flow = (server, props, endpointProps) => harness.flow(server, props, endpointProps, { label: 'durable post', timeout: 5000 });
+const flow = (server, props, endpointProps) =>
+  harness.flow(server, props, endpointProps, { label: 'durable post', timeout: 5000 });
 
 async function load(server, props, endpointProps, nodes = NODES) {
   await helper.load(nodes, flow(server, props, endpointProps));
   const got = { ok: [], failed: [], caught: [] };
   for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg) => got[id].push(msg));
   const n1 = helper.getNode('n1');
-  await until(() => statusCalls(n1).some((s) => s.text !== 'http-post.status.opening' && !/^http-post\.status\.opening/.test(s.text || '')));
+  await until(() =>
+    statusCalls(n1).some(
+      (s) => s.text !== 'http-post.status.opening' && !/^http-post\.status\.opening/.test(s.text || ''),
+    ),
+  );
   return { n1, got };
 }
 
@@ -67,13 +72,17 @@ describe('saypro-http-post node, durable mode', function () {
   it('is durable by default, also for a node whose config has no "durable" property: the journal is in sayproOutboxDir/<node id>', async function () {
     server = await startServer([answer(200, { ok: true })]);
     const f = flow(server);
-    for (const k of ['durable', 'maxQueued', 'maxQueuedMB', 'fullPolicy', 'orderingKey', 'maxDeadLetters']) delete f[2][k];
+    for (const k of ['durable', 'maxQueued', 'maxQueuedMB', 'fullPolicy', 'orderingKey', 'maxDeadLetters'])
+      delete f[2][k];
     await helper.load(NODES, f);
     const n1 = helper.getNode('n1');
     await until(() => JSON.stringify(statusCalls(n1).pop()) === '{}');
     assert.ok(fs.statSync(path.join(dir, 'n1')).isDirectory());
     assert.ok(fs.statSync(path.join(dir, 'n1', 'dead-letter')).isDirectory());
-    assert.ok(fs.readdirSync(path.join(dir, 'n1')).some((f) => /^seg-\d+\.log$/.test(f)), 'a journal segment');
+    assert.ok(
+      fs.readdirSync(path.join(dir, 'n1')).some((f) => /^seg-\d+\.log$/.test(f)),
+      'a journal segment',
+    );
     const res = await helper.request().get(`${ADMIN}/n1`).expect(200);
     assert.strictEqual(res.body.depth, 0);
   });
@@ -84,14 +93,27 @@ describe('saypro-http-post node, durable mode', function () {
       answer(503, { error: 'busy' }),
       answer(200, { id: 'cus_1', ok: true }, { 'x-request-id': 'req_7' }),
     ]);
-    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}' }, {}, [withArgs, endpointNode, catchNode]);
-    const { msg, settled } = acked({ payload: { name: 'Ada' }, topic: 'crm', event: { id: 'evt_123', data: { id: 'cus 1' } }, when: new Date('2024-05-01T10:00:00Z'), fn: () => 1 });
+    const { n1, got } = await load(server, { path: '/v1/customers/{{event.data.id}}' }, {}, [
+      withArgs,
+      endpointNode,
+      catchNode,
+    ]);
+    const { msg, settled } = acked({
+      payload: { name: 'Ada' },
+      topic: 'crm',
+      event: { id: 'evt_123', data: { id: 'cus 1' } },
+      when: new Date('2024-05-01T10:00:00Z'),
+      fn: () => 1,
+    });
     n1.receive(msg);
     assert.deepStrictEqual(await settled, { ok: true, by: 'n1' });
     const [m] = await waitFor(got.ok);
     assert.strictEqual(got.failed.length, 0);
     assert.strictEqual(server.requests.length, 3);
-    assert.deepStrictEqual(server.requests.map((r) => r.headers['idempotency-key']), ['evt_123', 'evt_123', 'evt_123']);
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      ['evt_123', 'evt_123', 'evt_123'],
+    );
     assert.ok(server.requests[1].at - server.requests[0].at >= 1000, 'waited at least the Retry-After second');
     for (const r of server.requests) {
       assert.strictEqual(r.method, 'POST');
@@ -102,8 +124,17 @@ describe('saypro-http-post node, durable mode', function () {
     assert.strictEqual(m.statusCode, 200);
     assert.deepStrictEqual(m.payload, { id: 'cus_1', ok: true });
     assert.strictEqual(m.responseHeaders['x-request-id'], 'req_7');
-    assert.deepStrictEqual(Object.keys(m.delivery), ['attempts', 'idempotencyKey', 'statusCode', 'durationMs', 'endpoint']);
-    assert.deepStrictEqual({ ...m.delivery, durationMs: 0 }, { attempts: 3, idempotencyKey: 'evt_123', statusCode: 200, durationMs: 0, endpoint: server.base });
+    assert.deepStrictEqual(Object.keys(m.delivery), [
+      'attempts',
+      'idempotencyKey',
+      'statusCode',
+      'durationMs',
+      'endpoint',
+    ]);
+    assert.deepStrictEqual(
+      { ...m.delivery, durationMs: 0 },
+      { attempts: 3, idempotencyKey: 'evt_123', statusCode: 200, durationMs: 0, endpoint: server.base },
+    );
     assert.ok(m.delivery.durationMs >= 1000);
     // the rest of the message came back from the journal
     assert.strictEqual(m.topic, 'crm');
@@ -116,17 +147,34 @@ describe('saypro-http-post node, durable mode', function () {
     assert.strictEqual(stats.delivered, 1);
     assert.strictEqual(stats.retried, 2, 'two failed attempts were journaled');
     const st = statusCalls(n1).map((s) => s.text);
-    assert.ok(st.some((t) => t === 'http-post.status.queued {"depth":1,"age":"<1m"}'), st.join('\n'));
-    assert.ok(statusCalls(n1).some((s) => s.fill === 'yellow' && s.shape === 'ring' && /status\.queued /.test(s.text)), 'yellow while waiting for the retry');
-    assert.ok(statusCalls(n1).some((s) => s.fill === 'blue' && s.shape === 'dot' && /status\.queued /.test(s.text)), 'blue while sending');
-    await until(() => statusCalls(n1).some((s) => s.fill === 'green' && s.text === 'http-post.status.delivered {"status":200,"depth":0}'));
+    assert.ok(
+      st.some((t) => t === 'http-post.status.queued {"depth":1,"age":"<1m"}'),
+      st.join('\n'),
+    );
+    assert.ok(
+      statusCalls(n1).some((s) => s.fill === 'yellow' && s.shape === 'ring' && /status\.queued /.test(s.text)),
+      'yellow while waiting for the retry',
+    );
+    assert.ok(
+      statusCalls(n1).some((s) => s.fill === 'blue' && s.shape === 'dot' && /status\.queued /.test(s.text)),
+      'blue while sending',
+    );
+    await until(() =>
+      statusCalls(n1).some(
+        (s) => s.fill === 'green' && s.text === 'http-post.status.delivered {"status":200,"depth":0}',
+      ),
+    );
   });
 
   it('400: one attempt, then a dead letter: output 2 with the reason, Catch fires, the entry keeps the message', async function () {
     server = await startServer([answer(400, { error: { message: 'amount is required' } })]);
     const { n1, got } = await load(server, { path: '/v1/charges' });
     const body = Buffer.from('amount=&currency=usd');
-    n1.receive({ payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, event: { id: 'evt_4' } });
+    n1.receive({
+      payload: body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      event: { id: 'evt_4' },
+    });
     const [m] = await waitFor(got.failed);
     await waitFor(got.caught);
     assert.strictEqual(server.requests.length, 1);
@@ -137,15 +185,25 @@ describe('saypro-http-post node, durable mode', function () {
     assert.strictEqual(m.error.details[0].attempts, 1);
     assert.strictEqual(m.error.details[0].bodyExcerpt, '{"error":{"message":"amount is required"}}');
     assert.deepStrictEqual(m.responseBody, { error: { message: 'amount is required' } });
-    assert.deepStrictEqual({ ...m.delivery, durationMs: 0 }, { attempts: 1, idempotencyKey: 'evt_4', statusCode: 400, durationMs: 0, endpoint: server.base });
+    assert.deepStrictEqual(
+      { ...m.delivery, durationMs: 0 },
+      { attempts: 1, idempotencyKey: 'evt_4', statusCode: 400, durationMs: 0, endpoint: server.base },
+    );
     assert.strictEqual(got.caught[0].error.code, 'HTTP_400');
-    await until(() => JSON.stringify(statusCalls(n1).pop()) === JSON.stringify({ fill: 'red', shape: 'ring', text: 'http-post.status.failed' }));
+    await until(
+      () =>
+        JSON.stringify(statusCalls(n1).pop()) ===
+        JSON.stringify({ fill: 'red', shape: 'ring', text: 'http-post.status.failed' }),
+    );
     const list = (await helper.request().get(`${ADMIN}/n1/dead-letters`).expect(200)).body;
     assert.strictEqual(list.counts.total, 1);
     assert.deepStrictEqual(list.counts.byCode, { HTTP_400: 1 });
     assert.strictEqual(list.items[0].id, 'evt_4');
     assert.strictEqual(list.items[0].attempts, 1);
-    assert.deepStrictEqual(list.items[0].history.map((h) => h.statusCode), [400]);
+    assert.deepStrictEqual(
+      list.items[0].history.map((h) => h.statusCode),
+      [400],
+    );
   });
 
   it('acknowledges once the message is on disk, before the server even sees the request (the answer is held)', async function () {
@@ -200,7 +258,13 @@ describe('saypro-http-post node, durable mode', function () {
     const xml = acked({ payload: '<a/>', format: 'xml', event: { id: 'evt-23' } });
     n1.receive(csv.msg);
     n1.receive(xml.msg);
-    assert.deepStrictEqual([await csv.settled, await xml.settled], [{ ok: true, by: 'n1' }, { ok: true, by: 'n1' }]);
+    assert.deepStrictEqual(
+      [await csv.settled, await xml.settled],
+      [
+        { ok: true, by: 'n1' },
+        { ok: true, by: 'n1' },
+      ],
+    );
     await until(() => server.requests.length === 2);
     // the platform sends the CSV one again while both are pending
     const again = acked({ payload: 'a,b', format: 'csv', event: { id: 'evt-23' } });
@@ -211,8 +275,14 @@ describe('saypro-http-post node, durable mode', function () {
     await new Promise((r) => setTimeout(r, 100));
     assert.strictEqual(server.requests.length, 2);
     assert.deepStrictEqual(server.requests.map((r) => r.url).sort(), ['/orders.csv', '/orders.xml']);
-    assert.deepStrictEqual(server.requests.map((r) => r.headers['idempotency-key']), ['evt-23', 'evt-23']);
-    assert.deepStrictEqual(got.ok.map((m) => m.delivery.idempotencyKey), ['evt-23', 'evt-23']);
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      ['evt-23', 'evt-23'],
+    );
+    assert.deepStrictEqual(
+      got.ok.map((m) => m.delivery.idempotencyKey),
+      ['evt-23', 'evt-23'],
+    );
     assert.deepStrictEqual(got.ok.map((m) => m.format).sort(), ['csv', 'xml']);
   });
 
@@ -221,7 +291,15 @@ describe('saypro-http-post node, durable mode', function () {
     let { n1, got } = await load(server, { path: '/r' });
     n1.receive({ payload: { n: 1 } }); // no event id: the key is a UUID made on the way in
     await until(() => server.requests.length === 1);
-    await until(() => (n1.status.getCalls().map((c) => c.args[0]).pop() || {}).fill === 'yellow');
+    await until(
+      () =>
+        (
+          n1.status
+            .getCalls()
+            .map((c) => c.args[0])
+            .pop() || {}
+        ).fill === 'yellow',
+    );
     // the status may turn yellow just before the attempt's journal write has been confirmed
     let stats;
     for (const deadline = Date.now() + 3000; ;) {
@@ -258,7 +336,7 @@ describe('saypro-http-post node, durable mode', function () {
     n1.receive({ payload: 'x', event: { id: 'evt_used' } });
     await until(() => (statusCalls(n1).pop() || {}).fill === 'yellow');
     // (a queued message shows yellow before its first attempt too: wait until the attempt is journaled)
-    for (let retried = 0; retried < 1; ) {
+    for (let retried = 0; retried < 1;) {
       retried = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body.retried;
       if (retried < 1) await new Promise((r) => setTimeout(r, 20));
     }
@@ -302,19 +380,27 @@ describe('saypro-http-post node, durable mode', function () {
       },
     ]);
     const { n1, got } = await load(server, { orderingKey: 'event.data.listingId' });
-    const send = (n, listing) => n1.receive({ payload: { n }, event: { id: `evt_${n}`, data: { listingId: listing } } });
+    const send = (n, listing) =>
+      n1.receive({ payload: { n }, event: { id: `evt_${n}`, data: { listingId: listing } } });
     send('A1', 'L-A');
     send('A2', 'L-A');
     send('B1', 'L-B');
     send('A3', 'L-A');
     await waitFor(got.ok, 4);
     const seen = server.requests.map((r) => JSON.parse(r.body.toString()).n);
-    assert.deepStrictEqual(seen.filter((n) => n.startsWith('A')), ['A1', 'A1', 'A2', 'A3'], seen.join());
+    assert.deepStrictEqual(
+      seen.filter((n) => n.startsWith('A')),
+      ['A1', 'A1', 'A2', 'A3'],
+      seen.join(),
+    );
     assert.ok(seen.indexOf('B1') < 2, `B1 did not wait for key L-A: ${seen.join()}`);
     assert.ok(done.B1 < done.A1, 'B1 was delivered while A1 was still being retried');
     const a2 = server.requests.find((r) => JSON.parse(r.body.toString()).n === 'A2');
     assert.ok(a2.at >= done.A1, 'A2 went only after A1 was delivered');
-    assert.deepStrictEqual(got.ok.map((m) => m.payload.n).filter((n) => n.startsWith('A')), ['A1', 'A2', 'A3']);
+    assert.deepStrictEqual(
+      got.ok.map((m) => m.payload.n).filter((n) => n.startsWith('A')),
+      ['A1', 'A2', 'A3'],
+    );
   });
 
   it('full, policy "refuse": output 2 with OUTBOX_FULL, Catch fires, a waiting trigger is told 503 with Retry-After', async function () {
@@ -357,14 +443,21 @@ describe('saypro-http-post node, durable mode', function () {
     assert.strictEqual(m.topic, 't1');
     assert.strictEqual(m.delivery.idempotencyKey, 'e1');
     const list = (await helper.request().get(`${ADMIN}/n1/dead-letters`).expect(200)).body;
-    assert.deepStrictEqual(list.items.map((i) => [i.id, i.error.code]), [['e1', 'OUTBOX_FULL']]);
+    assert.deepStrictEqual(
+      list.items.map((i) => [i.id, i.error.code]),
+      [['e1', 'OUTBOX_FULL']],
+    );
     const stats = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body;
     assert.strictEqual(stats.depth, 2);
     assert.strictEqual(stats.deadLettered, 1);
   });
 
   it('msg.command "list", "replay" and "purge" work on the dead letters and are never delivered; a replay goes out with the same key', async function () {
-    server = await startServer([answer(422, { error: 'bad' }), answer(422, { error: 'bad' }), answer(200, { ok: true })]);
+    server = await startServer([
+      answer(422, { error: 'bad' }),
+      answer(422, { error: 'bad' }),
+      answer(200, { ok: true }),
+    ]);
     const { n1, got } = await load(server, { path: '/x' });
     n1.receive({ payload: 'a', event: { id: 'evt_a' } });
     n1.receive({ payload: 'b', event: { id: 'evt_b' } });
@@ -385,7 +478,10 @@ describe('saypro-http-post node, durable mode', function () {
     const replayed = got.ok[1];
     assert.strictEqual(replayed.delivery.idempotencyKey, 'evt_a');
     assert.strictEqual(replayed.delivery.attempts, 1, 'a replay starts its attempts afresh');
-    assert.deepStrictEqual(server.requests.map((r) => r.headers['idempotency-key']), ['evt_a', 'evt_b', 'evt_a']);
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      ['evt_a', 'evt_b', 'evt_a'],
+    );
     assert.strictEqual(server.requests[2].body.toString(), 'a');
 
     // a single id is that id, never "all"; a bad ids value is refused
@@ -412,16 +508,32 @@ describe('saypro-http-post node, durable mode', function () {
     await waitFor(got.failed, 1);
     n1.receive({ payload: 2, event: { id: 'd2' } });
     await waitFor(got.failed, 2);
-    await until(() => helper.getNode('n1').warn.getCalls().some((c) => /dropped the oldest entry d1/.test(String(c.args[0]))));
+    await until(() =>
+      helper
+        .getNode('n1')
+        .warn.getCalls()
+        .some((c) => /dropped the oldest entry d1/.test(String(c.args[0]))),
+    );
     const list = (await helper.request().get(`${ADMIN}/n1/dead-letters`).expect(200)).body;
-    assert.deepStrictEqual(list.items.map((i) => i.id), ['d2']);
+    assert.deepStrictEqual(
+      list.items.map((i) => i.id),
+      ['d2'],
+    );
   });
 
   describe('admin endpoints', function () {
     it('stats, dead-letter list with limit and offset, replay and purge by id; 404 for an unknown node, 409 for one that is not durable', async function () {
       server = await startServer([answer(400, {}), answer(400, {}), answer(400, {}), answer(200, { ok: true })]);
       const f = flow(server);
-      f.push({ id: 'mem', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, endpoint: 'ep', durable: false, wires: [[], []] });
+      f.push({
+        id: 'mem',
+        z: 'tab',
+        type: 'saypro-http-post',
+        ...EDITOR_DEFAULTS,
+        endpoint: 'ep',
+        durable: false,
+        wires: [[], []],
+      });
       await helper.load(NODES, f);
       const got = { ok: [], failed: [] };
       for (const id of Object.keys(got)) helper.getNode(id).on('input', (msg) => got[id].push(msg));
@@ -432,9 +544,16 @@ describe('saypro-http-post node, durable mode', function () {
         await waitFor(got.failed, Number(id[1]));
       }
       const stats = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body;
-      for (const k of ['depth', 'bytes', 'oldestAgeMs', 'delivered', 'retried', 'deadLettered', 'refused', 'circuit']) assert.ok(k in stats, k);
+      for (const k of ['depth', 'bytes', 'oldestAgeMs', 'delivered', 'retried', 'deadLettered', 'refused', 'circuit'])
+        assert.ok(k in stats, k);
       assert.deepStrictEqual(
-        { depth: stats.depth, delivered: stats.delivered, deadLettered: stats.deadLettered, refused: stats.refused, deadLetters: stats.deadLetters },
+        {
+          depth: stats.depth,
+          delivered: stats.delivered,
+          deadLettered: stats.deadLettered,
+          refused: stats.refused,
+          deadLetters: stats.deadLetters,
+        },
         { depth: 0, delivered: 0, deadLettered: 3, refused: 0, deadLetters: 3 },
       );
       assert.strictEqual(stats.circuit.circuit, 'closed');
@@ -442,20 +561,42 @@ describe('saypro-http-post node, durable mode', function () {
 
       const page = (await helper.request().get(`${ADMIN}/n1/dead-letters?limit=2&offset=1`).expect(200)).body;
       assert.strictEqual(page.counts.total, 3);
-      assert.deepStrictEqual(page.items.map((i) => i.id), ['x2', 'x1'], 'newest first');
+      assert.deepStrictEqual(
+        page.items.map((i) => i.id),
+        ['x2', 'x1'],
+        'newest first',
+      );
       assert.ok(!('data' in page.items[0]), 'the list carries no message data');
 
-      const replayed = (await helper.request().post(`${ADMIN}/n1/dead-letters/replay`).send({ ids: ['x2'] }).expect(200)).body;
+      const replayed = (
+        await helper
+          .request()
+          .post(`${ADMIN}/n1/dead-letters/replay`)
+          .send({ ids: ['x2'] })
+          .expect(200)
+      ).body;
       assert.deepStrictEqual(replayed, { requeued: ['x2'], duplicate: [], full: [] });
       const [m] = await waitFor(got.ok);
       assert.strictEqual(m.delivery.idempotencyKey, 'x2');
       assert.strictEqual(server.requests[3].headers['idempotency-key'], 'x2');
 
-      const purged = (await helper.request().post(`${ADMIN}/n1/dead-letters/purge`).send({ ids: ['x1'] }).expect(200)).body;
+      const purged = (
+        await helper
+          .request()
+          .post(`${ADMIN}/n1/dead-letters/purge`)
+          .send({ ids: ['x1'] })
+          .expect(200)
+      ).body;
       assert.deepStrictEqual(purged, { purged: 1 });
       const rest = (await helper.request().get(`${ADMIN}/n1/dead-letters`).expect(200)).body;
-      assert.deepStrictEqual(rest.items.map((i) => i.id), ['x3']);
-      assert.deepStrictEqual((await helper.request().post(`${ADMIN}/n1/dead-letters/purge`).send({}).expect(200)).body, { purged: 1 });
+      assert.deepStrictEqual(
+        rest.items.map((i) => i.id),
+        ['x3'],
+      );
+      assert.deepStrictEqual(
+        (await helper.request().post(`${ADMIN}/n1/dead-letters/purge`).send({}).expect(200)).body,
+        { purged: 1 },
+      );
 
       await helper.request().post(`${ADMIN}/n1/dead-letters/replay`).send({ ids: 'x3' }).expect(400);
       const unknown = await helper.request().get(`${ADMIN}/nope`).expect(404);
@@ -473,7 +614,8 @@ describe('saypro-http-post node, durable mode', function () {
         // an admin that may read but not write
         RED.auth.needsPermission = (permission) => {
           asked.push(permission);
-          return (req, res, next) => (permission.endsWith('.read') ? next() : res.status(403).json({ error: 'forbidden' }));
+          return (req, res, next) =>
+            permission.endsWith('.read') ? next() : res.status(403).json({ error: 'forbidden' });
         };
         try {
           return postNode(RED);
@@ -527,7 +669,10 @@ describe('saypro-http-post node, durable mode', function () {
       const n1 = helper.getNode('n1');
       await until(() => statusCalls(n1).some((s) => s.fill === 'red' && s.text === 'http-post.status.outboxLocked'));
       const logged = n1.error.args.map((a) => String(a[0]));
-      assert.ok(logged.some((l) => /http-post.status.outboxLocked: .*in use by another process \(pid \d+ on /.test(l)), logged.join('\n'));
+      assert.ok(
+        logged.some((l) => /http-post.status.outboxLocked: .*in use by another process \(pid \d+ on /.test(l)),
+        logged.join('\n'),
+      );
       const { msg, settled } = acked({ payload: 'x', event: { id: 'evt_l' } });
       n1.receive(msg);
       const s = await settled;
@@ -543,14 +688,25 @@ describe('saypro-http-post node, durable mode', function () {
 
   it('a journal with a missing segment: a red ring with the count, an error in the log, the count in the admin stats', async function () {
     const ob = await Outbox.open(path.join(dir, 'n1'), { segmentSize: 600 });
-    for (let i = 0; i < 30; i++) await ob.enqueue({ id: 'old' + i, data: { request: { method: null, path: '/x', headers: {}, bodyBase64: null }, msg: {}, idempotencyKey: 'old' + i }, nextAttemptAt: Date.now() + 3600000 });
+    for (let i = 0; i < 30; i++)
+      await ob.enqueue({
+        id: 'old' + i,
+        data: {
+          request: { method: null, path: '/x', headers: {}, bodyBase64: null },
+          msg: {},
+          idempotencyKey: 'old' + i,
+        },
+        nextAttemptAt: Date.now() + 3600000,
+      });
     await ob.close();
     const seg2 = path.join(dir, 'n1', 'seg-000002.log');
     fs.unlinkSync(seg2);
     server = await startServer([answer(200)]);
     await helper.load(NODES, flow(server));
     const n1 = helper.getNode('n1');
-    await until(() => statusCalls(n1).some((s) => s.fill === 'red' && /^http-post\.status\.journalLoss/.test(s.text || '')));
+    await until(() =>
+      statusCalls(n1).some((s) => s.fill === 'red' && /^http-post\.status\.journalLoss/.test(s.text || '')),
+    );
     assert.ok(n1.error.args.some((a) => /http-post.errors.journalLoss/.test(String(a[0]))));
     const res = await helper.request().get(`${ADMIN}/n1`).expect(200);
     assert.deepStrictEqual(res.body.missingSegments, ['queue/2']);
@@ -578,15 +734,24 @@ describe('saypro-http-post node, durable mode', function () {
     const { n1, got } = await load({ base }, { path: '/v/{{event.data.id}}' }, {}, [withArgs, endpointNode, catchNode]);
     n1.receive({ payload: 'x', event: { id: 'evt_s', data: { id: '1' } } });
     n1.receive({ payload: 'y', event: { id: 'evt_t', data: { id: '2' } } });
-    await until(() => statusCalls(n1).some((s) => s.fill === 'yellow' && /^http-post\.status\.queuedPaced /.test(s.text)));
+    await until(() =>
+      statusCalls(n1).some((s) => s.fill === 'yellow' && /^http-post\.status\.queuedPaced /.test(s.text)),
+    );
     const st = statusCalls(n1).find((s) => /^http-post\.status\.queuedPaced /.test(s.text));
-    assert.strictEqual(st.text, 'http-post.status.queuedPaced {"depth":2,"age":"<1m","state":"http-post.status.offline"}');
+    assert.strictEqual(
+      st.text,
+      'http-post.status.queuedPaced {"depth":2,"age":"<1m","state":"http-post.status.offline"}',
+    );
     n1.receive({ payload: 'z', event: { id: 'evt_bad' } });
     const [m] = await waitFor(got.failed);
     assert.strictEqual(m.error.code, 'TEMPLATE');
     server = await startServer([answer(200, {})], port);
     await waitFor(got.ok, 2);
-    assert.deepStrictEqual(got.ok.map((x) => x.delivery.attempts), [1, 1], 'waiting for the endpoint used up no attempt');
+    assert.deepStrictEqual(
+      got.ok.map((x) => x.delivery.attempts),
+      [1, 1],
+      'waiting for the endpoint used up no attempt',
+    );
   });
 
   it('an HTTP-in flow still answers its caller: msg.req, msg.res and _msgid stay with a message queued by this process', async function () {
@@ -601,7 +766,11 @@ describe('saypro-http-post node, durable mode', function () {
     assert.strictEqual(m._msgid, 'orig-1');
     // the journal holds the message without them
     await helper.unload();
-    const journal = fs.readdirSync(path.join(dir, 'n1')).filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(dir, 'n1', f), 'latin1')).join('');
+    const journal = fs
+      .readdirSync(path.join(dir, 'n1'))
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => fs.readFileSync(path.join(dir, 'n1', f), 'latin1'))
+      .join('');
     assert.ok(journal.includes('evt_http'), 'the item was journaled');
     assert.ok(!journal.includes('orig-1') && !journal.includes('"req"') && !journal.includes('"res"'));
   });

@@ -103,7 +103,13 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(m.statusCode, 200);
     assert.deepStrictEqual(m.payload, { id: 'cus_1', ok: true });
     assert.strictEqual(m.responseHeaders['x-request-id'], 'req_7');
-    assert.deepStrictEqual(Object.keys(m.delivery), ['attempts', 'idempotencyKey', 'statusCode', 'durationMs', 'endpoint']);
+    assert.deepStrictEqual(Object.keys(m.delivery), [
+      'attempts',
+      'idempotencyKey',
+      'statusCode',
+      'durationMs',
+      'endpoint',
+    ]);
     assert.strictEqual(m.delivery.attempts, 3);
     assert.strictEqual(m.delivery.idempotencyKey, 'evt_123');
     assert.strictEqual(m.delivery.statusCode, 200);
@@ -125,7 +131,11 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(a, b);
     assert.strictEqual(m.delivery.idempotencyKey, a);
     assert.strictEqual(m.payload, 'created');
-    assert.strictEqual(server.requests[0].headers['content-type'], undefined, 'a string is sent without an invented Content-Type');
+    assert.strictEqual(
+      server.requests[0].headers['content-type'],
+      undefined,
+      'a string is sent without an invented Content-Type',
+    );
     assert.strictEqual(server.requests[0].body.toString(), 'raw text');
     // sent again (e.g. replayed from output 2): the same key
     n1.receive({ payload: 'raw text', delivery: m.delivery });
@@ -137,7 +147,11 @@ describe('saypro-http-post node', function () {
     server = await startServer([answer(400, { error: { message: 'amount is required' } })]);
     const { n1, got } = await load(server, { path: '/v1/charges' });
     const body = Buffer.from('amount=&currency=usd');
-    n1.receive({ payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, event: { id: 'evt_4' } });
+    n1.receive({
+      payload: body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      event: { id: 'evt_4' },
+    });
     const [m] = await waitFor(got.failed);
     await waitFor(got.caught);
     assert.strictEqual(server.requests.length, 1);
@@ -151,7 +165,13 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(d.attempts, 1);
     assert.strictEqual(d.bodyExcerpt, '{"error":{"message":"amount is required"}}');
     assert.deepStrictEqual(m.responseBody, { error: { message: 'amount is required' } }, 'the parsed answer, whole');
-    assert.deepStrictEqual(m.delivery, { attempts: 1, idempotencyKey: 'evt_4', statusCode: 400, durationMs: m.delivery.durationMs, endpoint: server.base });
+    assert.deepStrictEqual(m.delivery, {
+      attempts: 1,
+      idempotencyKey: 'evt_4',
+      statusCode: 400,
+      durationMs: m.delivery.durationMs,
+      endpoint: server.base,
+    });
     assert.strictEqual(got.caught[0].error.code, 'HTTP_400');
     assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed' });
   });
@@ -205,7 +225,10 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(server.requests.length, 2);
     assert.strictEqual(m.delivery.attempts, 2);
     const debug = n1.debug.getCalls().map((c) => String(c.args[0]));
-    assert.ok(debug.some((l) => /→ ECONNRESET in \d+ ms \(attempt 1\/5\); retry in \d+ ms/.test(l)), debug.join('\n'));
+    assert.ok(
+      debug.some((l) => /→ ECONNRESET in \d+ ms \(attempt 1\/5\); retry in \d+ ms/.test(l)),
+      debug.join('\n'),
+    );
   });
 
   it('connection refused uses up no attempt: the message waits for the endpoint, and leaves as CANCELLED when the node stops', async function () {
@@ -220,13 +243,21 @@ describe('saypro-http-post node', function () {
     await until(() => ep.pacing().offline);
     assert.strictEqual(ep.pacing().offlineCode, 'ECONNREFUSED');
     await n1.close(false);
-    const sent = n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
+    const sent = n1.send
+      .getCalls()
+      .map((c) => c.args[0])
+      .filter((a) => Array.isArray(a) && a[1]);
     assert.strictEqual(sent.length, 1);
     const m = sent[0][1];
     assert.strictEqual(m.error.code, 'CANCELLED');
     assert.strictEqual(m.delivery.attempts, 0, 'a connection that could not be made is no attempt');
     const debug = n1.debug.getCalls().map((c) => String(c.args[0]));
-    assert.ok(debug.some((l) => /→ ECONNREFUSED in \d+ ms \(attempt 1\/2\); endpoint unreachable, waiting for it \(not counted\)$/.test(l)), debug.join('\n'));
+    assert.ok(
+      debug.some((l) =>
+        /→ ECONNREFUSED in \d+ ms \(attempt 1\/2\); endpoint unreachable, waiting for it \(not counted\)$/.test(l),
+      ),
+      debug.join('\n'),
+    );
   });
 
   it('Retry-After as an HTTP date is honoured', async function () {
@@ -247,13 +278,23 @@ describe('saypro-http-post node', function () {
     await waitFor(got.ok);
     assert.ok(server.requests[1].at - server.requests[0].at >= 1000);
     const debug = n1.debug.getCalls().map((c) => String(c.args[0]));
-    assert.ok(debug.some((l) => /→ 503 .*\(attempt 1\/5\); retry in 1000 ms$/.test(l)), debug.join('\n'));
+    assert.ok(
+      debug.some((l) => /→ 503 .*\(attempt 1\/5\); retry in 1000 ms$/.test(l)),
+      debug.join('\n'),
+    );
   });
 
   it('headers: node headers < msg.headers (when merged); GET sends no body; the method setting wins', async function () {
     server = await startServer([answer(200, '<r><a>1</a></r>', { 'content-type': 'application/xml' })]);
-    const headers = [{ name: 'X-Source', value: 'node' }, { name: 'X-Node-Only', value: 'n' }];
-    let r = await load(server, { headers, method: 'GET', path: '/q?x={{topic}}' }, { headers: [{ name: 'X-Default', value: 'd' }] });
+    const headers = [
+      { name: 'X-Source', value: 'node' },
+      { name: 'X-Node-Only', value: 'n' },
+    ];
+    let r = await load(
+      server,
+      { headers, method: 'GET', path: '/q?x={{topic}}' },
+      { headers: [{ name: 'X-Default', value: 'd' }] },
+    );
     r.n1.receive({ topic: 'a&b', payload: { ignored: true }, headers: { 'x-source': 'msg', 'Content-Length': '999' } });
     let [m] = await waitFor(r.got.ok);
     let req = server.requests[0];
@@ -283,25 +324,37 @@ describe('saypro-http-post node', function () {
     assert.strictEqual(server.requests.length, 0);
   });
 
-  it('signs what it sends with Standard Webhooks; standardwebhooks verifies it ($' + '{VAR} secret)', async function () {
-    const secret = newSecret();
-    process.env.SAYPRO_TEST_SIGNING_SECRET = secret;
-    server = await startServer([answer(502), answer(200, {})]);
-    const { n1, got } = await load(server, { sign: true }, {}, { n1: { signingSecret: '${SAYPRO_TEST_SIGNING_SECRET}' } });
-    n1.receive({ payload: { amount: 1250, note: 'café' }, event: { id: 'evt_sig' } });
-    await waitFor(got.ok);
-    const wh = new Webhook(secret);
-    for (const r of server.requests) {
-      assert.strictEqual(r.headers['webhook-id'], 'evt_sig');
-      assert.deepStrictEqual(wh.verify(r.body.toString('utf8'), r.headers), { amount: 1250, note: 'café' });
-      assert.throws(() => new Webhook(newSecret()).verify(r.body.toString('utf8'), r.headers));
-    }
-  });
+  it(
+    'signs what it sends with Standard Webhooks; standardwebhooks verifies it ($' + '{VAR} secret)',
+    async function () {
+      const secret = newSecret();
+      process.env.SAYPRO_TEST_SIGNING_SECRET = secret;
+      server = await startServer([answer(502), answer(200, {})]);
+      const { n1, got } = await load(
+        server,
+        { sign: true },
+        {},
+        { n1: { signingSecret: '${SAYPRO_TEST_SIGNING_SECRET}' } },
+      );
+      n1.receive({ payload: { amount: 1250, note: 'café' }, event: { id: 'evt_sig' } });
+      await waitFor(got.ok);
+      const wh = new Webhook(secret);
+      for (const r of server.requests) {
+        assert.strictEqual(r.headers['webhook-id'], 'evt_sig');
+        assert.deepStrictEqual(wh.verify(r.body.toString('utf8'), r.headers), { amount: 1250, note: 'café' });
+        assert.throws(() => new Webhook(newSecret()).verify(r.body.toString('utf8'), r.headers));
+      }
+    },
+  );
 
   it('signing without a usable secret: red status and output 2, no request', async function () {
     server = await startServer([answer(200)]);
     const { n1, got } = await load(server, { sign: true }, {}, { n1: { signingSecret: 'not-a-secret' } });
-    assert.deepStrictEqual(statusCalls(n1).pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.invalidSecret' });
+    assert.deepStrictEqual(statusCalls(n1).pop(), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'http-post.status.invalidSecret',
+    });
     n1.receive({ payload: 'x' });
     const [m] = await waitFor(got.failed);
     assert.strictEqual(m.error.code, 'INVALID_SECRET');
@@ -314,7 +367,13 @@ describe('saypro-http-post node', function () {
     const password = 'pw-Zx9-Secret-Cv8';
     const signing = newSecret();
     const basic = Buffer.from(`bob:${password}`).toString('base64');
-    const echo = (req, res, body) => answer(400, { url: req.url, auth: req.headers.authorization || null, sig: req.headers['webhook-signature'], echo: body.toString() })(req, res);
+    const echo = (req, res, body) =>
+      answer(400, {
+        url: req.url,
+        auth: req.headers.authorization || null,
+        sig: req.headers['webhook-signature'],
+        echo: body.toString(),
+      })(req, res);
     server = await startServer([answer(503, '', { 'retry-after': '0' }), echo]);
     const seen = [];
     const runs = [
@@ -323,7 +382,10 @@ describe('saypro-http-post node', function () {
     ];
     for (const [ep, creds] of runs) {
       server.requests.length = 0;
-      const { n1, got } = await load(server, { sign: true, path: '/v1/x?mode=test' }, ep, { ep: creds, n1: { signingSecret: signing } });
+      const { n1, got } = await load(server, { sign: true, path: '/v1/x?mode=test' }, ep, {
+        ep: creds,
+        n1: { signingSecret: signing },
+      });
       n1.receive({ payload: 'a body', event: { id: 'evt_r' } });
       const [m] = await waitFor(got.failed);
       await waitFor(got.caught);
@@ -332,10 +394,16 @@ describe('saypro-http-post node', function () {
       const r = server.requests[0];
       assert.ok(r.url.includes(encodeURIComponent(apiKey)) || r.headers.authorization === `Basic ${basic}`);
       // and echoed them back in the answer, which the error excerpt shows redacted
-      assert.match(m.error.details[0].bodyExcerpt, /"url":"\/v1\/x\?mode=test(&api_key=\[redacted\])?","auth":("Basic \[redacted\]"|null)/);
+      assert.match(
+        m.error.details[0].bodyExcerpt,
+        /"url":"\/v1\/x\?mode=test(&api_key=\[redacted\])?","auth":("Basic \[redacted\]"|null)/,
+      );
       const debug = n1.debug.getCalls().map((c) => c.args[0]);
       assert.strictEqual(debug.length, 2, 'one debug line per attempt');
-      assert.match(String(debug[0]), /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/x\?mode=test(&api_key=\[redacted\])? → 503 in \d+ ms \(attempt 1\/5\); retry in 0 ms$/);
+      assert.match(
+        String(debug[0]),
+        /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/x\?mode=test(&api_key=\[redacted\])? → 503 in \d+ ms \(attempt 1\/5\); retry in 0 ms$/,
+      );
       seen.push({
         logs: helper.log().args,
         node: ['debug', 'log', 'warn', 'error', 'trace'].map((k) => n1[k].getCalls().map((c) => c.args)),
@@ -387,13 +455,23 @@ describe('saypro-http-post node', function () {
     for (let i = 0; i < 3; i++) n1.receive({ payload: String(i) });
     await waitFor(ok, 3);
     let st = statusCalls(n1);
-    assert.ok(st.some((x) => x.fill === 'blue' && x.text === 'http-post.status.sending {"count":3}'), JSON.stringify(st));
+    assert.ok(
+      st.some((x) => x.fill === 'blue' && x.text === 'http-post.status.sending {"count":3}'),
+      JSON.stringify(st),
+    );
     assert.deepStrictEqual(st.pop(), { fill: 'green', shape: 'dot', text: 'http-post.status.success {"status":200}' });
     n1.receive({ payload: 'x' });
     await waitFor(failed);
     st = statusCalls(n1);
-    assert.ok(st.some((x) => x.fill === 'yellow' && x.shape === 'ring' && x.text === 'http-post.status.retry {"n":2,"m":2}'), JSON.stringify(st));
-    assert.deepStrictEqual(st.pop(), { fill: 'red', shape: 'ring', text: 'http-post.status.failed {"code":"HTTP_422"}' });
+    assert.ok(
+      st.some((x) => x.fill === 'yellow' && x.shape === 'ring' && x.text === 'http-post.status.retry {"n":2,"m":2}'),
+      JSON.stringify(st),
+    );
+    assert.deepStrictEqual(st.pop(), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'http-post.status.failed {"code":"HTTP_422"}',
+    });
   });
 
   it('401 with OAuth2: one immediate retry with a fresh token, then success', async function () {
@@ -402,14 +480,19 @@ describe('saypro-http-post node', function () {
       (req, res) => {
         if (req.url === '/oauth/token') {
           issued++;
-          return answer(200, { access_token: `tok_${issued}_abcdefgh`, token_type: 'Bearer', expires_in: 3600 })(req, res);
+          return answer(200, { access_token: `tok_${issued}_abcdefgh`, token_type: 'Bearer', expires_in: 3600 })(
+            req,
+            res,
+          );
         }
         const fresh = req.headers.authorization === 'Bearer tok_2_abcdefgh';
         return answer(fresh ? 200 : 401, { fresh })(req, res);
       },
     ]);
     const ep = { authType: 'oauth2', tokenUrl: `${server.base}/oauth/token` };
-    const { n1, got } = await load(server, { path: '/api', maxAttempts: 1 }, ep, { ep: { clientId: 'client', clientSecret: 'cs_verysecret' } });
+    const { n1, got } = await load(server, { path: '/api', maxAttempts: 1 }, ep, {
+      ep: { clientId: 'client', clientSecret: 'cs_verysecret' },
+    });
     n1.receive({ payload: { a: 1 } });
     const [m] = await waitFor(got.ok);
     assert.deepStrictEqual(m.payload, { fresh: true });
@@ -422,7 +505,9 @@ describe('saypro-http-post node', function () {
   it('an endpoint that cannot prepare the request (token refused) gives PREPARE_FAILED without leaking the secret', async function () {
     server = await startServer([answer(401, { error: 'invalid_client', error_description: 'bad secret' })]);
     const ep = { authType: 'oauth2', tokenUrl: `${server.base}/oauth/token` };
-    const { n1, got } = await load(server, { path: '/api' }, ep, { ep: { clientId: 'client', clientSecret: 'cs_verysecret' } });
+    const { n1, got } = await load(server, { path: '/api' }, ep, {
+      ep: { clientId: 'client', clientSecret: 'cs_verysecret' },
+    });
     n1.receive({ payload: 'x' });
     const [m] = await waitFor(got.failed);
     assert.strictEqual(m.error.code, 'PREPARE_FAILED');
@@ -437,7 +522,11 @@ describe('saypro-http-post node', function () {
     const ep = helper.getNode('ep');
     ep.setStatus({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' });
     // (durable: shown once the queue is open and empty)
-    await until(() => JSON.stringify(statusCalls(n1).pop()) === JSON.stringify({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' }));
+    await until(
+      () =>
+        JSON.stringify(statusCalls(n1).pop()) ===
+        JSON.stringify({ fill: 'red', shape: 'ring', text: 'endpoint.status.tokenFailed' }),
+    );
   });
 
   it('on redeploy: a message waiting for a retry leaves on output 2 as CANCELLED and reaches Catch', async function () {
@@ -447,7 +536,11 @@ describe('saypro-http-post node', function () {
     n1.receive({ payload: 'keep me', event: { id: 'evt_c' } });
     await until(() => statusCalls(n1).some((s) => s.fill === 'yellow'));
     assert.strictEqual(server.requests.length, 1);
-    const sent = () => n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
+    const sent = () =>
+      n1.send
+        .getCalls()
+        .map((c) => c.args[0])
+        .filter((a) => Array.isArray(a) && a[1]);
     assert.strictEqual(sent().length, 0);
     // the runtime's redeploy: only this node changes, so the wired nodes stay and receive it
     const changed = flow(server, { name: 'post v2', durable: false });
@@ -471,7 +564,10 @@ describe('saypro-http-post node', function () {
     await until(() => server.requests.length === 1);
     let sentBeforeDone;
     await n1.close(false).then(() => {
-      sentBeforeDone = n1.send.getCalls().map((c) => c.args[0]).filter((a) => Array.isArray(a) && a[1]);
+      sentBeforeDone = n1.send
+        .getCalls()
+        .map((c) => c.args[0])
+        .filter((a) => Array.isArray(a) && a[1]);
     });
     assert.strictEqual(sentBeforeDone.length, 1);
     assert.strictEqual(sentBeforeDone[0][1].error.code, 'CANCELLED');
@@ -484,8 +580,28 @@ describe('saypro-http-post node', function () {
       return [
         { id: 'tab', type: 'tab', label: 'pacing' },
         { id: 'ep', type: 'saypro-endpoint', name: 'api', baseUrl: base, timeout: 2000, ...endpointProps },
-        { id: 'postA', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post a', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
-        { id: 'postB', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post b', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
+        {
+          id: 'postA',
+          z: 'tab',
+          type: 'saypro-http-post',
+          ...EDITOR_DEFAULTS,
+          name: 'post a',
+          endpoint: 'ep',
+          ...FAST,
+          ...props,
+          wires: [['ok'], ['failed']],
+        },
+        {
+          id: 'postB',
+          z: 'tab',
+          type: 'saypro-http-post',
+          ...EDITOR_DEFAULTS,
+          name: 'post b',
+          endpoint: 'ep',
+          ...FAST,
+          ...props,
+          wires: [['ok'], ['failed']],
+        },
         { id: 'ok', z: 'tab', type: 'helper' },
         { id: 'failed', z: 'tab', type: 'helper' },
       ];
@@ -520,12 +636,18 @@ describe('saypro-http-post node', function () {
       await waitFor(got.ok, 12);
       assert.strictEqual(server.requests.length, 12);
       assert.strictEqual(most, 2, `at most 2 at once at the server (saw ${most})`);
-      assert.ok(got.ok.every((m) => m.delivery.attempts === 1), 'waiting for a slot uses up no attempt');
+      assert.ok(
+        got.ok.every((m) => m.delivery.attempts === 1),
+        'waiting for a slot uses up no attempt',
+      );
       assert.strictEqual(got.failed.length, 0);
     });
 
-    it('a 429 with Retry-After: 1 to one node\'s message pauses the other node\'s message too', async function () {
-      server = await startServer([answer(429, { error: 'slow down' }, { 'retry-after': '1' }), answer(200, { ok: true })]);
+    it("a 429 with Retry-After: 1 to one node's message pauses the other node's message too", async function () {
+      server = await startServer([
+        answer(429, { error: 'slow down' }, { 'retry-after': '1' }),
+        answer(200, { ok: true }),
+      ]);
       const { a, b, ep, got, statuses } = await loadShared(server.base);
       a.receive({ payload: 'first', event: { id: 'evt_a' } });
       await until(() => ep.pacing().pausedUntil !== null);
@@ -534,7 +656,8 @@ describe('saypro-http-post node', function () {
       b.receive({ payload: 'second', event: { id: 'evt_b' } });
       await waitFor(got.ok, 2);
       assert.strictEqual(server.requests.length, 3);
-      for (const r of server.requests.slice(1)) assert.ok(r.at >= pausedUntil, `a request ${pausedUntil - r.at} ms before the pause ended`);
+      for (const r of server.requests.slice(1))
+        assert.ok(r.at >= pausedUntil, `a request ${pausedUntil - r.at} ms before the pause ended`);
       const byKey = Object.fromEntries(got.ok.map((m) => [m.delivery.idempotencyKey, m.delivery.attempts]));
       assert.deepStrictEqual(byKey, { evt_a: 2, evt_b: 1 }, 'the paused message used up no attempt');
       assert.ok(statuses.includes('endpoint.status.paused'), statuses.join());
@@ -549,7 +672,11 @@ describe('saypro-http-post node', function () {
       a.receive({ payload: 'one', event: { id: 'evt_1' } });
       b.receive({ payload: 'two', event: { id: 'evt_2' } });
       // (the test helper spies on the Node prototype: one list for both nodes)
-      const notCounted = () => a.debug.getCalls().map((c) => String(c.args[0])).filter((l) => /ECONNREFUSED.*\(not counted\)$/.test(l));
+      const notCounted = () =>
+        a.debug
+          .getCalls()
+          .map((c) => String(c.args[0]))
+          .filter((l) => /ECONNREFUSED.*\(not counted\)$/.test(l));
       // both messages failed to connect once, and the endpoint's first probe (after 1 s) failed too
       await until(() => notCounted().length >= 3);
       assert.strictEqual(ep.pacing().offline, true);
@@ -557,7 +684,10 @@ describe('saypro-http-post node', function () {
       server = await startServer([answer(200, { ok: true })], port);
       await waitFor(got.ok, 2);
       assert.strictEqual(got.failed.length, 0);
-      assert.deepStrictEqual(got.ok.map((m) => m.delivery.attempts), [1, 1]);
+      assert.deepStrictEqual(
+        got.ok.map((m) => m.delivery.attempts),
+        [1, 1],
+      );
       assert.strictEqual(server.requests.length, 2);
       assert.strictEqual(notCounted().length, 3, 'the probe that got an answer released everyone');
       assert.strictEqual(ep.pacing().offline, false);
@@ -567,10 +697,11 @@ describe('saypro-http-post node', function () {
 
     it('the circuit opens after N 500s; the next requests wait, then one probe goes alone and closes it', async function () {
       let probeAnsweredAt;
-      const probeHandler = (req, res) => setTimeout(() => {
-        probeAnsweredAt = Date.now();
-        answer(200, { probe: true })(req, res);
-      }, 100);
+      const probeHandler = (req, res) =>
+        setTimeout(() => {
+          probeAnsweredAt = Date.now();
+          answer(200, { probe: true })(req, res);
+        }, 100);
       server = await startServer([answer(500), answer(500), answer(500), probeHandler, answer(200, { ok: true })]);
       const { a, b, ep, got, statuses } = await loadShared(server.base, { breakerFailures: 3, breakerOpen: 1 });
       a.receive({ payload: 'x', event: { id: 'evt_x' } });
@@ -586,7 +717,10 @@ describe('saypro-http-post node', function () {
       const byKey = Object.fromEntries(got.ok.map((m) => [m.delivery.idempotencyKey, m.delivery.attempts]));
       assert.deepStrictEqual(byKey, { evt_x: 4, evt_y: 1, evt_z: 1 });
       assert.strictEqual(ep.pacing().circuit, 'closed');
-      assert.deepStrictEqual(statuses.filter((x) => x !== '{}'), ['endpoint.status.circuitOpen', 'endpoint.status.halfOpen']);
+      assert.deepStrictEqual(
+        statuses.filter((x) => x !== '{}'),
+        ['endpoint.status.circuitOpen', 'endpoint.status.halfOpen'],
+      );
     });
   });
 });

@@ -10,7 +10,10 @@ const TYPE = 'saypro-response-check';
 
 /** status calls made by one node (the helper spies on Node.prototype.status for all nodes) */
 function statuses(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 function flow(nodeProps, extra = []) {
@@ -35,9 +38,19 @@ function run(msgs, { expect = msgs.length, withCatch = false } = {}) {
     const check = () => {
       if (got.ok.length + got.bad.length + got.caught.length >= expect) setImmediate(() => resolve(got));
     };
-    helper.getNode('ok').on('input', (m) => { got.ok.push(m); check(); });
-    helper.getNode('bad').on('input', (m) => { got.bad.push(m); check(); });
-    if (withCatch) helper.getNode('caught').on('input', (m) => { got.caught.push(m); check(); });
+    helper.getNode('ok').on('input', (m) => {
+      got.ok.push(m);
+      check();
+    });
+    helper.getNode('bad').on('input', (m) => {
+      got.bad.push(m);
+      check();
+    });
+    if (withCatch)
+      helper.getNode('caught').on('input', (m) => {
+        got.caught.push(m);
+        check();
+      });
     const n1 = helper.getNode('n1');
     for (const m of msgs) n1.receive(m);
   });
@@ -45,7 +58,11 @@ function run(msgs, { expect = msgs.length, withCatch = false } = {}) {
 
 /** the properties as the editor's defaults store them */
 const EDITOR_DEFAULTS = {
-  rules: [{ kind: 'status', value: '2xx' }], mode: 'all', extract: [], statusProperty: 'statusCode', bodyProperty: 'payload',
+  rules: [{ kind: 'status', value: '2xx' }],
+  mode: 'all',
+  extract: [],
+  statusProperty: 'statusCode',
+  bodyProperty: 'payload',
 };
 
 describe('saypro-response-check node', function () {
@@ -71,12 +88,17 @@ describe('saypro-response-check node', function () {
   it('with the editor defaults passes a 2xx response and fails a 500', function (done) {
     helper.load(checkNode, flow(EDITOR_DEFAULTS), async function () {
       try {
-        const got = await run([{ statusCode: 201, payload: {} }, { statusCode: 500, payload: 'oops' }]);
+        const got = await run([
+          { statusCode: 201, payload: {} },
+          { statusCode: 500, payload: 'oops' },
+        ]);
         assert.strictEqual(got.ok.length, 1);
         assert.strictEqual(got.ok[0].statusCode, 201);
         assert.strictEqual(got.bad.length, 1);
         assert.strictEqual(got.bad[0].error.code, 'CHECK_FAILED');
-        assert.deepStrictEqual(got.bad[0].error.details, [{ rule: 'rule 1', field: 'status', reason: 'expected 2xx, got 500', value: 500 }]);
+        assert.deepStrictEqual(got.bad[0].error.details, [
+          { rule: 'rule 1', field: 'status', reason: 'expected 2xx, got 500', value: 500 },
+        ]);
         done();
       } catch (err) {
         done(err);
@@ -86,7 +108,10 @@ describe('saypro-response-check node', function () {
 
   it('sends a passing response to output 1 only, with the extracted value and msg.check', function (done) {
     const props = {
-      rules: [{ kind: 'status', value: '2xx' }, { kind: 'body', path: 'status', op: 'eq', value: 'succeeded' }],
+      rules: [
+        { kind: 'status', value: '2xx' },
+        { kind: 'body', path: 'status', op: 'eq', value: 'succeeded' },
+      ],
       mode: 'all',
       extract: [
         { path: 'payload.transaction_id', target: 'transactionId' },
@@ -99,12 +124,16 @@ describe('saypro-response-check node', function () {
     helper.load(checkNode, flow(props), async function () {
       try {
         const n1 = helper.getNode('n1');
-        const got = await run([{
-          _msgid: 'm1', topic: 't', statusCode: 200,
-          responseHeaders: { location: '/v1/charges/ch_1' },
-          payload: { transaction_id: 'ch_1', status: 'succeeded' },
-          delivery: { attempts: 1 },
-        }]);
+        const got = await run([
+          {
+            _msgid: 'm1',
+            topic: 't',
+            statusCode: 200,
+            responseHeaders: { location: '/v1/charges/ch_1' },
+            payload: { transaction_id: 'ch_1', status: 'succeeded' },
+            delivery: { attempts: 1 },
+          },
+        ]);
         assert.strictEqual(got.bad.length, 0, 'nothing on output 2');
         assert.strictEqual(got.ok.length, 1);
         const m = got.ok[0];
@@ -123,7 +152,11 @@ describe('saypro-response-check node', function () {
         assert.strictEqual(m.error, undefined);
         assert.strictEqual(m.topic, 't', 'other properties pass through');
         assert.deepStrictEqual(m.delivery, { attempts: 1 });
-        assert.deepStrictEqual(statuses(n1).pop(), { fill: 'green', shape: 'dot', text: 'response-check.status.passed' });
+        assert.deepStrictEqual(statuses(n1).pop(), {
+          fill: 'green',
+          shape: 'dot',
+          text: 'response-check.status.passed',
+        });
         done();
       } catch (err) {
         done(err);
@@ -140,14 +173,21 @@ describe('saypro-response-check node', function () {
         { kind: 'body', path: 'id', op: 'exists' },
       ],
       mode: 'all',
-      extract: [{ path: 'payload.error.message', target: 'reason' }, { path: 'payload.transaction_id', target: 'transactionId' }],
+      extract: [
+        { path: 'payload.error.message', target: 'reason' },
+        { path: 'payload.transaction_id', target: 'transactionId' },
+      ],
       statusProperty: 'statusCode',
       bodyProperty: 'payload',
     };
     helper.load([checkNode, catchNode], flow(props, CATCH), async function () {
       try {
         const n1 = helper.getNode('n1');
-        const payload = { status: 'PENDING', id: 'PAY-1', error: { code: 'card_declined', message: 'Your card was declined.' } };
+        const payload = {
+          status: 'PENDING',
+          id: 'PAY-1',
+          error: { code: 'card_declined', message: 'Your card was declined.' },
+        };
         const got = await run([{ statusCode: 402, payload }], { expect: 2, withCatch: true });
         assert.strictEqual(got.ok.length, 0, 'nothing on output 1');
         assert.strictEqual(got.bad.length, 1, 'one message on output 2');
@@ -175,7 +215,11 @@ describe('saypro-response-check node', function () {
         assert.strictEqual(c._error.code, 'CHECK_FAILED');
         assert.strictEqual(c._error.details.length, 3);
 
-        assert.deepStrictEqual(statuses(n1).pop(), { fill: 'red', shape: 'ring', text: 'response-check.status.failed' });
+        assert.deepStrictEqual(statuses(n1).pop(), {
+          fill: 'red',
+          shape: 'ring',
+          text: 'response-check.status.failed',
+        });
         done();
       } catch (err) {
         done(err);
@@ -200,7 +244,10 @@ describe('saypro-response-check node', function () {
 
   it('mode any passes when one rule passes', function (done) {
     const props = Object.assign({}, EDITOR_DEFAULTS, {
-      rules: [{ kind: 'status', value: '200' }, { kind: 'status', value: '409' }],
+      rules: [
+        { kind: 'status', value: '200' },
+        { kind: 'status', value: '409' },
+      ],
       mode: 'any',
     });
     helper.load(checkNode, flow(props), async function () {
@@ -220,12 +267,20 @@ describe('saypro-response-check node', function () {
 
   it('checks XML-shaped bodies (xml2js shape)', function (done) {
     const props = Object.assign({}, EDITOR_DEFAULTS, {
-      rules: [{ kind: 'body', path: 'response.$.code', op: 'eq', value: '0' }, { kind: 'body', path: 'response.status', op: 'in', value: 'OK,ACCEPTED' }],
+      rules: [
+        { kind: 'body', path: 'response.$.code', op: 'eq', value: '0' },
+        { kind: 'body', path: 'response.status', op: 'in', value: 'OK,ACCEPTED' },
+      ],
       extract: [{ path: 'payload.response.txn.$.id', target: 'transactionId' }],
     });
     helper.load(checkNode, flow(props), async function () {
       try {
-        const got = await run([{ statusCode: 200, payload: { response: { $: { code: '0' }, status: 'ACCEPTED', txn: { _: 'x', $: { id: 'T-9' } } } } }]);
+        const got = await run([
+          {
+            statusCode: 200,
+            payload: { response: { $: { code: '0' }, status: 'ACCEPTED', txn: { _: 'x', $: { id: 'T-9' } } } },
+          },
+        ]);
         assert.strictEqual(got.bad.length, 0, JSON.stringify(got.bad[0] && got.bad[0].error));
         assert.strictEqual(got.ok[0].transactionId, 'T-9');
         done();
@@ -246,14 +301,27 @@ describe('saypro-response-check node', function () {
     helper.load([checkNode, catchNode], flow(props, CATCH), async function () {
       try {
         const n1 = helper.getNode('n1');
-        assert.deepStrictEqual(statuses(n1)[0], { fill: 'red', shape: 'ring', text: 'response-check.status.invalidRules' });
-        const got = await run([{ statusCode: 200, payload: {} }, { statusCode: 200, payload: { a: 2 } }], { expect: 4, withCatch: true });
+        assert.deepStrictEqual(statuses(n1)[0], {
+          fill: 'red',
+          shape: 'ring',
+          text: 'response-check.status.invalidRules',
+        });
+        const got = await run(
+          [
+            { statusCode: 200, payload: {} },
+            { statusCode: 200, payload: { a: 2 } },
+          ],
+          { expect: 4, withCatch: true },
+        );
         assert.strictEqual(got.ok.length, 0);
         assert.strictEqual(got.bad.length, 2);
         assert.strictEqual(got.caught.length, 2);
         const err = got.bad[0].error;
         assert.strictEqual(err.code, 'CHECK_RULES_INVALID');
-        assert.deepStrictEqual(err.details.map((d) => d.rule), ['rule 1', 'rule 2', 'rule 3']);
+        assert.deepStrictEqual(
+          err.details.map((d) => d.rule),
+          ['rule 1', 'rule 2', 'rule 3'],
+        );
         assert.match(err.details[0].reason, /"99" is not a status code/);
         assert.match(err.details[1].reason, /invalid regular expression/);
         assert.match(err.details[2].reason, /path is empty/);
@@ -275,9 +343,10 @@ describe('saypro-response-check node', function () {
         await run([{ statusCode: 200 }, { statusCode: 404 }, { statusCode: 204 }]);
         const calls = n1.status.getCalls().filter((c) => c.thisValue === n1);
         // the RED._ stub of the helper returns the key; the counts are passed as placeholders
-        assert.deepStrictEqual(calls.map((c) => c.args[0].text), [
-          'response-check.status.passed', 'response-check.status.failed', 'response-check.status.passed',
-        ]);
+        assert.deepStrictEqual(
+          calls.map((c) => c.args[0].text),
+          ['response-check.status.passed', 'response-check.status.failed', 'response-check.status.passed'],
+        );
         done();
       } catch (err) {
         done(err);
@@ -291,7 +360,9 @@ describe('saypro-response-check node', function () {
         const n1 = helper.getNode('n1');
         await run([{ statusCode: 200 }]);
         const seen = [];
-        n1.status = (st) => { seen.push(st); }; // the helper restores its spies before close handlers run
+        n1.status = (st) => {
+          seen.push(st);
+        }; // the helper restores its spies before close handlers run
         await helper.unload();
         assert.deepStrictEqual(seen, [{}]);
         done();

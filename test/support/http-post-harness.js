@@ -55,17 +55,20 @@ async function startServer(script, port = 0) {
     port: bound,
     base: `http://127.0.0.1:${bound}`,
     script,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
-const answer = (status, body = '', headers = {}) => (req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
+const answer =
+  (status, body = '', headers = {}) =>
+  (req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
 const reset = () => (req) => req.socket.destroy();
 const never = () => () => {};
 
@@ -73,8 +76,25 @@ const never = () => () => {};
 function flow(server, props = {}, endpointProps = {}, { label = 'http post', timeout = 2000 } = {}) {
   return [
     { id: 'tab', type: 'tab', label },
-    { id: 'ep', type: 'saypro-endpoint', name: 'api', baseUrl: server ? server.base : 'http://127.0.0.1:9', timeout, ...endpointProps },
-    { id: 'n1', z: 'tab', type: 'saypro-http-post', ...EDITOR_DEFAULTS, name: 'post', endpoint: 'ep', ...FAST, ...props, wires: [['ok'], ['failed']] },
+    {
+      id: 'ep',
+      type: 'saypro-endpoint',
+      name: 'api',
+      baseUrl: server ? server.base : 'http://127.0.0.1:9',
+      timeout,
+      ...endpointProps,
+    },
+    {
+      id: 'n1',
+      z: 'tab',
+      type: 'saypro-http-post',
+      ...EDITOR_DEFAULTS,
+      name: 'post',
+      endpoint: 'ep',
+      ...FAST,
+      ...props,
+      wires: [['ok'], ['failed']],
+    },
     { id: 'ok', z: 'tab', type: 'helper' },
     { id: 'failed', z: 'tab', type: 'helper' },
     { id: 'c1', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -102,7 +122,11 @@ function until(predicate, ms = 10000, what = 'condition not met') {
 
 /** Resolves with the list once `n` messages arrived in it. */
 async function waitFor(list, n = 1, ms = 10000) {
-  await until(() => list.length >= n, ms, () => `expected ${n} message(s), got ${list.length}`);
+  await until(
+    () => list.length >= n,
+    ms,
+    () => `expected ${n} message(s), got ${list.length}`,
+  );
   return list;
 }
 

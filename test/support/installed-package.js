@@ -20,15 +20,21 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** `npm pack` of the project (dist/ is already built) → {tgz, files}. */
 function packTarball(dir) {
-  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir],
-    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const info = JSON.parse(out.slice(out.indexOf('[')));
   return { tgz: path.join(dir, info[0].filename), files: info[0].files.map((f) => f.path) };
 }
 
 /** A fresh Node-RED user directory with the tarball installed by npm. */
 function installIntoUserDir(tgz, userDir) {
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, version: '0.0.1' }));
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({ name: 'node-red-project', private: true, version: '0.0.1' }),
+  );
   execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tgz], { cwd: userDir, stdio: 'pipe' });
 }
 
@@ -69,10 +75,19 @@ function installedPackageSuite(runtime, extra) {
   });
 
   it('packs the built nodes with their catalogues and the editor script, and no sources or tests', function () {
-    for (const f of ['dist/nodes/locales/en-US/event-trigger.json', 'resources/editor-common.js', 'resources/presets.js', 'LICENSE', 'README.md']) {
+    for (const f of [
+      'dist/nodes/locales/en-US/event-trigger.json',
+      'resources/editor-common.js',
+      'resources/presets.js',
+      'LICENSE',
+      'README.md',
+    ]) {
       assert.ok(ctx.files.includes(f), `${f} is packed`);
     }
-    assert.ok(!ctx.files.some((f) => f.startsWith('test/') || f.startsWith('nodes/')), 'sources and tests are not packed');
+    assert.ok(
+      !ctx.files.some((f) => f.startsWith('test/') || f.startsWith('nodes/')),
+      'sources and tests are not packed',
+    );
   });
 
   it('lists every node type of the package in GET /nodes, loaded, with no error', async function () {
@@ -88,7 +103,7 @@ function installedPackageSuite(runtime, extra) {
     assert.doesNotMatch(nr.output, /\[error\]|Failed to register/i, nr.output);
   });
 
-  it('serves each node\'s editor template, sidebar help and message catalogue, and the editor script', async function () {
+  it("serves each node's editor template, sidebar help and message catalogue, and the editor script", async function () {
     const { nr } = ctx;
     const html = await (await fetch(nr.base + '/nodes', { headers: { Accept: 'text/html' } })).text();
     for (const t of TYPES) {
@@ -104,22 +119,38 @@ function installedPackageSuite(runtime, extra) {
     for (const t of TYPES) {
       const file = path.basename(pkg['node-red'].nodes[t], '.js');
       const cat = catalogues[`${pkg.name}/${t}`];
-      assert.ok(cat && cat[file] && cat[file].paletteLabel, `catalogue for ${t}: ${JSON.stringify(Object.keys(catalogues))}`);
+      assert.ok(
+        cat && cat[file] && cat[file].paletteLabel,
+        `catalogue for ${t}: ${JSON.stringify(Object.keys(catalogues))}`,
+      );
     }
   });
 
   it('offers every example under Import ▸ Examples, and the demo deploys and runs', async function () {
     const { nr } = ctx;
     const list = await (await fetch(`${nr.base}/library/examples/flows/${pkg.name}`)).json();
-    const shipped = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    const shipped = fs
+      .readdirSync(path.join(root, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5));
     assert.deepStrictEqual(list.map((e) => e.fn).sort(), shipped.sort());
 
     // every node type of the package is shown in at least one example
-    const used = new Set(shipped.flatMap((n) => JSON.parse(fs.readFileSync(path.join(root, 'examples', n + '.json'), 'utf8')).map((x) => x.type)));
-    assert.deepStrictEqual(TYPES.filter((t) => !used.has(t)), [], 'node types missing from the examples');
+    const used = new Set(
+      shipped.flatMap((n) =>
+        JSON.parse(fs.readFileSync(path.join(root, 'examples', n + '.json'), 'utf8')).map((x) => x.type),
+      ),
+    );
+    assert.deepStrictEqual(
+      TYPES.filter((t) => !used.has(t)),
+      [],
+      'node types missing from the examples',
+    );
 
     const demoName = shipped.find((n) => /^01 Demo/.test(n));
-    const flow = await (await fetch(`${nr.base}/library/examples/flows/${pkg.name}/${encodeURIComponent(demoName)}`)).json();
+    const flow = await (
+      await fetch(`${nr.base}/library/examples/flows/${pkg.name}/${encodeURIComponent(demoName)}`)
+    ).json();
     const startsBefore = (nr.output.match(/Started flows/g) || []).length;
     const res = await fetch(nr.base + '/flows', {
       method: 'POST',

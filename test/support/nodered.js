@@ -33,7 +33,10 @@ function waitForHttp(base, timeoutMs, gone) {
   return new Promise((resolve) => {
     const attempt = () => {
       if (gone() || Date.now() > deadline) return resolve(false);
-      const req = http.get(base + '/', (res) => { res.resume(); resolve(true); });
+      const req = http.get(base + '/', (res) => {
+        res.resume();
+        resolve(true);
+      });
       req.setTimeout(2000, () => req.destroy());
       req.on('error', () => setTimeout(attempt, 100));
     };
@@ -56,7 +59,7 @@ function tmpDir(prefix) {
  */
 async function startNodeRed(opts = {}) {
   // a caller may fix the port (e.g. to restart on the same address) through settings.uiPort
-  const port = (opts.settings && opts.settings.uiPort) || await freePort();
+  const port = (opts.settings && opts.settings.uiPort) || (await freePort());
   const userDir = opts.userDir || tmpDir('saypro-nr-');
   if (opts.flow) {
     const { flows, credentials } = splitCredentials(opts.flow);
@@ -84,8 +87,12 @@ async function startNodeRed(opts = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;
 
@@ -93,17 +100,24 @@ async function startNodeRed(opts = {}) {
     const deadline = Date.now() + (opts.startTimeout || 30000);
     const timer = setInterval(() => {
       if (/Started flows|Flows stopped due to missing node types|Waiting for missing types/.test(output)) {
-        clearInterval(timer); resolve(true);
+        clearInterval(timer);
+        resolve(true);
       } else if (child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(timer); resolve(false);
+        clearInterval(timer);
+        resolve(false);
       }
     }, 50);
   });
   // "Started flows" can be logged before the HTTP port listens: wait until it answers.
-  const listening = started && await waitForHttp(base, opts.startTimeout || 30000, () => child.exitCode !== null);
+  const listening = started && (await waitForHttp(base, opts.startTimeout || 30000, () => child.exitCode !== null));
   const instance = {
-    port, base, userDir, child,
-    get output() { return output; },
+    port,
+    base,
+    userDir,
+    child,
+    get output() {
+      return output;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -130,33 +144,53 @@ function debugPane(base) {
   const waiters = [];
   ws.on('message', (data) => {
     let list;
-    try { list = JSON.parse(String(data)); } catch { return; }
+    try {
+      list = JSON.parse(String(data));
+    } catch {
+      return;
+    }
     for (const item of Array.isArray(list) ? list : [list]) {
       if (item.topic !== 'debug') continue;
       messages.push(item.data);
       for (const w of waiters.slice()) {
-        if (w.pred(item.data)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(item.data); }
+        if (w.pred(item.data)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          clearTimeout(w.timer);
+          w.resolve(item.data);
+        }
       }
     }
   });
   const open = new Promise((resolve, reject) => {
-    ws.on('open', () => { ws.send(JSON.stringify({ subscribe: 'debug' })); resolve(); });
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ subscribe: 'debug' }));
+      resolve();
+    });
     ws.on('error', reject);
   });
   return {
-    open, messages,
+    open,
+    messages,
     waitFor(pred, ms = 10000) {
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const w = { pred, resolve, timer: setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error('no matching debug message in ' + ms + ' ms; saw: ' + JSON.stringify(messages).slice(0, 2000)));
-        }, ms) };
+        const w = {
+          pred,
+          resolve,
+          timer: setTimeout(() => {
+            waiters.splice(waiters.indexOf(w), 1);
+            reject(
+              new Error('no matching debug message in ' + ms + ' ms; saw: ' + JSON.stringify(messages).slice(0, 2000)),
+            );
+          }, ms),
+        };
         waiters.push(w);
       });
     },
-    close() { ws.terminate(); },
+    close() {
+      ws.terminate();
+    },
   };
 }
 

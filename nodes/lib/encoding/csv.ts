@@ -69,7 +69,8 @@ function cellProblem(value: unknown): string | undefined {
   }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'is an invalid Date' : undefined;
   if (Array.isArray(value)) return 'holds an array';
-  if (typeof value === 'object') return `holds ${describe(value) === 'an object' ? 'a nested object' : describe(value)}`;
+  if (typeof value === 'object')
+    return `holds ${describe(value) === 'an object' ? 'a nested object' : describe(value)}`;
   return `holds ${describe(value)}`;
 }
 
@@ -101,7 +102,11 @@ export function encodeCsv(payload: unknown, options: CsvOptions, root = 'payload
   records.forEach((r, i) => {
     if (!isPlainObject(r.value)) {
       if (problems.length < MAX_DETAILS) {
-        problems.push({ field: r.path, rule: `record ${i}`, reason: `record ${i} is ${describe(r.value)}; each record must be an object` });
+        problems.push({
+          field: r.path,
+          rule: `record ${i}`,
+          reason: `record ${i} is ${describe(r.value)}; each record must be an object`,
+        });
       }
       return;
     }
@@ -110,7 +115,11 @@ export function encodeCsv(payload: unknown, options: CsvOptions, root = 'payload
       const value = Object.prototype.hasOwnProperty.call(record, column) ? record[column] : undefined;
       const problem = cellProblem(value);
       if (problem && problems.length < MAX_DETAILS) {
-        problems.push({ field: childPath(r.path, column), rule: `record ${i}`, reason: `record ${i}, column "${column}" ${problem}; ${CELL_KINDS}` });
+        problems.push({
+          field: childPath(r.path, column),
+          rule: `record ${i}`,
+          reason: `record ${i}, column "${column}" ${problem}; ${CELL_KINDS}`,
+        });
       }
       return value;
     });

@@ -122,29 +122,41 @@ export function encode(payload: unknown, config: EncoderConfig, root = 'payload'
     case 'csv':
       return {
         format: 'csv',
-        body: encodeCsv(payload, {
-          header: config.csvHeader,
-          delimiter: readDelimiter(config.csvDelimiter),
-          columns: parseColumns(config.csvColumns).columns,
-          guard: config.csvGuard,
-        }, root),
+        body: encodeCsv(
+          payload,
+          {
+            header: config.csvHeader,
+            delimiter: readDelimiter(config.csvDelimiter),
+            columns: parseColumns(config.csvColumns).columns,
+            guard: config.csvGuard,
+          },
+          root,
+        ),
         contentType: csvContentType(config.csvHeader),
       };
     case 'xml':
       return {
         format: 'xml',
-        body: encodeXml(payload, {
-          root: config.xmlRoot,
-          item: config.xmlItem,
-          declaration: config.xmlDeclaration,
-          pretty: config.pretty,
-        }, root),
+        body: encodeXml(
+          payload,
+          {
+            root: config.xmlRoot,
+            item: config.xmlItem,
+            declaration: config.xmlDeclaration,
+            pretty: config.pretty,
+          },
+          root,
+        ),
         contentType: XML_CONTENT_TYPE,
       };
     case 'form':
       return { format: 'form', body: encodeForm(payload, root), contentType: FORM_CONTENT_TYPE };
     case 'json':
     default:
-      return { format: 'json', body: encodeJson(payload, { pretty: config.pretty }, root), contentType: JSON_CONTENT_TYPE };
+      return {
+        format: 'json',
+        body: encodeJson(payload, { pretty: config.pretty }, root),
+        contentType: JSON_CONTENT_TYPE,
+      };
   }
 }

@@ -59,7 +59,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * Joins problems into one error: the message is the first problem, plus how
  * many more there were; `details` lists them all (up to MAX_DETAILS).
  */
-export function problemsError(code: string, problems: ErrorDetail[], messageOf: (d: ErrorDetail) => string): IntegrationError {
+export function problemsError(
+  code: string,
+  problems: ErrorDetail[],
+  messageOf: (d: ErrorDetail) => string,
+): IntegrationError {
   const first = problems[0];
   const more = problems.length - 1;
   const message = messageOf(first) + (more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : '');
@@ -82,7 +86,10 @@ function findJsonProblems(value: unknown, root: string): ErrorDetail[] {
       if (typeof toJSON === 'function') v = toJSON.call(v, key);
     }
     if (typeof v === 'bigint') {
-      problems.push({ field: path, reason: 'is a BigInt, which JSON cannot represent (convert it to a string or number first)' });
+      problems.push({
+        field: path,
+        reason: 'is a BigInt, which JSON cannot represent (convert it to a string or number first)',
+      });
       return;
     }
     if (v === null || typeof v !== 'object') return;

@@ -51,26 +51,40 @@ export function basicAuthorization(username: string, password: string): string {
 export function checkAuthSettings(s: AuthSettings): IntegrationError | undefined {
   const details: { field: string; reason: string; value?: unknown }[] = [];
   if (!AUTH_TYPES.includes(s.type)) {
-    details.push({ field: 'authType', reason: 'expected none, apikey, basic, bearer or oauth2', value: String(s.type) });
+    details.push({
+      field: 'authType',
+      reason: 'expected none, apikey, basic, bearer or oauth2',
+      value: String(s.type),
+    });
   } else if (s.type === 'apikey') {
     if (s.apiKeyIn !== 'header' && s.apiKeyIn !== 'query') {
       details.push({ field: 'apiKeyIn', reason: 'expected header or query', value: String(s.apiKeyIn) });
     }
     const name = s.apiKeyName ?? '';
     if (s.apiKeyIn === 'query' ? name.trim() === '' : !isValidHeaderName(name)) {
-      details.push({ field: 'apiKeyName', reason: s.apiKeyIn === 'query' ? 'a parameter name is required' : 'not a valid header name', value: name });
+      details.push({
+        field: 'apiKeyName',
+        reason: s.apiKeyIn === 'query' ? 'a parameter name is required' : 'not a valid header name',
+        value: name,
+      });
     }
     if (!s.apiKey) details.push({ field: 'apiKey', reason: 'the API key is required' });
-    else if (!isValidHeaderValue(s.apiKey)) details.push({ field: 'apiKey', reason: 'the API key contains a line break' });
+    else if (!isValidHeaderValue(s.apiKey))
+      details.push({ field: 'apiKey', reason: 'the API key contains a line break' });
   } else if (s.type === 'basic') {
     if (!s.username) details.push({ field: 'username', reason: 'the user name is required' });
-    else if (s.username.includes(':')) details.push({ field: 'username', reason: 'a Basic user name cannot contain ":"' });
+    else if (s.username.includes(':'))
+      details.push({ field: 'username', reason: 'a Basic user name cannot contain ":"' });
   } else if (s.type === 'bearer') {
     if (!s.token) details.push({ field: 'token', reason: 'the token is required' });
     else if (!isValidHeaderValue(s.token)) details.push({ field: 'token', reason: 'the token contains a line break' });
   }
   if (!details.length) return undefined;
-  return new IntegrationError('INVALID_CONFIG', `Authentication settings are incomplete: ${details.map((d) => `${d.field} (${d.reason})`).join('; ')}`, details);
+  return new IntegrationError(
+    'INVALID_CONFIG',
+    `Authentication settings are incomplete: ${details.map((d) => `${d.field} (${d.reason})`).join('; ')}`,
+    details,
+  );
 }
 
 /**
@@ -100,7 +114,9 @@ export function applyAuth(s: AuthSettings, url: string, accessToken?: string): A
  * null values are skipped; other values become strings. Invalid names or
  * values (CR/LF) are rejected with every problem listed.
  */
-export function mergeHeaderLayers(...layers: Array<Record<string, unknown> | undefined | null>): Record<string, string> {
+export function mergeHeaderLayers(
+  ...layers: Array<Record<string, unknown> | undefined | null>
+): Record<string, string> {
   const out: Record<string, string> = {};
   const nameOf: Record<string, string> = {};
   const details: { field: string; reason: string }[] = [];
@@ -126,7 +142,11 @@ export function mergeHeaderLayers(...layers: Array<Record<string, unknown> | und
     }
   }
   if (details.length) {
-    throw new IntegrationError('INVALID_HEADERS', `Invalid request headers: ${details.map((d) => `${d.field} (${d.reason})`).join('; ')}`, details);
+    throw new IntegrationError(
+      'INVALID_HEADERS',
+      `Invalid request headers: ${details.map((d) => `${d.field} (${d.reason})`).join('; ')}`,
+      details,
+    );
   }
   return out;
 }

@@ -72,7 +72,9 @@ export interface BaseUrl {
  */
 export function resolveBaseUrl(raw: unknown, port?: unknown, env: NodeJS.ProcessEnv = process.env): BaseUrl {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new IntegrationError('INVALID_CONFIG', 'The base URL is required', [{ field: 'baseUrl', reason: 'required' }]);
+    throw new IntegrationError('INVALID_CONFIG', 'The base URL is required', [
+      { field: 'baseUrl', reason: 'required' },
+    ]);
   }
   const sub = substituteEnv(raw.trim(), env);
   if (sub.missing.length) {
@@ -158,16 +160,22 @@ function isAbsolute(path: string): boolean {
 export function joinUrl(base: URL, path: unknown): string {
   if (path === undefined || path === null) path = '';
   if (typeof path !== 'string') {
-    throw new IntegrationError('INVALID_PATH', 'The request path must be a string', [{ field: 'path', reason: `got ${typeof path}` }]);
+    throw new IntegrationError('INVALID_PATH', 'The request path must be a string', [
+      { field: 'path', reason: `got ${typeof path}` },
+    ]);
   }
   const p = path.trim();
   if (isAbsolute(p)) {
-    throw new IntegrationError('INVALID_PATH', 'The request path must be relative to the endpoint base URL, not an absolute URL', [
-      { field: 'path', reason: 'absolute URLs are not allowed; the endpoint sets scheme, host and port' },
-    ]);
+    throw new IntegrationError(
+      'INVALID_PATH',
+      'The request path must be relative to the endpoint base URL, not an absolute URL',
+      [{ field: 'path', reason: 'absolute URLs are not allowed; the endpoint sets scheme, host and port' }],
+    );
   }
   if (/[\u0000-\u001f\u007f]/.test(p)) {
-    throw new IntegrationError('INVALID_PATH', 'The request path contains control characters', [{ field: 'path', reason: 'control characters are not allowed' }]);
+    throw new IntegrationError('INVALID_PATH', 'The request path contains control characters', [
+      { field: 'path', reason: 'control characters are not allowed' },
+    ]);
   }
   const hashAt = p.indexOf('#');
   const noHash = hashAt >= 0 ? p.slice(0, hashAt) : p;

@@ -81,7 +81,8 @@ export function idempotencyKeyFor(msg: unknown, uuid: () => string = randomUUID)
   const m = (msg && typeof msg === 'object' ? msg : {}) as Record<string, unknown>;
   const event = m.event as Record<string, unknown> | undefined;
   const id = event && typeof event === 'object' ? event.id : undefined;
-  if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) return idempotencyKey(String(id));
+  if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id)))
+    return idempotencyKey(String(id));
   const delivery = m.delivery as Record<string, unknown> | undefined;
   const kept = delivery && typeof delivery === 'object' ? delivery.idempotencyKey : undefined;
   if (typeof kept === 'string' && kept.trim() !== '') return kept;

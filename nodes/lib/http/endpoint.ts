@@ -14,7 +14,16 @@
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
 import { resolveEnvRef } from '../env';
-import { AUTH_TYPES, applyAuth, basicAuthorization, checkAuthSettings, isValidHeaderName, mergeHeaderLayers, type AuthSettings, type AuthType } from './auth';
+import {
+  AUTH_TYPES,
+  applyAuth,
+  basicAuthorization,
+  checkAuthSettings,
+  isValidHeaderName,
+  mergeHeaderLayers,
+  type AuthSettings,
+  type AuthType,
+} from './auth';
 import { createDispatchers, type Dispatchers, type TlsOptions } from './agent';
 import type { ProxyNodeSettings } from './proxy';
 import { TargetGuard, parseAllowHosts } from './target-guard';
@@ -109,7 +118,14 @@ export interface EndpointUser {
 
 export { PACING_DEFAULTS, STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
 
-const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = ['apiKey', 'username', 'password', 'token', 'clientId', 'clientSecret'];
+const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = [
+  'apiKey',
+  'username',
+  'password',
+  'token',
+  'clientId',
+  'clientSecret',
+];
 
 function toBool(v: unknown, dflt: boolean): boolean {
   if (v === undefined || v === null || v === '') return dflt;
@@ -159,7 +175,8 @@ export class Endpoint implements EndpointHandle {
     this.clock = o.now ?? Date.now;
     const problems: ErrorDetail[] = [];
     const collect = (err: unknown) => {
-      if (err instanceof IntegrationError) problems.push(...(err.details.length ? err.details : [{ reason: err.message }]));
+      if (err instanceof IntegrationError)
+        problems.push(...(err.details.length ? err.details : [{ reason: err.message }]));
       else problems.push({ reason: String(err) });
     };
 
@@ -173,19 +190,40 @@ export class Endpoint implements EndpointHandle {
 
     this.label = safeLabel(c.baseUrl, c.port, env);
     const method = String(c.method || 'POST').toUpperCase() as HttpMethod;
-    if (!METHODS.includes(method)) problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
+    if (!METHODS.includes(method))
+      problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
     this.defaultMethod = METHODS.includes(method) ? method : 'POST';
 
     const timeout = c.timeout === undefined || c.timeout === '' ? DEFAULT_TIMEOUT_MS : Number(c.timeout);
-    if (!Number.isInteger(timeout) || timeout < 1) problems.push({ field: 'timeout', reason: 'expected a whole number of milliseconds, at least 1', value: String(c.timeout) });
+    if (!Number.isInteger(timeout) || timeout < 1)
+      problems.push({
+        field: 'timeout',
+        reason: 'expected a whole number of milliseconds, at least 1',
+        value: String(c.timeout),
+      });
     this.timeoutMs = Number.isInteger(timeout) && timeout >= 1 ? timeout : DEFAULT_TIMEOUT_MS;
 
-    const maxMB = c.maxResponseMB === undefined || c.maxResponseMB === null || String(c.maxResponseMB).trim() === '' ? DEFAULT_MAX_RESPONSE_MB : Number(c.maxResponseMB);
+    const maxMB =
+      c.maxResponseMB === undefined || c.maxResponseMB === null || String(c.maxResponseMB).trim() === ''
+        ? DEFAULT_MAX_RESPONSE_MB
+        : Number(c.maxResponseMB);
     if (!Number.isFinite(maxMB) || maxMB <= 0 || maxMB > 1024) {
-      problems.push({ field: 'maxResponseMB', reason: 'expected a number of megabytes above 0, at most 1024', value: String(c.maxResponseMB) });
+      problems.push({
+        field: 'maxResponseMB',
+        reason: 'expected a number of megabytes above 0, at most 1024',
+        value: String(c.maxResponseMB),
+      });
     }
-    this.maxResponseBytes = Math.max(1, Math.round((Number.isFinite(maxMB) && maxMB > 0 && maxMB <= 1024 ? maxMB : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024));
-    this.guard = new TargetGuard({ allowHosts: parseAllowHosts(c.allowHosts), blockPrivate: toBool(c.blockPrivate, false) });
+    this.maxResponseBytes = Math.max(
+      1,
+      Math.round(
+        (Number.isFinite(maxMB) && maxMB > 0 && maxMB <= 1024 ? maxMB : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024,
+      ),
+    );
+    this.guard = new TargetGuard({
+      allowHosts: parseAllowHosts(c.allowHosts),
+      blockPrivate: toBool(c.blockPrivate, false),
+    });
 
     let userinfo: { username: string; password: string } | undefined;
     let portOk = true;
@@ -210,7 +248,11 @@ export class Endpoint implements EndpointHandle {
       const name = typeof h?.name === 'string' ? h.name.trim() : '';
       const raw = h?.value === undefined || h?.value === null ? '' : String(h.value);
       if (!isValidHeaderName(name)) {
-        problems.push({ field: `headers[${i}]`, reason: name === '' ? 'a header name is required' : 'not a valid header name', value: name });
+        problems.push({
+          field: `headers[${i}]`,
+          reason: name === '' ? 'a header name is required' : 'not a valid header name',
+          value: name,
+        });
         return;
       }
       const sub = substituteEnv(raw, env);
@@ -236,7 +278,8 @@ export class Endpoint implements EndpointHandle {
     const authType = (c.authType || 'none') as AuthType;
     this.authType = AUTH_TYPES.includes(authType) ? authType : 'none';
     const apiKeyIn = (c.apiKeyIn || 'header') as 'header' | 'query';
-    this.apiKeyName = c.apiKeyName === undefined || c.apiKeyName === '' ? DEFAULT_API_KEY_NAME : String(c.apiKeyName).trim();
+    this.apiKeyName =
+      c.apiKeyName === undefined || c.apiKeyName === '' ? DEFAULT_API_KEY_NAME : String(c.apiKeyName).trim();
     this.auth = {
       type: authType,
       apiKeyIn,
@@ -254,14 +297,22 @@ export class Endpoint implements EndpointHandle {
     if (authType === 'oauth2') {
       try {
         const t = resolveBaseUrl(c.tokenUrl, undefined, env);
-        if (t.userinfo) problems.push({ field: 'tokenUrl', reason: 'put the client id and secret in the credentials, not in the URL' });
+        if (t.userinfo)
+          problems.push({
+            field: 'tokenUrl',
+            reason: 'put the client id and secret in the credentials, not in the URL',
+          });
         tokenUrl = t.url.toString();
       } catch (err) {
-        problems.push({ field: 'tokenUrl', reason: err instanceof IntegrationError ? err.message.replace(/^The base URL/, 'The token URL') : String(err) });
+        problems.push({
+          field: 'tokenUrl',
+          reason: err instanceof IntegrationError ? err.message.replace(/^The base URL/, 'The token URL') : String(err),
+        });
       }
       if (!creds.clientId) problems.push({ field: 'clientId', reason: 'the client id is required' });
       if (!creds.clientSecret) problems.push({ field: 'clientSecret', reason: 'the client secret is required' });
-      if (tokenAuth !== 'body' && tokenAuth !== 'basic') problems.push({ field: 'tokenAuth', reason: 'expected body or basic', value: String(c.tokenAuth) });
+      if (tokenAuth !== 'body' && tokenAuth !== 'basic')
+        problems.push({ field: 'tokenAuth', reason: 'expected body or basic', value: String(c.tokenAuth) });
     }
 
     if (userinfo) {
@@ -269,7 +320,9 @@ export class Endpoint implements EndpointHandle {
         // user:password@ in the base URL becomes HTTP Basic, never part of the URL we hand out
         this.auth = { type: 'basic', username: userinfo.username, password: userinfo.password };
       } else {
-        this.warnings.push('The user name and password in the base URL are ignored because another authentication is chosen');
+        this.warnings.push(
+          'The user name and password in the base URL are ignored because another authentication is chosen',
+        );
       }
     }
 
@@ -278,7 +331,14 @@ export class Endpoint implements EndpointHandle {
 
     if (o.extraProblem) collect(o.extraProblem);
 
-    for (const v of [creds.apiKey, creds.password, creds.token, creds.clientSecret, userinfo?.password, o.tls?.passphrase]) {
+    for (const v of [
+      creds.apiKey,
+      creds.password,
+      creds.token,
+      creds.clientSecret,
+      userinfo?.password,
+      o.tls?.passphrase,
+    ]) {
       if (v) this.secretValues.push(v);
     }
     if (this.auth.type === 'basic' && this.auth.username !== undefined) {
@@ -287,7 +347,11 @@ export class Endpoint implements EndpointHandle {
 
     if (problems.length) {
       const summary = problems.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
-      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: ${summary}`, problems);
+      this.setupError = new IntegrationError(
+        'INVALID_CONFIG',
+        `The endpoint settings do not work: ${summary}`,
+        problems,
+      );
       this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
       this.current = this.baseStatus;
       this.currentKey = JSON.stringify(this.baseStatus);
@@ -312,7 +376,9 @@ export class Endpoint implements EndpointHandle {
       this.agents?.destroy();
       this.agents = undefined;
       const reason = String((err as Error)?.message ?? err);
-      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [{ field: 'proxy', reason }]);
+      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [
+        { field: 'proxy', reason },
+      ]);
       this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
       this.current = this.baseStatus;
       this.currentKey = JSON.stringify(this.baseStatus);
@@ -403,7 +469,18 @@ export class Endpoint implements EndpointHandle {
   }
 
   sensitiveNames(): string[] {
-    const names = ['authorization', 'proxy-authorization', this.apiKeyName.toLowerCase(), 'x-api-key', 'api_key', 'apikey', 'access_token', 'client_secret', 'password', 'token'];
+    const names = [
+      'authorization',
+      'proxy-authorization',
+      this.apiKeyName.toLowerCase(),
+      'x-api-key',
+      'api_key',
+      'apikey',
+      'access_token',
+      'client_secret',
+      'password',
+      'token',
+    ];
     return [...new Set(names)];
   }
 

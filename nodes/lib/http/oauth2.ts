@@ -61,7 +61,12 @@ export function refreshDelayMs(expiresIn: unknown): number {
 
 /** expires_in as seconds (a number or a numeric string); anything else → 1 hour. */
 export function expiresInSeconds(expiresIn: unknown): number {
-  const n = typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : NaN;
+  const n =
+    typeof expiresIn === 'number'
+      ? expiresIn
+      : typeof expiresIn === 'string' && expiresIn.trim() !== ''
+        ? Number(expiresIn)
+        : NaN;
   return Number.isFinite(n) ? n : DEFAULT_EXPIRES_IN;
 }
 
@@ -78,7 +83,9 @@ function safeUrl(url: string): string {
 /** Replaces every secret in text by "***" (longest first). */
 export function redact(text: string, secrets: Array<string | undefined>): string {
   let out = text;
-  const list = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0).sort((a, b) => b.length - a.length);
+  const list = secrets
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .sort((a, b) => b.length - a.length);
   for (const s of list) out = out.split(s).join('***');
   return out;
 }
@@ -96,7 +103,10 @@ function parseBody(data: unknown, contentType: string): Record<string, unknown> 
     const parsed = JSON.parse(text);
     return parsed && typeof parsed === 'object' ? parsed : undefined;
   } catch {
-    if (/application\/x-www-form-urlencoded/i.test(contentType) || /^[^=&\s]+=[^&]*(&[^=&\s]+=[^&]*)*$/.test(text.trim())) {
+    if (
+      /application\/x-www-form-urlencoded/i.test(contentType) ||
+      /^[^=&\s]+=[^&]*(&[^=&\s]+=[^&]*)*$/.test(text.trim())
+    ) {
       const out: Record<string, string> = {};
       for (const [k, v] of new URLSearchParams(text.trim())) out[k] = v;
       return out;
@@ -210,15 +220,27 @@ export class OAuth2TokenManager {
       if (this.closed) throw new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
       const e = err as { code?: string; message?: string };
       if (isResponseTooLarge(err)) {
-        throw this.fail(new IntegrationError('RESPONSE_TOO_LARGE', `The token answer from ${where} is larger than the endpoint's limit of ${err.limit} bytes`, [
-          { field: 'tokenUrl', reason: err.message },
-        ]));
+        throw this.fail(
+          new IntegrationError(
+            'RESPONSE_TOO_LARGE',
+            `The token answer from ${where} is larger than the endpoint's limit of ${err.limit} bytes`,
+            [{ field: 'tokenUrl', reason: err.message }],
+          ),
+        );
       }
       if (e.code === 'TARGET_BLOCKED') throw this.fail(err as IntegrationError);
-      const reason = timedOut ? `no answer within ${o.timeoutMs} ms` : (e.message || e.code || 'network error') + (e.code && !String(e.message).includes(e.code) ? ` (${e.code})` : '');
-      throw this.fail(new IntegrationError('OAUTH2_TOKEN', redact(`The token request to ${where} failed: ${reason}`, secrets), [
-        { field: 'tokenUrl', reason: redact(String(reason), secrets) },
-      ], { retryable: true }));
+      const reason = timedOut
+        ? `no answer within ${o.timeoutMs} ms`
+        : (e.message || e.code || 'network error') +
+          (e.code && !String(e.message).includes(e.code) ? ` (${e.code})` : '');
+      throw this.fail(
+        new IntegrationError(
+          'OAUTH2_TOKEN',
+          redact(`The token request to ${where} failed: ${reason}`, secrets),
+          [{ field: 'tokenUrl', reason: redact(String(reason), secrets) }],
+          { retryable: true },
+        ),
+      );
     } finally {
       if (timer) clearTimeout(timer);
       if (this.controller === controller) this.controller = undefined;
@@ -239,14 +261,18 @@ export class OAuth2TokenManager {
     }
     const accessToken = body && typeof body.access_token === 'string' ? body.access_token : '';
     if (!accessToken) {
-      throw this.fail(new IntegrationError('OAUTH2_TOKEN', `The token response from ${where} has no access_token`, [
-        { field: 'access_token', reason: 'missing in the token response' },
-      ]));
+      throw this.fail(
+        new IntegrationError('OAUTH2_TOKEN', `The token response from ${where} has no access_token`, [
+          { field: 'access_token', reason: 'missing in the token response' },
+        ]),
+      );
     }
     if (/[\r\n\0]/.test(accessToken)) {
-      throw this.fail(new IntegrationError('OAUTH2_TOKEN', `The token response from ${where} has an access_token with a line break`, [
-        { field: 'access_token', reason: 'contains a line break' },
-      ]));
+      throw this.fail(
+        new IntegrationError('OAUTH2_TOKEN', `The token response from ${where} has an access_token with a line break`, [
+          { field: 'access_token', reason: 'contains a line break' },
+        ]),
+      );
     }
     const tokenType = body && typeof body.token_type === 'string' ? body.token_type : 'Bearer';
     const expiresIn = body ? body.expires_in : undefined;

@@ -42,7 +42,15 @@ import type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } f
 export type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
 
 /** Network error codes that prove the connection was never made: the endpoint is "offline". */
-export const OFFLINE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN'];
+export const OFFLINE_CODES: readonly string[] = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+];
 
 export function isOfflineCode(code: unknown): boolean {
   return typeof code === 'string' && OFFLINE_CODES.includes(code);
@@ -211,7 +219,10 @@ export class Pacer implements PacerLike {
       breakerOpenMs,
       breakerMaxOpenMs: Math.max(breakerOpenMs, whole(options.breakerMaxOpenMs, d.breakerMaxOpenMs, 1)),
       offlineInitialMs: whole(options.offlineInitialMs, d.offlineInitialMs, 1),
-      offlineMaxMs: Math.max(whole(options.offlineInitialMs, d.offlineInitialMs, 1), whole(options.offlineMaxMs, d.offlineMaxMs, 1)),
+      offlineMaxMs: Math.max(
+        whole(options.offlineInitialMs, d.offlineInitialMs, 1),
+        whole(options.offlineMaxMs, d.offlineMaxMs, 1),
+      ),
     });
     this.openMs = this.settings.breakerOpenMs;
     this.now = options.now ?? Date.now;
@@ -361,7 +372,8 @@ export class Pacer implements PacerLike {
     // ---- pause for a 429 / 503 with Retry-After
     if (outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503)) {
       const ms = outcome.retryAfterMs;
-      if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && now + ms > this.pausedUntilMs) this.pausedUntilMs = now + ms;
+      if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && now + ms > this.pausedUntilMs)
+        this.pausedUntilMs = now + ms;
     }
 
     // ---- network down / back
@@ -417,7 +429,10 @@ export class Pacer implements PacerLike {
   }
 
   private probeFailed(now: number): void {
-    this.offlineDelay = Math.min(this.settings.offlineMaxMs, Math.max(this.settings.offlineInitialMs, this.offlineDelay * 2));
+    this.offlineDelay = Math.min(
+      this.settings.offlineMaxMs,
+      Math.max(this.settings.offlineInitialMs, this.offlineDelay * 2),
+    );
     this.nextProbeAtMs = now + this.offlineDelay;
     this.offlineProbeOut = false;
   }
@@ -483,11 +498,14 @@ export class Pacer implements PacerLike {
     if (this.timer !== undefined && this.timerAt === at) return;
     this.clearWake();
     this.timerAt = at;
-    this.timer = this.setTimer(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+    this.timer = this.setTimer(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now)),
+    );
   }
 
   private clearWake(): void {

@@ -68,7 +68,9 @@ export function isNonSecretHeader(name: string): boolean {
  * those of non-secret headers and very short ones; a value from an
  * explicit `${VAR}` (`fromEnv`) counts whatever its length.
  */
-export function configuredHeaderSecrets(entries: Iterable<{ name?: unknown; value?: unknown; fromEnv?: boolean }>): string[] {
+export function configuredHeaderSecrets(
+  entries: Iterable<{ name?: unknown; value?: unknown; fromEnv?: boolean }>,
+): string[] {
   const out: string[] = [];
   for (const e of entries) {
     const name = typeof e?.name === 'string' ? e.name : '';
@@ -220,7 +222,12 @@ export class Redactor {
  * Builds the default redactor for an endpoint (and the signing key, the
  * sender's configured secrets, and credential headers of the request).
  */
-export function redactorFor(endpoint: EndpointHandle, signingKey?: string | Buffer, extra: string[] = [], requestHeaders?: Record<string, string>): Redactor {
+export function redactorFor(
+  endpoint: EndpointHandle,
+  signingKey?: string | Buffer,
+  extra: string[] = [],
+  requestHeaders?: Record<string, string>,
+): Redactor {
   const secrets: string[] = [...extra];
   try {
     secrets.push(...(endpoint.secrets?.() ?? []));

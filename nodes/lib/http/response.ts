@@ -39,7 +39,11 @@ export function parseContentType(header: unknown): MediaType {
     const eq = p.indexOf('=');
     if (eq < 0) continue;
     if (p.slice(0, eq).trim().toLowerCase() === 'charset') {
-      result.charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+      result.charset = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
     }
   }
   return result;
@@ -93,7 +97,9 @@ export async function parseResponseBody(body: Buffer | undefined | null, content
   if (bytes.length === 0) return { value: '', format: 'empty' };
   const media = parseContentType(contentType);
   if (media.type === '') {
-    return looksLikeText(bytes) ? { value: decodeText(bytes), format: 'text' } : { value: Buffer.from(bytes), format: 'binary' };
+    return looksLikeText(bytes)
+      ? { value: decodeText(bytes), format: 'text' }
+      : { value: Buffer.from(bytes), format: 'binary' };
   }
   const format = formatOf(media);
   if (format === 'binary') return { value: Buffer.from(bytes), format };
@@ -109,7 +115,11 @@ export async function parseResponseBody(body: Buffer | undefined | null, content
       try {
         return { value: await parseStringPromise(text, { explicitArray: false }), format };
       } catch (err) {
-        return { value: text, format: 'text', parseError: `not valid XML: ${String((err as Error).message).split('\n')[0]}` };
+        return {
+          value: text,
+          format: 'text',
+          parseError: `not valid XML: ${String((err as Error).message).split('\n')[0]}`,
+        };
       }
     case 'form':
       return { value: parseForm(text), format };

@@ -134,14 +134,21 @@ export function classifyError(err: unknown, timedOut = false): FailureClass {
     if (code === 'ECONNABORTED' || (code === 'ETIMEDOUT' && /timeout of \d+ms exceeded/.test(message))) {
       return { code: 'TIMEOUT', retryable: true };
     }
-    if (code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (
+      code === 'ESOCKETTIMEDOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
       return { code: 'TIMEOUT', retryable: true };
     }
     // undici through a proxy: the proxy refused the credentials (407) or the tunnel
-    if (/Proxy Authentication Required|Proxy response \(407\)/.test(message)) return { code: 'PROXY_AUTH_REQUIRED', retryable: false };
+    if (/Proxy Authentication Required|Proxy response \(407\)/.test(message))
+      return { code: 'PROXY_AUTH_REQUIRED', retryable: false };
     if (/Proxy response \(\d+\) !== 200/.test(message)) return { code: 'PROXY_ERROR', retryable: true };
     // undici: the server closed the connection before answering
-    if (code === 'UND_ERR_SOCKET' && !(e as { cause?: { code?: unknown } }).cause?.code) return { code: 'ECONNRESET', retryable: true };
+    if (code === 'UND_ERR_SOCKET' && !(e as { cause?: { code?: unknown } }).cause?.code)
+      return { code: 'ECONNRESET', retryable: true };
     if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.includes(code)) return { code, retryable: true };
     if (/socket hang up/i.test(message)) return { code: 'ECONNRESET', retryable: true };
     if (typeof code === 'string' && fallback === undefined && !code.startsWith('ERR_BAD_')) fallback = code;

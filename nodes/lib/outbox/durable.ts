@@ -316,7 +316,12 @@ export class DurableQueue {
     const key = stored.idempotencyKey || id;
     // a key some request has carried (attempts counted) is used since the item was queued at the latest
     const passed = settings.idempotencyHeader
-      ? windowPassed({ firstUseAt: item.attempts > 0 ? item.createdAt : null, now: this.clock(), lifetimeMs: this.opts.keyLifetimeMs ?? 0, header: settings.idempotencyHeader })
+      ? windowPassed({
+          firstUseAt: item.attempts > 0 ? item.createdAt : null,
+          now: this.clock(),
+          lifetimeMs: this.opts.keyLifetimeMs ?? 0,
+          header: settings.idempotencyHeader,
+        })
       : null;
     if (passed) {
       await this.giveUp(item, { stored, body }, passed);
