@@ -309,8 +309,8 @@ describe('saypro-event-trigger node: durable replies', function () {
     assert.deepStrictEqual([last('event-trigger.status.accepted'), last('event-trigger.status.refused')], [1, 1]);
   });
 
-  it('answers waiting requests 503 + Retry-After when the flow stops, and cancels their settlements', async function () {
-    const got = await load({});
+  it('answers waiting requests 503 + Retry-After when the flow stops and nothing settles them by their ack timeout, and cancels their settlements', async function () {
+    const got = await load({ ackTimeout: 2 });
     const pending = acks.pendingSettlements();
     const r = post({ id: 'd-close', type: 't' });
     const [msg] = await waitFor(got.out);

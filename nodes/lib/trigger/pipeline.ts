@@ -268,18 +268,20 @@ export class TriggerPipeline {
   }
 
   /**
-   * Stops taking events. Events still waiting get up to `waitMs` to be settled
-   * (an HTTP POST node finishing its journal write answers them 202); the
-   * rest are answered 503 SHUTTING_DOWN + Retry-After. Resolves once every
-   * waiting request is answered.
+   * Stops taking events. Events still waiting go on waiting for their
+   * settlement until their own ack timeout, after the flow stopped too: an
+   * HTTP POST node finishing its journal write answers them 202, whatever
+   * happens after; the rest are answered 503 SHUTTING_DOWN + Retry-After.
+   * Node-RED's stop is held at most `holdMs` for them.
    */
-  async close(waitMs = Math.min(MAX_CLOSE_WAIT_MS, this.options.ackTimeoutSeconds * 1000)): Promise<void> {
+  async close(holdMs = Math.min(MAX_CLOSE_WAIT_MS, this.options.ackTimeoutSeconds * 1000)): Promise<void> {
     this.closed = true;
     const pending = [...this.waiting];
     if (pending.length === 0) return;
     for (const entry of pending) entry.closing = true;
-    const timer = setTimeout(() => pending.forEach((entry) => entry.cancel()), waitMs);
-    await Promise.allSettled(pending.map((entry) => entry.reply));
+    let timer: NodeJS.Timeout | undefined;
+    const held = new Promise<void>((resolve) => (timer = setTimeout(resolve, holdMs)));
+    await Promise.race([Promise.allSettled(pending.map((entry) => entry.reply)), held]);
     clearTimeout(timer);
   }
 }
