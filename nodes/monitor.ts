@@ -9,6 +9,7 @@
  * Dead letters are listed, replayed and purged through the outbox routes
  * (common/outbox-admin.ts).
  */
+import { deprecationStates } from './common/monitoring';
 import type { NodeAPI } from 'node-red';
 import { outboxAdminHandle } from './common/outbox-admin';
 import { READ_PERMISSION } from './common/editor-admin';
@@ -39,6 +40,12 @@ export = function (RED: NodeAPI) {
   function snapshot(): MonitorSnapshot {
     const now = Date.now();
     const nodes: MonitorSnapshot['nodes'] = [];
+    const deprecated = new Map(
+      deprecationStates().map(({ endpointId, deprecation, sunset, link, warning }) => [
+        endpointId,
+        { deprecation, sunset, link, warning },
+      ]),
+    );
     api.nodes.eachNode((n) => {
       if (n.type !== 'saypro-http-post') return;
       const handle = outboxAdminHandle(n.id);
@@ -66,6 +73,7 @@ export = function (RED: NodeAPI) {
             state,
             stats,
             deliveries: deliveries(n.id),
+            deprecation: ep ? (deprecated.get(ep.id) ?? null) : null,
           },
           now,
         ),

@@ -7,6 +7,7 @@
 import type { DeliveryRecord } from './delivery-log';
 import type { PacerState } from './http/types';
 import { plainWords } from './connection-test';
+import type { DeprecationInfo } from './telemetry/deprecation';
 
 export interface MonitorNodeInput {
   id: string;
@@ -18,6 +19,8 @@ export interface MonitorNodeInput {
   state: 'open' | 'opening' | 'unavailable' | 'memory' | 'none';
   stats: Record<string, unknown> | null;
   deliveries: DeliveryRecord[];
+  /** what the API version watch noticed on the node's endpoint (Deprecation / Sunset headers), if anything */
+  deprecation?: DeprecationInfo | null;
 }
 
 export interface MonitorNode {
@@ -40,6 +43,8 @@ export interface MonitorNode {
   /** why, in plain words ('' when ok) */
   reason: string;
   deliveries: DeliveryRecord[];
+  /** the endpoint's API is deprecated or has a sunset date: since when, until when, where to read */
+  deprecation: DeprecationInfo | null;
   /** which counts reset when Node-RED restarts or the node is redeployed */
   countsSince: 'deploy';
 }
@@ -103,6 +108,7 @@ export function monitorNode(i: MonitorNodeInput, now: number = Date.now()): Moni
     health,
     reason,
     deliveries: i.deliveries,
+    deprecation: i.deprecation ?? null,
     countsSince: 'deploy',
   };
 }

@@ -284,6 +284,17 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
       );
     assert.strictEqual(warnings.length, 1, nr.output.slice(-3000));
     assert.match(warnings[0], /see https:\/\/partner\.example\/docs\/v1-deprecation/);
+    // the editor's integration monitor shows it on every HTTP POST node of that endpoint
+    const monitor = await (await fetch(`${nr.base}/saypro-integration-kit/monitor`)).json();
+    const shown = monitor.nodes.filter((n) => n.deprecation);
+    assert.ok(shown.length >= 1, JSON.stringify(monitor).slice(0, 2000));
+    for (const n of shown) {
+      assert.deepStrictEqual(n.deprecation, {
+        deprecation: new Date(DEPRECATED_AT * 1000).toISOString(),
+        sunset: new Date(SUNSET).toISOString(),
+        link: 'https://partner.example/docs/v1-deprecation',
+      });
+    }
   });
 
   it('serves Prometheus metrics behind the bearer token with the right values; promtool accepts them', async function () {
