@@ -12,6 +12,7 @@
  * Thin glue around lib/http/deliver.ts (engine), lib/outbox/ (queue),
  * lib/template.ts (path) and friends; admin routes in common/outbox-admin.ts.
  */
+import { logsDebug, memoTranslate } from './common/status';
 import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
@@ -139,6 +140,10 @@ export = function (RED: NodeAPI) {
   installOutboxAdmin(RED);
   // Prometheus metrics route and audit log (once per runtime)
   installMonitoring(RED);
+  // status texts repeat message after message: translated once each
+  const tr = memoTranslate((key, vars) => RED._(key, vars as Record<string, string | number> | undefined));
+  // Node-RED builds an Error per log call whatever the level: attempt lines only when someone reads them
+  const debugLog = logsDebug(RED.settings as unknown as Parameters<typeof logsDebug>[0]);
 
   function HttpPostNode(this: Node<HttpPostCredentials>, config: HttpPostDef) {
     RED.nodes.createNode(this, config);
@@ -373,7 +378,7 @@ export = function (RED: NodeAPI) {
     function showStatus(): void {
       if (closing) return;
       if (setupError) {
-        setStatus({ fill: 'red', shape: 'ring', text: RED._(setupStatus) });
+        setStatus({ fill: 'red', shape: 'ring', text: tr(setupStatus) });
         return;
       }
       if (durable) {
@@ -387,10 +392,10 @@ export = function (RED: NodeAPI) {
           setStatus({
             fill: 'yellow',
             shape: 'ring',
-            text: RED._('http-post.status.retry', { n: countedAttempts(s) + 1, m: s.maxAttempts }),
+            text: tr('http-post.status.retry', { n: countedAttempts(s) + 1, m: s.maxAttempts }),
           });
         } else {
-          setStatus({ fill: 'blue', shape: 'dot', text: RED._('http-post.status.sending', { count: jobs.size }) });
+          setStatus({ fill: 'blue', shape: 'dot', text: tr('http-post.status.sending', { count: jobs.size }) });
         }
         return;
       }
@@ -417,8 +422,8 @@ export = function (RED: NodeAPI) {
       if (ageTimer) clearTimeout(ageTimer);
       ageTimer = undefined;
       if (queueState === 'opening' || !queue) {
-        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: RED._(queueStatus) });
-        else setStatus({ fill: 'grey', shape: 'ring', text: RED._('http-post.status.opening') });
+        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: tr(queueStatus) });
+        else setStatus({ fill: 'grey', shape: 'ring', text: tr('http-post.status.opening') });
         return;
       }
       const st = queue.brief();
@@ -427,7 +432,7 @@ export = function (RED: NodeAPI) {
         setStatus({
           fill: 'green',
           shape: 'dot',
-          text: RED._('http-post.status.delivered', { status: lastOutcome.status, depth }),
+          text: tr('http-post.status.delivered', { status: lastOutcome.status, depth }),
         });
       } else if (lastOutcome && !lastOutcome.ok) {
         setStatus(
@@ -435,16 +440,16 @@ export = function (RED: NodeAPI) {
             ? {
                 fill: 'red',
                 shape: 'ring',
-                text: RED._('http-post.status.failedQueued', { code: lastOutcome.code, depth }),
+                text: tr('http-post.status.failedQueued', { code: lastOutcome.code, depth }),
               }
-            : { fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: lastOutcome.code }) },
+            : { fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: lastOutcome.code }) },
         );
       } else if (journalLoss > 0) {
         // records lost to a damaged or incomplete journal, found on open: shown until a delivery succeeds
         setStatus({
           fill: 'red',
           shape: 'ring',
-          text: RED._('http-post.status.journalLoss', { count: journalLoss, depth }),
+          text: tr('http-post.status.journalLoss', { count: journalLoss, depth }),
         });
       } else if (depth > 0) {
         const age = formatAge(st.oldestAgeMs);
@@ -453,12 +458,12 @@ export = function (RED: NodeAPI) {
           setStatus({
             fill: 'yellow',
             shape: 'ring',
-            text: RED._('http-post.status.queuedPaced', { depth, age, state: RED._(`http-post.status.${problemNow}`) }),
+            text: tr('http-post.status.queuedPaced', { depth, age, state: tr(`http-post.status.${problemNow}`) }),
           });
         } else if (st.sending > 0) {
-          setStatus({ fill: 'blue', shape: 'dot', text: RED._('http-post.status.queued', { depth, age }) });
+          setStatus({ fill: 'blue', shape: 'dot', text: tr('http-post.status.queued', { depth, age }) });
         } else {
-          setStatus({ fill: 'yellow', shape: 'ring', text: RED._('http-post.status.queued', { depth, age }) });
+          setStatus({ fill: 'yellow', shape: 'ring', text: tr('http-post.status.queued', { depth, age }) });
         }
       } else {
         setStatus(endpointStatus ?? {});
@@ -496,10 +501,10 @@ export = function (RED: NodeAPI) {
       lastOutcome = outcome;
       if (outcome.ok)
         showResult(
-          { fill: 'green', shape: 'dot', text: RED._('http-post.status.success', { status: outcome.status }) },
+          { fill: 'green', shape: 'dot', text: tr('http-post.status.success', { status: outcome.status }) },
           SUCCESS_STATUS_MS,
         );
-      else showResult({ fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: outcome.code }) });
+      else showResult({ fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: outcome.code }) });
     }
 
     const user = {
@@ -580,7 +585,7 @@ export = function (RED: NodeAPI) {
           maxDeadLetters,
           keyLifetimeMs,
           warn: (text) => node.warn(text),
-          onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
+          onAttempt: (log) => (debugLog && node.debug(log.text), telemetry.attempt(log)),
           onDelivered: (msg) => {
             telemetry.finished(msg, 'delivered');
             journalLoss = 0;
@@ -900,7 +905,7 @@ export = function (RED: NodeAPI) {
       windowTimer?.unref?.();
       let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
         signal: stop.signal,
-        onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
+        onAttempt: (log) => (debugLog && node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
           if (s.phase === 'waiting') lastWaiting = s;
           windowCheck();
@@ -1016,12 +1021,12 @@ export = function (RED: NodeAPI) {
                 {
                   fill: 'green',
                   shape: 'dot',
-                  text: RED._('http-post.status.success', { status: result.status ?? '' }),
+                  text: tr('http-post.status.success', { status: result.status ?? '' }),
                 },
                 SUCCESS_STATUS_MS,
               );
             } else if (result.code) {
-              showResult({ fill: 'red', shape: 'ring', text: RED._('http-post.status.failed', { code: result.code }) });
+              showResult({ fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: result.code }) });
             } else {
               showStatus();
             }

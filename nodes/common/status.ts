@@ -68,3 +68,34 @@ export function countStatus(
     },
   };
 }
+
+/**
+ * `RED._` behind a small bounded memo: under load a node shows the same status text (the same key
+ * and values) for message after message, and a translation costs far more than a lookup.
+ */
+export function memoTranslate(
+  translate: (key: string, vars?: Record<string, unknown>) => string,
+  max = 256,
+): (key: string, vars?: Record<string, unknown>) => string {
+  const memo = new Map<string, string>();
+  return (key, vars) => {
+    const k = vars === undefined ? key : key + '\u0000' + JSON.stringify(vars);
+    let text = memo.get(k);
+    if (text === undefined) {
+      text = translate(key, vars);
+      if (memo.size >= max) memo.delete(memo.keys().next().value as string);
+      memo.set(k, text);
+    }
+    return text;
+  };
+}
+
+/**
+ * Whether any of Node-RED's loggers may print debug lines: false only when settings.logging is
+ * there and no logger in it is at debug or trace (settings.js has it, at info, by default).
+ */
+export function logsDebug(settings: { logging?: Record<string, { level?: string } | undefined> } | undefined): boolean {
+  const logging = settings?.logging;
+  if (!logging || typeof logging !== 'object') return true;
+  return Object.values(logging).some((l) => l?.level === 'debug' || l?.level === 'trace');
+}

@@ -67,3 +67,27 @@ describe('common/status countStatus', function () {
     assert.deepStrictEqual(shown, ['mapped 1']);
   });
 });
+
+describe('memoTranslate and logsDebug (nodes/common/status.ts)', function () {
+  const { memoTranslate, logsDebug } = require('../../dist/nodes/common/status');
+
+  it('translates each key and values once, and keeps at most `max` texts', function () {
+    const calls = [];
+    const tr = memoTranslate((k, v) => (calls.push(k), `${k}:${JSON.stringify(v ?? null)}`), 2);
+    assert.strictEqual(tr('a', { n: 1 }), 'a:{"n":1}');
+    assert.strictEqual(tr('a', { n: 1 }), 'a:{"n":1}');
+    assert.strictEqual(tr('a', { n: 2 }), 'a:{"n":2}');
+    assert.strictEqual(tr('b'), 'b:null');
+    assert.deepStrictEqual(calls, ['a', 'a', 'b']);
+    tr('a', { n: 1 }); // dropped as the oldest: translated again
+    assert.deepStrictEqual(calls, ['a', 'a', 'b', 'a']);
+  });
+
+  it('logsDebug: false only when the logging settings exist and none is at debug or trace', function () {
+    assert.strictEqual(logsDebug(undefined), true);
+    assert.strictEqual(logsDebug({}), true);
+    assert.strictEqual(logsDebug({ logging: { console: { level: 'info' } } }), false);
+    assert.strictEqual(logsDebug({ logging: { console: { level: 'info' }, file: { level: 'debug' } } }), true);
+    assert.strictEqual(logsDebug({ logging: { console: { level: 'trace' } } }), true);
+  });
+});
