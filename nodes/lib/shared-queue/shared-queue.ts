@@ -444,8 +444,16 @@ export class SharedQueue {
     const js = this.js as JetStreamClient;
     const out = { requeued: [] as string[], duplicate: [] as string[], full: [] as string[] };
     const list = ids === 'all' ? 'all' : [...ids];
+    const seen = new Set<string>();
     for await (const { seq, rec } of dead.entries(list)) {
       const item = rec.data as WireItem;
+      // one event, one replay: a second entry of the same id (two instances moved a redelivered
+      // message) is only removed
+      if (seen.has(rec.id)) {
+        await dead.remove(seq);
+        continue;
+      }
+      seen.add(rec.id);
       try {
         const pa = await js.publish(
           this.subjectFor(item?.orderingKey),
