@@ -260,7 +260,7 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
     await first.stop();
 
     const dir = path.join(userDir, 'saypro-outbox', POST);
-    const { lostIds, lostRecords } = damage(dir);
+    const { lostIds, lostRecords, logLine, missingSegments } = damage(dir);
     // the partner stays down until the figures after the restart are read
     const again = await startNodeRed({ userDir });
     cleanup.push(() => again.stop());
@@ -273,6 +273,8 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
     assert.strictEqual(after.lostRecords, lostRecords, `lostRecords: ${JSON.stringify(after)}`);
     assert.strictEqual(after.depth, events - lostIds.length, `depth: ${JSON.stringify(after)}`);
     assert.match(again.output, new RegExp(`${lostRecords} record\\(s\\) LOST`), 'the loss is logged');
+    assert.match(again.output, logLine, 'the log says where the loss is');
+    assert.deepStrictEqual(after.missingSegments, missingSegments, 'missing segments in the stats');
 
     // the partner comes up: every event that was not damaged arrives
     const up = await recordingServer(partnerPort);
@@ -307,7 +309,15 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
       const at = victim.offset + HEADER_BYTES + Math.floor(victim.body.length / 2);
       buf[at] ^= 0x5a;
       fs.writeFileSync(file, buf);
-      return { lostIds: [lostId], lostRecords: 1 };
+      const seq = Number(/\d+/.exec(segs[segs.length - 1])[0]);
+      return {
+        lostIds: [lostId],
+        lostRecords: 1,
+        logLine: new RegExp(
+          `segment ${seq}: 1 damaged record\\(s\\) lost — checksum mismatch at offset ${victim.offset} `,
+        ),
+        missingSegments: [],
+      };
     });
   });
 
@@ -323,7 +333,13 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
       const lostIds = recs.filter((r) => r.type === T_PUT).map((r) => idOf(r.body));
       assert.ok(lostIds.length >= 1 && lostIds.every(Boolean), 'the deleted segment held events');
       fs.unlinkSync(path.join(dir, victim));
-      return { lostIds, lostRecords: recs.length };
+      const seq = Number(/\d+/.exec(victim)[0]);
+      return {
+        lostIds,
+        lostRecords: recs.length,
+        logLine: new RegExp(`segment ${seq} is missing: ${recs.length} record\\(s\\) lost`),
+        missingSegments: [`queue/${seq}`],
+      };
     });
   });
 
@@ -352,7 +368,7 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
     for (const url of ['/trust/enc', '/trust/plain']) {
       for (let i = 0; i < N; i++) {
         const status = await postEvent(nr.base, url, {
-          id: `ev_${String(i).padStart(4, '0')}`,
+          id: `${url.slice(7)}_${i}`,
           type: 'note.created',
           data: { text: `${BODY_TEXT} #${i}` },
         });
@@ -385,6 +401,27 @@ describe('trust: a damaged journal, encryption at rest, path templates, the SSRF
     assert.strictEqual(figures.envKeyAnywhere, 0, 'the ${VAR} header value is not on disk');
     assert.strictEqual(figures.credentialKeyAnywhere, 0, 'the API key credential is not on disk');
     assert.doesNotMatch(nr.output, new RegExp(`${API_KEY}|${CRED_KEY}`), 'no secret in the log');
+
+    // the partner comes up and Node-RED starts again: the encrypted queue reads back, and the
+    // secrets, never journaled, are resolved again for the attempt
+    const partner = await recordingServer(partnerPort);
+    cleanup.push(() => partner.close());
+    const again = await startNodeRed({ userDir: nr.userDir, env: { [KEY_ENV]: API_KEY } });
+    cleanup.push(() => again.stop());
+    const keys = () => new Set(partner.requests.map((r) => String(r.headers['idempotency-key'])));
+    const expected = [];
+    for (let i = 0; i < N; i++) expected.push(`enc_${i}`, `plain_${i}`);
+    await until(
+      () => expected.every((k) => keys().has(k)),
+      90000,
+      () => `not delivered: ${expected.filter((k) => !keys().has(k)).join(', ')}\n${again.output}`,
+    );
+    for (const r of partner.requests) {
+      assert.strictEqual(r.headers['x-partner-key'], API_KEY, 'the ${VAR} header is sent');
+      assert.strictEqual(r.headers['x-api-key'], CRED_KEY, 'the API key is sent');
+      assert.ok(r.body.includes(BODY_TEXT), 'the body arrives whole');
+    }
+    console.log(`      after a restart with the partner up: ${keys().size} of ${2 * N} delivered, with their secrets`);
   });
 
   it('a value in a path template never changes which path is called', async function () {
