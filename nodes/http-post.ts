@@ -12,7 +12,7 @@
  * Thin glue around lib/http/deliver.ts (engine), lib/outbox/ (queue),
  * lib/template.ts (path) and friends; admin routes in common/outbox-admin.ts.
  */
-import { logsDebug, memoTranslate } from './common/status';
+import { memoTranslate } from './common/status';
 import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
@@ -142,8 +142,6 @@ export = function (RED: NodeAPI) {
   installMonitoring(RED);
   // status texts repeat message after message: translated once each
   const tr = memoTranslate((key, vars) => RED._(key, vars as Record<string, string | number> | undefined));
-  // Node-RED builds an Error per log call whatever the level: attempt lines only when someone reads them
-  const debugLog = logsDebug(RED.settings as unknown as Parameters<typeof logsDebug>[0]);
 
   function HttpPostNode(this: Node<HttpPostCredentials>, config: HttpPostDef) {
     RED.nodes.createNode(this, config);
@@ -585,7 +583,7 @@ export = function (RED: NodeAPI) {
           maxDeadLetters,
           keyLifetimeMs,
           warn: (text) => node.warn(text),
-          onAttempt: (log) => (debugLog && node.debug(log.text), telemetry.attempt(log)),
+          onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
           onDelivered: (msg) => {
             telemetry.finished(msg, 'delivered');
             journalLoss = 0;
@@ -905,7 +903,7 @@ export = function (RED: NodeAPI) {
       windowTimer?.unref?.();
       let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
         signal: stop.signal,
-        onAttempt: (log) => (debugLog && node.debug(log.text), telemetry.attempt(log)),
+        onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
           if (s.phase === 'waiting') lastWaiting = s;
           windowCheck();

@@ -89,13 +89,3 @@ export function memoTranslate(
     return text;
   };
 }
-
-/**
- * Whether any of Node-RED's loggers may print debug lines: false only when settings.logging is
- * there and no logger in it is at debug or trace (settings.js has it, at info, by default).
- */
-export function logsDebug(settings: { logging?: Record<string, { level?: string } | undefined> } | undefined): boolean {
-  const logging = settings?.logging;
-  if (!logging || typeof logging !== 'object') return true;
-  return Object.values(logging).some((l) => l?.level === 'debug' || l?.level === 'trace');
-}

@@ -68,8 +68,8 @@ describe('common/status countStatus', function () {
   });
 });
 
-describe('memoTranslate and logsDebug (nodes/common/status.ts)', function () {
-  const { memoTranslate, logsDebug } = require('../../dist/nodes/common/status');
+describe('memoTranslate (nodes/common/status.ts)', function () {
+  const { memoTranslate } = require('../../dist/nodes/common/status');
 
   it('translates each key and values once, and keeps at most `max` texts', function () {
     const calls = [];
@@ -81,13 +81,5 @@ describe('memoTranslate and logsDebug (nodes/common/status.ts)', function () {
     assert.deepStrictEqual(calls, ['a', 'a', 'b']);
     tr('a', { n: 1 }); // dropped as the oldest: translated again
     assert.deepStrictEqual(calls, ['a', 'a', 'b', 'a']);
-  });
-
-  it('logsDebug: false only when the logging settings exist and none is at debug or trace', function () {
-    assert.strictEqual(logsDebug(undefined), true);
-    assert.strictEqual(logsDebug({}), true);
-    assert.strictEqual(logsDebug({ logging: { console: { level: 'info' } } }), false);
-    assert.strictEqual(logsDebug({ logging: { console: { level: 'info' }, file: { level: 'debug' } } }), true);
-    assert.strictEqual(logsDebug({ logging: { console: { level: 'trace' } } }), true);
   });
 });
