@@ -133,7 +133,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
       assert.strictEqual(r.path, '/v1/payment_intents');
       assert.strictEqual(r.headers.authorization, `Bearer ${fakes.stripe.secretKey}`);
       assert.strictEqual(r.headers['content-type'], 'application/x-www-form-urlencoded; charset=utf-8');
-      assert.strictEqual(r.headers['stripe-version'], '2024-06-20');
+      assert.strictEqual(r.headers['stripe-version'], '2023-08-16');
       assert.match(r.headers['idempotency-key'], /^[0-9a-f-]{36}$/);
       assert.strictEqual(
         r.rawBody,

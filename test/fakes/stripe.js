@@ -433,7 +433,7 @@ async function startStripe(opts = {}) {
     // every request is checked against Stripe's own document first (test/contracts/specs/stripe.json)
     contract: 'stripe',
     contractError: (errors) => contractInvalid(errors),
-    defaultHeaders: { 'stripe-version': '2024-06-20' },
+    defaultHeaders: { 'stripe-version': '2023-08-16' },
     errorBody(status) {
       if (status === 429) {
         return stripeError({
