@@ -265,24 +265,26 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
       durable: true,
     });
     assert.strictEqual(await val('#node-input-keyLifetime'), '24');
-    const hint = page.locator('#saypro-http-post-key-preset');
-    await hint.waitFor({ state: 'visible' });
-    assert.match(await hint.innerText(), /Stripe keeps idempotency keys for 24 h \(keys of at most 255 characters\)/);
-    const warning = page.locator('#saypro-http-post-key-warning');
-    assert.strictEqual(await warning.isVisible(), false, 'the defaults stay far inside 24 h');
+    await page.waitVisible('#saypro-http-post-key-preset');
+    assert.match(
+      await page.text('#saypro-http-post-key-preset'),
+      /Stripe keeps idempotency keys for 24 h \(keys of at most 255 characters\)/,
+    );
+    const warning = '#saypro-http-post-key-warning';
+    assert.strictEqual(await page.visible(warning), false, 'the defaults stay far inside 24 h');
 
-    await page.locator('#node-input-maxAttempts').fill('20');
-    await page.locator('#node-input-maxDelay').fill('86400000');
-    await page.locator('#node-input-maxDelay').dispatchEvent('change');
-    await warning.waitFor({ state: 'visible' });
-    assert.match(await warning.innerText(), /The retries could take up to .* longer than the key lifetime \(24 h\)/);
+    await page.fill('#node-input-maxAttempts', '20');
+    await page.fill('#node-input-maxDelay', '86400000');
+    await page.dispatch('#node-input-maxDelay', 'change');
+    await page.waitVisible(warning);
+    assert.match(await page.text(warning), /The retries could take up to .* longer than the key lifetime \(24 h\)/);
 
-    await page.locator('#node-input-maxAttempts').fill('5');
-    await page.locator('#node-input-maxDelay').fill('30000');
-    await page.locator('#node-input-maxDelay').dispatchEvent('change');
-    await warning.waitFor({ state: 'hidden' });
-    await page.locator('#node-dialog-ok').click();
-    await page.locator('#dialog-form').waitFor({ state: 'detached' });
+    await page.fill('#node-input-maxAttempts', '5');
+    await page.fill('#node-input-maxDelay', '30000');
+    await page.dispatch('#node-input-maxDelay', 'change');
+    await page.waitGone(warning);
+    await page.click('#node-dialog-ok');
+    await page.waitGone('#dialog-form');
     const node = await page.evaluate((nid) => {
       const n = RED.nodes.node(nid);
       return { keyLifetime: n.keyLifetime, valid: n.valid };
