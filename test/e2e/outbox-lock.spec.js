@@ -17,6 +17,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, freePort, tmpDir } = require('../support/nodered');
+const { endpointNode } = require('../support/flows');
 
 const TAB = 'lk00000000000tab';
 const TRIGGER = 'lk000000trigger1';
@@ -28,30 +29,7 @@ const EVENTS = 200;
 function flow(partnerUrl) {
   return [
     { id: TAB, type: 'tab', label: 'outbox lock' },
-    {
-      id: ENDPOINT,
-      type: 'saypro-endpoint',
-      name: 'partner',
-      baseUrl: partnerUrl,
-      port: '',
-      method: 'POST',
-      headers: [],
-      timeout: 2000,
-      keepAlive: true,
-      tls: '',
-      authType: 'none',
-      apiKeyIn: 'header',
-      apiKeyName: 'X-API-Key',
-      tokenUrl: '',
-      scope: '',
-      audience: '',
-      tokenAuth: 'body',
-      maxConcurrent: 8,
-      rateCount: 0,
-      rateInterval: 1,
-      breakerFailures: 0,
-      breakerRate: 0,
-    },
+    endpointNode(ENDPOINT, partnerUrl, { name: 'partner' }),
     {
       id: TRIGGER,
       type: 'saypro-event-trigger',

@@ -16,39 +16,12 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, debugPane, freePort, tmpDir } = require('../support/nodered');
+const { endpointNode } = require('../support/flows');
 
 const TAB = 'tp00000000000tab';
 const MAGIC = Buffer.from([0xd5, 0x3a, 0x7e, 0xb1]); // framing.ts: the sync marker of every record
 const HEADER_BYTES = 20;
 const T_PUT = 1; // records.ts: a new item
-
-function endpointNode(id, baseUrl, extra = {}) {
-  return {
-    id,
-    type: 'saypro-endpoint',
-    name: `node ${id}`,
-    baseUrl,
-    port: '',
-    method: 'POST',
-    headers: [],
-    timeout: 2000,
-    keepAlive: true,
-    tls: '',
-    authType: 'none',
-    apiKeyIn: 'header',
-    apiKeyName: 'X-API-Key',
-    tokenUrl: '',
-    scope: '',
-    audience: '',
-    tokenAuth: 'body',
-    maxConcurrent: 8,
-    rateCount: 0,
-    rateInterval: 1,
-    breakerFailures: 0,
-    breakerRate: 0,
-    ...extra,
-  };
-}
 
 function triggerNode(id, url, postId) {
   return {
