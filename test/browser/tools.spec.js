@@ -113,6 +113,7 @@ describeInBrowsers('dialog tools', function (ui) {
   });
 
   async function edit(id) {
+    await page.waitFor((nid) => !!RED.nodes.node(nid), id);
     await page.evaluate((nid) => {
       RED.workspaces.show('toolstab');
       RED.editor.edit(RED.nodes.node(nid));

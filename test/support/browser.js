@@ -286,7 +286,9 @@ function describeInBrowsers(title, body) {
                 list.every((t) => RED.nodes.getType(t)) &&
                 window.SayProIntegrationKit &&
                 window.SayProIntegrationKit.keyProblem &&
-                document.querySelector('#red-ui-palette-container-integration .red-ui-palette-node'),
+                document.querySelector('#red-ui-palette-container-integration .red-ui-palette-node') &&
+                // the deployed flows are in the workspace (they load after the palette)
+                RED.nodes.getWorkspaceOrder().length > 0,
               types,
               60000,
             );

@@ -152,8 +152,9 @@ export class Journal {
     for (let i = 0; i < names.length; i++) {
       const file = path.join(this.dir, names[i].name);
       const fh = await fsp.open(file, 'r+');
-      const seg: Segment = { seq: names[i].seq, file, fh, size: (await fh.stat()).size, legacy: false };
-      this.segments.set(seg.seq, seg);
+      const seg: Segment = { seq: names[i].seq, file, fh, size: 0, legacy: false };
+      this.segments.set(seg.seq, seg); // known before anything else can fail, so open()'s clean-up closes it
+      seg.size = (await fh.stat()).size;
       const sc = await this.scanSegment(seg, i === names.length - 1, onRecord);
       for (const l of sc.lsns) if (l > maxLsn) maxLsn = l;
       scans.push(sc);
@@ -244,6 +245,11 @@ export class Journal {
     const seg: Segment = { seq, file, fh, size: 0, legacy: false };
     this.segments.set(seq, seg);
     this.active = seg;
+    if (this.closed && !openDirs.has(this.dir)) {
+      // abandoned while this segment was being started: its handle would never be closed
+      await fh.close().catch(() => undefined);
+      throw Object.assign(new Error('journal abandoned'), { code: 'EJOURNALABANDONED' });
+    }
     return seg;
   }
 
