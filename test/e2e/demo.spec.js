@@ -86,7 +86,12 @@ describe('npm start: the demo flow (real Node-RED process)', function () {
         seller: { name: 'Ada', email: 'ada@example.com' },
       },
     };
-    const res = await post(base + '/demo/events', JSON.stringify(event));
+    // the very body the README's curl line sends
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const curl = /curl -s -X POST http:\/\/127\.0\.0\.1:1880\/demo\/events [^\n]*\\\n\s*-d '([^']+)'/.exec(readme);
+    assert.ok(curl, 'the README shows the curl line');
+    assert.deepStrictEqual(JSON.parse(curl[1]), event);
+    const res = await post(base + '/demo/events', curl[1]);
     assert.strictEqual(res.status, 202);
     const reply = await res.json();
     assert.strictEqual(reply.status, 'accepted');

@@ -14,7 +14,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startNodeRed, root } = require('../support/nodered');
+const { startNodeRed, root, startupProblems } = require('../support/nodered');
 const { startFakes } = require('../fakes');
 const answers = require('../support/openapi-answers');
 
@@ -43,14 +43,6 @@ async function call(base, method, url, body) {
   if (!url.startsWith('/saypro/openapi.json'))
     answers.check({ method, url, status: res.status, headers: res.headers, body: json });
   return { status: res.status, body: json, text, contentType: res.headers.get('content-type'), headers: res.headers };
-}
-
-/** Log lines at warn or error level, except the two the test settings cause. */
-function problems(output) {
-  return output
-    .split('\n')
-    .filter((l) => /\[(warn|error)\]/.test(l))
-    .filter((l) => !/Projects disabled|Using unencrypted credentials/.test(l));
 }
 
 describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, SendGrid, Mailchimp and HubSpot', function () {
@@ -84,7 +76,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
 
   it('loads all three examples together with no warning or error in the log', function () {
     assert.match(startLog, /Started flows/);
-    assert.deepStrictEqual(problems(startLog), []);
+    assert.deepStrictEqual(startupProblems(startLog), []);
     // the ids are unique across every example shipped
     const seen = new Map();
     for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
@@ -718,7 +710,7 @@ describe('SayPro API examples 10–12 in a real Node-RED, against fake Stripe, S
     });
 
     it('logs at start that the Stripe endpoint lacks STRIPE_SECRET_KEY (and nothing else)', function () {
-      const lines = problems(bare.output);
+      const lines = startupProblems(bare.output);
       assert.strictEqual(lines.length, 1, lines.join('\n'));
       assert.match(
         lines[0],

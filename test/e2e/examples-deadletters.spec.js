@@ -13,7 +13,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const answers = require('../support/openapi-answers');
-const { startNodeRed, debugPane, root } = require('../support/nodered');
+const { startNodeRed, debugPane, root, startupProblems } = require('../support/nodered');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startPartner } = require('../fakes/partner');
 
@@ -155,9 +155,7 @@ describe('example 25: dead letters → one alert email, list / replay / purge (r
   describe('the example file', function () {
     it('loads with no warning or error in the log', function () {
       assert.match(outputAtStart, /Started flows/);
-      const problems = outputAtStart
-        .split('\n')
-        .filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types|Waiting for missing types/i.test(l));
+      const problems = startupProblems(outputAtStart);
       assert.deepStrictEqual(problems, []);
     });
 

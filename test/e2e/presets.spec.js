@@ -14,7 +14,7 @@
  * required fields — and pass the response check with the extracted value.
  */
 const assert = require('assert');
-const { startNodeRed, debugPane, root } = require('../support/nodered');
+const { startNodeRed, debugPane, root, startupProblems } = require('../support/nodered');
 const presets = require('../../resources/presets.js');
 const { startStripe } = require('../fakes/stripe');
 const { startSendGrid } = require('../fakes/sendgrid');
@@ -206,9 +206,7 @@ describe('vendor presets and templates in a real Node-RED process, against fake 
   });
 
   it('starts the flows with no warning or error from any node', function () {
-    const problems = nr.output
-      .split('\n')
-      .filter((l) => /\[(warn|error)\] \[/.test(l) || /missing node types/i.test(l));
+    const problems = startupProblems(nr.output);
     assert.deepStrictEqual(problems, []);
   });
 

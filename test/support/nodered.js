@@ -194,4 +194,16 @@ function debugPane(base) {
   };
 }
 
-module.exports = { startNodeRed, debugPane, freePort, tmpDir, waitForHttp, root };
+/**
+ * Log lines that say something is wrong with the flows: a warning or error
+ * (from the runtime or a node) or missing node types — except the two lines
+ * the test settings themselves cause.
+ */
+function startupProblems(output) {
+  return output
+    .split('\n')
+    .filter((l) => /\[(warn|error)\]/.test(l) || /missing node types|Waiting for missing types/i.test(l))
+    .filter((l) => !/Projects disabled|Using unencrypted credentials/.test(l));
+}
+
+module.exports = { startNodeRed, debugPane, freePort, tmpDir, waitForHttp, root, startupProblems };
