@@ -45,8 +45,8 @@ export interface MonitorNode {
   deliveries: DeliveryRecord[];
   /** the endpoint's API is deprecated or has a sunset date: since when, until when, where to read */
   deprecation: DeprecationInfo | null;
-  /** which counts reset when Node-RED restarts or the node is redeployed */
-  countsSince: 'deploy';
+  /** when the counts began (ms since the epoch): they are kept with the queue on disk, across deploys and restarts; null when there are none */
+  countsSince: number | null;
 }
 
 export interface MonitorSnapshot {
@@ -109,6 +109,6 @@ export function monitorNode(i: MonitorNodeInput, now: number = Date.now()): Moni
     reason,
     deliveries: i.deliveries,
     deprecation: i.deprecation ?? null,
-    countsSince: 'deploy',
+    countsSince: n(s.countsSince) > 0 ? n(s.countsSince) : null,
   };
 }

@@ -421,6 +421,47 @@ describe('monitoring outside the editor (real Node-RED process): metrics, audit 
     // the audit lines also went to the Node-RED log
     assert.ok(nr.output.includes('"action":"delivery-attempt"'));
   });
+
+  it("keeps the integration monitor's counts across a restart of Node-RED (kept with the queue on disk)", async function () {
+    const node = async () => {
+      const snap = await (await fetch(`${nr.base}/saypro-integration-kit/monitor`)).json();
+      return snap.nodes.find((n) => n.name === 'post orders');
+    };
+    // nothing pending, so that nothing changes the counts across the restart
+    const before = await waitUntil(
+      async () => {
+        const n = await node();
+        return n && n.depth === 0 ? n : null;
+      },
+      30000,
+      'an empty queue',
+    );
+    assert.ok(before.delivered > 0 && before.deadLettered > 0, JSON.stringify(before));
+    assert.ok(before.countsSince > 0 && before.countsSince <= Date.now(), 'the counts say since when');
+    pane.close();
+    pane = undefined;
+    const { userDir } = nr;
+    await nr.stop();
+    nr = await startNodeRed({
+      userDir,
+      settings: {
+        sayproIntegrationKit: {
+          metrics: { token: METRICS_TOKEN },
+          auditLog: { file: path.join(auditDir, 'audit.log'), maxFileMB: 1, maxFiles: 2, nodeRedLog: true },
+        },
+      },
+    });
+    const after = await waitUntil(
+      async () => {
+        const n = await node();
+        return n && n.queueState === 'open' ? n : null;
+      },
+      30000,
+      'the queue open again',
+    );
+    for (const k of ['delivered', 'retried', 'deadLettered', 'refused', 'deadLetters', 'countsSince'])
+      assert.strictEqual(after[k], before[k], `${k} after the restart`);
+  });
 });
 
 describe('monitoring settings from the environment (real Node-RED process)', function () {

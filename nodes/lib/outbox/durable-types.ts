@@ -94,6 +94,8 @@ export interface DurableCounters {
 }
 
 export interface DurableStats extends DurableCounters {
+  /** when the counts began (ms since the epoch): they survive redeploys and restarts */
+  countsSince?: number;
   /** pending items */
   depth: number;
   /** bytes of pending data */

@@ -34,6 +34,7 @@ import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { snapshotMessage } from './snapshot';
 import { InProcess } from './in-process';
 import { RouteIds } from './routes';
+import { CountersFile } from './counters-file';
 import { deadLetterMessage, deliveredMessage, evictedMessage, type FailureContext } from './outcome-messages';
 import { RecordCipher } from './cipher';
 import { attemptHeaders, journaledHeaders, splitSecretHeaders } from './secret-headers';
@@ -93,7 +94,9 @@ export class DurableQueue {
   private readonly inProcess = new InProcess();
   private readonly encrypted: boolean;
   private readonly reports = new Set<Promise<void>>();
+  /** since the queue was created: kept in counters.json beside the journal (counters-file.ts) */
   readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
+  private countsFile: CountersFile<DurableCounters> | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -151,6 +154,8 @@ export class DurableQueue {
       throw err;
     }
     const q = new DurableQueue(opts, outbox, deadLetter);
+    // after the outbox: its directory lock makes this process the only writer of the counts
+    q.countsFile = await CountersFile.open(opts.dir, q.counters, { now: opts.now, warn: journalWarn });
     q.scheduler.start();
     return q;
   }
@@ -529,6 +534,7 @@ export class DurableQueue {
       retried: this.counters.retried,
       deadLettered: this.counters.deadLettered,
       refused: this.counters.refused,
+      countsSince: this.countsFile?.since ?? 0,
       inFlight: this.inFlight,
       sending: this.sending,
       circuit: this.pacing(),
@@ -586,6 +592,7 @@ export class DurableQueue {
         this.abort.abort();
         await this.scheduler.stop();
         await Promise.allSettled([...this.reports]);
+        await this.countsFile?.close();
         await this.outbox.close();
         await this.deadLetter.close();
         this.inProcess.clear();
