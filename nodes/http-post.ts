@@ -561,6 +561,10 @@ export = function (RED: NodeAPI) {
         return { ...q.stats(), deadLetters: q.deadLetter.counts().total };
       },
       listDeadLetters: (o) => (queue as DeliveryQueue).listDeadLetters(o),
+      deadLetter: async (id) => {
+        const q = queue as DeliveryQueue;
+        return 'deadLetterView' in q ? q.deadLetterView(id) : null;
+      },
       replay: (ids) => (queue as DeliveryQueue).replay(ids),
       purge: (ids) => (queue as DeliveryQueue).purge(ids),
     };

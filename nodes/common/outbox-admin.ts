@@ -5,6 +5,8 @@
  *   GET  /saypro-integration-kit/outbox/:id                      stats (saypro-http-post.read)
  *   GET  /saypro-integration-kit/outbox/:id/dead-letters?limit&offset
  *                                                                {counts, items} (saypro-http-post.read)
+ *   GET  /saypro-integration-kit/outbox/:id/dead-letters/:entry   one entry: the request as sent (secrets
+ *                                                                masked), every attempt (saypro-http-post.read)
  *   POST /saypro-integration-kit/outbox/:id/dead-letters/replay  body {ids?}: all when absent (saypro-http-post.write)
  *   POST /saypro-integration-kit/outbox/:id/dead-letters/purge   body {ids?}: all when absent (saypro-http-post.write)
  *
@@ -24,6 +26,8 @@ export interface OutboxAdminHandle {
   state(): 'open' | 'opening' | 'unavailable' | 'memory';
   stats(): unknown;
   listDeadLetters(options: { limit: number; offset: number }): unknown | Promise<unknown>;
+  /** one dead letter opened (request as sent, attempts); undefined: no such entry; null (or absent): the queue cannot show one */
+  deadLetter?(id: string): Promise<unknown | undefined | null>;
   replay(ids: string[] | 'all'): Promise<unknown>;
   purge(ids: string[] | 'all'): Promise<number>;
 }
@@ -151,6 +155,19 @@ export function installOutboxAdmin(RED: NodeAPI): void {
           offset: intParam(req.query.offset, 0, Number.MAX_SAFE_INTEGER),
         }),
       );
+    }),
+  );
+
+  app.get(
+    `${OUTBOX_ADMIN_PATH}/:id/dead-letters/:entry`,
+    read,
+    guarded(async (req, res) => {
+      const h = usable(req, res);
+      if (!h) return;
+      const view = h.deadLetter ? await h.deadLetter(String(req.params.entry)) : null;
+      if (view === null) return fail(res, 501, 'NOT_AVAILABLE', 'this queue cannot show one dead letter');
+      if (view === undefined) return fail(res, 404, 'NOT_FOUND', 'no dead letter has this id');
+      res.json(view);
     }),
   );
 

@@ -33,6 +33,7 @@ describeInBrowsers('integration monitor', function (ui) {
   let partner;
   let page;
   let accept = false;
+  let base;
   const received = [];
 
   before(async function () {
@@ -48,7 +49,7 @@ describeInBrowsers('integration monitor', function (ui) {
       });
     });
     await new Promise((r) => partner.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${partner.address().port}`;
+    base = `http://127.0.0.1:${partner.address().port}`;
     nr = await startNodeRed({
       flow: [
         { id: 'montab', type: 'tab', label: 'monitor' },
@@ -141,7 +142,18 @@ describeInBrowsers('integration monitor', function (ui) {
     const reason = await page.text('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-reason');
     assert.match(reason, /400/);
     await page.click('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-open');
+    // opened: the request as it was sent, and every attempt in plain words
     await page.waitVisible('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-history');
+    const request = (await page.text('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-request')).split(
+      '\n',
+    );
+    assert.strictEqual(request[0], `POST ${base}/orders`);
+    assert.ok(request.includes('Idempotency-Key: evt_bad_1'), request.join('\n'));
+    assert.strictEqual(request[request.length - 1], '{"order":1}');
+    assert.match(
+      await page.text('.saypro-monitor-dl-item[data-id="evt_bad_1"] .saypro-monitor-dl-history'),
+      /HTTP 400/,
+    );
     // the filter narrows the list
     await page.fill('.saypro-monitor-dl-filter', 'nothing-like-this');
     await page.waitFor(() => $('.saypro-monitor-dl-item').length === 0);

@@ -243,6 +243,20 @@ describe('e2e: configured secrets never leave through an echoing partner (real N
     assert.deepStrictEqual(leaks(nr.output), [], 'Node-RED log');
     assert.match(nr.output, /attempt 1\/2/, 'the log has the attempt lines');
     assert.deepStrictEqual(leaks(list), [], 'admin route answer');
+    // the monitor opens the entry: the request as sent and its attempts, with no secret either
+    const entryId = JSON.parse(list).items.find((i) => i.error.code === 'HTTP_400').id;
+    const openRes = await fetch(
+      `${nr.base}/saypro-integration-kit/outbox/hpdur/dead-letters/${encodeURIComponent(entryId)}`,
+    );
+    assert.strictEqual(openRes.status, 200);
+    const opened = await openRes.text();
+    const view = JSON.parse(opened);
+    assert.match(view.request.url, /^http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(view.attemptsShown[view.attemptsShown.length - 1].outcome, /^HTTP 400/);
+    assert.deepStrictEqual(leaks(opened), [], 'the opened dead letter');
+    const missing = await fetch(`${nr.base}/saypro-integration-kit/outbox/hpdur/dead-letters/no-such-entry`);
+    assert.strictEqual(missing.status, 404);
+    await missing.arrayBuffer();
     // neither the endpoint's secrets nor the node's configured header values are ever on disk
     assert.deepStrictEqual(leaks(dlText), [], 'dead-letter files');
     // and what the delivery wrote into the dead letter (error message, reason, body excerpt) is clean

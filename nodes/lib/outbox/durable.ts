@@ -35,6 +35,8 @@ import { snapshotMessage } from './snapshot';
 import { InProcess } from './in-process';
 import { RouteIds } from './routes';
 import { CountersFile } from './counters-file';
+import { deadLetterView, type DeadLetterView } from './dead-letter-view';
+import { redactorFor } from '../http/redact';
 import { deadLetterMessage, deliveredMessage, evictedMessage, type FailureContext } from './outcome-messages';
 import { RecordCipher } from './cipher';
 import { attemptHeaders, journaledHeaders, splitSecretHeaders } from './secret-headers';
@@ -553,6 +555,19 @@ export class DurableQueue {
         .concat(d.missingSegments.map((n) => `dead-letter/${n}`)),
       tornRecords: s.tornRecords + d.tornRecords,
     };
+  }
+
+  /** One dead letter as the monitor opens it: the request as sent (secrets masked) and every attempt; undefined when there is no such entry. */
+  async deadLetterView(id: string): Promise<DeadLetterView | undefined> {
+    const entry = await this.deadLetter.get(id);
+    if (!entry) return undefined;
+    return deadLetterView(entry, {
+      base: this.opts.endpoint.label,
+      defaultMethod: this.opts.endpoint.defaultMethod,
+      configHeaders: this.configHeaders(),
+      idempotencyHeader: this.opts.settings.idempotencyHeader,
+      redactor: redactorFor(this.opts.endpoint),
+    });
   }
 
   listDeadLetters(options: { limit?: number; offset?: number } = {}): DeadLetterListing {
