@@ -565,6 +565,7 @@ export = function (RED: NodeAPI) {
         const q = queue as DeliveryQueue;
         return 'deadLetterView' in q ? q.deadLetterView(id) : null;
       },
+      adoptingQueue: () => (queue && 'adopt' in queue ? queue : undefined),
       replay: (ids) => (queue as DeliveryQueue).replay(ids),
       purge: (ids) => (queue as DeliveryQueue).purge(ids),
     };

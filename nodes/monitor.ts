@@ -7,11 +7,13 @@
  * and publishes the same picture over RED.comms on the topic
  * `saypro-integration-kit/monitor` when it changes (checked once a second).
  * Dead letters are listed, replayed and purged through the outbox routes
- * (common/outbox-admin.ts).
+ * (common/outbox-admin.ts); queues left by deleted nodes through
+ * common/orphans-admin.ts.
  */
 import { deprecationStates } from './common/monitoring';
 import type { NodeAPI } from 'node-red';
 import { outboxAdminHandle } from './common/outbox-admin';
+import { installOrphansAdmin, type OrphansApi } from './common/orphans-admin';
 import { READ_PERMISSION } from './common/editor-admin';
 import { deliveries } from './lib/delivery-log';
 import { monitorNode, type MonitorSnapshot } from './lib/monitor';
@@ -83,6 +85,7 @@ export = function (RED: NodeAPI) {
   }
 
   api.plugins.registerPlugin('saypro-monitor', { type: 'saypro-integration-kit-monitor' });
+  installOrphansAdmin(RED as unknown as OrphansApi);
 
   const app = api.httpAdmin;
   if (app) {

@@ -38,8 +38,23 @@ function ensureDemo(reset) {
     // secret the next time the flow is deployed. It holds only `${VAR}` refs.
     fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials, null, 2));
     console.log(`Demo flow written to ${path.relative(root, flowsFile)}`);
+    if (reset) tellOrphans(flows);
   }
   return fs.readFileSync(keyFile, 'utf8').trim();
+}
+
+/** After --reset-demo: say which queues on disk no HTTP POST node of the new flow owns (never silently). */
+function tellOrphans(flows) {
+  const { queueDirName } = require('../dist/nodes/lib/outbox/orphans');
+  const queues = path.join(userDir, 'saypro-outbox');
+  if (!fs.existsSync(queues)) return;
+  const live = new Set(flows.filter((n) => n.type === 'saypro-http-post').map((n) => queueDirName(n.id)));
+  const left = fs.readdirSync(queues).filter((d) => !live.has(d));
+  if (left.length > 0)
+    console.log(
+      `${left.length} queue(s) of HTTP POST nodes no longer in the flow are kept in ${path.relative(root, queues)}: ` +
+        `the integration monitor (editor sidebar) lists them to hand over or delete.`,
+    );
 }
 
 function main() {

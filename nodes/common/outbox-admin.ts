@@ -15,6 +15,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { toErrorInfo } from '../lib/errors';
+import type { AdoptingQueue } from '../lib/outbox/orphans';
 
 export const OUTBOX_ADMIN_PATH = '/saypro-integration-kit/outbox';
 export const READ_PERMISSION = 'saypro-http-post.read';
@@ -28,6 +29,8 @@ export interface OutboxAdminHandle {
   listDeadLetters(options: { limit: number; offset: number }): unknown | Promise<unknown>;
   /** one dead letter opened (request as sent, attempts); undefined: no such entry; null (or absent): the queue cannot show one */
   deadLetter?(id: string): Promise<unknown | undefined | null>;
+  /** the node's local durable queue, to take over an orphaned queue (common/orphans-admin.ts); undefined when it has none */
+  adoptingQueue?(): AdoptingQueue | undefined;
   replay(ids: string[] | 'all'): Promise<unknown>;
   purge(ids: string[] | 'all'): Promise<number>;
 }

@@ -29,7 +29,7 @@
 import * as path from 'path';
 import { IntegrationError } from '../errors';
 import { Outbox, type PendingItem } from './outbox';
-import { DeadLetterStore, type AttemptRecord } from './dead-letter';
+import { DeadLetterStore, type AttemptRecord, type DeadLetterEntry } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { snapshotMessage } from './snapshot';
 import { InProcess } from './in-process';
@@ -99,6 +99,7 @@ export class DurableQueue {
   /** since the queue was created: kept in counters.json beside the journal (counters-file.ts) */
   readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
   private countsFile: CountersFile<DurableCounters> | undefined;
+  private cipher: RecordCipher | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -156,6 +157,7 @@ export class DurableQueue {
       throw err;
     }
     const q = new DurableQueue(opts, outbox, deadLetter);
+    q.cipher = cipher;
     // after the outbox: its directory lock makes this process the only writer of the counts
     q.countsFile = await CountersFile.open(opts.dir, q.counters, { now: opts.now, warn: journalWarn });
     q.scheduler.start();
@@ -236,6 +238,50 @@ export class DurableQueue {
     this.changed();
     this.scheduler.wake();
     return { status: 'accepted', id: r.id, evicted: r.evicted };
+  }
+
+  // ------------------------------------------------- taking over an orphaned queue (orphans.ts)
+
+  /** The journal's cipher: an encrypted orphaned queue opens only with the same key. */
+  get recordCipher(): RecordCipher | undefined {
+    return this.cipher;
+  }
+
+  /**
+   * Queues a message taken over from another queue with its id (so its
+   * idempotency key), ordering key and first-queued time. Rejects when this
+   * queue is full: the message then stays where it was.
+   */
+  async adopt(item: {
+    id: string;
+    orderingKey?: string;
+    data: unknown;
+    createdAt: number;
+  }): Promise<'queued' | 'duplicate'> {
+    const r = await this.outbox.enqueue({
+      id: item.id,
+      orderingKey: item.orderingKey,
+      data: item.data,
+      now: Math.min(item.createdAt, this.clock()),
+      nextAttemptAt: this.clock(),
+    });
+    if (r.status === 'full') throw new IntegrationError('OUTBOX_FULL', `this queue is full: ${r.message}`);
+    if (r.status === 'duplicate') return 'duplicate';
+    if (r.evicted.length > 0) {
+      this.counters.deadLettered += r.evicted.length;
+      for (const id of r.evicted) this.reportEvicted(id);
+    }
+    this.changed();
+    this.scheduler.wake();
+    return 'queued';
+  }
+
+  /** Keeps a dead letter taken over from another queue, as it is. */
+  async adoptDeadLetter(entry: DeadLetterEntry): Promise<void> {
+    // (its enqueueSeq named an item of the other queue: meaningless here)
+    const { id, data, error, attempts, history, deadAt, orderingKey, createdAt } = entry;
+    await this.deadLetter.put({ id, data, error, attempts, history, deadAt, orderingKey, createdAt });
+    this.changed();
   }
 
   /** An item pushed out of a full queue (policy 'dead-letter-oldest'): never silent, it leaves on output 2 too. */
