@@ -33,7 +33,6 @@ import {
   buildSenderHeaders,
   countedAttempts,
   deliver,
-  encodeBody,
   idempotencyKeyFor,
   newDeliveryState,
   type DeliverySettings,
@@ -46,6 +45,7 @@ import { deadlineExceeded, messageDeadlineMs } from './lib/deadline';
 import { marginFor, windowPassed } from './lib/idempotency-window';
 import { configuredHeaderSecrets } from './lib/http/redact';
 import { endpointProblem, parseHttpPostSettings, problemOf } from './lib/http-post/settings';
+import { buildRequest, orderingGroup } from './lib/http-post/request';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -129,7 +129,7 @@ export = function (RED: NodeAPI) {
       },
     });
     const s = parsed.settings;
-    const { maxAttempts, maxDelay, maxRetryAfter, msgHeaders, method, template, idempotencyHeader } = s;
+    const { maxAttempts, maxDelay, maxRetryAfter, template, idempotencyHeader } = s;
     const { deadlineS, keyLifetimeMs, signingSecret, durable, orderingKey, outboxKey } = s;
     const nodeHeaders = s.headers;
 
@@ -567,26 +567,14 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      // the request exactly as in-memory mode builds it
-      let reqPath: string;
-      let body: Buffer | null;
-      const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
-      const resolvedMethod = method ?? endpoint.defaultMethod;
-      try {
-        reqPath = template.render(msg);
-        if (built.problems.length)
-          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
-        body = encodeBody(msg.payload, resolvedMethod, built.headers);
-      } catch (err) {
+      const built = buildRequest(msg, { ...s, template }, endpoint.defaultMethod);
+      if (!built.ok) {
         msg.delivery = emptyDelivery(key);
-        sendError(msg, err, send, done, OUTPUTS);
+        sendError(msg, built.error, send, done, OUTPUTS);
         return;
       }
-      let group: string | undefined;
-      if (orderingKey !== '') {
-        const v = RED.util.getMessageProperty(msg, orderingKey);
-        if (typeof v === 'string' ? v !== '' : typeof v === 'number' || typeof v === 'boolean') group = String(v);
-      }
+      const { request } = built;
+      const group = orderingKey !== '' ? orderingGroup(RED.util.getMessageProperty(msg, orderingKey)) : undefined;
 
       await opened;
       if (!queue) {
@@ -607,10 +595,10 @@ export = function (RED: NodeAPI) {
         result = await queue.enqueue({
           id: key,
           orderingKey: group,
-          method: method ?? null,
-          path: reqPath,
-          headers: built.headers,
-          body,
+          method: request.method ?? null,
+          path: request.path,
+          headers: request.headers,
+          body: request.body,
           msg,
           live,
         });
@@ -659,16 +647,9 @@ export = function (RED: NodeAPI) {
         return;
       }
 
-      let reqPath: string;
-      let body: Buffer | null;
-      const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
-      try {
-        reqPath = template.render(msg);
-        if (built.problems.length)
-          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
-        body = encodeBody(msg.payload, method ?? endpoint.defaultMethod, built.headers);
-      } catch (err) {
-        sendError(msg, err, send, done, OUTPUTS);
+      const built = buildRequest(msg, { ...s, template }, endpoint.defaultMethod);
+      if (!built.ok) {
+        sendError(msg, built.error, send, done, OUTPUTS);
         return;
       }
 
@@ -716,7 +697,7 @@ export = function (RED: NodeAPI) {
       const windowTimer =
         keyLifetimeMs > 0 && windowDelay < 2 ** 31 - 1 ? setTimeout(windowCheck, Math.max(0, windowDelay)) : undefined;
       windowTimer?.unref?.();
-      let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
+      let outcome = await deliver(endpoint, built.request, state, settings, {
         signal: stop.signal,
         onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
