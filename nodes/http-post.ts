@@ -28,35 +28,24 @@ import { recordDelivery } from './lib/delivery-log';
 import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
 import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { IntegrationError } from './lib/errors';
-import { resolveEnvRef } from './lib/env';
-import { compileTemplate, type CompiledTemplate } from './lib/template';
-import { decodeWebhookSecret } from './lib/webhook-signature';
-import type { EndpointHandle, EndpointStatus, HttpMethod } from './lib/http/types';
+import type { EndpointHandle, EndpointStatus } from './lib/http/types';
 import {
-  DEFAULT_IDEMPOTENCY_HEADER,
-  METHODS,
   buildSenderHeaders,
   countedAttempts,
   deliver,
-  encodeBody,
   idempotencyKeyFor,
   newDeliveryState,
   type DeliverySettings,
   type DeliveryState,
   type HeaderEntry,
 } from './lib/http/deliver';
-import { parseStatusSpec } from './lib/checks';
 import { parseResponseBody } from './lib/http/response';
 import { installMonitoring, postTelemetry } from './common/monitoring';
-import { deadlineExceeded, messageDeadlineMs, readDeadlineSetting } from './lib/deadline';
-import {
-  formatDuration,
-  marginFor,
-  readKeyLifetime,
-  scheduleOutlivesKey,
-  windowPassed,
-} from './lib/idempotency-window';
+import { deadlineExceeded, messageDeadlineMs } from './lib/deadline';
+import { marginFor, windowPassed } from './lib/idempotency-window';
 import { configuredHeaderSecrets } from './lib/http/redact';
+import { endpointProblem, parseHttpPostSettings, problemOf } from './lib/http-post/settings';
+import { buildRequest, orderingGroup } from './lib/http-post/request';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -104,19 +93,7 @@ interface Job {
 
 const OUTPUTS = 2;
 const SUCCESS = 0;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const SUCCESS_STATUS_MS = 2000;
-
-const DEFAULTS = {
-  maxAttempts: 5,
-  initialDelay: 1000,
-  maxDelay: 30000,
-  maxRetryAfter: 120,
-  maxQueued: 10000,
-  maxQueuedMB: 100,
-  fullPolicy: 'refuse' as const,
-  maxDeadLetters: 10000,
-};
 
 /** messages that steer the dead letters instead of being delivered */
 const COMMANDS = ['replay', 'purge', 'list'];
@@ -126,13 +103,6 @@ const REFUSED_RETRY_AFTER_S = 30;
 /** A directory name from a node id (ids are hex, but a subflow instance's may hold other characters). */
 function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-function numberSetting(value: unknown, fallback: number, min: number, max: number, integer = true): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) return fallback;
-  if (integer && !Number.isInteger(n)) return fallback;
-  return Math.min(max, Math.max(min, n));
 }
 
 export = function (RED: NodeAPI) {
@@ -147,203 +117,49 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
 
-    const maxAttempts = numberSetting(config.maxAttempts, DEFAULTS.maxAttempts, 1, 20);
-    const initialDelay = numberSetting(config.initialDelay, DEFAULTS.initialDelay, 0, 24 * 3600 * 1000);
-    const maxDelay = numberSetting(config.maxDelay, DEFAULTS.maxDelay, 0, 24 * 3600 * 1000);
-    const maxRetryAfter = numberSetting(config.maxRetryAfter, DEFAULTS.maxRetryAfter, 0, 24 * 3600);
-    const msgHeaders = config.msgHeaders === true;
-    const method: HttpMethod | undefined = METHODS.includes(config.method as HttpMethod)
-      ? (config.method as HttpMethod)
-      : undefined;
+    const parsed = parseHttpPostSettings(config, {
+      credentials: node.credentials,
+      propertyPathProblem: (p: string) => {
+        try {
+          RED.util.normalisePropertyExpression(p);
+          return undefined;
+        } catch (err) {
+          return String((err as Error)?.message ?? err);
+        }
+      },
+    });
+    const s = parsed.settings;
+    const { maxAttempts, maxDelay, maxRetryAfter, template, idempotencyHeader } = s;
+    const { deadlineS, keyLifetimeMs, signingSecret, durable, orderingKey, outboxKey } = s;
+    const nodeHeaders = s.headers;
 
     // ------------------------------------------------------------ set-up
     // A bad setting does not crash the flow: every message goes to output 2.
-    let setupError: IntegrationError | undefined;
-    let setupStatus = 'http-post.status.invalidConfig';
-    const problem = (err: IntegrationError, status = 'http-post.status.invalidConfig') => {
-      if (!setupError) {
-        setupError = err;
-        setupStatus = status;
-      }
-    };
-
     const found = config.endpoint ? (RED.nodes.getNode(config.endpoint) as unknown as EndpointHandle | null) : null;
     const endpoint = found && typeof found.prepare === 'function' ? found : undefined;
-    if (!endpoint) {
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'No endpoint is configured', [
-          {
-            field: 'endpoint',
-            reason: config.endpoint
-              ? 'the chosen endpoint config node does not exist or is not deployed'
-              : 'choose an endpoint',
-          },
-        ]),
-        'http-post.status.noEndpoint',
-      );
-    }
-    if (config.method && !method) {
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'Unknown method', [
-          { field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(config.method) },
-        ]),
-      );
-    }
-
-    let template: CompiledTemplate | undefined;
-    try {
-      template = compileTemplate(config.path ?? '');
-    } catch (err) {
-      problem(err as IntegrationError);
-    }
-
-    const nodeHeaders = Array.isArray(config.headers) ? config.headers : [];
-    const headerCheck = buildSenderHeaders(nodeHeaders, undefined);
-    if (headerCheck.problems.length) {
-      problem(new IntegrationError('INVALID_HEADER', 'Some headers are not valid', headerCheck.problems));
-    }
-
-    const idempotencyHeader =
-      config.idempotencyHeader === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(config.idempotencyHeader).trim();
-    if (idempotencyHeader !== '' && !HEADER_NAME.test(idempotencyHeader)) {
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [
-          { field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: idempotencyHeader },
-        ]),
-      );
-    }
-
-    // e.g. "409": HubSpot's "already exists" is as good as a 201 for this flow
-    let alsoSuccess: ((status: number) => boolean) | undefined;
-    if (typeof config.successStatuses === 'string' && config.successStatuses.trim() !== '') {
-      const parsed = parseStatusSpec(config.successStatuses);
-      if (parsed.ok) alsoSuccess = (status) => parsed.spec.matches(status);
-      else
-        problem(
-          new IntegrationError('INVALID_CONFIG', 'The extra success statuses are not valid', [
-            { field: 'successStatuses', reason: parsed.reason, value: config.successStatuses },
-          ]),
-        );
-    }
-
-    // a synchronous flow (http in … http response) bounds how long a caller waits
-    const deadlineSetting = readDeadlineSetting(config.deadline);
-    const deadlineS = deadlineSetting.ok ? deadlineSetting.seconds : 0;
-    if (!deadlineSetting.ok)
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'The deadline is not valid', [
-          { field: 'deadline', reason: deadlineSetting.reason, value: String(config.deadline) },
-        ]),
-      );
-
-    // the vendor's idempotency key lifetime: no attempt after it
-    const lifetimeSetting = readKeyLifetime(config.keyLifetime);
-    const keyLifetimeMs =
-      lifetimeSetting.ok && idempotencyHeader !== '' ? Math.round(lifetimeSetting.hours * 3600_000) : 0;
-    if (!lifetimeSetting.ok)
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'The key lifetime is not valid', [
-          { field: 'keyLifetime', reason: lifetimeSetting.reason, value: String(config.keyLifetime) },
-        ]),
-      );
-    if (keyLifetimeMs > 0 && scheduleOutlivesKey({ maxAttempts, maxDelay, maxRetryAfter }, keyLifetimeMs)) {
-      node.warn(RED._('http-post.errors.keyLifetimeShort', { lifetime: formatDuration(keyLifetimeMs) }));
-    }
-
-    let signingSecret: string | undefined;
-    if (config.sign === true) {
-      const resolved = resolveEnvRef(node.credentials?.signingSecret);
-      if (resolved.missing) {
-        problem(
-          new IntegrationError(
-            'INVALID_SECRET',
-            `The signing secret refers to environment variable ${resolved.variable}, which is not set`,
-            [{ field: 'signingSecret', reason: `environment variable ${resolved.variable} is not set` }],
-          ),
-          'http-post.status.invalidSecret',
-        );
-      } else if (!resolved.value) {
-        problem(
-          new IntegrationError('INVALID_SECRET', 'Signing is on but no signing secret is set', [
-            { field: 'signingSecret', reason: 'enter the whsec_… secret' },
-          ]),
-          'http-post.status.invalidSecret',
-        );
-      } else {
-        try {
-          decodeWebhookSecret(resolved.value);
-          signingSecret = resolved.value.trim();
-        } catch (err) {
-          const e = err as IntegrationError;
-          problem(
-            new IntegrationError('INVALID_SECRET', e.message, [{ field: 'signingSecret', reason: e.message }]),
-            'http-post.status.invalidSecret',
-          );
-        }
-      }
-    }
+    const choice = queueChoice(RED, config);
+    const problems = [
+      endpointProblem(config.endpoint, endpoint !== undefined),
+      ...parsed.problems,
+      durable && choice.kind === 'invalid' ? problemOf(choice.error) : undefined,
+    ].filter((p) => p !== undefined);
+    const setupError: IntegrationError | undefined = problems[0]?.error;
+    const setupStatus = `http-post.status.${problems[0]?.status ?? 'invalidConfig'}`;
+    for (const w of parsed.warnings) node.warn(RED._(w.key, w.vars));
 
     const settings: DeliverySettings = {
       maxAttempts,
-      initialDelay,
+      initialDelay: s.initialDelay,
       maxDelay,
       maxRetryAfter,
       idempotencyHeader,
       signingKey: signingSecret,
-      alsoSuccess,
+      alsoSuccess: s.alsoSuccess,
       // the node's own header values (possibly from ${ENV}) never reach a message, log or dead letter
       secrets: configuredHeaderSecrets(nodeHeaders),
     };
     const telemetry = postTelemetry(RED, node, endpoint, signingSecret);
-
-    // ------------------------------------------------------------ durable settings
-    const durable = config.durable !== false && config.durable !== 'false';
-    const maxQueued = numberSetting(config.maxQueued, DEFAULTS.maxQueued, 1, 10_000_000);
-    const maxQueuedMB = numberSetting(config.maxQueuedMB, DEFAULTS.maxQueuedMB, 0.001, 1024 * 1024, false);
-    const maxDeadLetters = numberSetting(config.maxDeadLetters, DEFAULTS.maxDeadLetters, 0, 10_000_000);
-    let fullPolicy: 'refuse' | 'dead-letter-oldest' = DEFAULTS.fullPolicy;
-    if (config.fullPolicy === 'dead-letter-oldest' || config.fullPolicy === 'refuse') fullPolicy = config.fullPolicy;
-    else if (config.fullPolicy !== undefined && config.fullPolicy !== '') {
-      problem(
-        new IntegrationError('INVALID_CONFIG', 'Unknown policy for a full queue', [
-          {
-            field: 'fullPolicy',
-            reason: "expected 'refuse' or 'dead-letter-oldest'",
-            value: String(config.fullPolicy),
-          },
-        ]),
-      );
-    }
-    const choice = queueChoice(RED, config);
-    if (durable && choice.kind === 'invalid') problem(choice.error);
-    const orderingKey = typeof config.orderingKey === 'string' ? config.orderingKey.trim().replace(/^msg\./, '') : '';
-    if (orderingKey !== '') {
-      try {
-        RED.util.normalisePropertyExpression(orderingKey);
-      } catch (err) {
-        problem(
-          new IntegrationError('INVALID_CONFIG', 'The ordering key is not a message property path', [
-            { field: 'orderingKey', reason: String((err as Error)?.message ?? err), value: orderingKey },
-          ]),
-        );
-      }
-    }
-
-    // the key that encrypts the queue on disk: a credential, or ${VAR} naming an environment variable
-    let outboxKey: string | undefined;
-    const keyRef = resolveEnvRef(node.credentials?.outboxKey);
-    if (keyRef.missing) {
-      problem(
-        new IntegrationError(
-          'INVALID_SECRET',
-          `The queue encryption key refers to environment variable ${keyRef.variable}, which is not set`,
-          [{ field: 'outboxKey', reason: `environment variable ${keyRef.variable} is not set` }],
-        ),
-        'http-post.status.invalidSecret',
-      );
-    } else if (keyRef.value && keyRef.value.trim() !== '') {
-      outboxKey = keyRef.value;
-    }
+    const { maxQueued, maxQueuedMB, maxDeadLetters, fullPolicy } = s;
 
     // ------------------------------------------------------------ status
     const jobs = new Set<Job>();
@@ -571,7 +387,6 @@ export = function (RED: NodeAPI) {
     };
     registerOutboxAdmin(node.id, admin);
 
-    if (durable && deadlineS > 0) node.warn(RED._('http-post.errors.deadlineDurable'));
     if (durable && !setupError && endpoint) {
       const dir = outboxDir();
       queueState = 'opening';
@@ -757,26 +572,14 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      // the request exactly as in-memory mode builds it
-      let reqPath: string;
-      let body: Buffer | null;
-      const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
-      const resolvedMethod = method ?? endpoint.defaultMethod;
-      try {
-        reqPath = template.render(msg);
-        if (built.problems.length)
-          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
-        body = encodeBody(msg.payload, resolvedMethod, built.headers);
-      } catch (err) {
+      const built = buildRequest(msg, { ...s, template }, endpoint.defaultMethod);
+      if (!built.ok) {
         msg.delivery = emptyDelivery(key);
-        sendError(msg, err, send, done, OUTPUTS);
+        sendError(msg, built.error, send, done, OUTPUTS);
         return;
       }
-      let group: string | undefined;
-      if (orderingKey !== '') {
-        const v = RED.util.getMessageProperty(msg, orderingKey);
-        if (typeof v === 'string' ? v !== '' : typeof v === 'number' || typeof v === 'boolean') group = String(v);
-      }
+      const { request } = built;
+      const group = orderingKey !== '' ? orderingGroup(RED.util.getMessageProperty(msg, orderingKey)) : undefined;
 
       await opened;
       if (!queue) {
@@ -797,10 +600,10 @@ export = function (RED: NodeAPI) {
         result = await queue.enqueue({
           id: key,
           orderingKey: group,
-          method: method ?? null,
-          path: reqPath,
-          headers: built.headers,
-          body,
+          method: request.method ?? null,
+          path: request.path,
+          headers: request.headers,
+          body: request.body,
           msg,
           live,
         });
@@ -849,16 +652,9 @@ export = function (RED: NodeAPI) {
         return;
       }
 
-      let reqPath: string;
-      let body: Buffer | null;
-      const built = buildSenderHeaders(nodeHeaders, msgHeaders ? msg.headers : undefined);
-      try {
-        reqPath = template.render(msg);
-        if (built.problems.length)
-          throw new IntegrationError('INVALID_HEADER', 'Some headers are not valid', built.problems);
-        body = encodeBody(msg.payload, method ?? endpoint.defaultMethod, built.headers);
-      } catch (err) {
-        sendError(msg, err, send, done, OUTPUTS);
+      const built = buildRequest(msg, { ...s, template }, endpoint.defaultMethod);
+      if (!built.ok) {
+        sendError(msg, built.error, send, done, OUTPUTS);
         return;
       }
 
@@ -906,7 +702,7 @@ export = function (RED: NodeAPI) {
       const windowTimer =
         keyLifetimeMs > 0 && windowDelay < 2 ** 31 - 1 ? setTimeout(windowCheck, Math.max(0, windowDelay)) : undefined;
       windowTimer?.unref?.();
-      let outcome = await deliver(endpoint, { method, path: reqPath, headers: built.headers, body }, state, settings, {
+      let outcome = await deliver(endpoint, built.request, state, settings, {
         signal: stop.signal,
         onAttempt: (log) => (node.debug(log.text), telemetry.attempt(log)),
         onPhase: (s) => {
