@@ -772,7 +772,7 @@ describe('outbox', function () {
     });
 
     it('SIGKILL at a random moment: every id the child reported as enqueued is pending after reopening (5 runs)', async function () {
-      this.timeout(20000);
+      this.timeout(120000);
       const child = `
         const { Outbox } = require(process.argv[1]);
         (async () => {
@@ -802,6 +802,7 @@ describe('outbox', function () {
       for (let run = 0; run < 5; run++) {
         const d = dir();
         const reported = { put: new Set(), att: new Set(), try: new Set(), done: new Set() };
+        const killAfter = 60 + Math.floor(rnd() * 600);
         await new Promise((resolve, reject) => {
           const p = spawn(process.execPath, ['-e', child, outboxModule, d], { stdio: ['ignore', 'pipe', 'pipe'] });
           let buf = '';
@@ -814,11 +815,12 @@ describe('outbox', function () {
             while ((nl = buf.indexOf('\n')) >= 0) {
               const line = buf.slice(0, nl);
               buf = buf.slice(nl + 1);
-              if (line === 'ready') timer = setTimeout(() => p.kill('SIGKILL'), 100 + Math.floor(rnd() * 500));
-              else {
-                const [what, id] = line.split(' ');
-                reported[what].add(id);
-              }
+              if (line === 'ready') continue;
+              const [what, id] = line.split(' ');
+              reported[what].add(id);
+              // killed after a random amount of work (not of time: a busy machine only makes it slower)
+              if (what === 'put' && reported.put.size === killAfter)
+                timer = setTimeout(() => p.kill('SIGKILL'), rnd() * 5);
             }
           });
           p.on('exit', (code, signal) => {

@@ -7,14 +7,9 @@
  *                       base64) and a JSON-safe snapshot of the message go
  *                       into the outbox; resolves after the fsync.
  *   scheduler         → takes due items (at most maxInFlight, one per
- *                       ordering key), loads their data and makes ONE
- *                       attempt each (deliverOnce; waits for the endpoint's
- *                       pacer use up no attempt), then journals the result:
- *                         success            → complete(id), onDelivered(msg)
- *                         retry later        → recordAttempt(id, {attempts, nextAttemptAt, lastError})
- *                         permanent / no attempts left
- *                                            → toDeadLetter(id, error, history), onFailed(msg, error)
- *                         cancelled (closing) → nothing: the item stays as it was on disk
+ *                       ordering key) and works each in one step
+ *                       (durable-step.ts): ONE attempt, then the result is
+ *                       journaled — delivered, retry later, or a dead letter.
  *   close()           → stops the scheduler, aborts the attempts in flight
  *                       (not counted), waits for them, closes the outbox.
  *
@@ -28,21 +23,21 @@
  */
 import * as path from 'path';
 import { IntegrationError } from '../errors';
-import { Outbox, type PendingItem } from './outbox';
-import { DeadLetterStore, type AttemptRecord, type DeadLetterEntry } from './dead-letter';
+import { Outbox } from './outbox';
+import { DeadLetterStore, type DeadLetterEntry } from './dead-letter';
 import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import { snapshotMessage } from './snapshot';
 import { InProcess } from './in-process';
 import { RouteIds } from './routes';
 import { CountersFile } from './counters-file';
+import { step, type StepHost } from './durable-step';
 import { deadLetterView, type DeadLetterView } from './dead-letter-view';
 import { redactorFor } from '../http/redact';
-import { deadLetterMessage, deliveredMessage, evictedMessage, type FailureContext } from './outcome-messages';
+import { evictedMessage } from './outcome-messages';
 import { RecordCipher } from './cipher';
-import { attemptHeaders, journaledHeaders, splitSecretHeaders } from './secret-headers';
+import { journaledHeaders, splitSecretHeaders } from './secret-headers';
 import {
   isObj,
-  parseStoredItem,
   type DeadLetterListing,
   type DurableCounters,
   type DurableEnqueueInput,
@@ -51,23 +46,14 @@ import {
   type DurableStats,
   type StoredItem,
 } from './durable-types';
-import {
-  countedAttempts,
-  deliverOnce,
-  newDeliveryState,
-  type DeliveryFailure,
-  type DeliveryState,
-} from '../http/deliver';
+import type { DeliveryState } from '../http/deliver';
 import type { PacerState } from '../http/types';
-import { windowPassed } from '../idempotency-window';
 
 export * from './durable-types';
 export { formatAge, msUntilAgeChanges } from './age';
 
 /** a journal write that failed: the item's slot is held this long before it is tried again */
 const JOURNAL_FAILURE_BACKOFF_MS = 5000;
-/** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
-const CANCELLED_BACKOFF_MS = 5000;
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -110,9 +96,10 @@ export class DurableQueue {
     this.clock = opts.now ?? Date.now;
     this.routes = new RouteIds(outbox);
     this.encrypted = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '';
+    const host = this.stepHost();
     this.scheduler = new Scheduler({
       queue: outbox,
-      run: (item) => this.step(item),
+      run: (item) => step(host, item),
       maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
       now: this.clock,
       onError: (err, item) =>
@@ -324,219 +311,28 @@ export class DurableQueue {
     }
   }
 
-  private async step(item: PendingItem): Promise<void> {
-    if (this.closing) return;
-    const id = item.id;
-    let data: unknown;
-    try {
-      data = await this.outbox.load(id);
-    } catch (err) {
-      if (this.closing) return;
-      await this.giveUp(
-        item,
-        undefined,
-        new IntegrationError('OUTBOX_UNREADABLE', 'The queued message cannot be read back from disk', [
-          { reason: (err as Error)?.message ?? String(err) },
-        ]),
-      );
-      return;
-    }
-    if (data === undefined || this.closing) return; // gone meanwhile
-    const stored = parseStoredItem(data);
-    if (!stored) {
-      await this.giveUp(
-        item,
-        undefined,
-        new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [
-          { reason: 'the stored data has no request or message' },
-        ]),
-      );
-      return;
-    }
-    const body = stored.request.bodyBase64 !== null ? Buffer.from(stored.request.bodyBase64, 'base64') : null;
-    const settings = this.opts.settings;
-    if (item.attempts >= Math.max(1, Math.floor(settings.maxAttempts))) {
-      // its attempts were used up (a crash right after the last one was journaled, or a lower maxAttempts since)
-      const le = item.lastError;
-      const error = new IntegrationError(
-        le?.code ?? 'NO_ATTEMPTS_LEFT',
-        le?.message ? `${le.message}; no attempts left` : 'No attempts left',
-        [{ reason: `${item.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' }],
-      );
-      await this.giveUp(item, { stored, body }, error);
-      return;
-    }
-    const key = stored.idempotencyKey || id;
-    // a key some request has carried (attempts counted) is used since the item was queued at the latest
-    const passed = settings.idempotencyHeader
-      ? windowPassed({
-          firstUseAt: item.attempts > 0 ? item.createdAt : null,
-          now: this.clock(),
-          lifetimeMs: this.opts.keyLifetimeMs ?? 0,
-          header: settings.idempotencyHeader,
-        })
-      : null;
-    if (passed) {
-      await this.giveUp(item, { stored, body }, passed);
-      return;
-    }
-    const state = newDeliveryState(key, settings.maxAttempts, item.createdAt);
-    state.attempts = item.attempts;
-    state.lastErrorCode = item.lastError?.code ?? null;
-    state.lastStatusCode = item.lastError?.statusCode ?? null;
-    this.live.set(id, state);
-    const attempts: AttemptRecord[] = [];
-    let outcome;
-    try {
-      outcome = await deliverOnce(
-        this.opts.endpoint,
-        {
-          method: stored.request.method ?? undefined,
-          path: stored.request.path,
-          headers: attemptHeaders(this.configHeaders(), stored.request.headers, this.inProcess.requestSecrets(id)),
-          body,
-        },
-        state,
-        settings,
-        {
-          signal: this.abort.signal,
-          onAttempt: (log) => {
-            if (log.result !== 'offline' && log.result !== 'cancelled') {
-              const rec: AttemptRecord = { at: this.clock() };
-              if (log.statusCode !== undefined) rec.statusCode = log.statusCode;
-              if (log.errorCode !== undefined) rec.errorCode = log.errorCode;
-              attempts.push(rec);
-            }
-            this.opts.onAttempt?.(log);
-          },
-          onPhase: () => this.changed(),
-          cancelMessage: () => 'the queue was closed while this message was being sent; it stays queued',
-        },
-      );
-    } finally {
-      this.live.delete(id);
-    }
-
-    if (outcome.ok) {
-      this.inProcess.dropHistory(id);
-      let journaled = false;
-      try {
-        journaled = await this.outbox.complete(id);
-      } catch (err) {
-        this.warn(
-          `outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`,
-        );
-        await this.cooldown();
-      }
-      if (!journaled && !this.outbox.has(id)) {
-        // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
-        this.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
-      }
-      this.counters.delivered++;
-      const msg = deliveredMessage(stored, body, outcome, state.attempts, key, this.label());
-      this.changed();
-      this.opts.onDelivered?.(this.reattach(id, msg));
-      return;
-    }
-
-    const failure = outcome as DeliveryFailure;
-    if (failure.error.code === 'CANCELLED') {
-      if (this.closing) return; // stays pending exactly as it is on disk
-      // the endpoint went away under us: look again later, no attempt used up
-      try {
-        await this.outbox.recordAttempt(id, {
-          attempts: item.attempts,
-          nextAttemptAt: this.clock() + CANCELLED_BACKOFF_MS,
-          lastError: item.lastError ?? null,
-        });
-      } catch {
-        await this.cooldown();
-      }
-      return;
-    }
-
-    if (failure.retryAt !== undefined) {
-      this.inProcess.remember(id, attempts);
-      try {
-        const lastError: { code: string; message: string; statusCode?: number } = {
-          code: failure.error.code,
-          message: failure.error.message,
-        };
-        if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
-        await this.outbox.recordAttempt(id, {
-          attempts: countedAttempts(state),
-          nextAttemptAt: failure.retryAt,
-          lastError,
-        });
-        this.counters.retried++;
-      } catch (err) {
-        if (!this.closing)
-          this.warn(
-            `outbox: the attempt for ${id} could not be written to the journal: ${(err as Error)?.message ?? err}`,
-          );
-        await this.cooldown();
-      }
-      this.changed();
-      return;
-    }
-
-    // the dead letter shows every attempt made: journal the last one first
-    if (countedAttempts(state) !== item.attempts) {
-      try {
-        const lastError: { code: string; message: string; statusCode?: number } = {
-          code: failure.error.code,
-          message: failure.error.message,
-        };
-        if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
-        await this.outbox.recordAttempt(id, {
-          attempts: countedAttempts(state),
-          nextAttemptAt: this.clock(),
-          lastError,
-        });
-      } catch {
-        // toDeadLetter below says whether the journal works
-      }
-    }
-    await this.giveUp(item, { stored, body, state, failure }, failure.error, attempts);
-  }
-
   private cooldown(): Promise<void> {
     return wait(JOURNAL_FAILURE_BACKOFF_MS, this.abort.signal);
   }
 
-  /** No more attempts: to the dead letters (durably), then output 2. */
-  private async giveUp(
-    item: PendingItem,
-    ctx: FailureContext | undefined,
-    error: IntegrationError,
-    attempts: AttemptRecord[] = [],
-  ): Promise<void> {
-    const id = item.id;
-    const history = this.inProcess.history(id, attempts);
-    if (history.length === 0 && item.lastError)
-      history.push({
-        at: this.clock(),
-        errorCode: item.lastError.code,
-        ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}),
-      });
-    let moved = false;
-    try {
-      moved = await this.outbox.toDeadLetter(id, error.toJSON(), history);
-    } catch (err) {
-      if (!this.closing)
-        this.warn(`outbox: ${id} could not be moved to the dead letters: ${(err as Error)?.message ?? err}`);
-      await this.cooldown();
-      return; // still pending: it is tried again
-    }
-    this.inProcess.dropHistory(id);
-    if (!moved) {
-      this.inProcess.forget(id);
-      return; // not pending any more (pushed out of a full queue: reported then)
-    }
-    this.counters.deadLettered++;
-    const msg = await deadLetterMessage(item, ctx, error, this.label(), this.clock());
-    this.changed();
-    this.opts.onFailed?.(this.reattach(id, msg), error);
+  /** What one step (durable-step.ts) works with. */
+  private stepHost(): StepHost {
+    return {
+      outbox: this.outbox,
+      opts: this.opts,
+      inProcess: this.inProcess,
+      counters: this.counters,
+      live: this.live,
+      signal: this.abort.signal,
+      closing: () => this.closing,
+      clock: this.clock,
+      warn: (text) => this.warn(text),
+      changed: () => this.changed(),
+      cooldown: () => this.cooldown(),
+      label: () => this.label(),
+      configHeaders: () => this.configHeaders(),
+      reattach: (id, msg) => this.reattach(id, msg),
+    };
   }
 
   // -------------------------------------------------------------- admin

@@ -1,0 +1,319 @@
+/**
+ * One step of the durable queue (durable.ts) for one due item, top-down:
+ *
+ *   readItem        the item's data back from the journal (or a dead letter:
+ *                   unreadable, not ours)
+ *   nothingLeft     attempts used up, or the idempotency key's lifetime
+ *                   passed → a dead letter without a request
+ *   attempt         ONE attempt (deliverOnce: waiting for the endpoint's
+ *                   pacer uses up no attempt)
+ *   then, by outcome:
+ *     delivered     → complete(id), output 1
+ *     cancelled     → closing: nothing (stays as on disk); else looked at later
+ *     retry later   → recordAttempt(id, {attempts, nextAttemptAt, lastError})
+ *     failed        → the last attempt journaled, then giveUp: dead letter, output 2
+ *
+ * No Node-RED import; the queue hands in what a step needs (StepHost).
+ */
+import { IntegrationError } from '../errors';
+import type { Outbox, PendingItem } from './outbox';
+import type { AttemptRecord } from './dead-letter';
+import type { InProcess } from './in-process';
+import { deadLetterMessage, deliveredMessage, type FailureContext } from './outcome-messages';
+import { attemptHeaders } from './secret-headers';
+import { parseStoredItem, type DurableCounters, type DurableQueueOptions, type StoredItem } from './durable-types';
+import {
+  countedAttempts,
+  deliverOnce,
+  newDeliveryState,
+  type DeliveryFailure,
+  type DeliveryOutcome,
+  type DeliveryState,
+} from '../http/deliver';
+import { windowPassed } from '../idempotency-window';
+
+/** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
+export const CANCELLED_BACKOFF_MS = 5000;
+
+/** What the queue lends a step. */
+export interface StepHost {
+  readonly outbox: Outbox;
+  readonly opts: DurableQueueOptions;
+  readonly inProcess: InProcess;
+  readonly counters: DurableCounters;
+  /** the delivery state of each step in flight (for the status) */
+  readonly live: Map<string, DeliveryState>;
+  readonly signal: AbortSignal;
+  closing(): boolean;
+  clock(): number;
+  warn(text: string): void;
+  changed(): void;
+  /** holds the item's slot for a while after a journal write failed */
+  cooldown(): Promise<void>;
+  label(): string;
+  configHeaders(): Record<string, string>;
+  reattach(id: string, msg: Record<string, unknown>): Record<string, unknown>;
+}
+
+interface Loaded {
+  stored: StoredItem;
+  body: Buffer | null;
+}
+
+/** Works one due item: see the header comment. */
+export async function step(host: StepHost, item: PendingItem): Promise<void> {
+  if (host.closing()) return;
+  const loaded = await readItem(host, item);
+  if (!loaded || host.closing()) return;
+  if (await nothingLeft(host, item, loaded)) return;
+  const { state, outcome, attempts } = await attempt(host, item, loaded);
+  if (outcome.ok) return delivered(host, item, loaded, state, outcome);
+  const failure = outcome as DeliveryFailure;
+  if (failure.error.code === 'CANCELLED') return cancelled(host, item);
+  if (failure.retryAt !== undefined) return retryLater(host, item, state, failure, attempts);
+  return failed(host, item, loaded, state, failure, attempts);
+}
+
+/** The item's data, or undefined (gone meanwhile, or given up as unreadable / not ours). */
+async function readItem(host: StepHost, item: PendingItem): Promise<Loaded | undefined> {
+  let data: unknown;
+  try {
+    data = await host.outbox.load(item.id);
+  } catch (err) {
+    if (host.closing()) return undefined;
+    await giveUp(
+      host,
+      item,
+      undefined,
+      new IntegrationError('OUTBOX_UNREADABLE', 'The queued message cannot be read back from disk', [
+        { reason: (err as Error)?.message ?? String(err) },
+      ]),
+    );
+    return undefined;
+  }
+  if (data === undefined) return undefined; // gone meanwhile
+  const stored = parseStoredItem(data);
+  if (!stored) {
+    await giveUp(
+      host,
+      item,
+      undefined,
+      new IntegrationError('OUTBOX_BAD_DATA', 'The queued item is not a message this node queued', [
+        { reason: 'the stored data has no request or message' },
+      ]),
+    );
+    return undefined;
+  }
+  const body = stored.request.bodyBase64 !== null ? Buffer.from(stored.request.bodyBase64, 'base64') : null;
+  return { stored, body };
+}
+
+/** true when no attempt may be made any more (and the item was given up). */
+async function nothingLeft(host: StepHost, item: PendingItem, loaded: Loaded): Promise<boolean> {
+  const settings = host.opts.settings;
+  if (item.attempts >= Math.max(1, Math.floor(settings.maxAttempts))) {
+    // its attempts were used up (a crash right after the last one was journaled, or a lower maxAttempts since)
+    const le = item.lastError;
+    const error = new IntegrationError(
+      le?.code ?? 'NO_ATTEMPTS_LEFT',
+      le?.message ? `${le.message}; no attempts left` : 'No attempts left',
+      [{ reason: `${item.attempts} of ${settings.maxAttempts} attempts were made`, field: 'maxAttempts' }],
+    );
+    await giveUp(host, item, loaded, error);
+    return true;
+  }
+  // a key some request has carried (attempts counted) is used since the item was queued at the latest
+  const passed = settings.idempotencyHeader
+    ? windowPassed({
+        firstUseAt: item.attempts > 0 ? item.createdAt : null,
+        now: host.clock(),
+        lifetimeMs: host.opts.keyLifetimeMs ?? 0,
+        header: settings.idempotencyHeader,
+      })
+    : null;
+  if (passed) {
+    await giveUp(host, item, loaded, passed);
+    return true;
+  }
+  return false;
+}
+
+/** ONE attempt; every attempt made is recorded for the dead letter's history. */
+async function attempt(
+  host: StepHost,
+  item: PendingItem,
+  { stored, body }: Loaded,
+): Promise<{ state: DeliveryState; outcome: DeliveryOutcome; attempts: AttemptRecord[] }> {
+  const id = item.id;
+  const settings = host.opts.settings;
+  const state = newDeliveryState(stored.idempotencyKey || id, settings.maxAttempts, item.createdAt);
+  state.attempts = item.attempts;
+  state.lastErrorCode = item.lastError?.code ?? null;
+  state.lastStatusCode = item.lastError?.statusCode ?? null;
+  host.live.set(id, state);
+  const attempts: AttemptRecord[] = [];
+  try {
+    const outcome = await deliverOnce(
+      host.opts.endpoint,
+      {
+        method: stored.request.method ?? undefined,
+        path: stored.request.path,
+        headers: attemptHeaders(host.configHeaders(), stored.request.headers, host.inProcess.requestSecrets(id)),
+        body,
+      },
+      state,
+      settings,
+      {
+        signal: host.signal,
+        onAttempt: (log) => {
+          if (log.result !== 'offline' && log.result !== 'cancelled') {
+            const rec: AttemptRecord = { at: host.clock() };
+            if (log.statusCode !== undefined) rec.statusCode = log.statusCode;
+            if (log.errorCode !== undefined) rec.errorCode = log.errorCode;
+            attempts.push(rec);
+          }
+          host.opts.onAttempt?.(log);
+        },
+        onPhase: () => host.changed(),
+        cancelMessage: () => 'the queue was closed while this message was being sent; it stays queued',
+      },
+    );
+    return { state, outcome, attempts };
+  } finally {
+    host.live.delete(id);
+  }
+}
+
+async function delivered(
+  host: StepHost,
+  item: PendingItem,
+  { stored, body }: Loaded,
+  state: DeliveryState,
+  outcome: Extract<DeliveryOutcome, { ok: true }>,
+): Promise<void> {
+  const id = item.id;
+  host.inProcess.dropHistory(id);
+  let journaled = false;
+  try {
+    journaled = await host.outbox.complete(id);
+  } catch (err) {
+    host.warn(
+      `outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`,
+    );
+    await host.cooldown();
+  }
+  if (!journaled && !host.outbox.has(id)) {
+    // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
+    host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
+  }
+  host.counters.delivered++;
+  const msg = deliveredMessage(stored, body, outcome, state.attempts, stored.idempotencyKey || id, host.label());
+  host.changed();
+  host.opts.onDelivered?.(host.reattach(id, msg));
+}
+
+/** Closing: stays pending exactly as it is on disk. Otherwise (the endpoint went away) looked at later, no attempt used up. */
+async function cancelled(host: StepHost, item: PendingItem): Promise<void> {
+  if (host.closing()) return;
+  try {
+    await host.outbox.recordAttempt(item.id, {
+      attempts: item.attempts,
+      nextAttemptAt: host.clock() + CANCELLED_BACKOFF_MS,
+      lastError: item.lastError ?? null,
+    });
+  } catch {
+    await host.cooldown();
+  }
+}
+
+function lastErrorOf(failure: DeliveryFailure): { code: string; message: string; statusCode?: number } {
+  const lastError: { code: string; message: string; statusCode?: number } = {
+    code: failure.error.code,
+    message: failure.error.message,
+  };
+  if (failure.statusCode !== undefined) lastError.statusCode = failure.statusCode;
+  return lastError;
+}
+
+async function retryLater(
+  host: StepHost,
+  item: PendingItem,
+  state: DeliveryState,
+  failure: DeliveryFailure,
+  attempts: AttemptRecord[],
+): Promise<void> {
+  const id = item.id;
+  host.inProcess.remember(id, attempts);
+  try {
+    await host.outbox.recordAttempt(id, {
+      attempts: countedAttempts(state),
+      nextAttemptAt: failure.retryAt as number,
+      lastError: lastErrorOf(failure),
+    });
+    host.counters.retried++;
+  } catch (err) {
+    if (!host.closing())
+      host.warn(`outbox: the attempt for ${id} could not be written to the journal: ${(err as Error)?.message ?? err}`);
+    await host.cooldown();
+  }
+  host.changed();
+}
+
+async function failed(
+  host: StepHost,
+  item: PendingItem,
+  loaded: Loaded,
+  state: DeliveryState,
+  failure: DeliveryFailure,
+  attempts: AttemptRecord[],
+): Promise<void> {
+  // the dead letter shows every attempt made: journal the last one first
+  if (countedAttempts(state) !== item.attempts) {
+    try {
+      await host.outbox.recordAttempt(item.id, {
+        attempts: countedAttempts(state),
+        nextAttemptAt: host.clock(),
+        lastError: lastErrorOf(failure),
+      });
+    } catch {
+      // giveUp below says whether the journal works
+    }
+  }
+  await giveUp(host, item, { ...loaded, state, failure }, failure.error, attempts);
+}
+
+/** No more attempts: to the dead letters (durably), then output 2. */
+export async function giveUp(
+  host: StepHost,
+  item: PendingItem,
+  ctx: FailureContext | undefined,
+  error: IntegrationError,
+  attempts: AttemptRecord[] = [],
+): Promise<void> {
+  const id = item.id;
+  const history = host.inProcess.history(id, attempts);
+  if (history.length === 0 && item.lastError)
+    history.push({
+      at: host.clock(),
+      errorCode: item.lastError.code,
+      ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}),
+    });
+  let moved = false;
+  try {
+    moved = await host.outbox.toDeadLetter(id, error.toJSON(), history);
+  } catch (err) {
+    if (!host.closing())
+      host.warn(`outbox: ${id} could not be moved to the dead letters: ${(err as Error)?.message ?? err}`);
+    await host.cooldown();
+    return; // still pending: it is tried again
+  }
+  host.inProcess.dropHistory(id);
+  if (!moved) {
+    host.inProcess.forget(id);
+    return; // not pending any more (pushed out of a full queue: reported then)
+  }
+  host.counters.deadLettered++;
+  const msg = await deadLetterMessage(item, ctx, error, host.label(), host.clock());
+  host.changed();
+  host.opts.onFailed?.(host.reattach(id, msg), error);
+}
