@@ -164,6 +164,35 @@ class Page {
   screenshot(path) {
     return this.raw.screenshot({ path });
   }
+
+  /** The centre of the element in the viewport (scrolled into view first). */
+  center(selector) {
+    return this.evaluate((sel) => {
+      const e = document.querySelector(sel);
+      if (!e) return null;
+      e.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      const r = e.getBoundingClientRect();
+      return { x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2) };
+    }, selector);
+  }
+
+  /**
+   * Drags with the mouse, as a user does, from the centre of `from` to the
+   * centre of `to` (a selector) or to a point {x, y} of the viewport. The
+   * same mouse calls in playwright-core and puppeteer-core.
+   */
+  async drag(from, to) {
+    const a = await this.center(from);
+    assert.ok(a, `${from} is on the page`);
+    const b = typeof to === 'string' ? await this.center(to) : to;
+    assert.ok(b, `${to} is on the page`);
+    const mouse = this.raw.mouse;
+    await mouse.move(a.x, a.y);
+    await mouse.down();
+    await mouse.move(a.x + 4, a.y + 4, { steps: 2 });
+    await mouse.move(b.x, b.y, { steps: 12 });
+    await mouse.up();
+  }
 }
 
 function playwrightImpl(page) {
