@@ -10,6 +10,9 @@
  *                                                 (saypro-integration-kit.write)
  *   POST /saypro-integration-kit/test-connection  body {id?, config, credentials?, path?} → lib/connection-test.ts result
  *                                                 (saypro-integration-kit.write)
+ *   GET  /saypro-integration-kit/env?names=A,B    → {set: {A: true, B: false}}: whether the nodes would find each
+ *                                                 environment variable (names only, never a value;
+ *                                                 saypro-integration-kit.read)
  *
  * Credentials the dialog shows as stored (`__PWRD__`, or absent) are read from
  * the deployed node's stored credentials; nothing secret is ever answered.
@@ -20,15 +23,18 @@ import { toErrorInfo } from '../lib/errors';
 import { preview, type PreviewInput } from '../lib/preview';
 import { lastInput } from '../lib/last-input';
 import { testConnection } from '../lib/connection-test';
+import { resolveEnvRef } from '../lib/env';
 
 export const ADMIN_ROOT = '/saypro-integration-kit';
 export const READ_PERMISSION = 'saypro-integration-kit.read';
 export const WRITE_PERMISSION = 'saypro-integration-kit.write';
 /** what the editor sends for a password credential it holds but does not show */
 const STORED = '__PWRD__';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 interface Req {
   params: Record<string, string>;
+  query?: Record<string, unknown>;
   body?: unknown;
 }
 interface Res {
@@ -143,6 +149,22 @@ export function installEditorAdmin(RED: NodeAPI): void {
         aad: (value, type, msg) => util.evaluateNodeProperty(value, type, standIn, msg),
       });
       res.json(result);
+    }),
+  );
+
+  app.get(
+    `${ADMIN_ROOT}/env`,
+    read,
+    guarded((req, res) => {
+      // which of the named environment variables the nodes would find (names only: never a value)
+      const names = String(req.query?.names ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => ENV_NAME.test(n))
+        .slice(0, 200);
+      const set: Record<string, boolean> = {};
+      for (const n of names) set[n] = !resolveEnvRef(`\${${n}}`).missing;
+      res.json({ set });
     }),
   );
 

@@ -17,6 +17,7 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
     const hash = bcrypt.hashSync('secret-pass', 8);
     nr = await startNodeRed({
       flow: [{ id: 'eatab', type: 'tab', label: 'admin' }],
+      env: { EA_SET_VARIABLE: 'a-secret-value-never-answered', EA_EMPTY_VARIABLE: '' },
       settings: {
         adminAuth: {
           type: 'credentials',
@@ -67,6 +68,7 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
       ['POST', 'generate-key', {}],
       ['POST', 'test-connection', {}],
       ['GET', 'monitor'],
+      ['GET', 'env?names=EA_SET_VARIABLE'],
     ]) {
       const res = await call(method, path, null, body);
       assert.strictEqual(res.status, 401, `${method} ${path}`);
@@ -87,6 +89,17 @@ describe('editor admin routes behind adminAuth (real Node-RED)', function () {
     // Node-RED answers a missing permission with 401, as for no token
     assert.strictEqual((await call('POST', 'generate-key', tok, {})).status, 401);
     assert.strictEqual((await call('POST', 'test-connection', tok, {})).status, 401);
+  });
+
+  it('tells a reader which environment variables the server has, by name only, never a value', async function () {
+    const tok = await token('viewer');
+    const res = await call('GET', 'env?names=EA_SET_VARIABLE,EA_EMPTY_VARIABLE,EA_NOT_SET,bad-name,1X', tok);
+    assert.strictEqual(res.status, 200);
+    const text = await res.text();
+    assert.deepStrictEqual(JSON.parse(text), {
+      set: { EA_SET_VARIABLE: true, EA_EMPTY_VARIABLE: false, EA_NOT_SET: false },
+    });
+    assert.ok(!text.includes('a-secret-value'), 'no value is answered');
   });
 
   it('gives an admin a new random 32-byte key each time', async function () {
