@@ -8,6 +8,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, at, type Msg } from './common/glue';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
+import { nodeEnv } from './common/node-env';
 import { resolveAad } from './common/aad';
 import {
   DECRYPT_ALGORITHMS,
@@ -60,7 +61,7 @@ export = function (RED: NodeAPI) {
     const aadValue = config.aad ?? '';
 
     const resolveKey = (field: 'key' | 'key2'): string | undefined => {
-      const resolved = resolveEnvRef(node.credentials?.[field]);
+      const resolved = resolveEnvRef(node.credentials?.[field], nodeEnv(RED, node));
       if (resolved.missing) {
         throw new IntegrationError(
           'INVALID_KEY',

@@ -8,6 +8,7 @@ import { onInput, sendError, mergeHeaders, at, type Msg } from './common/glue';
 import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
+import { nodeEnv } from './common/node-env';
 import { resolveAad } from './common/aad';
 import {
   ALGORITHMS,
@@ -74,7 +75,7 @@ export = function (RED: NodeAPI) {
           { field: 'aadType', reason: 'expected none, str, msg or env', value: aadType },
         ]);
       }
-      const resolved = resolveEnvRef(node.credentials?.key);
+      const resolved = resolveEnvRef(node.credentials?.key, nodeEnv(RED, node));
       if (resolved.missing) {
         throw new IntegrationError(
           'INVALID_KEY',

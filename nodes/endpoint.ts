@@ -16,6 +16,7 @@ import type { ProxyNodeSettings } from './lib/http/proxy';
 import type { EndpointHandle } from './lib/http/types';
 import { endpointTelemetry, installMonitoring } from './common/monitoring';
 import { installEditorAdmin } from './common/editor-admin';
+import { nodeEnv } from './common/node-env';
 
 interface EndpointNodeDef extends NodeDef, Omit<EndpointConfig, 'name'> {
   tls?: string;
@@ -88,6 +89,8 @@ export = function (RED: NodeAPI) {
       id: node.id,
       config,
       credentials: node.credentials,
+      // ${NAME} as Node-RED resolves it: flow and global environment variables, then the process's
+      env: nodeEnv(RED, node),
       tls,
       proxy,
       extraProblem: tlsProblem,

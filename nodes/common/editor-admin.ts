@@ -24,6 +24,7 @@ import { preview, type PreviewInput } from '../lib/preview';
 import { lastInput } from '../lib/last-input';
 import { testConnection } from '../lib/connection-test';
 import { resolveEnvRef } from '../lib/env';
+import { nodeEnv } from './node-env';
 
 export const ADMIN_ROOT = '/saypro-integration-kit';
 export const READ_PERMISSION = 'saypro-integration-kit.read';
@@ -162,8 +163,18 @@ export function installEditorAdmin(RED: NodeAPI): void {
         .map((n) => n.trim())
         .filter((n) => ENV_NAME.test(n))
         .slice(0, 200);
+      // as a deployed node reads them (its flow's and the global variables, then the process's)
+      let probe: unknown = null;
+      const nodes = RED.nodes as unknown as {
+        eachNode(cb: (n: { id: string }) => void): void;
+        getNode(id: string): unknown;
+      };
+      nodes.eachNode((n) => {
+        if (!probe) probe = nodes.getNode(n.id);
+      });
+      const env = nodeEnv(RED, probe);
       const set: Record<string, boolean> = {};
-      for (const n of names) set[n] = !resolveEnvRef(`\${${n}}`).missing;
+      for (const n of names) set[n] = !resolveEnvRef(`\${${n}}`, env).missing;
       res.json({ set });
     }),
   );
