@@ -16,7 +16,7 @@ import { memoTranslate } from './common/status';
 import * as os from 'os';
 import * as path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { onInput, sendError, type Done, type Msg, type Send } from './common/glue';
+import { onInput, sendError, withoutStack, type Done, type Msg, type Send } from './common/glue';
 import {
   deregisterOutboxAdmin,
   installOutboxAdmin,
@@ -25,7 +25,7 @@ import {
 } from './common/outbox-admin';
 import { settle } from './lib/acks';
 import { recordDelivery } from './lib/delivery-log';
-import { formatAge, msUntilAgeChanges } from './lib/outbox/durable';
+import { msUntilAgeChanges } from './lib/outbox/durable';
 import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { IntegrationError } from './lib/errors';
 import type { EndpointHandle, EndpointStatus } from './lib/http/types';
@@ -46,6 +46,14 @@ import { marginFor, windowPassed } from './lib/idempotency-window';
 import { configuredHeaderSecrets } from './lib/http/redact';
 import { endpointProblem, parseHttpPostSettings, problemOf } from './lib/http-post/settings';
 import { buildRequest, orderingGroup } from './lib/http-post/request';
+import {
+  composeStatus,
+  outcomeOf,
+  renderStatus,
+  type Outcome,
+  type QueueFacts,
+  type StatusFacts,
+} from './lib/http-post/status';
 
 interface HttpPostDef extends NodeDef {
   endpoint?: string;
@@ -92,8 +100,6 @@ interface Job {
 }
 
 const OUTPUTS = 2;
-const SUCCESS = 0;
-const SUCCESS_STATUS_MS = 2000;
 
 /** messages that steer the dead letters instead of being delivered */
 const COMMANDS = ['replay', 'purge', 'list'];
@@ -144,7 +150,6 @@ export = function (RED: NodeAPI) {
       durable && choice.kind === 'invalid' ? problemOf(choice.error) : undefined,
     ].filter((p) => p !== undefined);
     const setupError: IntegrationError | undefined = problems[0]?.error;
-    const setupStatus = `http-post.status.${problems[0]?.status ?? 'invalidConfig'}`;
     for (const w of parsed.warnings) node.warn(RED._(w.key, w.vars));
 
     const settings: DeliverySettings = {
@@ -164,177 +169,110 @@ export = function (RED: NodeAPI) {
     // ------------------------------------------------------------ status
     const jobs = new Set<Job>();
     let lastWaiting: DeliveryState | undefined;
-    let lastResult: NodeStatus | undefined;
-    /** durable mode: what the last delivery did (shown with the queue depth) */
-    let lastOutcome: { ok: true; status: number } | { ok: false; code: string } | undefined;
+    /** what the last delivery did: shown at rest (lib/http-post/status.ts) */
+    let lastOutcome: Outcome | undefined;
     let endpointStatus: NodeStatus | undefined;
-    let resultTimer: NodeJS.Timeout | undefined;
     let ageTimer: NodeJS.Timeout | undefined;
     let closing = false;
 
-    // durable mode: the queue once open ('opening' until then, 'unavailable' when it could not be opened)
+    // durable mode: the queue once open ('opening' until then, 'unavailable'/'locked' when it could not be opened)
     let queue: DeliveryQueue | undefined;
-    let queueState: 'opening' | 'open' | 'unavailable' = 'opening';
+    let queueState: 'opening' | 'open' | 'unavailable' | 'locked' = 'opening';
     let queueError: IntegrationError | undefined;
-    let queueStatus = 'http-post.status.outboxUnavailable';
     /** journal records found lost when the queue was opened (lib/outbox/losses.ts) */
     let journalLoss = 0;
+    /** dead letters kept: counted at open and after replay/purge, followed as items die */
+    let deadLetters = 0;
     let opened: Promise<void> = Promise.resolve();
 
     let shown = '';
-    function setStatus(s: NodeStatus): void {
-      const key = JSON.stringify(s);
-      if (key === shown) return;
-      shown = key;
-      node.status(s);
-    }
-
     function showStatus(): void {
       if (closing) return;
-      if (setupError) {
-        setStatus({ fill: 'red', shape: 'ring', text: tr(setupStatus) });
-        return;
+      const s = renderStatus(composeStatus(statusFacts()), tr) as NodeStatus;
+      const key = JSON.stringify(s);
+      if (key !== shown) {
+        shown = key;
+        node.status(s);
       }
-      if (durable) {
-        showQueueStatus();
-        return;
-      }
-      if (jobs.size > 0) {
-        const states = [...jobs].map((j) => j.state);
-        if (states.every((s) => s.phase === 'waiting')) {
-          const s = lastWaiting && states.includes(lastWaiting) ? lastWaiting : states[states.length - 1];
-          setStatus({
-            fill: 'yellow',
-            shape: 'ring',
-            text: tr('http-post.status.retry', { n: countedAttempts(s) + 1, m: s.maxAttempts }),
-          });
-        } else {
-          setStatus({ fill: 'blue', shape: 'dot', text: tr('http-post.status.sending', { count: jobs.size }) });
-        }
-        return;
-      }
-      if (lastResult) setStatus(lastResult);
-      else setStatus(endpointStatus ?? {});
+      if (durable && queue) scheduleAgeRefresh();
     }
 
-    /** the endpoint's pacing problem, if any: offline, circuit open or paused */
-    function pacingProblem(): string | undefined {
-      let p;
+    function statusFacts(): StatusFacts {
+      const problem = problems[0];
+      return {
+        problem: problem && { status: problem.status, field: problem.field },
+        queue: durable ? queueFacts() : undefined,
+        inFlight: durable ? undefined : flightFacts(),
+        pacing: pacingFacts(),
+        endpoint: endpointStatus as StatusFacts['endpoint'],
+        last: lastOutcome,
+      };
+    }
+
+    function queueFacts(): QueueFacts {
+      const brief = queue ? queue.brief() : { depth: 0, oldestAgeMs: 0, sending: 0 };
+      const state = queue ? 'open' : queueState;
+      return { state, ...brief, deadLetters, lost: journalLoss };
+    }
+
+    function flightFacts(): StatusFacts['inFlight'] {
+      const states = [...jobs].map((j) => j.state);
+      if (states.length === 0 || !states.every((s) => s.phase === 'waiting')) return { count: states.length };
+      const s = lastWaiting && states.includes(lastWaiting) ? lastWaiting : states[states.length - 1];
+      return { count: states.length, retry: { n: countedAttempts(s) + 1, m: s.maxAttempts } };
+    }
+
+    /** the endpoint's pacing now: offline (and why), circuit open, paused */
+    function pacingFacts(): StatusFacts['pacing'] {
       try {
-        p = endpoint?.pacing?.();
+        const p = endpoint?.pacing?.();
+        if (!p) return undefined;
+        const paused = p.pausedUntil !== null && p.pausedUntil > Date.now();
+        return { offline: p.offline, offlineCode: p.offlineCode, circuitOpen: p.circuit === 'open', paused };
       } catch {
-        p = undefined;
+        return undefined;
       }
-      if (!p) return undefined;
-      if (p.offline) return 'offline';
-      if (p.circuit === 'open') return 'circuitOpen';
-      if (p.pausedUntil !== null && p.pausedUntil > Date.now()) return 'paused';
-      return undefined;
     }
 
-    function showQueueStatus(): void {
+    /** the age shown changes once a minute (an hour, a day): refresh then, only while something is queued */
+    function scheduleAgeRefresh(): void {
       if (ageTimer) clearTimeout(ageTimer);
       ageTimer = undefined;
-      if (queueState === 'opening' || !queue) {
-        if (queueState === 'unavailable') setStatus({ fill: 'red', shape: 'ring', text: tr(queueStatus) });
-        else setStatus({ fill: 'grey', shape: 'ring', text: tr('http-post.status.opening') });
-        return;
-      }
-      const st = queue.brief();
-      const depth = st.depth;
-      if (lastOutcome && lastOutcome.ok && resultTimer) {
-        setStatus({
-          fill: 'green',
-          shape: 'dot',
-          text: tr('http-post.status.delivered', { status: lastOutcome.status, depth }),
-        });
-      } else if (lastOutcome && !lastOutcome.ok) {
-        setStatus(
-          depth > 0
-            ? {
-                fill: 'red',
-                shape: 'ring',
-                text: tr('http-post.status.failedQueued', { code: lastOutcome.code, depth }),
-              }
-            : { fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: lastOutcome.code }) },
-        );
-      } else if (journalLoss > 0) {
-        // records lost to a damaged or incomplete journal, found on open: shown until a delivery succeeds
-        setStatus({
-          fill: 'red',
-          shape: 'ring',
-          text: tr('http-post.status.journalLoss', { count: journalLoss, depth }),
-        });
-      } else if (depth > 0) {
-        const age = formatAge(st.oldestAgeMs);
-        const problemNow = pacingProblem();
-        if (problemNow) {
-          setStatus({
-            fill: 'yellow',
-            shape: 'ring',
-            text: tr('http-post.status.queuedPaced', { depth, age, state: tr(`http-post.status.${problemNow}`) }),
-          });
-        } else if (st.sending > 0) {
-          setStatus({ fill: 'blue', shape: 'dot', text: tr('http-post.status.queued', { depth, age }) });
-        } else {
-          setStatus({ fill: 'yellow', shape: 'ring', text: tr('http-post.status.queued', { depth, age }) });
-        }
-      } else {
-        setStatus(endpointStatus ?? {});
-      }
-      if (depth > 0) {
-        // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
-        ageTimer = setTimeout(
-          () => {
-            ageTimer = undefined;
-            showStatus();
-          },
-          msUntilAgeChanges(st.oldestAgeMs) + 50,
-        );
-        ageTimer.unref?.();
-      }
+      const brief = queue?.brief();
+      if (!brief || brief.depth === 0) return;
+      ageTimer = setTimeout(
+        () => {
+          ageTimer = undefined;
+          showStatus();
+        },
+        msUntilAgeChanges(brief.oldestAgeMs) + 50,
+      );
+      ageTimer.unref?.();
     }
 
-    function showResult(status: NodeStatus, clearAfterMs?: number): void {
-      if (resultTimer) clearTimeout(resultTimer);
-      resultTimer = undefined;
-      lastResult = status;
-      if (clearAfterMs !== undefined) {
-        resultTimer = setTimeout(() => {
-          resultTimer = undefined;
-          lastResult = undefined;
-          if (lastOutcome?.ok) lastOutcome = undefined;
-          showStatus();
-        }, clearAfterMs);
+    /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
+    function recountDeadLetters(): void {
+      try {
+        deadLetters = queue ? queue.deadLetter.counts().total : 0;
+      } catch {
+        // a closed queue: keep the last count
       }
       showStatus();
     }
 
-    /** durable mode: a delivery ended (success shown for a moment; a failure until the next message or success) */
-    function showOutcome(outcome: { ok: true; status: number } | { ok: false; code: string }): void {
+    /** a delivery ended: its outcome stays shown until the next one (or the next message) */
+    function showOutcome(outcome: Outcome): void {
       lastOutcome = outcome;
-      if (outcome.ok)
-        showResult(
-          { fill: 'green', shape: 'dot', text: tr('http-post.status.success', { status: outcome.status }) },
-          SUCCESS_STATUS_MS,
-        );
-      else showResult({ fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: outcome.code }) });
+      showStatus();
     }
 
     const user = {
       id: node.id,
       status(s: EndpointStatus) {
         endpointStatus = s && (s.text || s.fill) ? { fill: s.fill, shape: s.shape, text: s.text } : undefined;
-        if (durable) {
-          // the pacing state (offline, circuit open, paused) shows with the queue
-          showStatus();
-          return;
-        }
-        if (jobs.size === 0 && !(lastResult && resultTimer)) {
-          // a fresh endpoint status replaces a stale failure ring while idle
-          lastResult = undefined;
-          showStatus();
-        }
+        // in memory, a fresh endpoint status replaces a stale failure while idle
+        if (!durable && endpointStatus && jobs.size === 0 && lastOutcome && !lastOutcome.ok) lastOutcome = undefined;
+        showStatus();
       },
     };
     if (endpoint) {
@@ -344,7 +282,7 @@ export = function (RED: NodeAPI) {
         node.warn(String((err as Error)?.message ?? err));
       }
     }
-    if (setupError) node.warn(`${RED._(setupStatus)}: ${setupError.message}`);
+    if (setupError) node.warn(`${renderStatus(composeStatus(statusFacts()), tr).text}: ${setupError.message}`);
     showStatus();
 
     const label = endpoint ? String(endpoint.label ?? '') : '';
@@ -382,8 +320,8 @@ export = function (RED: NodeAPI) {
         return 'deadLetterView' in q ? q.deadLetterView(id) : null;
       },
       adoptingQueue: () => (queue && 'adopt' in queue ? queue : undefined),
-      replay: (ids) => (queue as DeliveryQueue).replay(ids),
-      purge: (ids) => (queue as DeliveryQueue).purge(ids),
+      replay: (ids) => (queue as DeliveryQueue).replay(ids).finally(recountDeadLetters),
+      purge: (ids) => (queue as DeliveryQueue).purge(ids).finally(recountDeadLetters),
     };
     registerOutboxAdmin(node.id, admin);
 
@@ -416,8 +354,9 @@ export = function (RED: NodeAPI) {
             recordDelivery(node.id, msg);
             node.send([null, msg as Msg]);
             // done() was called when the message was queued: Catch nodes learn of it here
-            node.error(err, msg as Msg);
-            showOutcome({ ok: false, code: err.code });
+            node.error(withoutStack(err), msg as Msg);
+            deadLetters = Math.min(deadLetters + 1, maxDeadLetters > 0 ? maxDeadLetters : Infinity);
+            showOutcome({ ok: false, code: err.code, message: err.message });
           },
           onChange: () => showStatus(),
           // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
@@ -435,6 +374,7 @@ export = function (RED: NodeAPI) {
           queue = q;
           telemetry.queue(q);
           queueState = 'open';
+          recountDeadLetters();
           const lost = q.losses();
           journalLoss = lost.lostRecords > 0 || lost.missingSegments.length > 0 ? Math.max(1, lost.lostRecords) : 0;
           if (journalLoss > 0)
@@ -447,16 +387,16 @@ export = function (RED: NodeAPI) {
           showStatus();
         },
         (err: unknown) => {
-          queueState = 'unavailable';
           // EOUTBOXLOCKED: another process holds the directory (lib/outbox/lock.ts)
           const locked = (err as { code?: string })?.code === 'EOUTBOXLOCKED';
+          queueState = locked ? 'locked' : 'unavailable';
           queueError = new IntegrationError(
             locked ? 'OUTBOX_LOCKED' : 'OUTBOX_UNAVAILABLE',
             'The delivery queue could not be opened',
             [{ field: 'outbox', reason: String((err as Error)?.message ?? err), value: dir }],
           );
-          queueStatus = locked ? 'http-post.status.outboxLocked' : 'http-post.status.outboxUnavailable';
-          node.error(`${RED._(queueStatus)}: ${queueError.details[0].reason}`);
+          const statusKey = locked ? 'http-post.status.outboxLocked' : 'http-post.status.outboxUnavailable';
+          node.error(`${RED._(statusKey)}: ${queueError.details[0].reason}`);
           showStatus();
         },
       );
@@ -474,7 +414,7 @@ export = function (RED: NodeAPI) {
       msg.delivery = emptyDelivery(key);
       telemetry.finished(msg, 'refused', err);
       sendError(msg, err, send, done, OUTPUTS);
-      showOutcome({ ok: false, code: err.code });
+      showOutcome({ ok: false, code: err.code, message: err.message });
     }
 
     /** msg.ids: absent for all, one id, or a list of ids; anything else is refused (never "all" by mistake) */
@@ -555,7 +495,7 @@ export = function (RED: NodeAPI) {
         const n = await queue.purge(ids);
         node.log(RED._('http-post.log.purged', { count: n }));
       }
-      showStatus();
+      recountDeadLetters();
       done();
     }
 
@@ -760,9 +700,6 @@ export = function (RED: NodeAPI) {
       if (typeof msg.command === 'string' && COMMANDS.includes(msg.command)) {
         return command(msg, send, done);
       }
-      if (resultTimer) clearTimeout(resultTimer);
-      resultTimer = undefined;
-      lastResult = undefined;
       lastOutcome = undefined;
 
       if (durable) {
@@ -786,11 +723,9 @@ export = function (RED: NodeAPI) {
       showStatus();
 
       // what left the node, for the status once it is done
-      let result: { ok: boolean; status?: number; code?: string } = { ok: false };
+      let result: Outcome | undefined;
       const tracked: Send = (out) => {
-        const arr = Array.isArray(out) ? out : [out];
-        const m = (arr[SUCCESS] ?? arr[1]) as Msg | null | undefined;
-        result = { ok: arr[SUCCESS] != null, status: m?.statusCode, code: m?.error?.code };
+        result = outcomeOf(out);
         send(out);
       };
 
@@ -814,22 +749,8 @@ export = function (RED: NodeAPI) {
           }
         } finally {
           jobs.delete(job);
-          if (!closing) {
-            if (result.ok) {
-              showResult(
-                {
-                  fill: 'green',
-                  shape: 'dot',
-                  text: tr('http-post.status.success', { status: result.status ?? '' }),
-                },
-                SUCCESS_STATUS_MS,
-              );
-            } else if (result.code) {
-              showResult({ fill: 'red', shape: 'ring', text: tr('http-post.status.failed', { code: result.code }) });
-            } else {
-              showStatus();
-            }
-          }
+          if (result) lastOutcome = result;
+          showStatus();
         }
       };
       job.finished = run();
@@ -838,8 +759,6 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
-      if (resultTimer) clearTimeout(resultTimer);
-      resultTimer = undefined;
       if (ageTimer) clearTimeout(ageTimer);
       ageTimer = undefined;
       const finish = () => {

@@ -57,9 +57,18 @@ export function sendError(
   const out: Array<NodeMessage | null> = new Array(outputs).fill(null);
   out[errorOutput] = msg;
   send(out);
-  const e = new IntegrationError(info.code, info.message, info.details);
-  done(e);
+  done(withoutStack(new IntegrationError(info.code, info.message, info.details)));
   return info;
+}
+
+/**
+ * The error as the debug pane and Catch nodes should see it: its code and
+ * message, without a JavaScript stack (Node-RED shows an Error's own `stack`
+ * in the debug pane and copies it to the Catch node's msg.error).
+ */
+export function withoutStack<E extends Error>(err: E): E {
+  delete (err as { stack?: string }).stack;
+  return err;
 }
 
 /** Builds an output array with `msg` at `index` and nothing elsewhere. */

@@ -233,7 +233,10 @@ describe('http post settings (lib/http-post/settings)', function () {
         assert.strictEqual(p.error.code, 'INVALID_CONFIG');
         assert.strictEqual(p.error.details[0].value, v);
       }
-      assert.match(parse({ successStatuses: '599-100' }).problems[0].message, /empty range/);
+      const p = parse({ successStatuses: '599-100' }).problems[0];
+      assert.match(p.message, /empty range/);
+      // msg.error.message states the reason itself, not only that something is wrong
+      assert.match(p.error.message, /^The extra success statuses are not valid: 599-100 is an empty range/);
     });
   });
 
@@ -365,6 +368,7 @@ describe('http post settings (lib/http-post/settings)', function () {
     assert.strictEqual(none.status, 'noEndpoint');
     assert.strictEqual(none.message, 'choose an endpoint');
     assert.strictEqual(none.error.code, 'INVALID_CONFIG');
+    assert.strictEqual(none.error.message, 'No endpoint is configured: choose an endpoint');
     assert.match(endpointProblem('gone', false).message, /does not exist/);
   });
 

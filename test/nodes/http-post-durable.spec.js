@@ -740,7 +740,8 @@ describe('saypro-http-post node, durable mode', function () {
     const st = statusCalls(n1).find((s) => /^http-post\.status\.queuedPaced /.test(s.text));
     assert.strictEqual(
       st.text,
-      'http-post.status.queuedPaced {"depth":2,"age":"<1m","state":"http-post.status.offline"}',
+      // the cause of being offline in plain words (ECONNREFUSED: nothing listens on the port)
+      'http-post.status.queuedPaced {"depth":2,"state":"http-post.status.cause.refused"}',
     );
     n1.receive({ payload: 'z', event: { id: 'evt_bad' } });
     const [m] = await waitFor(got.failed);

@@ -470,7 +470,8 @@ describe('saypro-http-post node', function () {
     assert.deepStrictEqual(st.pop(), {
       fill: 'red',
       shape: 'ring',
-      text: 'http-post.status.failed {"code":"HTTP_422"}',
+      // the cause in plain words ("422 from partner"), no longer the bare code
+      text: 'http-post.status.failed {"cause":"http-post.status.cause.http {\\"status\\":422}"}',
     });
   });
 
@@ -514,6 +515,63 @@ describe('saypro-http-post node', function () {
     assert.match(m.error.details[0].reason, /invalid_client/);
     assert.strictEqual(server.requests.length, 1, 'only the token request');
     assert.ok(!JSON.stringify(m).includes('cs_verysecret'));
+  });
+
+  for (const durable of [false, true]) {
+    it(`a missing API key (${durable ? 'durable' : 'in memory'}): the status names it, msg.error.message states it, Catch gets it without a stack`, async function () {
+      const withArgs = (RED) => {
+        RED._ = (key, subs) => (subs ? `${key} ${JSON.stringify(subs)}` : key);
+        return postNode(RED);
+      };
+      delete process.env.SAYPRO_NO_KEY;
+      server = await startServer([answer(200)]);
+      await helper.load(
+        [withArgs, endpointNode, catchNode],
+        flow(server, { durable, maxAttempts: 1 }, { authType: 'apikey' }),
+        { ep: { apiKey: '${SAYPRO_NO_KEY}' } },
+      );
+      const n1 = helper.getNode('n1');
+      const got = { failed: [], caught: [] };
+      for (const id of Object.keys(got)) helper.getNode(id).on('input', (m) => got[id].push(m));
+      n1.receive({ payload: 'x' });
+      const [m] = await waitFor(got.failed);
+      const [c] = await waitFor(got.caught);
+      assert.strictEqual(m.error.code, 'PREPARE_FAILED');
+      assert.match(m.error.message, /^apiKey: environment variable SAYPRO_NO_KEY is not set/);
+      assert.strictEqual(c.error.code, 'PREPARE_FAILED', 'Catch nodes still learn of it, with the code');
+      assert.match(c.error.message, /SAYPRO_NO_KEY is not set/);
+      assert.strictEqual(c.error.stack, undefined, 'no JavaScript stack reaches the Catch node');
+      await until(() =>
+        statusCalls(n1).some(
+          (x) =>
+            x.fill === 'red' &&
+            x.text ===
+              'http-post.status.failed {"cause":"http-post.status.cause.noKey {\\"variable\\":\\"SAYPRO_NO_KEY\\"}"}',
+        ),
+      );
+      assert.strictEqual(server.requests.length, 0);
+    });
+  }
+
+  it('without a Catch node a failure is logged once, as its message, without a stack', async function () {
+    server = await startServer([answer(422, { error: 'bad' })]);
+    const f = flow(server, { durable: false, maxAttempts: 1 }).filter((n) => n.type !== 'catch');
+    await helper.load(NODES, f);
+    const failed = [];
+    helper.getNode('failed').on('input', (m) => failed.push(m));
+    helper.getNode('n1').receive({ payload: 'x' });
+    await waitFor(failed);
+    const errors = () =>
+      helper
+        .log()
+        .args.map((a) => a[0])
+        .filter((e) => e.level === 20 && e.id === 'n1');
+    await until(() => errors().length > 0);
+    const [entry] = errors();
+    assert.strictEqual(errors().length, 1, 'one entry for the debug pane');
+    assert.ok(entry.msg instanceof Error);
+    assert.strictEqual(entry.msg.code, 'HTTP_422');
+    assert.strictEqual(entry.msg.stack, undefined, 'the debug pane shows no stack');
   });
 
   it('shows the endpoint status (e.g. a failed token) when idle', async function () {

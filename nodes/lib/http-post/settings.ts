@@ -162,7 +162,7 @@ export function parseHttpPostSettings(config: HttpPostConfig, context: SettingsC
   const adjusted: SettingAdjustment[] = [];
   const warnings: SettingWarning[] = [];
   const refuse = (error: IntegrationError, field: string, status: ProblemStatus = 'invalidConfig') =>
-    problems.push({ field, message: firstReason(error), error, status });
+    problems.push({ field, message: firstReason(error), error: withReason(error), status });
   const number = (field: NumberField) => readNumber(field, config[field], adjusted);
 
   const method = readMethod(config.method, refuse);
@@ -231,13 +231,15 @@ export function endpointProblem(configured: unknown, found: boolean): SettingPro
   const reason = configured
     ? 'the chosen endpoint config node does not exist or is not deployed'
     : 'choose an endpoint';
-  const error = new IntegrationError('INVALID_CONFIG', 'No endpoint is configured', [{ field: 'endpoint', reason }]);
+  const error = new IntegrationError('INVALID_CONFIG', `No endpoint is configured: ${reason}`, [
+    { field: 'endpoint', reason },
+  ]);
   return { field: 'endpoint', message: reason, error, status: 'noEndpoint' };
 }
 
 /** A problem found by the glue (e.g. the shared queue's NATS node), as one of the list. */
 export function problemOf(error: IntegrationError, status: ProblemStatus = 'invalidConfig'): SettingProblem {
-  return { field: error.details[0]?.field ?? '', message: firstReason(error), error, status };
+  return { field: error.details[0]?.field ?? '', message: firstReason(error), error: withReason(error), status };
 }
 
 // ---------------------------------------------------------------------------
@@ -247,6 +249,13 @@ type Refuse = (error: IntegrationError, field: string, status?: ProblemStatus) =
 
 function firstReason(error: IntegrationError): string {
   return error.details[0]?.reason ?? error.message;
+}
+
+/** msg.error.message states the first reason itself, not only that something is wrong */
+function withReason(error: IntegrationError): IntegrationError {
+  const reason = error.details[0]?.reason;
+  if (!reason || error.message.includes(reason)) return error;
+  return new IntegrationError(error.code, `${error.message}: ${reason}`, error.details);
 }
 
 function isBlank(value: unknown): boolean {

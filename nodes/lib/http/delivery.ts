@@ -240,6 +240,8 @@ export class Delivery {
       }
       const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
       const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
+      // the message states the first reason itself (e.g. "apiKey: environment variable X is not set")
+      const first = firstReason(err);
       state.lastErrorCode = 'PREPARE_FAILED';
       const log = { ...base, errorCode: 'PREPARE_FAILED' };
       if (this.signal.aborted) {
@@ -250,21 +252,12 @@ export class Delivery {
         const delayMs = this.scheduleRetry(ctx.attempt);
         this.report({ ...log, result: 'retry', delayMs });
         if (this.options.oneAttempt) {
-          return this.later(
-            'PREPARE_FAILED',
-            `The endpoint could not prepare the request (attempt ${ctx.attempt} of ${this.maxAttempts})`,
-            reason,
-          );
+          return this.later('PREPARE_FAILED', `${first} (attempt ${ctx.attempt} of ${this.maxAttempts})`, reason);
         }
         return AGAIN;
       }
       this.report({ ...log, result: 'failed' });
-      return this.finish(
-        'failed',
-        'PREPARE_FAILED',
-        `The endpoint could not prepare the request (${plural(state.attempts, 'attempt')})`,
-        reason,
-      );
+      return this.finish('failed', 'PREPARE_FAILED', `${first} (${plural(state.attempts, 'attempt')})`, reason);
     }
   }
 
@@ -491,4 +484,18 @@ export class Delivery {
   private facts() {
     return { state: this.state, last: this.last, redactor: this.redactor, method: this.lastMethod, url: this.lastUrl };
   }
+}
+
+/**
+ * The first reason of an error thrown by endpoint.prepare(), for msg.error.message: an endpoint
+ * whose settings do not work names the first field ("apiKey: environment variable X is not set"),
+ * anything else its own message.
+ */
+function firstReason(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; details?: Array<{ field?: unknown; reason?: unknown }> };
+  const d = Array.isArray(e?.details) ? e.details[0] : undefined;
+  if (e?.code === 'INVALID_CONFIG' && d && typeof d.reason === 'string')
+    return typeof d.field === 'string' && d.field !== '' ? `${d.field}: ${d.reason}` : d.reason;
+  const text = String(e?.message ?? err);
+  return text !== '' ? text : 'the endpoint could not prepare the request';
 }
