@@ -25,7 +25,8 @@ import { readDeadlineSetting } from '../deadline';
 import { formatDuration, readKeyLifetime, scheduleOutlivesKey } from '../idempotency-window';
 import { parsePath } from '../path';
 import { buildSenderHeaders, type HeaderEntry } from '../http/sender';
-import { DEFAULT_IDEMPOTENCY_HEADER, METHODS } from '../http/deliver';
+import { DEFAULT_IDEMPOTENCY_HEADER, METHODS, type DeliverySettings } from '../http/deliver';
+import { configuredHeaderSecrets } from '../http/redact';
 import type { HttpMethod } from '../http/types';
 
 export { METHODS, DEFAULT_IDEMPOTENCY_HEADER };
@@ -225,6 +226,21 @@ export function parseHttpPostSettings(config: HttpPostConfig, context: SettingsC
   };
 }
 
+/** What the delivery engine (lib/http/deliver.ts) needs of the settings, in both modes. */
+export function deliverySettingsOf(s: HttpPostSettings): DeliverySettings {
+  return {
+    maxAttempts: s.maxAttempts,
+    initialDelay: s.initialDelay,
+    maxDelay: s.maxDelay,
+    maxRetryAfter: s.maxRetryAfter,
+    idempotencyHeader: s.idempotencyHeader,
+    signingKey: s.signingSecret,
+    alsoSuccess: s.alsoSuccess,
+    // the node's own header values (possibly from ${ENV}) never reach a message, log or dead letter
+    secrets: configuredHeaderSecrets(s.headers),
+  };
+}
+
 /** The problem of a node without a usable endpoint config node (`found`: it exists and is deployed). */
 export function endpointProblem(configured: unknown, found: boolean): SettingProblem | undefined {
   if (found) return undefined;
@@ -235,6 +251,11 @@ export function endpointProblem(configured: unknown, found: boolean): SettingPro
     { field: 'endpoint', reason },
   ]);
   return { field: 'endpoint', message: reason, error, status: 'noEndpoint' };
+}
+
+/** The error of a message reaching a node whose settings were never read (a safeguard). */
+export function notConfigured(): IntegrationError {
+  return new IntegrationError('INVALID_CONFIG', 'The node is not configured');
 }
 
 /** A problem found by the glue (e.g. the shared queue's NATS node), as one of the list. */

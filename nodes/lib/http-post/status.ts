@@ -168,6 +168,30 @@ export function outcomeOf(out: unknown): Outcome | undefined {
   return { ok: false, code, ...(typeof message === 'string' ? { message } : {}) };
 }
 
+/** The pacing facts from an endpoint pacer's state (lib/http/types.ts PacerState). */
+export function pacingFactsOf(
+  p: { offline: boolean; offlineCode: string | null; circuit: string; pausedUntil: number | null } | undefined,
+  now: number,
+): PacingFacts | undefined {
+  if (!p) return undefined;
+  const paused = p.pausedUntil !== null && p.pausedUntil > now;
+  return { offline: p.offline, offlineCode: p.offlineCode, circuitOpen: p.circuit === 'open', paused };
+}
+
+/**
+ * In memory: the messages in flight, and when every one waits for a retry the
+ * attempt `shown` is at (the one that last began waiting, else the newest).
+ */
+export function flightFactsOf<S extends { phase: string; attempts: number; maxAttempts: number }>(
+  states: S[],
+  shown: S | undefined,
+  nextAttempt: (s: S) => number,
+): StatusFacts['inFlight'] {
+  if (states.length === 0 || !states.every((s) => s.phase === 'waiting')) return { count: states.length };
+  const s = shown && states.includes(shown) ? shown : states[states.length - 1];
+  return { count: states.length, retry: { n: nextAttempt(s), m: s.maxAttempts } };
+}
+
 // ---------------------------------------------------------------------------
 // causes: a few plain words for a failure
 

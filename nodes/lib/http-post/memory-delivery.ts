@@ -1,0 +1,167 @@
+/**
+ * In-memory mode of the HTTP POST node (durable queue off): one message is
+ * delivered with its retries while the node waits, within two bounds:
+ *
+ * - its deadline (msg.deadline, else the node's): when it passes, the
+ *   delivery stops and fails with DEADLINE_EXCEEDED (a caller waiting on an
+ *   http in … http response flow can answer in time);
+ * - the vendor's idempotency key lifetime: no attempt is made after it
+ *   (IDEMPOTENCY_WINDOW_PASSED), since the vendor would no longer recognise a
+ *   repeat.
+ *
+ * A redeploy (`closed` aborting) cancels the delivery (CANCELLED). Then
+ * `applyOutcome` writes what happened onto the message. No Node-RED here.
+ */
+import { IntegrationError } from '../errors';
+import { deadlineExceeded } from '../deadline';
+import { marginFor, windowPassed } from '../idempotency-window';
+import { parseResponseBody } from '../http/response';
+import {
+  countedAttempts,
+  deliver,
+  type AttemptLog,
+  type DeliveryOutcome,
+  type DeliveryRequest,
+  type DeliverySettings,
+  type DeliveryState,
+} from '../http/deliver';
+import type { EndpointHandle } from '../http/types';
+
+export interface MemoryDelivery {
+  endpoint: EndpointHandle;
+  request: DeliveryRequest;
+  settings: DeliverySettings;
+  /** updated in place while the delivery goes on (the node's status reads it) */
+  state: DeliveryState;
+  /** ms from now (undefined: none) */
+  deadlineMs: number | undefined;
+  /** 0 = none */
+  keyLifetimeMs: number;
+  /** aborts at a redeploy */
+  closed: AbortSignal;
+  onAttempt?: (log: AttemptLog) => void;
+  onPhase?: (state: DeliveryState) => void;
+  now?: () => number;
+}
+
+const CANCEL_MESSAGES = {
+  waiting: 'the flow was redeployed while this message was waiting to be retried',
+  sending: 'the flow was redeployed while this message was being sent',
+};
+
+/** Delivers with retries; never rejects (every ending is an outcome). */
+export async function deliverInMemory(o: MemoryDelivery): Promise<DeliveryOutcome> {
+  const stop = new AbortController();
+  const onClose = () => stop.abort();
+  o.closed.addEventListener('abort', onClose, { once: true });
+  const deadline = deadlineWatch(o.deadlineMs, stop);
+  const window = keyWindowWatch(o, stop);
+  let stoppedIn: 'waiting' | 'sending' = 'sending';
+  try {
+    const outcome = await deliver(o.endpoint, o.request, o.state, o.settings, {
+      signal: stop.signal,
+      onAttempt: o.onAttempt,
+      onPhase: (s) => {
+        window.check();
+        o.onPhase?.(s);
+      },
+      cancelMessage: (phase) => {
+        stoppedIn = phase;
+        return CANCEL_MESSAGES[phase];
+      },
+    });
+    if (outcome.ok || o.closed.aborted || outcome.error.code !== 'CANCELLED') return outcome;
+    // stopped by one of our bounds, not by a redeploy: say which
+    if (window.error) return { ...outcome, error: window.error };
+    if (deadline.expired && o.deadlineMs !== undefined) {
+      const { state } = o;
+      const error = deadlineExceeded(o.deadlineMs, stoppedIn, countedAttempts(state), state.lastErrorCode ?? undefined);
+      return { ...outcome, error };
+    }
+    return outcome;
+  } finally {
+    deadline.clear();
+    window.clear();
+    o.closed.removeEventListener('abort', onClose);
+  }
+}
+
+/** stops the delivery when the deadline passes */
+function deadlineWatch(ms: number | undefined, stop: AbortController) {
+  const watch = { expired: false, clear: () => clearTimeout(timer) };
+  const timer =
+    ms !== undefined
+      ? setTimeout(() => {
+          watch.expired = true;
+          stop.abort();
+        }, ms)
+      : undefined;
+  return watch;
+}
+
+/** the key's lifetime: once it has passed, the next wait for a retry ends the delivery */
+function keyWindowWatch(o: MemoryDelivery, stop: AbortController) {
+  const now = o.now ?? Date.now;
+  const lifetimeMs = o.keyLifetimeMs;
+  const watch = {
+    error: null as IntegrationError | null,
+    check() {
+      const { state } = o;
+      if (watch.error || lifetimeMs <= 0 || (state.phase !== 'waiting' && state.phase !== 'paced')) return;
+      watch.error = windowPassed({
+        firstUseAt: countedAttempts(state) > 0 ? state.createdAt : null,
+        now: now(),
+        lifetimeMs,
+        header: o.settings.idempotencyHeader,
+      });
+      if (watch.error) stop.abort();
+    },
+    clear: () => clearTimeout(timer),
+  };
+  const delay = lifetimeMs - marginFor(lifetimeMs);
+  // beyond setTimeout's range (24.8 days) the check at each wait is enough
+  const timer = lifetimeMs > 0 && delay < 2 ** 31 - 1 ? setTimeout(watch.check, Math.max(0, delay)) : undefined;
+  timer?.unref?.();
+  return watch;
+}
+
+/**
+ * Writes the outcome onto the message: msg.delivery always; on success the
+ * answer (msg.statusCode, msg.responseHeaders, msg.payload parsed); on a
+ * failure with an answer the status, headers and parsed body in
+ * msg.responseBody (msg.payload stays the body that was sent, so the message
+ * can be replayed).
+ */
+export async function applyOutcome(
+  msg: Record<string, unknown>,
+  outcome: DeliveryOutcome,
+  key: string,
+  endpointLabel: string,
+): Promise<void> {
+  msg.delivery = {
+    attempts: outcome.state.attempts,
+    idempotencyKey: key,
+    statusCode: outcome.statusCode ?? null,
+    durationMs: outcome.durationMs,
+    endpoint: endpointLabel,
+  };
+  if (outcome.ok) {
+    msg.statusCode = outcome.statusCode;
+    msg.responseHeaders = outcome.headers;
+    msg.payload = outcome.body.value;
+    return;
+  }
+  if (outcome.statusCode !== undefined) {
+    msg.statusCode = outcome.statusCode;
+    msg.responseHeaders = outcome.headers;
+    // the third party's answer, parsed, so that a flow can show its reason (e.g. Stripe's decline message)
+    msg.responseBody = (
+      await parseResponseBody(outcome.raw ?? Buffer.alloc(0), outcome.headers?.['content-type'])
+    ).value;
+  }
+}
+
+/** msg.delivery of a message that was not sent at all */
+export function notSent(key: string, endpointLabel: string) {
+  return { attempts: 0, idempotencyKey: key, statusCode: null, durationMs: 0, endpoint: endpointLabel };
+}
