@@ -85,85 +85,66 @@ export = function (RED: NodeAPI) {
 
     // ------------------------------------------------------------ status (lib/http-post/status.ts)
     const jobs = new Map<Promise<void>, DeliveryState>();
-    const st = {
-      lastWaiting: undefined as DeliveryState | undefined,
-      last: undefined as view.Outcome | undefined,
-      endpoint: undefined as view.StatusFacts['endpoint'],
-      queueState: 'opening' as view.QueueFacts['state'],
-      lost: 0,
-      deadLetters: 0,
-      shown: '',
-      ageTimer: undefined as NodeJS.Timeout | undefined,
-    };
+    const problem = problems[0] && { status: problems[0].status, field: problems[0].field };
+    const nextAttempt = (d: DeliveryState) => countedAttempts(d) + 1;
+    const board = new view.StatusBoard({ durable: s.durable, problem, maxDeadLetters: s.maxDeadLetters, nextAttempt });
     let queue: DeliveryQueue | undefined;
     let queueError: IntegrationError | undefined;
     let opened: Promise<void> = Promise.resolve();
     let closing = false;
+    let shown = '';
+    let ageTimer: NodeJS.Timeout | undefined;
 
+    const statusNow = () => {
+      const pacing = view.pacingFactsOf(
+        safely(() => endpoint?.pacing?.()),
+        Date.now(),
+      );
+      return view.renderStatus(
+        view.composeStatus(board.facts({ queue: queue?.brief(), inFlight: [...jobs.values()], pacing })),
+        tr,
+      );
+    };
     function showStatus(): void {
       if (closing) return;
-      const shown = view.renderStatus(view.composeStatus(facts()), tr);
-      const text = JSON.stringify(shown);
-      if (text !== st.shown) node.status(shown);
-      st.shown = text;
+      const status = statusNow();
+      if (JSON.stringify(status) !== shown) node.status(status);
+      shown = JSON.stringify(status);
       // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
-      clearTimeout(st.ageTimer);
+      clearTimeout(ageTimer);
       const brief = queue?.brief();
-      st.ageTimer = brief?.depth ? setTimeout(showStatus, msUntilAgeChanges(brief.oldestAgeMs) + 50) : undefined;
-      st.ageTimer?.unref?.();
-    }
-    function facts(): view.StatusFacts {
-      const brief = queue ? queue.brief() : { depth: 0, oldestAgeMs: 0, sending: 0 };
-      const queueFacts = {
-        state: queue ? 'open' : st.queueState,
-        ...brief,
-        deadLetters: st.deadLetters,
-        lost: st.lost,
-      };
-      const next = (d: DeliveryState) => countedAttempts(d) + 1;
-      return {
-        problem: problems[0] && { status: problems[0].status, field: problems[0].field },
-        queue: s.durable ? (queueFacts as view.QueueFacts) : undefined,
-        inFlight: s.durable ? undefined : view.flightFactsOf([...jobs.values()], st.lastWaiting, next),
-        pacing: view.pacingFactsOf(
-          safely(() => endpoint?.pacing?.()),
-          Date.now(),
-        ),
-        endpoint: st.endpoint,
-        last: st.last,
-      };
+      ageTimer = brief?.depth ? setTimeout(showStatus, msUntilAgeChanges(brief.oldestAgeMs) + 50) : undefined;
+      ageTimer?.unref?.();
     }
     /** a delivery ended: its outcome stays shown until the next one (or the next message) */
-    function showOutcome(outcome: view.Outcome | undefined): void {
-      if (outcome) st.last = outcome;
-      showStatus();
-    }
+    const showOutcome = (outcome: view.Outcome | undefined) => (board.ended(outcome), showStatus());
     /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
     function recountDeadLetters(): void {
-      st.deadLetters = safely(() => queue?.deadLetter.counts().total) ?? st.deadLetters;
+      board.deadLetters = safely(() => queue?.deadLetter.counts().total) ?? board.deadLetters;
       showStatus();
     }
     const user = {
       id: node.id,
-      status(e: EndpointStatus) {
-        st.endpoint = e && (e.text || e.fill) ? { fill: e.fill, shape: e.shape, text: e.text } : undefined;
-        // in memory, a fresh endpoint status replaces a stale failure while idle
-        if (!s.durable && st.endpoint && jobs.size === 0 && st.last && !st.last.ok) st.last = undefined;
-        showStatus();
-      },
+      status: (e: EndpointStatus) => (board.endpointSaid(e, jobs.size === 0), showStatus()),
     };
     safely(
       () => endpoint?.register(user),
       (err) => node.warn(String((err as Error)?.message ?? err)),
     );
-    if (setupError) node.warn(`${view.renderStatus(view.composeStatus(facts()), tr).text}: ${setupError.message}`);
+    if (setupError) node.warn(`${statusNow().text}: ${setupError.message}`);
     showStatus();
 
     // ------------------------------------------------------------ durable queue
     const open = () => queue as DeliveryQueue; // the admin routes ask only once state() is 'open'
     const admin: OutboxAdminHandle = {
       state: () =>
-        !s.durable ? 'memory' : queue ? 'open' : st.queueState === 'opening' && !setupError ? 'opening' : 'unavailable',
+        !s.durable
+          ? 'memory'
+          : queue
+            ? 'open'
+            : board.queueState === 'opening' && !setupError
+              ? 'opening'
+              : 'unavailable',
       stats: () => ({ ...open().stats(), deadLetters: open().deadLetter.counts().total }),
       listDeadLetters: (o) => open().listDeadLetters(o),
       deadLetter: async (id) => {
@@ -197,7 +178,6 @@ export = function (RED: NodeAPI) {
         onAttempt,
         onDelivered: (msg: Record<string, unknown>) => {
           telemetry.finished(msg, 'delivered');
-          st.lost = 0;
           recordDelivery(node.id, msg);
           node.send([msg as Msg, null]);
           showOutcome({ ok: true, status: Number(msg.statusCode) });
@@ -208,7 +188,7 @@ export = function (RED: NodeAPI) {
           node.send([null, msg as Msg]);
           // done() was called when the message was queued: Catch nodes learn of it here
           node.error(withoutStack(err), msg as Msg);
-          st.deadLetters = Math.min(st.deadLetters + 1, s.maxDeadLetters > 0 ? s.maxDeadLetters : Infinity);
+          board.deadLettered();
           showOutcome({ ok: false, code: err.code, message: err.message });
         },
         onChange: showStatus,
@@ -222,14 +202,14 @@ export = function (RED: NodeAPI) {
           queue = q;
           telemetry.queue(q);
           const lost = q.losses();
-          st.lost = intake.lostRecords(lost);
+          board.lost = intake.lostRecords(lost);
           const segments = lost.missingSegments.join(', ') || '-';
-          if (st.lost > 0) node.error(RED._('http-post.errors.journalLoss', { count: lost.lostRecords, segments }));
+          if (board.lost > 0) node.error(RED._('http-post.errors.journalLoss', { count: lost.lostRecords, segments }));
           recountDeadLetters();
         },
         (err: unknown) => {
           const failure = intake.openFailure(err, dir);
-          st.queueState = failure.state;
+          board.queueState = failure.state;
           queueError = failure.error;
           const key = failure.state === 'locked' ? 'outboxLocked' : 'outboxUnavailable';
           node.error(`${RED._(`http-post.status.${key}`)}: ${failure.error.details[0].reason}`);
@@ -310,7 +290,7 @@ export = function (RED: NodeAPI) {
       const outcome = await deliverInMemory({
         ...{ endpoint, request: built.request, settings, state, deadlineMs: deadline.ms },
         ...{ keyLifetimeMs: s.keyLifetimeMs, closed: closed.signal, onAttempt },
-        onPhase: (d) => ((st.lastWaiting = d.phase === 'waiting' ? d : st.lastWaiting), showStatus()),
+        onPhase: (d) => (board.phase(d), showStatus()),
       });
       await applyOutcome(msg, outcome, key, label);
       telemetry.finished(msg, outcome.ok ? 'delivered' : 'failed', outcome.ok ? undefined : outcome.error);
@@ -321,7 +301,7 @@ export = function (RED: NodeAPI) {
 
     onInput(node, (msg, send, done) => {
       if (isCommand(msg)) return command(msg, send, done);
-      st.last = undefined;
+      board.last = undefined;
       const key = idempotencyKeyFor(msg);
       if (s.durable) {
         showStatus();
@@ -343,7 +323,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
-      clearTimeout(st.ageTimer);
+      clearTimeout(ageTimer);
       const finish = () => {
         deregisterOutboxAdmin(node.id, admin);
         safely(() => endpoint?.deregister(user)); // the endpoint may already be gone

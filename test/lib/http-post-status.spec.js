@@ -328,6 +328,39 @@ describe('http post status (lib/http-post/status)', function () {
     });
   });
 
+  describe('StatusBoard: what the node remembers between events', function () {
+    const next = (d) => d.attempts + 1;
+    it('durable: the queue state, lost records until a success, dead letters up to the kept maximum', function () {
+      const b = new st.StatusBoard({ durable: true, problem: undefined, maxDeadLetters: 2, nextAttempt: next });
+      assert.strictEqual(show(b.facts({ inFlight: [], pacing: undefined })).text, 'opening queue');
+      const live = { queue: { depth: 0, oldestAgeMs: 0, sending: 0 }, inFlight: [], pacing: undefined };
+      b.lost = 3;
+      assert.strictEqual(show(b.facts(live)).text, '3 lost · 0 queued');
+      b.ended({ ok: true, status: 200 });
+      assert.strictEqual(show(b.facts(live)).text, '200 · 0 queued');
+      for (let i = 0; i < 5; i++) b.deadLettered();
+      assert.strictEqual(b.deadLetters, 2);
+      assert.strictEqual(show(b.facts(live)).fill, 'red');
+      b.ended(undefined);
+      assert.deepStrictEqual(b.last, { ok: true, status: 200 }, 'nothing left the node: the last outcome stays');
+    });
+    it('in memory: the retry of the delivery that last began waiting; a fresh endpoint status replaces a stale failure', function () {
+      const b = new st.StatusBoard({ durable: false, problem: undefined, maxDeadLetters: 0, nextAttempt: next });
+      const a = { phase: 'waiting', attempts: 1, maxAttempts: 3 };
+      const c = { phase: 'waiting', attempts: 2, maxAttempts: 3 };
+      b.phase(a);
+      assert.strictEqual(show(b.facts({ inFlight: [a, c], pacing: undefined })).text, 'retry 2/3');
+      b.ended({ ok: false, code: 'HTTP_500' });
+      b.endpointSaid({ fill: 'yellow', shape: 'ring', text: 'paused' }, false);
+      assert.strictEqual(b.last.ok, false, 'not while busy');
+      b.endpointSaid({ fill: 'green', shape: 'dot', text: 'token ok' }, true);
+      assert.strictEqual(b.last, undefined);
+      assert.strictEqual(show(b.facts({ inFlight: [], pacing: undefined })).text, 'token ok');
+      b.endpointSaid({}, true);
+      assert.deepStrictEqual(show(b.facts({ inFlight: [], pacing: undefined })), {});
+    });
+  });
+
   it('outcomeOf: what left the node (output 1 or output 2 with msg.error)', function () {
     assert.deepStrictEqual(outcomeOf([{ statusCode: 201 }, null]), { ok: true, status: 201 });
     assert.deepStrictEqual(outcomeOf([null, { error: { code: 'HTTP_500', message: 'm' } }]), {

@@ -332,3 +332,72 @@ export function renderStatus(
   if (text.length > MAX_STATUS_CHARS && shown.short) text = renderPart(shown.short, translate);
   return { fill: shown.fill, shape: shown.shape, text };
 }
+
+// ---------------------------------------------------------------------------
+// the node's memory of what happened
+
+type DeliveryLike = { phase: string; attempts: number; maxAttempts: number };
+
+/**
+ * What the node remembers for its status between events: the last outcome,
+ * the endpoint's pushed status, the queue's state, lost records, dead letters
+ * and the delivery that last began waiting. `facts()` joins it with what is
+ * live (the queue's depth, the deliveries in flight, the endpoint's pacing).
+ */
+export class StatusBoard<S extends DeliveryLike = DeliveryLike> {
+  last: Outcome | undefined;
+  endpoint: StatusFacts['endpoint'];
+  queueState: QueueFacts['state'] = 'opening';
+  lost = 0;
+  deadLetters = 0;
+  private waiting: S | undefined;
+
+  constructor(
+    private readonly o: {
+      durable: boolean;
+      problem: StatusFacts['problem'];
+      /** 0 = no limit */
+      maxDeadLetters: number;
+      nextAttempt: (s: S) => number;
+    },
+  ) {}
+
+  /** a delivery changed phase */
+  phase(s: S): void {
+    if (s.phase === 'waiting') this.waiting = s;
+  }
+
+  /** a delivery ended with `outcome` (undefined: nothing left the node) */
+  ended(outcome: Outcome | undefined): void {
+    if (outcome) this.last = outcome;
+    if (outcome?.ok) this.lost = 0;
+  }
+
+  /** an item became a dead letter (the count is read again after a replay or purge) */
+  deadLettered(): void {
+    this.deadLetters = Math.min(this.deadLetters + 1, this.o.maxDeadLetters > 0 ? this.o.maxDeadLetters : Infinity);
+  }
+
+  /** the endpoint pushed a status; in memory, a fresh one replaces a stale failure while idle */
+  endpointSaid(e: { fill?: Fill; shape?: Shape; text?: string } | undefined, idle: boolean): void {
+    this.endpoint = e && (e.text || e.fill) ? { fill: e.fill, shape: e.shape, text: e.text } : undefined;
+    if (!this.o.durable && this.endpoint && idle && this.last && !this.last.ok) this.last = undefined;
+  }
+
+  facts(live: {
+    queue?: { depth: number; oldestAgeMs: number; sending: number };
+    inFlight: S[];
+    pacing: PacingFacts | undefined;
+  }): StatusFacts {
+    const queue = live.queue ?? { depth: 0, oldestAgeMs: 0, sending: 0 };
+    const state = live.queue ? 'open' : this.queueState;
+    return {
+      problem: this.o.problem,
+      queue: this.o.durable ? { state, ...queue, deadLetters: this.deadLetters, lost: this.lost } : undefined,
+      inFlight: this.o.durable ? undefined : flightFactsOf(live.inFlight, this.waiting, this.o.nextAttempt),
+      pacing: live.pacing,
+      endpoint: this.endpoint,
+      last: this.last,
+    };
+  }
+}
