@@ -137,14 +137,7 @@ export = function (RED: NodeAPI) {
     // ------------------------------------------------------------ durable queue
     const open = () => queue as DeliveryQueue; // the admin routes ask only once state() is 'open'
     const admin: OutboxAdminHandle = {
-      state: () =>
-        !s.durable
-          ? 'memory'
-          : queue
-            ? 'open'
-            : board.queueState === 'opening' && !setupError
-              ? 'opening'
-              : 'unavailable',
+      state: () => intake.adminState(s.durable, queue !== undefined, board.queueState, setupError !== undefined),
       stats: () => ({ ...open().stats(), deadLetters: open().deadLetter.counts().total }),
       listDeadLetters: (o) => open().listDeadLetters(o),
       deadLetter: async (id) => {
@@ -169,11 +162,7 @@ export = function (RED: NodeAPI) {
         dir,
         endpoint: ep,
         settings,
-        maxItems: s.maxQueued,
-        maxBytes: Math.max(1, Math.floor(s.maxQueuedMB * 1024 * 1024)),
-        fullPolicy: s.fullPolicy,
-        maxDeadLetters: s.maxDeadLetters,
-        keyLifetimeMs: s.keyLifetimeMs,
+        ...intake.queueLimits(s),
         warn: (text: string) => node.warn(text),
         onAttempt,
         onDelivered: (msg: Record<string, unknown>) => {
@@ -194,7 +183,6 @@ export = function (RED: NodeAPI) {
         onChange: showStatus,
         // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
         configHeaders: () => buildSenderHeaders(s.headers, undefined).headers,
-        encryptionKey: s.outboxKey,
       };
       return openDeliveryQueue(choice, options, node.id, user).then(
         async (q) => {
@@ -226,13 +214,7 @@ export = function (RED: NodeAPI) {
     }
     /** The message cannot be queued now: output 2, Catch, and a waiting trigger answers 503. */
     function refuse(msg: Msg, err: IntegrationError, send: Send, done: Done, key: string): void {
-      settle(msg, {
-        ok: false,
-        status: 503,
-        retryAfterSeconds: intake.REFUSED_RETRY_AFTER_S,
-        error: err.toJSON(),
-        by: node.id,
-      });
+      settle(msg, intake.refusal(err, node.id));
       msg.delivery = notSent(key, label);
       telemetry.finished(msg, 'refused', err);
       sendError(msg, err, send, done, OUTPUTS);

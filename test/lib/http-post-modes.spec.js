@@ -180,6 +180,43 @@ describe('http post modes (lib/http-post: commands, durable intake, in-memory de
         temporary: true,
       });
     });
+    it('limits from the settings, the admin state, a refusal for a waiting trigger', function () {
+      const limits = intake.queueLimits({
+        maxQueued: 10,
+        maxQueuedMB: 0.5,
+        fullPolicy: 'refuse',
+        maxDeadLetters: 0,
+        keyLifetimeMs: 0,
+        outboxKey: undefined,
+      });
+      assert.deepStrictEqual(limits, {
+        maxItems: 10,
+        maxBytes: 524288,
+        fullPolicy: 'refuse',
+        maxDeadLetters: 0,
+        keyLifetimeMs: 0,
+        encryptionKey: undefined,
+      });
+      assert.strictEqual(intake.queueLimits({ ...limits, maxQueued: 1, maxQueuedMB: 1e-9 }).maxBytes, 1);
+      assert.deepStrictEqual(
+        [
+          [false, false, 'opening', false],
+          [true, true, 'opening', false],
+          [true, false, 'opening', false],
+          [true, false, 'opening', true],
+          [true, false, 'locked', false],
+        ].map((a) => intake.adminState(...a)),
+        ['memory', 'open', 'opening', 'unavailable', 'unavailable'],
+      );
+      const e = new IntegrationError('OUTBOX_FULL', 'full');
+      assert.deepStrictEqual(intake.refusal(e, 'n1'), {
+        ok: false,
+        status: 503,
+        retryAfterSeconds: 30,
+        error: { code: 'OUTBOX_FULL', message: 'full', details: [] },
+        by: 'n1',
+      });
+    });
     it('an opening that failed: locked by another process, or unavailable; lost records counted', function () {
       const locked = intake.openFailure(Object.assign(new Error('in use by pid 7'), { code: 'EOUTBOXLOCKED' }), '/q');
       assert.strictEqual(locked.state, 'locked');

@@ -109,3 +109,39 @@ export function openFailure(err: unknown, dir: string): { state: 'locked' | 'una
 export function lostRecords(losses: { lostRecords: number; missingSegments: string[] }): number {
   return losses.lostRecords > 0 || losses.missingSegments.length > 0 ? Math.max(1, losses.lostRecords) : 0;
 }
+
+/** The queue's limits and policy from the node's settings (lib/outbox/durable.ts options). */
+export function queueLimits(s: {
+  maxQueued: number;
+  maxQueuedMB: number;
+  fullPolicy: 'refuse' | 'dead-letter-oldest';
+  maxDeadLetters: number;
+  keyLifetimeMs: number;
+  outboxKey: string | undefined;
+}) {
+  return {
+    maxItems: s.maxQueued,
+    maxBytes: Math.max(1, Math.floor(s.maxQueuedMB * 1024 * 1024)),
+    fullPolicy: s.fullPolicy,
+    maxDeadLetters: s.maxDeadLetters,
+    keyLifetimeMs: s.keyLifetimeMs,
+    encryptionKey: s.outboxKey,
+  };
+}
+
+/** What the admin routes say of the node's queue. */
+export function adminState(
+  durable: boolean,
+  open: boolean,
+  state: 'opening' | 'open' | 'unavailable' | 'locked',
+  misconfigured: boolean,
+): 'memory' | 'open' | 'opening' | 'unavailable' {
+  if (!durable) return 'memory';
+  if (open) return 'open';
+  return state === 'opening' && !misconfigured ? 'opening' : 'unavailable';
+}
+
+/** What a trigger waiting on a message that could not be queued tells its caller: 503, try again later. */
+export function refusal(error: IntegrationError, by: string) {
+  return { ok: false as const, status: 503, retryAfterSeconds: REFUSED_RETRY_AFTER_S, error: error.toJSON(), by };
+}
