@@ -35,6 +35,7 @@ import * as view from './lib/http-post/status';
 import { applyOutcome, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
 import { isCommand, notDurable, readCommand, runCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
+import type { AdoptingQueue } from './lib/outbox/orphans';
 
 interface HttpPostDef extends NodeDef, setup.HttpPostConfig {
   endpoint?: string;
@@ -144,11 +145,17 @@ export = function (RED: NodeAPI) {
         const q = open();
         return 'deadLetterView' in q ? q.deadLetterView(id) : null;
       },
-      adoptingQueue: () => (queue && 'adopt' in queue ? queue : undefined),
+      adoptingQueue: () => (queue && 'adopt' in queue ? adopting(queue) : undefined),
       replay: (ids) => open().replay(ids).finally(recountDeadLetters),
       purge: (ids) => open().purge(ids).finally(recountDeadLetters),
     };
     registerOutboxAdmin(node.id, admin);
+    /** the local queue taking over an orphaned one (common/orphans-admin.ts): the dead letters it takes count */
+    const adopting = (q: AdoptingQueue): AdoptingQueue => ({
+      recordCipher: q.recordCipher,
+      adopt: (item) => q.adopt(item),
+      adoptDeadLetter: (entry) => q.adoptDeadLetter(entry).then(() => (board.deadLettered(), showStatus())),
+    });
     if (s.durable && !setupError && endpoint) opened = openQueue(endpoint);
 
     function openQueue(ep: EndpointHandle): Promise<void> {
