@@ -109,8 +109,9 @@ export = function (RED: NodeAPI) {
     function showStatus(): void {
       if (closing) return;
       const status = statusNow();
-      if (JSON.stringify(status) !== shown) node.status(status);
-      shown = JSON.stringify(status);
+      const text = JSON.stringify(status);
+      if (text !== shown) node.status(status);
+      shown = text;
       // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
       clearTimeout(ageTimer);
       const brief = queue?.brief();
