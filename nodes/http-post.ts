@@ -13,6 +13,7 @@ import * as os from 'os';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onInput, sendError, withoutStack, type Done, type Msg, type Send } from './common/glue';
 import { memoTranslate } from './common/status';
+import { nodeEnv } from './common/node-env';
 import {
   deregisterOutboxAdmin,
   installOutboxAdmin,
@@ -67,7 +68,9 @@ export = function (RED: NodeAPI) {
         return String((err as Error)?.message ?? err);
       }
     };
-    const parsed = setup.parseHttpPostSettings(config, { credentials: node.credentials, propertyPathProblem });
+    // ${NAME} in the signing secret and queue key: as Node-RED resolves it (flow, global, then process environment)
+    const env = nodeEnv(RED, node);
+    const parsed = setup.parseHttpPostSettings(config, { credentials: node.credentials, env, propertyPathProblem });
     const s = parsed.settings;
     const found = config.endpoint ? (RED.nodes.getNode(config.endpoint) as unknown as EndpointHandle | null) : null;
     const endpoint = found && typeof found.prepare === 'function' ? found : undefined;
