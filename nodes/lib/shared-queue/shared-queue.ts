@@ -410,7 +410,16 @@ export class SharedQueue {
     return { depth: this.cache.depth, oldestAgeMs: this.cache.oldestAgeMs, sending: this.sending };
   }
 
-  stats(): DurableStats & { shared: { connected: boolean; stream: string; replicas: number; groupGrants: number } } {
+  stats(): DurableStats & {
+    shared: {
+      connected: boolean;
+      stream: string;
+      replicas: number;
+      groupGrants: number;
+      missedSlots: number;
+      leadMs: number;
+    };
+  } {
     return {
       depth: this.cache.depth,
       bytes: this.cache.bytes,
@@ -425,6 +434,8 @@ export class SharedQueue {
         stream: this.names.stream,
         replicas: this.replicas,
         groupGrants: this.pacer?.granted ?? 0,
+        missedSlots: this.pacer?.missedSlots ?? 0,
+        leadMs: Math.round(this.pacer?.leadMs ?? 0),
       },
     };
   }
