@@ -235,7 +235,10 @@ export interface PostTelemetry {
     error?: { code?: string; message?: string },
   ): void;
   /** a durable queue offers its figures (withdrawn when the node closes) */
-  queue(q: { stats(): { depth: number; oldestAgeMs: number }; deadLetter: { counts(): { total: number } } }): void;
+  queue(q: {
+    stats(): { depth: number; oldestAgeMs: number; shared?: bus.SharedGauge };
+    deadLetter: { counts(): { total: number } };
+  }): void;
 }
 
 export function postTelemetry(
@@ -341,6 +344,7 @@ export function postTelemetry(
           depth: st.depth,
           oldestAgeSeconds: Math.max(0, st.oldestAgeMs) / 1000,
           deadLetters: q.deadLetter.counts().total,
+          ...(st.shared ? { shared: st.shared } : {}),
         };
       });
     },

@@ -47,6 +47,27 @@ export interface MonitorNode {
   deprecation: DeprecationInfo | null;
   /** when the counts began (ms since the epoch): they are kept with the queue on disk, across deploys and restarts; null when there are none */
   countsSince: number | null;
+  /** shared queue (NATS JetStream) only: the group, as this instance sees it; depth above is then the group's stream depth */
+  group: MonitorGroup | null;
+}
+
+export interface MonitorGroup {
+  /** the NATS connection: connecting, connected, reconnecting, closed, invalid */
+  connection: string;
+  connected: boolean;
+  stream: string;
+  replicas: number;
+  /** this instance's name in the group */
+  instance: string;
+  /** instances that reported in the last 30 s */
+  members: number;
+  /** deliveries by this instance and by the group (each member since its deploy) */
+  delivered: number;
+  groupDelivered: number;
+  /** delivered / groupDelivered, 0 … 1 */
+  share: number;
+  /** messages in the group's stream */
+  depth: number;
 }
 
 export interface MonitorSnapshot {
@@ -56,6 +77,25 @@ export interface MonitorSnapshot {
 
 function n(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** the group part of a shared queue's stats, else null */
+export function monitorGroup(stats: Record<string, unknown>): MonitorGroup | null {
+  const g = stats.shared;
+  if (!g || typeof g !== 'object') return null;
+  const o = g as Record<string, unknown>;
+  return {
+    connection: typeof o.connection === 'string' ? o.connection : o.connected === true ? 'connected' : 'disconnected',
+    connected: o.connected === true,
+    stream: typeof o.stream === 'string' ? o.stream : '',
+    replicas: n(o.replicas),
+    instance: typeof o.instance === 'string' ? o.instance : '',
+    members: n(o.members),
+    delivered: n(o.delivered),
+    groupDelivered: n(o.groupDelivered),
+    share: n(o.share),
+    depth: n(stats.depth),
+  };
 }
 
 /** health and reason from the pacer's state */
@@ -110,5 +150,6 @@ export function monitorNode(i: MonitorNodeInput, now: number = Date.now()): Moni
     deliveries: i.deliveries,
     deprecation: i.deprecation ?? null,
     countsSince: n(s.countsSince) > 0 ? n(s.countsSince) : null,
+    group: monitorGroup(s),
   };
 }

@@ -15,10 +15,14 @@
  *   - nothing is pending (the work stream is empty, no consumer has anything
  *     pending or unacknowledged) and nothing was dead-lettered;
  *   - each instance delivered at least 20 % of the events;
- *   - the partner never saw more than the endpoint's rate (+10 %) over 5 s windows.
+ *   - the partner never saw more than the endpoint's rate (+10 %) in any 1-s window
+ *     (sliding over the arrivals the partner recorded, so every whole second is one of them),
+ *     judged over the windows in which the partner process was running throughout: while it
+ *     does not run, arrivals are stamped in a clump when it resumes (its pauses are measured,
+ *     the windows left out are counted and printed, and at least half must be judged).
  * The counts are printed.
  *
- * Knobs: SHARED_EVENTS (default 1500; the issue's figure is 5000), SHARED_RATE (requests
+ * Knobs: SHARED_EVENTS (default 5000, the issue's figure), SHARED_RATE (requests
  * per second for the endpoint, default 25), SHARED_CONCURRENCY (posting clients, 24), SEED.
  * Needs nats-server (Debian package); in CI (env CI) a missing binary fails the suite.
  */
@@ -26,7 +30,8 @@ const assert = require('assert');
 const fs = require('fs');
 const { startNatsCluster, requireNatsServer, waitForJetStream } = require('../support/nats-cluster');
 const { startNodeRed, freePort, tmpDir } = require('../support/nodered');
-const { startPartnerProcess, maxInWindow } = require('../support/shared-partner-process');
+const { startPartnerProcess, maxInWindow, busiestWindow, judgedWindows } = require('../support/shared-partner-process');
+const os = require('os');
 const { IDS, sharedFlow, postEvent, outboxStats } = require('../support/shared-flow');
 
 function intEnv(name, dflt) {
@@ -34,7 +39,7 @@ function intEnv(name, dflt) {
   return process.env[name] !== undefined && process.env[name] !== '' && Number.isInteger(v) && v > 0 ? v : dflt;
 }
 
-const EVENTS = intEnv('SHARED_EVENTS', 1500);
+const EVENTS = intEnv('SHARED_EVENTS', 5000);
 const RATE = intEnv('SHARED_RATE', 25);
 const CONCURRENCY = intEnv('SHARED_CONCURRENCY', 24);
 const SEED = intEnv('SEED', Math.floor(Math.random() * 1e9));
@@ -70,7 +75,9 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
   it(`delivers every acknowledged event once queued, shares the work and holds the group rate (${EVENTS} events, ${RATE}/s)`, async function () {
     requireNatsServer(this);
     const started = Date.now();
-    nats = await startNatsCluster({ size: 3 });
+    // the brokers and Node-RED run at a lower CPU priority than the partner, so that the partner stamps arrivals
+    // when they come, not when a busy machine lets it run (its remaining pauses are measured and left out below)
+    nats = await startNatsCluster({ size: 3, nice: 5 });
     await waitForJetStream(nats.urls, 90000);
     // in its own process: its arrival times must not depend on how busy the posting clients keep this one
     partner = await startPartnerProcess({ mix: MIX, seed: SEED, slowMs: 800, retryAfter: 1, busyGapMs: 3000 });
@@ -95,6 +102,11 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
         settings: { uiPort: n.port },
         startTimeout: 90000,
       });
+      try {
+        os.setPriority(n.nr.child.pid, 5);
+      } catch {
+        // not allowed here: runs at the normal priority
+      }
       n.up = true;
     };
     await Promise.all(nodes.map((n) => boot(n, true)));
@@ -227,9 +239,30 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
     const perSecond = {};
     for (const r of seen.requests)
       perSecond[Math.floor((r.at - t0) / 1000)] = (perSecond[Math.floor((r.at - t0) / 1000)] || 0) + 1;
-    const limit5s = RATE * 5;
+    const limit1s = Math.floor(RATE * 1.1);
+    // whole seconds of the run (the first and the last, partial, are left out)
+    const seconds = Object.keys(perSecond)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const wholeSeconds = seconds.slice(1, -1).map((k) => perSecond[k] || 0);
     const stats = {};
     for (const n of nodes) stats[n.name] = await outboxStats(base(n));
+    // the busiest second, to see where a burst came from: who sent it, arrivals stamped in one clump, the partner's pauses
+    const judged = judgedWindows(seen.requests, seen.stalls || [], 1000);
+    const busiest = busiestWindow(seen.requests, 1000);
+    const clump = busiestWindow(busiest.requests, 5).count;
+    const busiestSecond = {
+      fromSecond: +((busiest.from - started) / 1000).toFixed(2),
+      byInstance: busiest.requests.reduce((a, r) => ((a[r.instance] = (a[r.instance] || 0) + 1), a), {}),
+      mostWithin5ms: clump,
+      partnerPausesAround: (seen.stalls || [])
+        .filter((x) => x.at >= busiest.from - 500 && x.at <= busiest.from + 1500)
+        .map((x) => `${x.ms} ms at +${((x.at - busiest.from) / 1000).toFixed(2)} s`),
+      gapsMs: busiest.requests
+        .slice(1)
+        .map((r, i) => r.at - busiest.requests[i].at)
+        .join(' '),
+    };
     const summary = {
       seed: SEED,
       events: EVENTS,
@@ -245,9 +278,16 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
       sharePercent: share,
       rate: {
         limitPerSecond: RATE,
-        most1s: maxInWindow(seen.requests, 1000),
+        limit1sPlus10: limit1s,
+        most1s: judged.count,
+        windowsJudged: judged.judged,
+        windowsLeftOutPartnerPaused: judged.excluded,
+        most1sSlidingRaw: maxInWindow(seen.requests, 1000),
+        most1sWholeSecond: Math.max(0, ...wholeSeconds),
         most5s: maxInWindow(seen.requests, 5000),
-        limit5sPlus10: Math.floor(limit5s * 1.1),
+        averagePerSecond: +(seen.requests.length / Math.max(1, seconds.length)).toFixed(1),
+        busiestSecond,
+        partnerPausesOver100ms: (seen.stalls || []).filter((x) => x.ms > 100).length,
       },
       partnerFirstRequestSecond: +((t0 - started) / 1000).toFixed(1),
       partnerRequestsPerSecond: Object.keys(perSecond)
@@ -257,7 +297,14 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
       instanceCounters: Object.fromEntries(
         Object.entries(stats).map(([k, s]) => [
           k,
-          { delivered: s.delivered, retried: s.retried, deadLettered: s.deadLettered, depth: s.depth },
+          {
+            delivered: s.delivered,
+            retried: s.retried,
+            deadLettered: s.deadLettered,
+            depth: s.depth,
+            rateSlotsGranted: s.shared && s.shared.groupGrants,
+            rateSlotsGivenUp: s.shared && s.shared.missedSlots,
+          },
         ]),
       ),
       failures: events.map((e) => `${e.text} (+${((e.at - started) / 1000).toFixed(1)} s)`),
@@ -294,8 +341,12 @@ describe('shared mode on a three-server NATS cluster with three Node-RED instanc
     for (const name of NAMES)
       assert.ok(share[name] >= 20, `instance ${name} delivered ${share[name]} % (at least 20 %)`);
     assert.ok(
-      summary.rate.most5s <= limit5s * 1.1,
-      `the partner saw ${summary.rate.most5s} requests in 5 s (limit ${limit5s} + 10 %)`,
+      judged.count <= limit1s,
+      `the partner saw ${judged.count} requests in one second (limit ${RATE} + 10 % = ${limit1s})`,
+    );
+    assert.ok(
+      judged.judged >= 0.5 * seen.requests.length,
+      `the partner was running through at least half the 1-s windows (${judged.judged} of ${seen.requests.length})`,
     );
     const a = seen.counts;
     assert.ok(a.error > 0 && a.busy > 0 && a.slow > 0, `the partner misbehaved as planned: ${JSON.stringify(a)}`);

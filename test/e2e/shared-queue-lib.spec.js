@@ -3,7 +3,8 @@
  * The shared queue library (nodes/lib/shared-queue) on its own against a real
  * nats-server and a partner stand-in on 127.0.0.1, without Node-RED: limits
  * and their policies, attempts used up → dead letter with its history,
- * Retry-After honoured, close() hands messages back.
+ * Retry-After honoured, close() hands messages back, the vendor's key lifetime
+ * held by the instance that takes over, the group's members and shares.
  */
 const assert = require('assert');
 const http = require('http');
@@ -47,10 +48,14 @@ describe('shared queue library against a real nats-server', function () {
     if (nats) await nats.stop();
   });
 
-  async function open(nodeId, extra = {}) {
+  async function open(nodeId, { basePath = '', ...extra } = {}) {
     const endpoint = new Endpoint({
       id: `ep-${nodeId}`,
-      config: { baseUrl: `http://127.0.0.1:${server.address().port}`, maxConcurrent: 4, breakerFailures: 0 },
+      config: {
+        baseUrl: `http://127.0.0.1:${server.address().port}${basePath}`,
+        maxConcurrent: 4,
+        breakerFailures: 0,
+      },
       env: {},
     });
     const events = { delivered: [], failed: [] };
@@ -164,5 +169,65 @@ describe('shared queue library against a real nats-server', function () {
     assert.strictEqual((await q.enqueue(item('e1', '/a'))).status, 'accepted');
     assert.strictEqual((await q.enqueue(item('e1', '/a'))).status, 'duplicate');
     assert.strictEqual((await q.enqueue(item('e1', '/b'))).status, 'accepted');
+  });
+
+  it("stops at the vendor's key lifetime on whichever instance holds the message: no attempt after it, a dead letter saying why", async function () {
+    this.timeout(60000);
+    answer = (req) => (req.url.endsWith('/expire') ? [500, {}] : [200, {}]);
+    const LIFETIME = 10000; // margin: a tenth, 1 s
+    const settings = {
+      maxAttempts: 1000,
+      initialDelay: 400,
+      maxDelay: 400,
+      maxRetryAfter: 5,
+      idempotencyHeader: 'Idempotency-Key',
+    };
+    const a = await open('lib-keylife', { basePath: '/A', keyLifetimeMs: LIFETIME, settings, instance: 'A' });
+    assert.strictEqual((await a.q.enqueue(item('k1', '/expire'))).status, 'accepted');
+    const queuedBy = Date.now(); // the message's createdAt is at most this
+    const from = (inst) => seen.filter((x) => x.key === 'k1' && x.url === `/${inst}/expire`);
+    await until('two attempts from A', () => from('A').length >= 2);
+    await a.q.close(); // hands the message back; B goes on counting from the same queueing time
+    const b = await open('lib-keylife', { basePath: '/B', keyLifetimeMs: LIFETIME, settings, instance: 'B' });
+    await until('the dead letter', () => b.events.failed.length === 1, 40000);
+    const { m, e } = b.events.failed[0];
+    assert.strictEqual(e.code, 'IDEMPOTENCY_WINDOW_PASSED');
+    assert.strictEqual(m.delivery.idempotencyKey, 'k1');
+    assert.ok(from('B').length >= 1, 'B made attempts of its own before the lifetime ran out');
+    const all = seen.filter((x) => x.key === 'k1');
+    const last = Math.max(...all.map((x) => x.at));
+    assert.ok(
+      last < queuedBy + LIFETIME,
+      `the last attempt came ${last - queuedBy} ms after queueing (lifetime ${LIFETIME})`,
+    );
+    const list = await b.q.listDeadLetters();
+    assert.strictEqual(list.items.find((x) => x.id === 'k1').error.code, 'IDEMPOTENCY_WINDOW_PASSED');
+    console.log(
+      `      key lifetime ${LIFETIME} ms: ${from('A').length} attempts by A, ${from('B').length} by B, the last ${last - queuedBy} ms after queueing`,
+    );
+  });
+
+  it('shows the group: members that report, each one share of the deliveries; a closed instance leaves', async function () {
+    answer = () => [200, {}];
+    const a = await open('lib-group', { instance: 'A' });
+    const b = await open('lib-group', { instance: 'B' });
+    for (let i = 0; i < 20; i++) assert.strictEqual((await a.q.enqueue(item(`g${i}`, '/g'))).status, 'accepted');
+    await until('all delivered', () => a.events.delivered.length + b.events.delivered.length === 20);
+    await a.q.refresh();
+    await b.q.refresh();
+    await a.q.refresh();
+    const ga = a.q.stats().shared;
+    const gb = b.q.stats().shared;
+    assert.strictEqual(ga.members, 2);
+    assert.strictEqual(ga.instance, 'A');
+    assert.strictEqual(ga.groupDelivered, 20);
+    assert.strictEqual(ga.delivered, a.events.delivered.length);
+    assert.strictEqual(gb.groupDelivered, 20);
+    assert.ok(Math.abs(ga.share + gb.share - 1) < 1e-9, `${ga.share} + ${gb.share}`);
+    assert.strictEqual(ga.connection, 'connected');
+    assert.strictEqual(ga.connected, true);
+    await b.q.close();
+    await a.q.refresh();
+    assert.strictEqual(a.q.stats().shared.members, 1);
   });
 });

@@ -6,13 +6,31 @@
  * once; permanent failures become dead letters kept in JetStream, listed,
  * replayed and purged from any instance; with the broker gone the trigger
  * answers 503 (nothing acknowledged that is not kept) and takes events again
- * once it is back; the endpoint's rate limit holds for the whole group.
+ * once it is back; the endpoint's rate limit holds for the whole group; the
+ * metrics and the monitor show the group (members, shares, broker state).
  */
 const assert = require('assert');
 const { startNatsCluster, requireNatsServer, waitForJetStream } = require('../support/nats-cluster');
 const { startNodeRed } = require('../support/nodered');
 const { startSharedPartner } = require('../support/shared-partner');
 const { IDS, sharedFlow, postEvent, outboxStats } = require('../support/shared-flow');
+const { havePromtool, checkMetrics } = require('../support/promtool');
+const { judgedWindows } = require('../support/shared-partner-process');
+
+/** The value of one sample line of an exposition text (undefined when absent). */
+function sample(text, name, labels = {}) {
+  for (const line of text.split('\n')) {
+    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = {};
+    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
+      const i = p.indexOf('=');
+      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
+    }
+    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
+  }
+  return undefined;
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,6 +92,64 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
       assert.strictEqual(r.key, r.eventId);
   });
 
+  it('shows the group in the monitor route and the metrics: two members, shares that add up, the broker connected; promtool accepts the exposition', async function () {
+    const group = async (nr) => {
+      const res = await fetch(`${nr.base}/saypro-integration-kit/monitor`, { signal: AbortSignal.timeout(5000) });
+      assert.strictEqual(res.status, 200);
+      const node = (await res.json()).nodes.find((n) => n.id === IDS.post);
+      return node && node.group;
+    };
+    // the members report every 2 s: wait until both see both and the same group total
+    let g;
+    await until(
+      'both instances see the group',
+      async () => {
+        g = await Promise.all(nrs.map(group));
+        return (
+          g.every((x) => x && x.members === 2) &&
+          g[0].groupDelivered === g[1].groupDelivered &&
+          g[0].groupDelivered >= 30
+        );
+      },
+      30000,
+    );
+    for (const x of g) {
+      assert.strictEqual(x.connection, 'connected');
+      assert.strictEqual(x.connected, true);
+      assert.strictEqual(x.stream, `SAYPRO_OUTBOX_${IDS.post}`);
+      assert.strictEqual(x.depth, 0);
+    }
+    assert.strictEqual(g[0].delivered + g[1].delivered, g[0].groupDelivered);
+    assert.ok(Math.abs(g[0].share + g[1].share - 1) < 1e-9, `${g[0].share} + ${g[1].share}`);
+    assert.notStrictEqual(g[0].instance, g[1].instance);
+
+    const labels = { node: 'to the partner', endpoint: 'partner' };
+    const texts = [];
+    for (const [i, nr] of nrs.entries()) {
+      const res = await fetch(`${nr.base}/metrics`, { signal: AbortSignal.timeout(5000) });
+      assert.strictEqual(res.status, 200);
+      const text = await res.text();
+      texts.push(text);
+      assert.strictEqual(sample(text, 'saypro_shared_broker_connected', labels), 1);
+      assert.strictEqual(sample(text, 'saypro_shared_group_members', labels), 2);
+      assert.strictEqual(sample(text, 'saypro_shared_group_delivered', labels), g[i].groupDelivered);
+      assert.strictEqual(sample(text, 'saypro_shared_instance_share_ratio', labels), g[i].share);
+      assert.strictEqual(sample(text, 'saypro_queue_depth', labels), 0);
+      assert.ok(!text.includes(g[i].instance), 'the instance name is no label');
+    }
+    console.log(
+      `      group: ${g.map((x) => `${x.delivered} of ${x.groupDelivered} (${Math.round(x.share * 100)} %)`).join(', ')}`,
+    );
+    if (!havePromtool()) {
+      console.log('      promtool is not installed (Debian package prometheus): exposition check skipped');
+      this.skip();
+    }
+    for (const text of texts) {
+      const check = await checkMetrics(text);
+      assert.ok(check.ok, check.output);
+    }
+  });
+
   it('keeps permanent failures as dead letters in JetStream: listed, replayed and purged from the other instance', async function () {
     for (const id of ['bad_1', 'bad_2', 'bad_3'])
       assert.strictEqual((await postEvent(nrs[0].base, id, {})).status, 202);
@@ -108,9 +184,22 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
 
   it('holds the endpoint rate limit (20/s) for both instances together', async function () {
     const start = partner.requests.length;
+    // the partner runs in this process: its own pauses (a busy machine) are measured, see judgedWindows
+    const stalls = [];
+    let tick = Date.now();
+    const watch = setInterval(() => {
+      const now = Date.now();
+      if (now - tick > 60) stalls.push({ at: now, ms: now - tick - 10 });
+      tick = now;
+    }, 10);
     const ids = Array.from({ length: 120 }, (_, i) => `rate_${i}`);
-    await Promise.all(ids.map((id, i) => postEvent(nrs[i % 2].base, id, {})));
-    await until('every rate event delivered', () => ids.every((id) => partner.delivered.has(id)), 60000);
+    try {
+      await Promise.all(ids.map((id, i) => postEvent(nrs[i % 2].base, id, {})));
+      await until('every rate event delivered', () => ids.every((id) => partner.delivered.has(id)), 60000);
+    } finally {
+      clearInterval(watch);
+    }
+    const judged = judgedWindows(partner.requests.slice(start), stalls, 1000);
     const times = partner.requests
       .slice(start)
       .map((r) => r.at)
@@ -127,9 +216,13 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
     console.log(
       `      rate: ${times.length} requests in ${span.toFixed(1)} s; most in any 1 s: ${most(1000)}, 2 s: ${most(2000)}, 5 s: ${most(5000)} (limit 20/s)`,
     );
-    // measured where the partner sees them, over 5 s windows: on a loaded machine a request can reach the
-    // partner some hundreds of ms after its grant, which bunches arrivals within a single second
-    assert.ok(most(5000) <= 110, `at most 100 (+10 %) requests in any 5 s, saw ${most(5000)}`);
+    // measured where the partner sees them (a request starts only within its rate slot, rate-slots.ts), over the
+    // windows in which the partner was running throughout
+    console.log(
+      `      1-s windows judged: ${judged.judged} (most in one: ${judged.count}), left out (the partner paused): ${judged.excluded}`,
+    );
+    assert.ok(judged.count <= 22, `at most 20 (+10 %) requests in any 1 s, saw ${judged.count}`);
+    assert.ok(judged.judged >= 60, `at least half the windows judged (${judged.judged})`);
     assert.ok(span >= 5, `120 requests at 20/s take about 6 s, took ${span}`);
   });
 

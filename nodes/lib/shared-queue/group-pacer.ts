@@ -11,11 +11,13 @@
  * measured to both succeed, i.e. lost updates; the per-subject limit held.)
  *
  *   r.<k>   rate slot k: time is cut into slots of rateIntervalMs / rateCount
- *           (+5 % for the time between a grant and its request reaching the
- *           partner); a request needs a slot of its own, so the group makes
- *           at most one request per slot, spaced evenly, never a burst. An
- *           instance reserves the first free slot from now on and waits for
- *           its start.
+ *           (+5 % for the way from a grant to the partner); a request needs
+ *           a slot of its own and starts within a tolerance after the slot's
+ *           start, never later (rate-slots.ts): an instance reserves a slot
+ *           far enough ahead for the reservation's measured round trip,
+ *           waits for its start, and gives it up if it could not be used in
+ *           time. So the group makes at most one request per slot, spaced
+ *           evenly, and no slow round trip turns into a burst.
  *   c.<i>   concurrency slot i (0 ≤ i < maxConcurrent), held for the request
  *           and deleted afterwards; the stream's max age (2 minutes) frees the
  *           slots of an instance that died.
@@ -23,8 +25,10 @@
  * A 429/503 with Retry-After pauses the whole group: the pause's end is kept
  * in a KV key ("pause", a plain put: a lost update only shortens a pause).
  * The wrapped endpoint keeps its own pacer (circuit breaker, offline probes,
- * local limits) in front. One waiter per instance works on the group at a
- * time. Times are the instances' wall clocks: keep them in sync with NTP.
+ * local limits) in front. One waiter per instance at a time looks for a
+ * concurrency slot; up to AHEAD_WAITERS hold (or reserve) rate slots ahead. Times are the instances' wall clocks: keep them in sync
+ * with NTP (a clock that is x ms off lets that instance's requests land up to
+ * x ms beside its slots).
  */
 import {
   DiscardPolicy,
@@ -36,6 +40,7 @@ import {
 } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { isTaken } from './jetstream-errors';
+import { Lead, firstCandidate, slotSpacing, slotStart, slotTolerance, usable } from './rate-slots';
 import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PacerState } from '../http/types';
 
 export interface GroupLimits {
@@ -50,8 +55,10 @@ export interface GroupLimits {
 export const SLOT_TTL_MS = 120_000;
 /** a JetStream error: wait this long before trying again */
 const ERROR_BACKOFF_MS = 500;
-/** how far ahead an instance may reserve a rate slot */
-const MAX_AHEAD_SLOTS = 10_000;
+/** how many slots one reservation may try before choosing again from the clock */
+const MAX_SCAN_SLOTS = 1000;
+/** waiters of one instance holding rate slots at a time */
+export const AHEAD_WAITERS = 32;
 
 export function paceStreamConfig(
   name: string,
@@ -110,18 +117,26 @@ export interface GroupPacerOptions {
   owner: string;
   warn?: (text: string) => void;
   now?: () => number;
+  /** told of every rate grant: the slot and when the request may start (tests, figures) */
+  onGrant?: (slot: number, at: number, slotStartMs: number) => void;
 }
 
 export class GroupPacer implements PacerLike {
   private readonly o: GroupPacerOptions;
   private readonly now: () => number;
-  /** one waiter at a time works on the group */
+  /** one waiter at a time looks for a concurrency slot */
   private gate: Promise<unknown> = Promise.resolve();
+  /** waiters holding (or reserving) a rate slot, and those queued behind them */
+  private ahead = 0;
+  private aheadQueue: (() => void)[] = [];
   private closed = false;
   /** the next rate slot worth trying (slots before it are taken) */
   private nextSlot = 0;
+  private readonly lead = new Lead();
   /** group grants made by this instance (for the monitor) */
   granted = 0;
+  /** rate slots reserved but given up because they could not be used in time */
+  missedSlots = 0;
 
   constructor(opts: GroupPacerOptions) {
     this.o = opts;
@@ -138,11 +153,16 @@ export class GroupPacer implements PacerLike {
 
   close(): void {
     this.closed = true;
+    for (const w of this.aheadQueue.splice(0)) w();
   }
 
   get spacingMs(): number {
-    const { rateCount, rateIntervalMs } = this.o.limits;
-    return rateCount > 0 ? (rateIntervalMs / rateCount) * 1.05 : 0;
+    return slotSpacing(this.o.limits);
+  }
+
+  /** how far ahead rate slots are reserved now (learnt from the round trips) */
+  get leadMs(): number {
+    return this.lead.ms;
   }
 
   async acquire(signal?: AbortSignal): Promise<PacerPermit> {
@@ -151,10 +171,15 @@ export class GroupPacer implements PacerLike {
     try {
       const run = this.gate.then(async () => {
         slot = await this.takeSlot(signal);
-        await this.takeToken(signal);
       });
       this.gate = run.catch(() => undefined);
       await run;
+      await this.enterAhead(signal);
+      try {
+        await this.takeToken(signal);
+      } finally {
+        this.leaveAhead();
+      }
     } catch (err) {
       local?.release({ kind: 'cancelled' });
       if (slot) this.freeSlot(slot.seq);
@@ -249,6 +274,47 @@ export class GroupPacer implements PacerLike {
     return Number.isFinite(until) ? Math.max(0, until - this.now()) : 0;
   }
 
+  private async enterAhead(signal?: AbortSignal): Promise<void> {
+    while (this.ahead >= AHEAD_WAITERS) {
+      if (this.closed) throw abortError();
+      if (signal?.aborted) throw abortError();
+      await new Promise<void>((r) => {
+        const onAbort = () => r();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.aheadQueue.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          r();
+        });
+      });
+    }
+    this.ahead++;
+  }
+
+  private leaveAhead(): void {
+    this.ahead--;
+    // every queued waiter looks again (one that was aborted meanwhile has left)
+    for (const w of this.aheadQueue.splice(0)) w();
+  }
+
+  /**
+   * Reserves the first free rate slot at least `lead` ahead. Several
+   * reservations of one instance run at once: each claims its candidates
+   * locally first (nextSlot), so they never try the same slot.
+   */
+  private async reserve(spacing: number): Promise<number> {
+    for (let n = 0; n < MAX_SCAN_SLOTS; n++) {
+      if (this.closed) throw abortError();
+      const t0 = this.now();
+      const k = firstCandidate(t0, this.lead.ms, spacing, this.nextSlot);
+      this.nextSlot = k + 1;
+      if ((await this.publish(`${this.o.prefix}.r.${k}`)) !== undefined) {
+        this.lead.sample(this.now() - t0);
+        return k;
+      }
+    }
+    throw new Error(`no free rate slot among ${MAX_SCAN_SLOTS} tried`);
+  }
+
   private async takeToken(signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (this.closed) throw abortError();
@@ -260,15 +326,24 @@ export class GroupPacer implements PacerLike {
         }
         const spacing = this.spacingMs;
         if (spacing <= 0) return;
-        // the first free slot from now on: reserve it, then wait for its start
-        const first = Math.floor(this.now() / spacing);
-        let k = Math.max(first, this.nextSlot);
-        for (; k < first + MAX_AHEAD_SLOTS; k++) {
-          if ((await this.publish(`${this.o.prefix}.r.${k}`)) !== undefined) break;
+        const k = await this.reserve(spacing);
+        const start = slotStart(k, spacing);
+        let now = this.now();
+        while (now < start) {
+          await sleep(start - now, signal);
+          now = this.now();
         }
-        this.nextSlot = k + 1;
-        const wait = k * spacing - this.now();
-        if (wait > 0) await sleep(wait, signal);
+        if (usable(k, now, spacing, slotTolerance(spacing)) !== 'ok') {
+          // too late for this slot: using it would put two requests closer than the rate allows
+          this.missedSlots++;
+          this.lead.missed();
+          continue;
+        }
+        try {
+          this.o.onGrant?.(k, now, start);
+        } catch {
+          // a listener's bug must not stop the grant
+        }
         return;
       } catch (err) {
         if (signal?.aborted || (err as Error)?.name === 'AbortError') throw abortError();

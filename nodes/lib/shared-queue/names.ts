@@ -10,6 +10,7 @@
  *   SAYPRO_DEAD_<node>       the dead letters (limits stream)
  *     saypro.dead.<node>.<hash of the event id>
  *   KV SAYPRO_TRIES_<node>   attempts made for a pending message, by stream sequence
+ *   KV SAYPRO_GROUP_<node>   the group's members and what each delivered (group.ts)
  *   SAYPRO_PACE_<endpoint>   the endpoint's group rate and concurrency slots
  *   KV SAYPRO_PAUSE_<endpoint> the group's pause after a Retry-After
  */
@@ -62,6 +63,11 @@ export function queueNames(nodeId: string): QueueNames {
     workConsumer: 'work',
     keyConsumer: (b) => `key-${b}`,
   };
+}
+
+/** KV bucket of the group's members (group.ts) */
+export function groupBucket(nodeId: string): string {
+  return `SAYPRO_GROUP_${token(nodeId)}`;
 }
 
 /** KV bucket of the endpoint's group pause */

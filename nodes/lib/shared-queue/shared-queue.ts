@@ -47,7 +47,18 @@ import type {
 } from '../outbox/durable';
 import type { DeadLetterCounts } from '../outbox/dead-letter';
 import type { PacerState } from '../http/types';
-import { ORDERING_BUCKETS, bucketOf, messageId, paceBucket, paceNames, queueNames, type QueueNames } from './names';
+import {
+  ORDERING_BUCKETS,
+  bucketOf,
+  groupBucket,
+  messageId,
+  paceBucket,
+  paceNames,
+  queueNames,
+  type QueueNames,
+} from './names';
+import { GroupMembers, MEMBER_TTL_MS, describeGroup, type SharedGroupInfo } from './group';
+import { hostname } from 'os';
 import { SharedDeadLetters } from './dead-letters';
 import { GroupPacer, paceStreamConfig, withGroupPacer } from './group-pacer';
 import { Workers } from './worker';
@@ -59,6 +70,8 @@ export interface NatsLink {
   connection(): Promise<NatsConnection>;
   /** false while disconnected or reconnecting */
   isConnected(): boolean;
+  /** the connection's state in a word (connecting, connected, reconnecting, closed, invalid) */
+  state?(): string;
 }
 
 export interface SharedQueueOptions extends Omit<DurableQueueOptions, 'dir'> {
@@ -95,6 +108,10 @@ export class SharedQueue {
   jsm: JetStreamManager | undefined;
   tries: KV | undefined;
   pacer: GroupPacer | undefined;
+  /** the group's members and this instance's share (group.ts) */
+  group: GroupMembers | undefined;
+  /** names this instance in the group */
+  readonly instance: string;
   /** the dead letters, once set up (a stand-in with zero counts until then) */
   deadLetter: { counts(): DeadLetterCounts };
   private dead: SharedDeadLetters | undefined;
@@ -113,6 +130,7 @@ export class SharedQueue {
     this.opts = opts;
     this.names = queueNames(opts.nodeId);
     this.clock = opts.now ?? Date.now;
+    this.instance = opts.instance ?? `${hostname()}-${process.pid}`;
     this.deadLetter = { counts: () => ({ total: 0, bytes: 0, byCode: {}, dropped: 0 }) };
     this.ready = new Promise((r) => (this.readyResolve = r));
   }
@@ -224,10 +242,16 @@ export class SharedQueue {
             rateCount: settings?.rateCount ?? 0,
             rateIntervalMs: settings?.rateIntervalMs ?? 1000,
           },
-          owner: this.opts.instance ?? `${process.pid}`,
+          owner: this.instance,
           warn: (t) => this.warnOnce(t),
           now: this.opts.now,
         });
+        const members = await kvm.create(groupBucket(this.opts.nodeId), {
+          history: 1,
+          replicas: this.replicas,
+          ttl: MEMBER_TTL_MS,
+        });
+        this.group = new GroupMembers(members, this.instance, this.clock);
         this.js = js;
         this.jsm = jsm;
         this.tries = tries;
@@ -272,7 +296,9 @@ export class SharedQueue {
         at: this.clock(),
       };
       await this.dead?.refresh();
-      if (before !== s.messages) this.changed();
+      const members = this.group?.view.members;
+      await this.group?.refresh(this.counters.delivered);
+      if (before !== s.messages || members !== this.group?.view.members) this.changed();
     } catch {
       // shown as it was; the link state is on the config node
     }
@@ -410,7 +436,20 @@ export class SharedQueue {
     return { depth: this.cache.depth, oldestAgeMs: this.cache.oldestAgeMs, sending: this.sending };
   }
 
-  stats(): DurableStats & { shared: { connected: boolean; stream: string; replicas: number; groupGrants: number } } {
+  /** the group as this instance sees it (figures refreshed every 2 s) */
+  groupInfo(): SharedGroupInfo {
+    return describeGroup({
+      link: this.opts.link,
+      stream: this.names.stream,
+      replicas: this.replicas,
+      instance: this.instance,
+      view: this.group?.view,
+      delivered: this.counters.delivered,
+      pacer: this.pacer,
+    });
+  }
+
+  stats(): DurableStats & { shared: SharedGroupInfo } {
     return {
       depth: this.cache.depth,
       bytes: this.cache.bytes,
@@ -420,12 +459,7 @@ export class SharedQueue {
       sending: this.sending,
       circuit: this.pacing(),
       ...this.losses(),
-      shared: {
-        connected: this.opts.link.isConnected(),
-        stream: this.names.stream,
-        replicas: this.replicas,
-        groupGrants: this.pacer?.granted ?? 0,
-      },
+      shared: this.groupInfo(),
     };
   }
 
@@ -496,6 +530,12 @@ export class SharedQueue {
         if (this.statsTimer) clearInterval(this.statsTimer);
         this.pacer?.close();
         await this.workers?.stop();
+        // leaves the group at once (else it counts for 30 s more); never waits long for it
+        if (this.group)
+          await Promise.race([
+            this.group.leave().catch(() => undefined),
+            new Promise((r) => setTimeout(r, 1000).unref?.()),
+          ]);
         this.liveProps.clear();
       })();
     }

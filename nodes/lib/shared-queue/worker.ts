@@ -7,7 +7,7 @@
  *   success           → ack (after the attempt), output 1
  *   retry later       → attempts written to KV (SAYPRO_TRIES_<node>), NAK with
  *                       the delay (backoff with jitter, or Retry-After)
- *   no attempts left / permanent failure
+ *   no attempts left / permanent failure / the vendor's key lifetime passed
  *                     → dead letter published (PubAck), then ack, output 2
  *   cancelled (close) → NAK at once: another instance takes it, no attempt used
  *
@@ -30,6 +30,7 @@ import {
   type DeliveryState,
 } from '../http/deliver';
 import { parseResponseBody } from '../http/response';
+import { windowPassed } from '../idempotency-window';
 import type { EndpointHandle } from '../http/types';
 import { ORDERING_BUCKETS } from './names';
 import type { SharedQueue, WireItem } from './shared-queue';
@@ -213,6 +214,20 @@ export class Workers {
       return;
     }
     const key = wire.idempotencyKey || msgId;
+    // the vendor's key lifetime, counted from the queueing (the time travels with the message, so every
+    // instance stops at the same moment): no attempt after it, as with the journal
+    const passed = settings.idempotencyHeader
+      ? windowPassed({
+          firstUseAt: tries.attempts > 0 ? wire.createdAt : null,
+          now: q.clock(),
+          lifetimeMs: q.opts.keyLifetimeMs ?? 0,
+          header: settings.idempotencyHeader,
+        })
+      : null;
+    if (passed) {
+      await this.giveUp(m, msgId, wire, { body }, tries, passed);
+      return;
+    }
     const state = newDeliveryState(key, settings.maxAttempts, wire.createdAt);
     state.attempts = tries.attempts;
     state.lastErrorCode = tries.lastError?.code ?? null;

@@ -104,6 +104,21 @@ export interface QueueGauge {
   depth: number;
   oldestAgeSeconds: number;
   deadLetters: number;
+  /** shared mode only: the group (depth and dead letters above are then the group's) */
+  shared?: SharedGauge;
+}
+
+/** A shared queue's group as one instance sees it. */
+export interface SharedGauge {
+  /** connected to a NATS server */
+  connected: boolean;
+  /** instances of the group that reported lately */
+  members: number;
+  /** deliveries by this instance, by the group (each member since its deploy) */
+  delivered: number;
+  groupDelivered: number;
+  /** delivered / groupDelivered */
+  share: number;
 }
 
 /** An endpoint's pacing state, read at scrape time. */

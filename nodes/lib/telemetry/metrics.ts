@@ -112,6 +112,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, q.deadLetters);
     },
   });
+  // shared mode (NATS JetStream): the group as this instance sees it; saypro_queue_depth is then the group's stream depth
+  const sharedGauge = (name: string, help: string, value: (g: bus.SharedGauge) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node', 'endpoint'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const q of bus.queues())
+          if (q.shared) this.set({ node: cleanLabel(q.node), endpoint: cleanLabel(q.endpoint) }, value(q.shared));
+      },
+    });
+  sharedGauge(
+    'saypro_shared_broker_connected',
+    'Shared queue: whether this instance is connected to a NATS server (1) or not (0: reconnecting, closed).',
+    (g) => (g.connected ? 1 : 0),
+  );
+  sharedGauge(
+    'saypro_shared_group_members',
+    "Shared queue: the Node-RED instances of the node's group that reported in the last 30 s (this one included).",
+    (g) => g.members,
+  );
+  sharedGauge(
+    'saypro_shared_group_delivered',
+    "Shared queue: messages the group's members delivered, each since its deploy (the same figure on every member).",
+    (g) => g.groupDelivered,
+  );
+  sharedGauge(
+    'saypro_shared_instance_share_ratio',
+    "Shared queue: this instance's deliveries divided by the group's (0 to 1).",
+    (g) => g.share,
+  );
   new Gauge({
     name: 'saypro_endpoint_state',
     help: "An endpoint's pacing state: 1 while it is in the state (paused after a Retry-After, circuit_open, circuit_half_open, offline), else 0.",
