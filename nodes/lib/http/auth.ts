@@ -6,21 +6,16 @@
  */
 import { IntegrationError } from '../errors';
 import { setQueryParam } from './base-url';
+import { AUTH_TYPES, isHeaderName, isHeaderValue } from '../rules';
 
-export const AUTH_TYPES = ['none', 'apikey', 'basic', 'bearer', 'oauth2'] as const;
+export { AUTH_TYPES };
 export type AuthType = (typeof AUTH_TYPES)[number];
 
-/** RFC 9110 §5.1 field-name = token */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-export function isValidHeaderName(name: unknown): name is string {
-  return typeof name === 'string' && HEADER_NAME.test(name);
-}
+/** RFC 9110 §5.1 field-name = token (lib/rules/headers.ts) */
+export const isValidHeaderName = isHeaderName;
 
 /** A header value must not carry CR, LF or NUL (header injection). */
-export function isValidHeaderValue(value: string): boolean {
-  return !/[\r\n\0]/.test(value);
-}
+export const isValidHeaderValue = (value: string): boolean => isHeaderValue(value);
 
 /** What is needed to authenticate, with credentials already resolved. */
 export interface AuthSettings {
