@@ -25,12 +25,12 @@
  */
 import type { ErrorDetail } from './errors';
 import { getPath, parsePath, setPath, type PathSegment } from './path';
-import { listProblems as formatProblems, looksSecret, parseStatusSpec } from './rules';
+import { CHECK_MODES, listProblems as formatProblems, looksSecret, parseStatusSpec } from './rules';
 import type { StatusSpec } from './rules';
 
 export { parseStatusSpec, type StatusSpec, type StatusSpecResult } from './rules';
 
-export const MODES = ['all', 'any'] as const;
+export const MODES = CHECK_MODES;
 export type Mode = (typeof MODES)[number];
 export const KINDS = ['status', 'body'] as const;
 export const OPS = ['eq', 'neq', 'exists', 'missing', 'regex', 'in'] as const;

@@ -16,16 +16,22 @@
 import * as crypto from 'node:crypto';
 import type CryptoJSModule from 'crypto-js';
 import { IntegrationError, type ErrorDetail } from './errors';
-import { KID_PATTERN, keyFormat } from './rules';
+import {
+  DECRYPT_ALGORITHMS as DECRYPT_ALGORITHM_LIST,
+  DECRYPT_OUTPUTS,
+  ENCRYPT_ALGORITHMS,
+  KID_PATTERN,
+  keyFormat,
+} from './rules';
 
 export type Algorithm = 'aes-256-gcm' | 'aes-256-cbc-hmac' | 'cryptojs';
 export type DecryptAlgorithm = Algorithm | 'auto';
 export type OutputMode = 'auto' | 'string' | 'buffer' | 'json';
 export type AlgId = 'A256GCM' | 'A256CBC-HS256' | 'CryptoJS-AES';
 
-export const ALGORITHMS: readonly Algorithm[] = ['aes-256-gcm', 'aes-256-cbc-hmac', 'cryptojs'];
-export const DECRYPT_ALGORITHMS: readonly DecryptAlgorithm[] = ['auto', ...ALGORITHMS];
-export const OUTPUT_MODES: readonly OutputMode[] = ['auto', 'string', 'buffer', 'json'];
+export const ALGORITHMS: readonly Algorithm[] = ENCRYPT_ALGORITHMS;
+export const DECRYPT_ALGORITHMS: readonly DecryptAlgorithm[] = DECRYPT_ALGORITHM_LIST;
+export const OUTPUT_MODES: readonly OutputMode[] = DECRYPT_OUTPUTS;
 
 /** The name of each algorithm on the wire (envelope `alg`, `x-encryption-alg`). */
 export const ALG_ID: Readonly<Record<Algorithm, AlgId>> = {

@@ -6,10 +6,19 @@
  */
 import type { ErrorDetail } from './errors';
 import { formatPath, getPath, parsePath, setPath, type PathSegment } from './path';
-import { SECRET_NAME, isPlainObject, listProblems as formatProblems, looksSecret } from './rules';
+import {
+  MAPPING_NUMBERS,
+  MAPPING_SOURCE_TYPES,
+  MAPPING_VALUE_TYPES,
+  SECRET_NAME,
+  isPlainObject,
+  listProblems as formatProblems,
+  looksSecret,
+  readNumber,
+} from './rules';
 
-export const SOURCE_TYPES = ['msg', 'jsonata', 'str', 'num', 'bool', 'json', 'env'] as const;
-export const VALUE_TYPES = ['auto', 'string', 'number', 'integer', 'boolean', 'date', 'unix', 'minor'] as const;
+export const SOURCE_TYPES = MAPPING_SOURCE_TYPES;
+export const VALUE_TYPES = MAPPING_VALUE_TYPES;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 export type ValueType = (typeof VALUE_TYPES)[number];
 
@@ -318,9 +327,9 @@ function ruleLabel(index: number): string {
 }
 
 function parseDecimals(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return DEFAULT_DECIMALS;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= MAX_DECIMALS ? n : undefined;
+  const r = readNumber(raw, MAPPING_NUMBERS.decimals);
+  if (!r.ok) return undefined;
+  return r.value === undefined ? DEFAULT_DECIMALS : Math.min(r.value, MAX_DECIMALS);
 }
 
 function isMissing(value: unknown): boolean {

@@ -28,6 +28,7 @@ import { buildSenderHeaders, type HeaderEntry } from '../http/sender';
 import { DEFAULT_IDEMPOTENCY_HEADER, METHODS, type DeliverySettings } from '../http/deliver';
 import { configuredHeaderSecrets } from '../http/redact';
 import type { HttpMethod } from '../http/types';
+import { numberOf } from '../rules';
 
 export { METHODS, DEFAULT_IDEMPOTENCY_HEADER };
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -317,8 +318,9 @@ function readNumber(field: NumberField, value: unknown, adjusted: SettingAdjustm
   const { min, max, integer } = LIMITS[field];
   const fallback = DEFAULTS[field];
   if (isBlank(value)) return fallback;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+  // plain decimal text only, as the dialog reads it (lib/rules/numbers.ts): "1e3" or "0x10" is not a number here
+  const n = numberOf(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
     const kind = integer ? 'a whole number' : 'a number';
     adjusted.push({
       field,

@@ -6,7 +6,7 @@
  */
 import { IntegrationError } from '../errors';
 import { setQueryParam } from './base-url';
-import { AUTH_TYPES, isHeaderName, isHeaderValue } from '../rules';
+import { AUTH_TYPES, authCredentialProblem, isHeaderName, isHeaderValue } from '../rules';
 
 export { AUTH_TYPES };
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -63,16 +63,16 @@ export function checkAuthSettings(s: AuthSettings): IntegrationError | undefined
         value: name,
       });
     }
-    if (!s.apiKey) details.push({ field: 'apiKey', reason: 'the API key is required' });
-    else if (!isValidHeaderValue(s.apiKey))
-      details.push({ field: 'apiKey', reason: 'the API key contains a line break' });
-  } else if (s.type === 'basic') {
-    if (!s.username) details.push({ field: 'username', reason: 'the user name is required' });
-    else if (s.username.includes(':'))
-      details.push({ field: 'username', reason: 'a Basic user name cannot contain ":"' });
-  } else if (s.type === 'bearer') {
-    if (!s.token) details.push({ field: 'token', reason: 'the token is required' });
-    else if (!isValidHeaderValue(s.token)) details.push({ field: 'token', reason: 'the token contains a line break' });
+  }
+  // the credentials of the chosen type (lib/rules/settings.ts, as the dialog checks them)
+  const reasons: Record<string, Record<string, string>> = {
+    apiKey: { required: 'the API key is required', lineBreak: 'the API key contains a line break' },
+    username: { required: 'the user name is required', colon: 'a Basic user name cannot contain ":"' },
+    token: { required: 'the token is required', lineBreak: 'the token contains a line break' },
+  };
+  for (const field of ['apiKey', 'username', 'token'] as const) {
+    const problem = authCredentialProblem(s.type, field, s[field]);
+    if (problem) details.push({ field, reason: reasons[field][problem] });
   }
   if (!details.length) return undefined;
   return new IntegrationError(

@@ -34,7 +34,7 @@ import { configuredHeaderSecrets } from './redact';
 import { Pacer, type PacerOptions } from './pacing';
 import { STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
 import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
-import { AUTH_CREDENTIALS, ENDPOINT_NUMBERS, envRefName, listProblems, readNumber } from '../rules';
+import { AUTH_CREDENTIALS, ENDPOINT_NUMBERS, envRefName, invalidAllowHosts, listProblems, readNumber } from '../rules';
 
 export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -227,6 +227,8 @@ export class Endpoint implements EndpointHandle {
       1,
       Math.round((maxMB.ok && maxMB.value !== undefined ? maxMB.value : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024),
     );
+    const badHosts = invalidAllowHosts(c.allowHosts);
+    if (badHosts.length) problems.push({ field: 'allowHosts', reason: `not a host name: ${badHosts.join(', ')}` });
     this.guard = new TargetGuard({
       allowHosts: parseAllowHosts(c.allowHosts),
       blockPrivate: toBool(c.blockPrivate, false),
@@ -254,6 +256,7 @@ export class Endpoint implements EndpointHandle {
     headerList.forEach((h, i) => {
       const name = typeof h?.name === 'string' ? h.name.trim() : '';
       const raw = h?.value === undefined || h?.value === null ? '' : String(h.value);
+      if (name === '' && raw === '') return; // an empty row
       if (!isValidHeaderName(name)) {
         problems.push({
           field: `headers[${i}]`,
@@ -283,12 +286,13 @@ export class Endpoint implements EndpointHandle {
     }
 
     const apiKeyIn = (c.apiKeyIn || 'header') as 'header' | 'query';
-    this.apiKeyName =
-      c.apiKeyName === undefined || c.apiKeyName === '' ? DEFAULT_API_KEY_NAME : String(c.apiKeyName).trim();
+    const keyName = c.apiKeyName === undefined || c.apiKeyName === null ? '' : String(c.apiKeyName).trim();
+    this.apiKeyName = keyName === '' ? DEFAULT_API_KEY_NAME : keyName;
     this.auth = {
       type: authType,
       apiKeyIn,
-      apiKeyName: this.apiKeyName,
+      // an empty header name means X-API-Key; a query parameter needs its name (as the dialog says)
+      apiKeyName: apiKeyIn === 'query' ? keyName : this.apiKeyName,
       apiKey: creds.apiKey,
       username: creds.username,
       password: creds.password,

@@ -10,7 +10,10 @@ export function isHeaderName(name: unknown): name is string {
   return typeof name === 'string' && HEADER_NAME.test(name);
 }
 
-/** A header value must not carry CR, LF or NUL (header injection). */
+/** What a header value cannot carry: control characters other than tab (CR, LF, NUL …), or anything above U+00FF. */
+export const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** A header value HTTP can carry (no line break: no header injection). */
 export function isHeaderValue(value: unknown): boolean {
-  return !/[\r\n\0]/.test(String(value === undefined || value === null ? '' : value));
+  return !BAD_HEADER_VALUE.test(String(value === undefined || value === null ? '' : value));
 }

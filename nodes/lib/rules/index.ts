@@ -11,6 +11,7 @@ export * from './headers';
 export * from './keys';
 export * from './numbers';
 export * from './objects';
+export * from './path';
 export * from './problems';
 export * from './secrets';
 export * from './settings';

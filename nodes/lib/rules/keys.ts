@@ -47,3 +47,18 @@ export function keyFormat(text: unknown): KeyFormat {
 
 /** key ids: 1 to 64 letters, digits, ".", "_", ":" or "-" */
 export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The prefix of a Standard Webhooks secret. */
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+
+/**
+ * Why a Standard Webhooks secret will not do ("whsec_" then base64; the prefix
+ * may be left out), or undefined when it will.
+ */
+export function webhookSecretProblem(secret: unknown): 'empty' | 'format' | undefined {
+  if (typeof secret !== 'string' || secret.trim() === '') return 'empty';
+  let text = secret.trim();
+  if (text.startsWith(WEBHOOK_SECRET_PREFIX)) text = text.slice(WEBHOOK_SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) return 'format';
+  return undefined;
+}

@@ -56,7 +56,7 @@ export const HTTP_POST_NUMBERS = {
   /** seconds; at most a day */
   maxRetryAfter: whole(0, 86400),
   maxQueued: whole(1, 10000000),
-  maxQueuedMB: { min: 0, aboveMin: true, max: 1048576, optional: true },
+  maxQueuedMB: { min: 0.001, max: 1048576, optional: true },
   /** 0: no limit */
   maxDeadLetters: whole(0, 10000000),
   /** seconds; 0 or empty: none */
@@ -71,3 +71,51 @@ export const NATS_NUMBERS = {
 
 /** a NATS server address: [nats:// | tls://]host[:port] */
 export const NATS_SERVER = /^((nats|tls):\/\/)?[^\s/:]+(:\d{1,5})?$/i;
+
+/** an NKey user seed */
+export const NATS_SEED = /^SU[A-Z2-7]{50,}$/;
+
+/**
+ * Why a credential will not do for the chosen authentication, or undefined.
+ * A credential the authentication type does not use is never a problem: the
+ * dialog hides it and the runtime neither reads nor checks it.
+ */
+export function authCredentialProblem(
+  authType: unknown,
+  field: string,
+  value: unknown,
+): 'required' | 'lineBreak' | 'colon' | undefined {
+  const type = (AUTH_TYPES as readonly unknown[]).includes(authType)
+    ? (authType as keyof typeof AUTH_CREDENTIALS)
+    : 'none';
+  if (!AUTH_CREDENTIALS[type].includes(field)) return undefined;
+  const text = typeof value === 'string' ? value : '';
+  if (field === 'password') return undefined; // an empty Basic password is allowed
+  if (text === '') return 'required';
+  if (field === 'username') return text.includes(':') ? 'colon' : undefined;
+  if ((field === 'apiKey' || field === 'token') && /[\r\n\0]/.test(text)) return 'lineBreak';
+  return undefined;
+}
+
+/** one entry of an endpoint's allowed hosts: a host name, "*.domain", an IP or [IPv6] */
+export const ALLOW_HOST_ENTRY = /^[A-Za-z0-9.*:[\]_-]+$/;
+
+/** The entries of an allowed-hosts text that are not host names. */
+export function invalidAllowHosts(text: unknown): string[] {
+  const list = typeof text === 'string' ? text.split(/[\s,]+/).filter((h) => h !== '') : [];
+  return list.filter((h) => !ALLOW_HOST_ENTRY.test(h));
+}
+
+export const MAPPING_SOURCE_TYPES = ['msg', 'jsonata', 'str', 'num', 'bool', 'json', 'env'] as const;
+export const MAPPING_VALUE_TYPES = ['auto', 'string', 'number', 'integer', 'boolean', 'date', 'unix', 'minor'] as const;
+export const MAPPING_NUMBERS = {
+  /** decimals of a "minor units" rule (default 2) */
+  decimals: whole(0, 8),
+} satisfies Record<string, NumberRule>;
+
+export const CHECK_MODES = ['all', 'any'] as const;
+
+export const ENCRYPT_ALGORITHMS = ['aes-256-gcm', 'aes-256-cbc-hmac', 'cryptojs'] as const;
+export const DECRYPT_ALGORITHMS = ['auto', ...ENCRYPT_ALGORITHMS] as const;
+export const DECRYPT_OUTPUTS = ['auto', 'string', 'buffer', 'json'] as const;
+export const AAD_TYPES = ['none', 'str', 'msg', 'env'] as const;
