@@ -17,6 +17,7 @@
  * the endpoint's. No Node-RED import here.
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
+import { isHeaderName, numberOf } from '../rules';
 import { resolveEnvRef } from '../env';
 import { compileTemplate, type CompiledTemplate } from '../template';
 import { decodeWebhookSecret } from '../webhook-signature';
@@ -28,10 +29,8 @@ import { buildSenderHeaders, type HeaderEntry } from '../http/sender';
 import { DEFAULT_IDEMPOTENCY_HEADER, METHODS, type DeliverySettings } from '../http/deliver';
 import { configuredHeaderSecrets } from '../http/redact';
 import type { HttpMethod } from '../http/types';
-import { numberOf } from '../rules';
 
 export { METHODS, DEFAULT_IDEMPOTENCY_HEADER };
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const DEFAULTS = {
   maxAttempts: 5,
@@ -343,7 +342,7 @@ function readNumber(field: NumberField, value: unknown, adjusted: SettingAdjustm
 
 function readIdempotencyHeader(value: unknown, refuse: Refuse): string {
   const name = value === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(value).trim();
-  if (name !== '' && !HEADER_NAME.test(name)) {
+  if (name !== '' && !isHeaderName(name)) {
     refuse(
       new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [
         { field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: name },
