@@ -423,7 +423,8 @@ const keySamples = [
 NODES.push(
   {
     file: 'encrypt',
-    base: { algorithm: 'aes-256-gcm', kid: 'k1', aadType: 'none', aad: '' },
+    // keyCheck: what the dialog stores on save from the key (the credential's own validator judges the key here)
+    base: { algorithm: 'aes-256-gcm', kid: 'k1', aadType: 'none', aad: '', keyCheck: '' },
     credentials: { key: KEY_HEX },
     runtime: helperRuntime([require('../../dist/nodes/encrypt.js')], 'saypro-encrypt'),
     samples: cryptoSamples,
@@ -443,7 +444,7 @@ NODES.push(
   },
   {
     file: 'decrypt',
-    base: { algorithm: 'auto', kid: 'k1', kid2: '', aadType: 'none', aad: '', output: 'auto' },
+    base: { algorithm: 'auto', kid: 'k1', kid2: '', aadType: 'none', aad: '', output: 'auto', keyCheck: '' },
     credentials: { key: KEY_HEX },
     runtime: helperRuntime([require('../../dist/nodes/decrypt.js')], 'saypro-decrypt'),
     samples: {
