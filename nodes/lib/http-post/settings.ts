@@ -17,7 +17,7 @@
  * the endpoint's. No Node-RED import here.
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
-import { isHeaderName, numberOf } from '../rules';
+import { HTTP_POST_NUMBERS, isHeaderName, numberOf } from '../rules';
 import { resolveEnvRef } from '../env';
 import { compileTemplate, type CompiledTemplate } from '../template';
 import { decodeWebhookSecret } from '../webhook-signature';
@@ -44,15 +44,16 @@ export const DEFAULTS = {
 };
 
 /** the bounds the node clamps its numbers to */
+/** (lib/rules/settings.ts HTTP_POST_NUMBERS: the dialog's validators use the same table) */
 export const LIMITS = {
-  maxAttempts: { min: 1, max: 20, integer: true },
-  initialDelay: { min: 0, max: 24 * 3600 * 1000, integer: true },
-  maxDelay: { min: 0, max: 24 * 3600 * 1000, integer: true },
-  maxRetryAfter: { min: 0, max: 24 * 3600, integer: true },
-  maxQueued: { min: 1, max: 10_000_000, integer: true },
-  maxQueuedMB: { min: 0.001, max: 1024 * 1024, integer: false },
-  maxDeadLetters: { min: 0, max: 10_000_000, integer: true },
-} as const;
+  maxAttempts: HTTP_POST_NUMBERS.maxAttempts,
+  initialDelay: HTTP_POST_NUMBERS.initialDelay,
+  maxDelay: HTTP_POST_NUMBERS.maxDelay,
+  maxRetryAfter: HTTP_POST_NUMBERS.maxRetryAfter,
+  maxQueued: HTTP_POST_NUMBERS.maxQueued,
+  maxQueuedMB: HTTP_POST_NUMBERS.maxQueuedMB,
+  maxDeadLetters: HTTP_POST_NUMBERS.maxDeadLetters,
+};
 
 type NumberField = keyof typeof LIMITS;
 

@@ -56,7 +56,7 @@ export const HTTP_POST_NUMBERS = {
   /** seconds; at most a day */
   maxRetryAfter: whole(0, 86400),
   maxQueued: whole(1, 10000000),
-  maxQueuedMB: { min: 0.001, max: 1048576, optional: true },
+  maxQueuedMB: { min: 0.001, max: 1048576, integer: false, optional: true },
   /** 0: no limit */
   maxDeadLetters: whole(0, 10000000),
   /** seconds; 0 or empty: none */
