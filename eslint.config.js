@@ -7,7 +7,7 @@ const globals = require('globals');
 const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.node-red/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'resources/rules.js', 'node_modules/**', '.cache/**', '.node-red/**', 'coverage/**'] },
   js.configs.recommended,
   {
     files: ['nodes/**/*.ts'],

@@ -9,7 +9,7 @@ import { onInput, sendError, at, type Msg } from './common/glue';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { nodeEnv } from './common/node-env';
-import { resolveAad } from './common/aad';
+import { aadProblem, resolveAad } from './common/aad';
 import {
   DECRYPT_ALGORITHMS,
   DEFAULT_KID,
@@ -88,8 +88,17 @@ export = function (RED: NodeAPI) {
         });
       if (!KID_PATTERN.test(kid))
         problems.push({ field: 'kid', reason: 'use 1 to 64 letters, digits, ".", "_", ":" or "-"' });
+      // a previous key id is checked whenever it is set, as the dialog does
+      if (kid2 !== '' && (!KID_PATTERN.test(kid2) || kid2 === kid))
+        problems.push({
+          field: 'kid2',
+          reason:
+            kid2 === kid ? 'must differ from the current key id' : 'use 1 to 64 letters, digits, ".", "_", ":" or "-"',
+        });
       if (!['none', 'str', 'msg', 'env'].includes(aadType))
         problems.push({ field: 'aadType', reason: 'expected none, str, msg or env', value: aadType });
+      const aadReason = aadProblem(RED, { aad: aadValue, aadType, algorithm });
+      if (aadReason) problems.push({ field: 'aad', reason: aadReason });
       if (problems.length) throw new IntegrationError('INVALID_CONFIG', 'The node configuration is invalid', problems);
 
       keys = [prepareKey(algorithm, resolveKey('key'), kid, 'key')];

@@ -9,7 +9,7 @@ import { countStatus } from './common/status';
 import { IntegrationError } from './lib/errors';
 import { resolveEnvRef } from './lib/env';
 import { nodeEnv } from './common/node-env';
-import { resolveAad } from './common/aad';
+import { aadProblem, resolveAad } from './common/aad';
 import {
   ALGORITHMS,
   DEFAULT_KID,
@@ -73,6 +73,12 @@ export = function (RED: NodeAPI) {
       if (!['none', 'str', 'msg', 'env'].includes(aadType)) {
         throw new IntegrationError('INVALID_CONFIG', 'Unknown AAD type', [
           { field: 'aadType', reason: 'expected none, str, msg or env', value: aadType },
+        ]);
+      }
+      const aadReason = aadProblem(RED, { aad: aadValue, aadType, algorithm });
+      if (aadReason) {
+        throw new IntegrationError('INVALID_CONFIG', 'The AAD setting is not valid', [
+          { field: 'aad', reason: aadReason },
         ]);
       }
       const resolved = resolveEnvRef(node.credentials?.key, nodeEnv(RED, node));

@@ -29,6 +29,7 @@ import { claimRoute, type AppLike, type EventBus, type RouteClaim } from './lib/
 import { sendJson, sendNotListening } from './lib/trigger/reply';
 import { emptyCounts, triggerStatus } from './lib/trigger/status';
 import { replayMemoryFor } from './lib/trigger/replay';
+import { listProblems } from './lib/rules';
 
 interface EventTriggerDef extends NodeDef, TriggerConfig {}
 
@@ -51,6 +52,11 @@ export = function (RED: NodeAPI) {
     const intake = new EventIntake({ filter: settings.filter, dedupeWindowSeconds: settings.dedupeWindowSeconds });
     if (intake.filter.invalid.length > 0) {
       node.warn(RED._('event-trigger.errors.invalid-filter', { entries: intake.filter.invalid.join(', ') }));
+    }
+    // what the dialog would have refused (an imported or hand-edited flow): said once, defaults used
+    const settingProblems = settings.problems.filter((p) => p.field !== 'filter');
+    if (settingProblems.length > 0) {
+      node.warn(RED._('event-trigger.errors.settings', { reasons: listProblems(settingProblems) }));
     }
     const credential = settings.auth === 'secret' ? node.credentials?.secret : node.credentials?.webhookSecret;
     const auth = createCallerAuth(settings.auth, { header: settings.authHeader, credential });

@@ -18,6 +18,7 @@ import {
   type TlsFiles,
 } from './lib/shared-queue/connection';
 import type { NatsLink } from './lib/shared-queue/shared-queue';
+import { NATS_NUMBERS, listProblems, readNumber } from './lib/rules';
 
 interface NatsNodeDef extends NodeDef {
   servers?: string;
@@ -68,10 +69,16 @@ export = function (RED: NodeAPI) {
       problems,
     );
     const label = serversLabel(parseServers(config.servers, []));
-    const r = Number(config.replicas);
-    node.replicas = Number.isInteger(r) && r >= 1 && r <= 5 ? r : 1;
+    const replicas = readNumber(config.replicas, NATS_NUMBERS.replicas);
+    if (!replicas.ok)
+      problems.push({
+        field: 'replicas',
+        reason: 'expected a whole number from 1 to 5',
+        value: String(config.replicas),
+      });
+    node.replicas = replicas.ok && replicas.value !== undefined ? replicas.value : 1;
     node.label = label;
-    node.problem = problems.length ? problems.map((p) => `${p.field}: ${p.reason}`).join('; ') : undefined;
+    node.problem = problems.length ? listProblems(problems) : undefined;
 
     const users = new Map<string, User>();
     let nc: NatsConnection | undefined;

@@ -5,3 +5,5 @@ const fs = require('fs');
 const path = require('path');
 
 fs.rmSync(path.resolve(__dirname, '..', 'dist'), { recursive: true, force: true });
+// generated from nodes/lib/rules by scripts/copy-assets.js
+fs.rmSync(path.resolve(__dirname, '..', 'resources', 'rules.js'), { force: true });

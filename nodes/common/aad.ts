@@ -25,3 +25,25 @@ export function resolveAad(
   }
   return aadToBuffer(value, opts.code);
 }
+
+/**
+ * Why the AAD setting cannot work, checked once when the node starts (the
+ * dialog refuses the same): an AAD type other than "none" needs a value, and a
+ * msg property must be a valid property expression. Undefined when it is fine
+ * or not used (no AAD, or CryptoJS).
+ */
+export function aadProblem(
+  RED: NodeAPI,
+  opts: { aad: string; aadType: string; algorithm: string },
+): string | undefined {
+  if (opts.aadType === 'none' || opts.algorithm === 'cryptojs') return undefined;
+  if (opts.aad === '') return 'enter the AAD value, or choose no AAD';
+  if (opts.aadType === 'msg') {
+    try {
+      RED.util.normalisePropertyExpression(opts.aad.replace(/^msg\./, ''));
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+  return undefined;
+}

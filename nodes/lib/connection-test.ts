@@ -20,6 +20,7 @@ import { Endpoint, type EndpointConfig, type EndpointCredentials } from './http/
 import { resolveBaseUrl } from './http/base-url';
 import { OAuth2TokenManager, type TokenAuth } from './http/oauth2';
 import { Redactor } from './http/redact';
+import { ENDPOINT_NUMBERS, numberOrDefault } from './rules';
 
 export type StepName = 'settings' | 'dns' | 'tcp' | 'tls' | 'auth';
 
@@ -240,8 +241,8 @@ export async function testConnection(
   const steps: StepResult[] = [];
   const config = (input.config ?? {}) as EndpointConfig;
   const creds = (input.credentials ?? {}) as EndpointCredentials;
-  const timeout = Number(config.timeout);
-  const ms = options.timeoutMs ?? Math.min(10000, Number.isInteger(timeout) && timeout > 0 ? timeout : 10000);
+  // the endpoint's own timeout (the rule of lib/rules/settings.ts), at most 10 s for a test
+  const ms = options.timeoutMs ?? Math.min(10000, numberOrDefault(config.timeout, ENDPOINT_NUMBERS.timeout, 10000));
 
   let url: URL | undefined;
   const settingsOk = await step(steps, 'settings', async () => {

@@ -16,15 +16,22 @@
 import * as crypto from 'node:crypto';
 import type CryptoJSModule from 'crypto-js';
 import { IntegrationError, type ErrorDetail } from './errors';
+import {
+  DECRYPT_ALGORITHMS as DECRYPT_ALGORITHM_LIST,
+  DECRYPT_OUTPUTS,
+  ENCRYPT_ALGORITHMS,
+  KID_PATTERN,
+  keyFormat,
+} from './rules';
 
 export type Algorithm = 'aes-256-gcm' | 'aes-256-cbc-hmac' | 'cryptojs';
 export type DecryptAlgorithm = Algorithm | 'auto';
 export type OutputMode = 'auto' | 'string' | 'buffer' | 'json';
 export type AlgId = 'A256GCM' | 'A256CBC-HS256' | 'CryptoJS-AES';
 
-export const ALGORITHMS: readonly Algorithm[] = ['aes-256-gcm', 'aes-256-cbc-hmac', 'cryptojs'];
-export const DECRYPT_ALGORITHMS: readonly DecryptAlgorithm[] = ['auto', ...ALGORITHMS];
-export const OUTPUT_MODES: readonly OutputMode[] = ['auto', 'string', 'buffer', 'json'];
+export const ALGORITHMS: readonly Algorithm[] = ENCRYPT_ALGORITHMS;
+export const DECRYPT_ALGORITHMS: readonly DecryptAlgorithm[] = DECRYPT_ALGORITHM_LIST;
+export const OUTPUT_MODES: readonly OutputMode[] = DECRYPT_OUTPUTS;
 
 /** The name of each algorithm on the wire (envelope `alg`, `x-encryption-alg`). */
 export const ALG_ID: Readonly<Record<Algorithm, AlgId>> = {
@@ -50,7 +57,7 @@ export const CBC_TAG_BYTES = 32;
 export const KEY_BYTES = 32;
 
 /** Key ids go into the envelope and an HTTP header: keep them short and plain. */
-export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export { KID_PATTERN };
 
 // ---------------------------------------------------------------------------
 // Keys
@@ -68,15 +75,19 @@ export function decodeKey(text: string): Buffer | undefined {
 
 /** Why `text` is not a usable 32-byte key (never quoting it), or undefined when it is. */
 export function keyProblem(text: string | undefined): string | undefined {
-  if (text === undefined || text.trim() === '') return 'the key is empty';
-  if (decodeKey(text)) return undefined;
-  const t = text.trim();
-  if (/^[0-9a-fA-F]+$/.test(t)) {
-    return `a hex key needs 64 hex characters (32 bytes); this one has ${t.length}`;
+  // the format rule is lib/rules/keys.ts, which the dialogs apply too
+  const f = keyFormat(text);
+  if (f.ok) return undefined;
+  switch (f.problem) {
+    case 'empty':
+      return 'the key is empty';
+    case 'hexLength':
+      return `a hex key needs 64 hex characters (32 bytes); this one has ${f.count}`;
+    case 'base64Length':
+      return `a base64 key must decode to 32 bytes; this one decodes to ${f.count}`;
+    default:
+      return 'the key must be 64 hex characters or the base64 (standard or url-safe) of exactly 32 bytes';
   }
-  const buf = decodeBase64Loose(t);
-  if (buf) return `a base64 key must decode to 32 bytes; this one decodes to ${buf.length}`;
-  return 'the key must be 64 hex characters or the base64 (standard or url-safe) of exactly 32 bytes';
 }
 
 /** A key as a node holds it after start: the raw text (CryptoJS passphrase) and, when it is one, the 32 bytes. */

@@ -10,6 +10,7 @@
  * `msg.deadline` (seconds, a positive number) replaces it for one message.
  */
 import { IntegrationError, type ErrorDetail } from './errors';
+import { HTTP_POST_NUMBERS, numberOf, readNumber } from './rules';
 
 /** the longest deadline accepted: one hour (a synchronous caller never waits longer) */
 export const MAX_DEADLINE_S = 3600;
@@ -18,13 +19,13 @@ export type DeadlineSetting = { ok: true; seconds: number } | { ok: false; reaso
 
 /** The node's setting: '' / undefined / 0 → none (0). */
 export function readDeadlineSetting(value: unknown): DeadlineSetting {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
-    return { ok: true, seconds: 0 };
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
-    return { ok: false, reason: 'the deadline is a number of seconds, 0 for none' };
-  if (n > MAX_DEADLINE_S) return { ok: false, reason: `the deadline is at most ${MAX_DEADLINE_S} seconds` };
-  return { ok: true, seconds: n };
+  // the rule is lib/rules/settings.ts (HTTP_POST_NUMBERS.deadline), as the dialog applies it
+  const r = readNumber(value, HTTP_POST_NUMBERS.deadline);
+  if (r.ok) return { ok: true, seconds: r.value ?? 0 };
+  const n = numberOf(value);
+  if (Number.isFinite(n) && n > MAX_DEADLINE_S)
+    return { ok: false, reason: `the deadline is at most ${MAX_DEADLINE_S} seconds` };
+  return { ok: false, reason: 'the deadline is a number of seconds, 0 for none' };
 }
 
 /**

@@ -4,7 +4,7 @@
  * inside credentials; nodes call this once when they start so that an edge
  * deployment can keep keys out of flow files.
  */
-const WHOLE_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+import { envRefName } from './rules';
 
 export interface EnvResolution {
   value: string | undefined;
@@ -16,8 +16,8 @@ export interface EnvResolution {
 
 export function resolveEnvRef(value: string | undefined, env: NodeJS.ProcessEnv = process.env): EnvResolution {
   if (typeof value !== 'string') return { value: undefined, missing: false };
-  const m = WHOLE_REF.exec(value.trim());
-  if (!m) return { value, missing: false };
-  const resolved = env[m[1]];
-  return { value: resolved, variable: m[1], missing: resolved === undefined || resolved === '' };
+  const name = envRefName(value);
+  if (name === undefined) return { value, missing: false };
+  const resolved = env[name];
+  return { value: resolved, variable: name, missing: resolved === undefined || resolved === '' };
 }

@@ -16,6 +16,7 @@
  * lib/outbox/durable.ts) and its dialog warns from the same arithmetic.
  */
 import { IntegrationError } from './errors';
+import { HTTP_POST_NUMBERS, readNumber } from './rules';
 
 /** the longest lifetime accepted: a year, in hours */
 export const MAX_KEY_LIFETIME_H = 24 * 366;
@@ -26,13 +27,10 @@ export type KeyLifetimeSetting = { ok: true; hours: number } | { ok: false; reas
 
 /** The node's `keyLifetime` setting in hours: '' / undefined / 0 → none (0). */
 export function readKeyLifetime(value: unknown): KeyLifetimeSetting {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
-    return { ok: true, hours: 0 };
-  const n = typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_KEY_LIFETIME_H) {
-    return { ok: false, reason: `the key lifetime is a number of hours from 0 (none) to ${MAX_KEY_LIFETIME_H}` };
-  }
-  return { ok: true, hours: n };
+  // the rule is lib/rules/settings.ts (HTTP_POST_NUMBERS.keyLifetime), as the dialog applies it
+  const r = readNumber(value, HTTP_POST_NUMBERS.keyLifetime);
+  if (r.ok) return { ok: true, hours: r.value ?? 0 };
+  return { ok: false, reason: `the key lifetime is a number of hours from 0 (none) to ${MAX_KEY_LIFETIME_H}` };
 }
 
 export function marginFor(lifetimeMs: number): number {

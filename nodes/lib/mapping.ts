@@ -6,9 +6,19 @@
  */
 import type { ErrorDetail } from './errors';
 import { formatPath, getPath, parsePath, setPath, type PathSegment } from './path';
+import {
+  MAPPING_NUMBERS,
+  MAPPING_SOURCE_TYPES,
+  MAPPING_VALUE_TYPES,
+  SECRET_NAME,
+  isPlainObject,
+  listProblems as formatProblems,
+  looksSecret,
+  readNumber,
+} from './rules';
 
-export const SOURCE_TYPES = ['msg', 'jsonata', 'str', 'num', 'bool', 'json', 'env'] as const;
-export const VALUE_TYPES = ['auto', 'string', 'number', 'integer', 'boolean', 'date', 'unix', 'minor'] as const;
+export const SOURCE_TYPES = MAPPING_SOURCE_TYPES;
+export const VALUE_TYPES = MAPPING_VALUE_TYPES;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 export type ValueType = (typeof VALUE_TYPES)[number];
 
@@ -47,12 +57,8 @@ export interface ValidateOptions {
 /** Values longer than this (as text) never go into error details. */
 export const MAX_DETAIL_VALUE_LENGTH = 100;
 
-/**
- * A target or source whose name matches this is treated as secret: its value
- * never appears in error details.
- */
-export const SECRET_NAME =
-  /pass|pwd|secret|token|key|auth|card|cvv|cvc|ssn|iban|signature|credential|private|session|cookie|pin$/i;
+/** A target or source whose name matches this is treated as secret (lib/rules/secrets.ts). */
+export { SECRET_NAME, looksSecret };
 
 export const DEFAULT_DECIMALS = 2;
 export const MAX_DECIMALS = 8;
@@ -321,18 +327,13 @@ function ruleLabel(index: number): string {
 }
 
 function parseDecimals(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return DEFAULT_DECIMALS;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= MAX_DECIMALS ? n : undefined;
+  const r = readNumber(raw, MAPPING_NUMBERS.decimals);
+  if (!r.ok) return undefined;
+  return r.value === undefined ? DEFAULT_DECIMALS : Math.min(r.value, MAX_DECIMALS);
 }
 
 function isMissing(value: unknown): boolean {
   return value === undefined || value === null || value === '';
-}
-
-/** Whether values for this target/source may be shown in error details. */
-export function looksSecret(...names: Array<string | undefined>): boolean {
-  return names.some((name) => typeof name === 'string' && SECRET_NAME.test(name));
 }
 
 function compile(rules: unknown, opts: ValidateOptions = {}): { compiled: CompiledRule[]; problems: ErrorDetail[] } {
@@ -495,26 +496,15 @@ function deepCopy(value: unknown, copies = new Map<object, unknown>(), depth = 0
   return out;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 function lookupEnv(env: Resolver['env'], name: string): unknown {
   if (typeof env === 'function') return env(name);
   if (env && Object.prototype.hasOwnProperty.call(env, name)) return env[name];
   return undefined;
 }
 
-/** "field (rule n): reason; …" — names fields and reasons, never values. */
+/** "field (rule n): reason; …" — names fields and reasons, never values (lib/rules/problems.ts). */
 export function listProblems(problems: ErrorDetail[]): string {
-  return problems
-    .map((p) => {
-      const where = p.field !== undefined ? `${p.field} (${p.rule})` : String(p.rule);
-      return `${where}: ${p.reason}`;
-    })
-    .join('; ');
+  return formatProblems(problems, 'field');
 }
 
 /** The summary that goes in `msg.error.message` for a message that failed. */

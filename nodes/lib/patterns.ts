@@ -13,11 +13,10 @@
 /** What a valid event type looks like. */
 export const TYPE_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
-/** The longest type (and pattern) we accept. */
-export const MAX_TYPE_LENGTH = 200;
+import { MAX_TYPE_LENGTH, isValidPattern, splitFilter } from './rules';
 
-/** What a valid filter entry looks like: a type name in which `*` may appear. */
-const ENTRY_PATTERN = /^[A-Za-z0-9_.:*-]+$/;
+/** the entry rules live in lib/rules/event-types.ts (shared with the dialog) */
+export { MAX_TYPE_LENGTH, isValidPattern, splitFilter };
 
 export interface TypeFilter {
   /** the valid patterns, in the order given */
@@ -26,18 +25,6 @@ export interface TypeFilter {
   readonly invalid: string[];
   /** true when the filter lets this type through */
   matches(type: string): boolean;
-}
-
-/** Splits a filter text on commas and new lines, trimming and dropping empty entries. */
-export function splitFilter(text: string | string[] | undefined | null): string[] {
-  if (text === undefined || text === null) return [];
-  const parts = Array.isArray(text) ? text : String(text).split(/[,\r\n]+/);
-  return parts.map((p) => String(p).trim()).filter((p) => p.length > 0);
-}
-
-/** True when `entry` is a usable filter pattern. */
-export function isValidPattern(entry: string): boolean {
-  return entry.length > 0 && entry.length <= MAX_TYPE_LENGTH && ENTRY_PATTERN.test(entry);
 }
 
 /** Turns one pattern into an anchored regular expression (`*` → one or more characters). */

@@ -12,6 +12,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IntegrationError } from './errors';
+import { webhookSecretProblem } from './rules';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
@@ -25,14 +26,12 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
  * contains the secret.
  */
 export function decodeWebhookSecret(secret: string): Buffer {
-  if (typeof secret !== 'string' || secret.trim() === '') {
-    throw new IntegrationError('INVALID_SECRET', 'the webhook secret is empty');
-  }
+  // the format rule is lib/rules/keys.ts, which the dialogs apply too
+  const problem = webhookSecretProblem(secret);
+  if (problem === 'empty') throw new IntegrationError('INVALID_SECRET', 'the webhook secret is empty');
+  if (problem) throw new IntegrationError('INVALID_SECRET', 'the webhook secret is not "whsec_" followed by base64');
   let text = secret.trim();
   if (text.startsWith(WEBHOOK_SECRET_PREFIX)) text = text.slice(WEBHOOK_SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) {
-    throw new IntegrationError('INVALID_SECRET', 'the webhook secret is not "whsec_" followed by base64');
-  }
   const key = Buffer.from(text, 'base64');
   if (key.length === 0) {
     throw new IntegrationError('INVALID_SECRET', 'the webhook secret decodes to no bytes');

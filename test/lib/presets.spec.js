@@ -531,7 +531,7 @@ describe('resources/presets.js', function () {
         const html = fs.readFileSync(path.join(root, 'nodes', file + '.html'), 'utf8');
         assert.match(
           html,
-          /^<script src="resources\/@saypro\/node-red-integration-kit\/presets\.js"><\/script>\n<script type="text\/javascript">/,
+          /^(<script src="resources\/@saypro\/node-red-integration-kit\/rules\.js"><\/script>\n)?<script src="resources\/@saypro\/node-red-integration-kit\/presets\.js"><\/script>\n<script type="text\/javascript">/,
           file,
         );
       }

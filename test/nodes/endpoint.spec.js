@@ -5,11 +5,11 @@ const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const https = require('node:https');
-const vm = require('node:vm');
 const { execFileSync } = require('node:child_process');
 const undici = require('undici');
 const { undiciTransport } = require('../../dist/nodes/lib/http/transport');
 const helper = require('node-red-node-test-helper');
+const { loadDialog } = require('../support/dialogs');
 const endpointNode = require('../../dist/nodes/endpoint.js');
 const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
 
@@ -160,6 +160,47 @@ describe('saypro-endpoint node', function () {
       return true;
     });
     assert.match(logs(), /SAYPRO_TEST_EP_MISSING/);
+  });
+
+  describe('only the chosen authentication type is read and checked (the partner preset, then "None")', function () {
+    // what the Partner preset leaves behind: an API key credential referring to a variable that is not set
+    const partner = { baseUrl: 'https://partner.example.com', apiKeyIn: 'header', apiKeyName: 'X-API-Key' };
+    const leftOver = { apiKey: '${SAYPRO_TEST_EP_PARTNER_API_KEY}', token: '${SAYPRO_TEST_EP_UNSET_TOKEN}' };
+
+    it('authentication "none": the hidden API key is neither resolved, checked nor sent', async function () {
+      const e1 = await endpoint({ ...partner, authType: 'none' }, leftOver);
+      assert.strictEqual(e1.endpoint.setupError, undefined, e1.endpoint.setupError && e1.endpoint.setupError.message);
+      const r = await e1.prepare({ path: '/orders', headers: {} });
+      assert.deepStrictEqual(r.headers, {});
+      assert.strictEqual(r.url, 'https://partner.example.com/orders');
+      assert.doesNotMatch(logs(), /PARTNER_API_KEY|UNSET_TOKEN|invalidConfig/);
+    });
+
+    it('authentication "API key": the same credential is required and its variable named', async function () {
+      const e1 = await endpoint({ ...partner, authType: 'apikey' }, leftOver);
+      await assert.rejects(e1.prepare({ path: '/orders', headers: {} }), (err) => {
+        assert.strictEqual(err.code, 'INVALID_CONFIG');
+        assert.match(err.message, /apiKey: environment variable SAYPRO_TEST_EP_PARTNER_API_KEY is not set/);
+        // the bearer token field is not this type's: not mentioned
+        assert.doesNotMatch(err.message, /UNSET_TOKEN/);
+        return true;
+      });
+      process.env.SAYPRO_TEST_EP_PARTNER_API_KEY = 'pk-123';
+      await helper.unload();
+      const e2 = await endpoint({ ...partner, authType: 'apikey' }, leftOver);
+      const r = await e2.prepare({ path: '/orders', headers: {} });
+      assert.deepStrictEqual(r.headers, { 'X-API-Key': 'pk-123' });
+    });
+
+    it('Basic: a left-over literal API key is not sent, and is still redacted should it come back', async function () {
+      const e1 = await endpoint(
+        { ...partner, authType: 'basic' },
+        { apiKey: 'left-over-key-123', username: 'u', password: 'p' },
+      );
+      const r = await e1.prepare({ path: '/', headers: {} });
+      assert.deepStrictEqual(Object.keys(r.headers), ['Authorization']);
+      assert.ok(e1.secrets().includes('left-over-key-123'));
+    });
   });
 
   it('${VAR:-default} in the base URL, with and without the variable', async function () {
@@ -558,18 +599,9 @@ describe('saypro-endpoint node', function () {
   describe('editor definition (nodes/endpoint.html)', function () {
     let def;
     before(function () {
-      const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'endpoint.html'), 'utf8');
-      const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)[1];
-      const RED = {
-        nodes: {
-          registerType: (type, d) => {
-            def = { type, ...d };
-          },
-        },
-        validators: {},
-      };
-      const $ = () => ({ length: 0, val: () => undefined });
-      vm.runInNewContext(script, { RED, $, URL });
+      // the dialog's own script, after the package scripts it loads (resources/rules.js …)
+      const dialog = loadDialog('endpoint');
+      def = { type: dialog.type, ...dialog.def };
     });
     const ctx = (props) => ({ _: (k, o) => (o ? `${k} ${JSON.stringify(o)}` : k), ...(props || {}) });
     const check = (prop, value, props) => def.defaults[prop].validate.call(ctx(props), value, {});

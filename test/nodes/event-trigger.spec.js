@@ -140,6 +140,39 @@ describe('saypro-event-trigger node', function () {
     assert.deepStrictEqual(statusCalls(n).pop(), { fill: 'blue', shape: 'dot', text: 'event-trigger.status.ready' });
   });
 
+  it('settings the dialog refuses (a hand-edited flow) are named in one warning at deploy; defaults are used', async function () {
+    await helper.load(
+      trigger,
+      flowWith({ url: '/events', maxBytes: 'lots', dedupeWindow: '-5', ackTimeout: '1e3', authHeader: 'bad header' }),
+    );
+    const n = helper.getNode('n1');
+    const warnings = n.warn.getCalls().map((c) => String(c.args[0]));
+    assert.strictEqual(warnings.length, 1, warnings.join('\n'));
+    // (the test helper's RED._ gives the key; the reasons are lib/trigger/settings.ts triggerProblems, below)
+    assert.strictEqual(warnings[0], 'event-trigger.errors.settings');
+    const { triggerProblems } = require('../../dist/nodes/lib/trigger/settings.js');
+    assert.deepStrictEqual(
+      triggerProblems({ maxBytes: 'lots', dedupeWindow: '-5', ackTimeout: '1e3', authHeader: 'bad header' }).map(
+        (p) => p.field,
+      ),
+      ['maxBytes', 'dedupeWindow', 'ackTimeout', 'authHeader'],
+    );
+    // and it still takes events with the defaults
+    const res = await request({ path: '/events', body: JSON.stringify({ id: 'e-1', type: 'order.created' }) });
+    assert.strictEqual(res.status, 202, res.text);
+  });
+
+  it('valid settings: no warning', async function () {
+    await helper.load(trigger, flowWith({ url: '/events', maxBytes: '2048', dedupeWindow: '0', ackTimeout: '0.5' }));
+    assert.deepStrictEqual(
+      helper
+        .getNode('n1')
+        .warn.getCalls()
+        .map((c) => c.args[0]),
+      [],
+    );
+  });
+
   it('a node without the reply property (an older flow) answers at once, with no token on the message', async function () {
     await helper.load(trigger, [
       { id: 'tab', type: 'tab' },

@@ -3,6 +3,7 @@
  * field's path is written in error details, and how a value is described.
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
+import { isPlainObject } from '../rules';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -49,11 +50,7 @@ export function describe(value: unknown): string {
 }
 
 /** A plain record: `{...}` (including objects without a prototype), not an array, Date, Buffer, Map … */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
+export { isPlainObject };
 
 /**
  * Joins problems into one error: the message is the first problem, plus how

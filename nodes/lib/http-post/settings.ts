@@ -17,6 +17,7 @@
  * the endpoint's. No Node-RED import here.
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
+import { HTTP_POST_NUMBERS, isHeaderName, numberOf } from '../rules';
 import { resolveEnvRef } from '../env';
 import { compileTemplate, type CompiledTemplate } from '../template';
 import { decodeWebhookSecret } from '../webhook-signature';
@@ -30,7 +31,6 @@ import { configuredHeaderSecrets } from '../http/redact';
 import type { HttpMethod } from '../http/types';
 
 export { METHODS, DEFAULT_IDEMPOTENCY_HEADER };
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const DEFAULTS = {
   maxAttempts: 5,
@@ -44,15 +44,16 @@ export const DEFAULTS = {
 };
 
 /** the bounds the node clamps its numbers to */
+/** (lib/rules/settings.ts HTTP_POST_NUMBERS: the dialog's validators use the same table) */
 export const LIMITS = {
-  maxAttempts: { min: 1, max: 20, integer: true },
-  initialDelay: { min: 0, max: 24 * 3600 * 1000, integer: true },
-  maxDelay: { min: 0, max: 24 * 3600 * 1000, integer: true },
-  maxRetryAfter: { min: 0, max: 24 * 3600, integer: true },
-  maxQueued: { min: 1, max: 10_000_000, integer: true },
-  maxQueuedMB: { min: 0.001, max: 1024 * 1024, integer: false },
-  maxDeadLetters: { min: 0, max: 10_000_000, integer: true },
-} as const;
+  maxAttempts: HTTP_POST_NUMBERS.maxAttempts,
+  initialDelay: HTTP_POST_NUMBERS.initialDelay,
+  maxDelay: HTTP_POST_NUMBERS.maxDelay,
+  maxRetryAfter: HTTP_POST_NUMBERS.maxRetryAfter,
+  maxQueued: HTTP_POST_NUMBERS.maxQueued,
+  maxQueuedMB: HTTP_POST_NUMBERS.maxQueuedMB,
+  maxDeadLetters: HTTP_POST_NUMBERS.maxDeadLetters,
+};
 
 type NumberField = keyof typeof LIMITS;
 
@@ -317,8 +318,9 @@ function readNumber(field: NumberField, value: unknown, adjusted: SettingAdjustm
   const { min, max, integer } = LIMITS[field];
   const fallback = DEFAULTS[field];
   if (isBlank(value)) return fallback;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+  // plain decimal text only, as the dialog reads it (lib/rules/numbers.ts): "1e3" or "0x10" is not a number here
+  const n = numberOf(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
     const kind = integer ? 'a whole number' : 'a number';
     adjusted.push({
       field,
@@ -341,7 +343,7 @@ function readNumber(field: NumberField, value: unknown, adjusted: SettingAdjustm
 
 function readIdempotencyHeader(value: unknown, refuse: Refuse): string {
   const name = value === undefined ? DEFAULT_IDEMPOTENCY_HEADER : String(value).trim();
-  if (name !== '' && !HEADER_NAME.test(name)) {
+  if (name !== '' && !isHeaderName(name)) {
     refuse(
       new IntegrationError('INVALID_CONFIG', 'The idempotency header name is not valid', [
         { field: 'idempotencyHeader', reason: 'use letters, digits and - only', value: name },

@@ -6,21 +6,16 @@
  */
 import { IntegrationError } from '../errors';
 import { setQueryParam } from './base-url';
+import { AUTH_TYPES, authCredentialProblem, isHeaderName, isHeaderValue } from '../rules';
 
-export const AUTH_TYPES = ['none', 'apikey', 'basic', 'bearer', 'oauth2'] as const;
+export { AUTH_TYPES };
 export type AuthType = (typeof AUTH_TYPES)[number];
 
-/** RFC 9110 §5.1 field-name = token */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-export function isValidHeaderName(name: unknown): name is string {
-  return typeof name === 'string' && HEADER_NAME.test(name);
-}
+/** RFC 9110 §5.1 field-name = token (lib/rules/headers.ts) */
+export const isValidHeaderName = isHeaderName;
 
 /** A header value must not carry CR, LF or NUL (header injection). */
-export function isValidHeaderValue(value: string): boolean {
-  return !/[\r\n\0]/.test(value);
-}
+export const isValidHeaderValue = (value: string): boolean => isHeaderValue(value);
 
 /** What is needed to authenticate, with credentials already resolved. */
 export interface AuthSettings {
@@ -68,16 +63,16 @@ export function checkAuthSettings(s: AuthSettings): IntegrationError | undefined
         value: name,
       });
     }
-    if (!s.apiKey) details.push({ field: 'apiKey', reason: 'the API key is required' });
-    else if (!isValidHeaderValue(s.apiKey))
-      details.push({ field: 'apiKey', reason: 'the API key contains a line break' });
-  } else if (s.type === 'basic') {
-    if (!s.username) details.push({ field: 'username', reason: 'the user name is required' });
-    else if (s.username.includes(':'))
-      details.push({ field: 'username', reason: 'a Basic user name cannot contain ":"' });
-  } else if (s.type === 'bearer') {
-    if (!s.token) details.push({ field: 'token', reason: 'the token is required' });
-    else if (!isValidHeaderValue(s.token)) details.push({ field: 'token', reason: 'the token contains a line break' });
+  }
+  // the credentials of the chosen type (lib/rules/settings.ts, as the dialog checks them)
+  const reasons: Record<string, Record<string, string>> = {
+    apiKey: { required: 'the API key is required', lineBreak: 'the API key contains a line break' },
+    username: { required: 'the user name is required', colon: 'a Basic user name cannot contain ":"' },
+    token: { required: 'the token is required', lineBreak: 'the token contains a line break' },
+  };
+  for (const field of ['apiKey', 'username', 'token'] as const) {
+    const problem = authCredentialProblem(s.type, field, s[field]);
+    if (problem) details.push({ field, reason: reasons[field][problem] });
   }
   if (!details.length) return undefined;
   return new IntegrationError(

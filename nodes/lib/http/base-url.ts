@@ -8,9 +8,10 @@
  * `${STRIPE_API_URL:-https://api.stripe.com}/v1`.
  */
 import { IntegrationError } from '../errors';
+import { ENDPOINT_NUMBERS, ENV_PLACEHOLDER, hasEnvPlaceholder, httpUrlProblem, readNumber } from '../rules';
 
-/** `${NAME}` or `${NAME:-default}` (the default may be empty and holds no `}`). */
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+/** `${NAME}` or `${NAME:-default}` (the default may be empty and holds no `}`): lib/rules/env.ts */
+const PLACEHOLDER = ENV_PLACEHOLDER;
 
 export interface Substitution {
   value: string;
@@ -40,18 +41,16 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv = process.env
 
 /** true when the text holds a `${NAME}` or `${NAME:-default}` placeholder. */
 export function hasPlaceholder(text: string): boolean {
-  PLACEHOLDER.lastIndex = 0;
-  const found = PLACEHOLDER.test(String(text));
-  PLACEHOLDER.lastIndex = 0;
-  return found;
+  return hasEnvPlaceholder(text);
 }
 
 /** A port setting: "" (or undefined) means "from the URL", else an integer 1–65535. */
 export function parsePort(port: unknown): number | undefined {
   if (port === undefined || port === null || (typeof port === 'string' && port.trim() === '')) return undefined;
   const text = String(port).trim();
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+  const r = readNumber(port, ENDPOINT_NUMBERS.port);
+  const n = r.ok && r.value !== undefined ? r.value : NaN;
+  if (!r.ok) {
     throw new IntegrationError('INVALID_CONFIG', 'The port must be empty or a whole number from 1 to 65535', [
       { field: 'port', reason: 'expected empty or 1–65535', value: text },
     ]);
@@ -85,17 +84,22 @@ export function resolveBaseUrl(raw: unknown, port?: unknown, env: NodeJS.Process
     );
   }
   const text = sub.value.trim();
-  let url: URL;
+  // the same rule as the dialog's (lib/rules/urls.ts), on the substituted text
+  const problem = httpUrlProblem(text);
+  let url: URL | undefined;
   try {
     url = new URL(text);
   } catch {
-    throw new IntegrationError('INVALID_CONFIG', 'The base URL is not a valid URL', [
-      { field: 'baseUrl', reason: 'expected an absolute http:// or https:// URL' },
-    ]);
+    url = undefined;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+  if (url && problem && url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new IntegrationError('INVALID_CONFIG', 'The base URL must start with http:// or https://', [
       { field: 'baseUrl', reason: 'expected http or https', value: url.protocol.replace(/:$/, '') },
+    ]);
+  }
+  if (!url || problem) {
+    throw new IntegrationError('INVALID_CONFIG', 'The base URL is not a valid URL', [
+      { field: 'baseUrl', reason: 'expected an absolute http:// or https:// URL' },
     ]);
   }
   const p = parsePort(port);

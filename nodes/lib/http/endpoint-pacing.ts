@@ -7,6 +7,7 @@ import type { ErrorDetail } from '../errors';
 import { PACER_DEFAULTS, type PacerOptions } from './pacing';
 import type { EndpointStatus, PacerState } from './types';
 import type { EndpointConfig } from './endpoint';
+import { ENDPOINT_NUMBERS, readNumber } from '../rules';
 
 export const STATUS_KEYS = {
   invalidConfig: 'endpoint.status.invalidConfig',
@@ -31,67 +32,64 @@ export const PACING_DEFAULTS = {
 } as const;
 
 /**
- * Reads one numeric pacing setting: empty means the default; a problem is
- * collected (field, reason, value) and the default used.
+ * Reads one numeric pacing setting against its rule (lib/rules/settings.ts):
+ * empty means the default; a problem is collected (field, reason, value) and
+ * the default used.
  */
 function numberSetting(
   problems: ErrorDetail[],
-  field: string,
+  field: keyof typeof ENDPOINT_NUMBERS,
   raw: unknown,
   dflt: number,
-  rule: { min: number; max: number; integer: boolean; reason: string; aboveMin?: boolean },
+  reason: string,
 ): number {
-  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return dflt;
-  const n =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-  const low = rule.aboveMin ? n <= rule.min : n < rule.min;
-  if (!Number.isFinite(n) || low || n > rule.max || (rule.integer && !Number.isInteger(n))) {
-    problems.push({ field, reason: rule.reason, value: String(raw) });
-    return dflt;
-  }
-  return n;
+  const r = readNumber(raw, ENDPOINT_NUMBERS[field]);
+  if (!r.ok) problems.push({ field, reason, value: String(raw) });
+  return r.ok && r.value !== undefined ? r.value : dflt;
 }
 
 /** The pacer settings of an endpoint config (problems collected). */
 export function pacingSettings(c: EndpointConfig, problems: ErrorDetail[]): Partial<PacerOptions> {
   const d = PACING_DEFAULTS;
-  const count = { min: 0, max: 1000000, integer: true, reason: 'expected a whole number, 0 or more' };
-  const seconds = {
-    min: 0,
-    aboveMin: true,
-    max: 86400,
-    integer: false,
-    reason: 'expected a number of seconds above 0, at most 86400',
-  };
+  const seconds = 'expected a number of seconds above 0, at most 86400';
   const ms = (s: number) => Math.max(1, Math.round(s * 1000));
   return {
-    maxConcurrent: numberSetting(problems, 'maxConcurrent', c.maxConcurrent, d.maxConcurrent, {
-      ...count,
-      max: 1000,
-      reason: 'expected a whole number from 0 (no limit) to 1000',
-    }),
-    rateCount: numberSetting(problems, 'rateCount', c.rateCount, d.rateCount, {
-      ...count,
-      reason: 'expected a whole number of requests, 0 (no limit) or more',
-    }),
+    maxConcurrent: numberSetting(
+      problems,
+      'maxConcurrent',
+      c.maxConcurrent,
+      d.maxConcurrent,
+      'expected a whole number from 0 (no limit) to 1000',
+    ),
+    rateCount: numberSetting(
+      problems,
+      'rateCount',
+      c.rateCount,
+      d.rateCount,
+      'expected a whole number of requests from 0 (no limit) to 1000000',
+    ),
     rateIntervalMs: ms(numberSetting(problems, 'rateInterval', c.rateInterval, d.rateInterval, seconds)),
-    breakerFailures: numberSetting(problems, 'breakerFailures', c.breakerFailures, d.breakerFailures, {
-      ...count,
-      max: 1000,
-      reason: 'expected a whole number from 0 (off) to 1000',
-    }),
-    breakerRate: numberSetting(problems, 'breakerRate', c.breakerRate, d.breakerRate, {
-      min: 0,
-      max: 100,
-      integer: true,
-      reason: 'expected a whole percentage from 0 (off) to 100',
-    }),
-    breakerMinRequests: numberSetting(problems, 'breakerMinRequests', c.breakerMinRequests, d.breakerMinRequests, {
-      min: 1,
-      max: 1000000,
-      integer: true,
-      reason: 'expected a whole number, at least 1',
-    }),
+    breakerFailures: numberSetting(
+      problems,
+      'breakerFailures',
+      c.breakerFailures,
+      d.breakerFailures,
+      'expected a whole number from 0 (off) to 1000',
+    ),
+    breakerRate: numberSetting(
+      problems,
+      'breakerRate',
+      c.breakerRate,
+      d.breakerRate,
+      'expected a whole percentage from 0 (off) to 100',
+    ),
+    breakerMinRequests: numberSetting(
+      problems,
+      'breakerMinRequests',
+      c.breakerMinRequests,
+      d.breakerMinRequests,
+      'expected a whole number from 1 to 1000000',
+    ),
     breakerWindowMs: ms(numberSetting(problems, 'breakerWindow', c.breakerWindow, d.breakerWindow, seconds)),
     breakerOpenMs: ms(numberSetting(problems, 'breakerOpen', c.breakerOpen, d.breakerOpen, seconds)),
   };

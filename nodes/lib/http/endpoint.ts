@@ -34,6 +34,7 @@ import { configuredHeaderSecrets } from './redact';
 import { Pacer, type PacerOptions } from './pacing';
 import { STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
 import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
+import { AUTH_CREDENTIALS, ENDPOINT_NUMBERS, envRefName, invalidAllowHosts, listProblems, readNumber } from '../rules';
 
 export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -180,10 +181,21 @@ export class Endpoint implements EndpointHandle {
       else problems.push({ reason: String(err) });
     };
 
-    // credentials: a whole `${VAR}` is read from the environment now
+    // credentials: only those the chosen authentication uses are read (a whole `${VAR}` from the
+    // environment, now); a field the dialog hides keeps its value but is neither checked nor sent
+    const authType = (c.authType || 'none') as AuthType;
+    this.authType = AUTH_TYPES.includes(authType) ? authType : 'none';
+    const used = AUTH_CREDENTIALS[this.authType] as ReadonlyArray<keyof EndpointCredentials>;
     const creds: EndpointCredentials = {};
+    const unusedLiterals: string[] = [];
     for (const field of CREDENTIAL_FIELDS) {
-      const r = resolveEnvRef(o.credentials?.[field], env);
+      const raw = o.credentials?.[field];
+      if (!used.includes(field)) {
+        // never used; still redacted should it ever appear in an answer
+        if (typeof raw === 'string' && raw !== '' && envRefName(raw) === undefined) unusedLiterals.push(raw);
+        continue;
+      }
+      const r = resolveEnvRef(raw, env);
       if (r.missing) problems.push({ field, reason: `environment variable ${r.variable} is not set` });
       creds[field] = r.value;
     }
@@ -194,20 +206,17 @@ export class Endpoint implements EndpointHandle {
       problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
     this.defaultMethod = METHODS.includes(method) ? method : 'POST';
 
-    const timeout = c.timeout === undefined || c.timeout === '' ? DEFAULT_TIMEOUT_MS : Number(c.timeout);
-    if (!Number.isInteger(timeout) || timeout < 1)
+    const timeout = readNumber(c.timeout, ENDPOINT_NUMBERS.timeout);
+    if (!timeout.ok)
       problems.push({
         field: 'timeout',
-        reason: 'expected a whole number of milliseconds, at least 1',
+        reason: 'expected a whole number of milliseconds from 1 to 86400000 (a day)',
         value: String(c.timeout),
       });
-    this.timeoutMs = Number.isInteger(timeout) && timeout >= 1 ? timeout : DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = timeout.ok && timeout.value !== undefined ? timeout.value : DEFAULT_TIMEOUT_MS;
 
-    const maxMB =
-      c.maxResponseMB === undefined || c.maxResponseMB === null || String(c.maxResponseMB).trim() === ''
-        ? DEFAULT_MAX_RESPONSE_MB
-        : Number(c.maxResponseMB);
-    if (!Number.isFinite(maxMB) || maxMB <= 0 || maxMB > 1024) {
+    const maxMB = readNumber(c.maxResponseMB, ENDPOINT_NUMBERS.maxResponseMB);
+    if (!maxMB.ok) {
       problems.push({
         field: 'maxResponseMB',
         reason: 'expected a number of megabytes above 0, at most 1024',
@@ -216,10 +225,10 @@ export class Endpoint implements EndpointHandle {
     }
     this.maxResponseBytes = Math.max(
       1,
-      Math.round(
-        (Number.isFinite(maxMB) && maxMB > 0 && maxMB <= 1024 ? maxMB : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024,
-      ),
+      Math.round((maxMB.ok && maxMB.value !== undefined ? maxMB.value : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024),
     );
+    const badHosts = invalidAllowHosts(c.allowHosts);
+    if (badHosts.length) problems.push({ field: 'allowHosts', reason: `not a host name: ${badHosts.join(', ')}` });
     this.guard = new TargetGuard({
       allowHosts: parseAllowHosts(c.allowHosts),
       blockPrivate: toBool(c.blockPrivate, false),
@@ -247,6 +256,7 @@ export class Endpoint implements EndpointHandle {
     headerList.forEach((h, i) => {
       const name = typeof h?.name === 'string' ? h.name.trim() : '';
       const raw = h?.value === undefined || h?.value === null ? '' : String(h.value);
+      if (name === '' && raw === '') return; // an empty row
       if (!isValidHeaderName(name)) {
         problems.push({
           field: `headers[${i}]`,
@@ -275,15 +285,14 @@ export class Endpoint implements EndpointHandle {
       collect(err);
     }
 
-    const authType = (c.authType || 'none') as AuthType;
-    this.authType = AUTH_TYPES.includes(authType) ? authType : 'none';
     const apiKeyIn = (c.apiKeyIn || 'header') as 'header' | 'query';
-    this.apiKeyName =
-      c.apiKeyName === undefined || c.apiKeyName === '' ? DEFAULT_API_KEY_NAME : String(c.apiKeyName).trim();
+    const keyName = c.apiKeyName === undefined || c.apiKeyName === null ? '' : String(c.apiKeyName).trim();
+    this.apiKeyName = keyName === '' ? DEFAULT_API_KEY_NAME : keyName;
     this.auth = {
       type: authType,
       apiKeyIn,
-      apiKeyName: this.apiKeyName,
+      // an empty header name means X-API-Key; a query parameter needs its name (as the dialog says)
+      apiKeyName: apiKeyIn === 'query' ? keyName : this.apiKeyName,
       apiKey: creds.apiKey,
       username: creds.username,
       password: creds.password,
@@ -338,6 +347,7 @@ export class Endpoint implements EndpointHandle {
       creds.clientSecret,
       userinfo?.password,
       o.tls?.passphrase,
+      ...unusedLiterals,
     ]) {
       if (v) this.secretValues.push(v);
     }
@@ -346,7 +356,7 @@ export class Endpoint implements EndpointHandle {
     }
 
     if (problems.length) {
-      const summary = problems.map((p) => (p.field ? `${p.field}: ${p.reason}` : p.reason)).join('; ');
+      const summary = listProblems(problems);
       this.setupError = new IntegrationError(
         'INVALID_CONFIG',
         `The endpoint settings do not work: ${summary}`,

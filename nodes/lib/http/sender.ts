@@ -5,6 +5,7 @@
  */
 import { IntegrationError, type ErrorDetail } from '../errors';
 import type { HttpMethod } from './types';
+import { isHeaderName, isHeaderValue } from '../rules';
 
 /** What to send; `body` is the exact bytes (null: none). */
 export interface DeliveryRequest {
@@ -22,8 +23,6 @@ export interface HeaderEntry {
   value?: unknown;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** Set by the HTTP client from the request itself; a stale copy from msg.headers would break it. */
 export const DROPPED_HEADERS: readonly string[] = [
   'content-length',
@@ -71,7 +70,7 @@ export function buildSenderHeaders(
   const headers: Record<string, string> = {};
   const problems: ErrorDetail[] = [];
   const add = (name: string, value: unknown, where: string) => {
-    if (!TOKEN.test(name)) {
+    if (!isHeaderName(name)) {
       problems.push({ field: name, rule: where, reason: 'is not a valid header name' });
       return;
     }
@@ -82,7 +81,7 @@ export function buildSenderHeaders(
         problems.push({ field: name, rule: where, reason: 'the value must be text, a number or a boolean' });
       return;
     }
-    if (BAD_VALUE.test(text)) {
+    if (!isHeaderValue(text)) {
       problems.push({
         field: name,
         rule: where,

@@ -5,6 +5,7 @@
  */
 import type { WarnFn } from './journal';
 import type { RecordCipher } from './cipher';
+import { isRecord } from '../rules';
 
 const MAX_HISTORY = 50;
 const MAX_MESSAGE = 2000;
@@ -116,9 +117,8 @@ export class Meta {
   ) {}
 }
 
-export function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** a non-null, non-array object (lib/rules/objects.ts) */
+export const isObj = isRecord;
 
 export function normError(e: DeadLetterInput['error'] | unknown): DeadLetterError {
   if (isObj(e)) {

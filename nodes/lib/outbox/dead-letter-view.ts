@@ -14,6 +14,7 @@ import { REDACTED, type Redactor } from '../http/redact';
 import { plainWords } from '../connection-test';
 import type { AttemptRecord, DeadLetterEntry, DeadLetterSummary } from './dead-letter-entry';
 import { attemptHeaders, isSecretHeader } from './secret-headers';
+import { isRecord } from '../rules';
 
 /** Body bytes shown at most. */
 export const MAX_BODY_SHOWN = 64 * 1024;
@@ -51,9 +52,8 @@ export interface ViewContext {
   redactor: Redactor;
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** a non-null, non-array object (lib/rules/objects.ts) */
+const isObj = isRecord;
 
 function stringHeaders(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -7,6 +7,7 @@ import { IntegrationError } from '../errors';
 import type { DeadLetterCounts, DeadLetterSummary } from './dead-letter';
 import { METHODS, type AttemptLog, type DeliverySettings } from '../http/deliver';
 import type { EndpointHandle, HttpMethod, PacerState } from '../http/types';
+import { isRecord } from '../rules';
 
 /** The request as stored: exactly what was built from the message. */
 export interface StoredRequest {
@@ -122,9 +123,8 @@ export interface DeadLetterListing {
   items: DeadLetterSummary[];
 }
 
-export function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** a non-null, non-array object (lib/rules/objects.ts) */
+export const isObj = isRecord;
 
 /** The stored data, checked; undefined when it is not what enqueue wrote. */
 export function parseStoredItem(data: unknown): StoredItem | undefined {

@@ -3,6 +3,7 @@
  * only what scheduling needs and where its records are on disk.
  */
 import type { RecordPos } from './journal';
+import { isRecord } from '../rules';
 
 const MAX_ERROR_MESSAGE = 500;
 
@@ -96,9 +97,8 @@ export class Item {
   }
 }
 
-export function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+/** a non-null, non-array object (lib/rules/objects.ts) */
+export const isObj = isRecord;
 
 export function normLastError(e: unknown): LastError | undefined {
   if (!isObj(e)) return undefined;

@@ -5,6 +5,7 @@
  */
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/nats-core';
 import type { ErrorDetail } from '../errors';
+import { NATS_SEED, NATS_SERVER } from '../rules';
 
 export interface NatsSettings {
   /** comma- or space-separated: nats://host:4222, host:4222, tls://host:4222 */
@@ -30,7 +31,7 @@ export interface TlsFiles {
   servername?: string;
 }
 
-const SERVER = /^((nats|tls):\/\/)?[^\s/:]+(:\d{1,5})?$/i;
+const SERVER = NATS_SERVER;
 
 /** The server list, each checked. */
 export function parseServers(text: string | undefined, problems: ErrorDetail[]): string[] {
@@ -81,7 +82,7 @@ export function connectionOptions(
     opts.authenticator = credsAuthenticator(new TextEncoder().encode(c.creds));
   } else if (c.seed) {
     const seed = c.seed.trim();
-    if (!/^SU[A-Z2-7]{50,}$/.test(seed)) problems.push({ field: 'seed', reason: 'an NKey user seed starts with SU' });
+    if (!NATS_SEED.test(seed)) problems.push({ field: 'seed', reason: 'an NKey user seed starts with SU' });
     else opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
   } else if (c.token) {
     opts.token = c.token;

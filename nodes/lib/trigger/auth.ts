@@ -15,10 +15,10 @@ import {
   verifyWebhook,
   type VerifyOptions,
 } from '../webhook-signature';
+import { isHeaderName } from '../rules';
 
 export type AuthMode = 'none' | 'secret' | 'webhook';
 export const DEFAULT_AUTH_HEADER = 'x-webhook-secret';
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function authModeOf(value: unknown): AuthMode {
   return value === 'secret' || value === 'webhook' ? value : 'none';
@@ -27,7 +27,7 @@ export function authModeOf(value: unknown): AuthMode {
 /** The header that carries the shared secret: lower case, the default when not a valid name. */
 export function authHeaderOf(value: unknown): string {
   const name = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  return HEADER_NAME.test(name) ? name : DEFAULT_AUTH_HEADER;
+  return isHeaderName(name) ? name : DEFAULT_AUTH_HEADER;
 }
 
 export type BodyCheck = { ok: true; webhookId?: string } | { ok: false; reason: string };
