@@ -17,7 +17,8 @@
 import { timingSafeEqual, createHash } from 'crypto';
 import type { Node, NodeAPI } from 'node-red';
 import * as bus from '../lib/telemetry/bus';
-import { createMetrics, type Metrics } from '../lib/telemetry/metrics';
+// prom-client (through metrics.ts) is loaded only when metrics are switched on (see startMonitoring)
+import type { Metrics } from '../lib/telemetry/metrics';
 import { readMonitoringSettings, type MonitoringSettings } from '../lib/telemetry/settings';
 import { RotatingFile } from '../lib/telemetry/rotating-file';
 import { deprecationText, toEcs } from '../lib/telemetry/ecs';
@@ -78,6 +79,8 @@ function start(RED: NodeAPI): Runtime {
   for (const p of settings.problems) log.warn(`[saypro] ${p}`);
 
   if (settings.metrics.enabled) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createMetrics } = require('../lib/telemetry/metrics') as typeof import('../lib/telemetry/metrics');
     rt.metrics = createMetrics({
       processMetrics: settings.metrics.processMetrics,
       maxEventTypes: settings.metrics.maxEventTypes,
