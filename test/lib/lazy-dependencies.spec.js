@@ -59,4 +59,35 @@ describe('dependencies loaded on first use', function () {
     for (const name of ['undici', 'xml2js', 'prom-client'])
       assert.ok(loaded.includes(name), `${name} was not loaded: ${loaded.join(', ')}`);
   });
+
+  it('metrics switched on (the default): prom-client waits for the first event, which is counted, or the first scrape', async function () {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `
+        const loaded = () => Object.keys(require.cache).some((k) => /node_modules[\\\\/]prom-client[\\\\/]/.test(k));
+        const { installMonitoring } = require('./dist/nodes/common/monitoring.js');
+        const bus = require('./dist/nodes/lib/telemetry/bus.js');
+        const routes = {};
+        const RED = { settings: {}, log: { info() {}, warn() {} }, httpNode: { get: (p, h) => (routes[p] = h) } };
+        installMonitoring(RED);
+        const atStart = loaded();
+        bus.emit({ kind: 'attempt', endpoint: 'api', endpointId: 'ep', node: 'post', nodeId: 'n1', method: 'POST',
+          url: 'http://127.0.0.1/x', status: 200, durationMs: 5, result: 'success', attempt: 1 });
+        const afterEvent = loaded();
+        const res = { headers: {}, statusCode: 0, setHeader(n, v) { this.headers[n] = v; },
+          end(b) { process.stdout.write(JSON.stringify({ atStart, afterEvent, route: Object.keys(routes), status: this.statusCode, body: b })); } };
+        routes['/metrics']({ headers: {} }, res);
+        `,
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 60000 },
+    );
+    const r = JSON.parse(out);
+    assert.deepStrictEqual(r.route, ['/metrics']);
+    assert.strictEqual(r.atStart, false, 'prom-client loaded at start');
+    assert.strictEqual(r.afterEvent, true, 'prom-client not loaded by the first event');
+    assert.strictEqual(r.status, 200);
+    assert.match(r.body, /^saypro_delivery_attempts_total\{endpoint="api",status_class="2xx"\} 1$/m);
+  });
 });
