@@ -19,7 +19,8 @@ describe('saypro-http-post node: the line per attempt follows the log level', fu
   let server;
   afterEach(async function () {
     await helper.unload();
-    helper.settings({});
+    // the helper keeps the settings of the last load in RED.settings: take the logging out again
+    helper.settings({ logging: undefined });
     if (server) await server.close();
     server = undefined;
   });
