@@ -22,6 +22,7 @@ import {
 } from './common/outbox-admin';
 import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { installMonitoring, postTelemetry } from './common/monitoring';
+import { logsDebug } from './common/log-level';
 import { settle } from './lib/acks';
 import { recordDelivery } from './lib/delivery-log';
 import { IntegrationError } from './lib/errors';
@@ -85,7 +86,9 @@ export = function (RED: NodeAPI) {
     const settings = setup.deliverySettingsOf(s);
     const telemetry = postTelemetry(RED, node, endpoint, s.signingSecret);
     const label = endpoint ? String(endpoint.label ?? '') : '';
-    const onAttempt = (log: AttemptLog) => (node.debug(log.text), telemetry.attempt(log));
+    // the line per attempt is built only when Node-RED logs debug lines somewhere (common/log-level.ts)
+    const debugLog = logsDebug(RED.settings);
+    const onAttempt = (log: AttemptLog) => (debugLog && node.debug(log.text), telemetry.attempt(log));
 
     // ------------------------------------------------------------ status (lib/http-post/status.ts)
     const jobs = new Map<Promise<void>, DeliveryState>();

@@ -17,7 +17,8 @@
 import { timingSafeEqual, createHash } from 'crypto';
 import type { Node, NodeAPI } from 'node-red';
 import * as bus from '../lib/telemetry/bus';
-import { createMetrics, type Metrics } from '../lib/telemetry/metrics';
+// prom-client (through metrics.ts) is loaded only when metrics are switched on (see startMonitoring)
+import type { Metrics } from '../lib/telemetry/metrics';
 import { readMonitoringSettings, type MonitoringSettings } from '../lib/telemetry/settings';
 import { RotatingFile } from '../lib/telemetry/rotating-file';
 import { deprecationText, toEcs } from '../lib/telemetry/ecs';
@@ -30,7 +31,10 @@ import type { EndpointHandle, PacerState } from '../lib/http/types';
 
 interface Runtime {
   settings: MonitoringSettings;
+  /** the metrics, created on first use (metricsNow); undefined while nothing was reported or scraped */
   metrics?: Metrics;
+  /** the metrics, created now if needed; undefined when metrics are off */
+  metricsNow(): Metrics | undefined;
   audit?: RotatingFile;
   watch: DeprecationWatch;
   /** express apps that have the metrics route */
@@ -69,6 +73,7 @@ function start(RED: NodeAPI): Runtime {
   const log = logOf(RED);
   const rt: Runtime = {
     settings,
+    metricsNow: () => undefined,
     watch: new DeprecationWatch(Math.max(1, settings.apiVersionWatch.warnEveryHours * 3600 * 1000)),
     routed: new WeakSet(),
     endpointViews: new Map(),
@@ -78,12 +83,26 @@ function start(RED: NodeAPI): Runtime {
   for (const p of settings.problems) log.warn(`[saypro] ${p}`);
 
   if (settings.metrics.enabled) {
-    rt.metrics = createMetrics({
-      processMetrics: settings.metrics.processMetrics,
-      maxEventTypes: settings.metrics.maxEventTypes,
-      deprecations: () =>
-        rt.watch.entries().map(([id, st]) => ({ endpoint: rt.names.get(id) ?? id, sunset: st.info.sunset })),
-    });
+    // prom-client is loaded by the first event reported or the first scrape, not at start: a Node-RED
+    // whose flows do nothing yet pays neither its start time nor its memory
+    let stopWaiting = (): void => undefined;
+    rt.metricsNow = () => {
+      if (!rt.metrics) {
+        stopWaiting();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createMetrics } = require('../lib/telemetry/metrics') as typeof import('../lib/telemetry/metrics');
+        rt.metrics = createMetrics({
+          processMetrics: settings.metrics.processMetrics,
+          maxEventTypes: settings.metrics.maxEventTypes,
+          deprecations: () =>
+            rt.watch.entries().map(([id, st]) => ({ endpoint: rt.names.get(id) ?? id, sunset: st.info.sunset })),
+        });
+      }
+      return rt.metrics;
+    };
+    // the metrics subscribe to the bus while it delivers this first event: a listener added during
+    // an emit receives that same event (a Set's iteration visits what is added to it), so it is counted
+    stopWaiting = bus.subscribe(() => void rt.metricsNow());
   }
 
   const a = settings.auditLog;
@@ -131,8 +150,7 @@ export function installMonitoring(RED: NodeAPI): void {
     logOf(RED).warn(`[saypro] monitoring could not start: ${(err as Error)?.message ?? err}`);
     return;
   }
-  const metrics = rt.metrics;
-  if (!metrics) return;
+  if (!rt.settings.metrics.enabled) return;
   const s = RED.settings as unknown as Record<string, unknown>;
   if (s.httpNodeRoot === false) return;
   const app = (RED as unknown as { httpNode?: { get?: (path: string, h: (req: Req, res: Res) => void) => void } })
@@ -152,10 +170,24 @@ export function installMonitoring(RED: NodeAPI): void {
         return;
       }
     }
-    metrics.text().then(
+    let metrics: Metrics | undefined;
+    try {
+      metrics = rt.metricsNow();
+    } catch (err) {
+      metrics = undefined;
+      logOf(RED).warn(`[saypro] metrics could not start: ${(err as Error)?.message ?? err}`);
+    }
+    if (!metrics) {
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('metrics failed: not available\n');
+      return;
+    }
+    const m = metrics;
+    m.text().then(
       (text) => {
         res.statusCode = 200;
-        res.setHeader('Content-Type', metrics.contentType);
+        res.setHeader('Content-Type', m.contentType);
         res.setHeader('Cache-Control', 'no-store');
         res.end(text);
       },

@@ -6,7 +6,8 @@
  */
 import type { NodeAPI } from 'node-red';
 import { DurableQueue, type DurableQueueOptions } from '../lib/outbox/durable';
-import { SharedQueue, type NatsLink } from '../lib/shared-queue/shared-queue';
+// the NATS clients (through shared-queue.ts) are loaded only by a node that uses the shared queue
+import type { SharedQueue, NatsLink } from '../lib/shared-queue/shared-queue';
 import { IntegrationError } from '../lib/errors';
 
 export type DeliveryQueue = DurableQueue | SharedQueue;
@@ -79,7 +80,9 @@ export async function openDeliveryQueue(
   if (choice.kind === 'local') return DurableQueue.open(opts);
   const nats = choice.nats;
   const { dir: _dir, ...rest } = opts;
-  const q = await SharedQueue.open({ ...rest, link: nats, nodeId, replicas: nats.replicas });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const shared = require('../lib/shared-queue/shared-queue') as typeof import('../lib/shared-queue/shared-queue');
+  const q = await shared.SharedQueue.open({ ...rest, link: nats, nodeId, replicas: nats.replicas });
   nats.register(user);
   const close = q.close.bind(q);
   q.close = () => close().finally(() => nats.deregister(user));

@@ -37,7 +37,8 @@ describe('saypro-http-post node', function () {
   beforeEach(function () {
     // durable nodes keep their queue here (one directory per test)
     outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-post-spec-'));
-    helper.settings({ sayproOutboxDir: outboxDir });
+    // the tests below read the debug line per attempt: the node builds it only when Node-RED logs debug lines
+    helper.settings({ sayproOutboxDir: outboxDir, logging: { console: { level: 'debug' } } });
   });
 
   afterEach(async function () {

@@ -26,6 +26,7 @@ import {
   type DeliveryState,
 } from '../http/deliver';
 import type { EndpointHandle } from '../http/types';
+import { linkSignal } from '../http/abort';
 
 export interface MemoryDelivery {
   endpoint: EndpointHandle;
@@ -51,9 +52,8 @@ const CANCEL_MESSAGES = {
 
 /** Delivers with retries; never rejects (every ending is an outcome). */
 export async function deliverInMemory(o: MemoryDelivery): Promise<DeliveryOutcome> {
-  const stop = new AbortController();
-  const onClose = () => stop.abort();
-  o.closed.addEventListener('abort', onClose, { once: true });
+  // follows `closed` through one listener however many messages are in flight (../http/abort.ts)
+  const stop = linkSignal(o.closed);
   const deadline = deadlineWatch(o.deadlineMs, stop);
   const window = keyWindowWatch(o, stop);
   let stoppedIn: 'waiting' | 'sending' = 'sending';
@@ -82,12 +82,12 @@ export async function deliverInMemory(o: MemoryDelivery): Promise<DeliveryOutcom
   } finally {
     deadline.clear();
     window.clear();
-    o.closed.removeEventListener('abort', onClose);
+    stop.dispose();
   }
 }
 
 /** stops the delivery when the deadline passes */
-function deadlineWatch(ms: number | undefined, stop: AbortController) {
+function deadlineWatch(ms: number | undefined, stop: { abort(): void }) {
   const watch = { expired: false, clear: () => clearTimeout(timer) };
   const timer =
     ms !== undefined
@@ -100,7 +100,7 @@ function deadlineWatch(ms: number | undefined, stop: AbortController) {
 }
 
 /** the key's lifetime: once it has passed, the next wait for a retry ends the delivery */
-function keyWindowWatch(o: MemoryDelivery, stop: AbortController) {
+function keyWindowWatch(o: MemoryDelivery, stop: { abort(): void }) {
   const now = o.now ?? Date.now;
   const lifetimeMs = o.keyLifetimeMs;
   const watch = {

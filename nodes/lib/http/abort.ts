@@ -18,15 +18,18 @@ export interface LinkedSignal {
   signal: AbortSignal;
   /** stops following the parent (call once the delivery is over) */
   dispose(): void;
+  /** aborts this signal alone (a deadline of its own), not the parent */
+  abort(reason?: unknown): void;
 }
 
 /** A signal that aborts when `parent` does (or never, without a parent). */
 export function linkSignal(parent?: AbortSignal): LinkedSignal {
   const child = new AbortController();
-  if (!parent) return { signal: child.signal, dispose: () => undefined };
+  const abort = (reason?: unknown) => child.abort(reason);
+  if (!parent) return { signal: child.signal, dispose: () => undefined, abort };
   if (parent.aborted) {
     child.abort(parent.reason);
-    return { signal: child.signal, dispose: () => undefined };
+    return { signal: child.signal, dispose: () => undefined, abort };
   }
   let fan = fanouts.get(parent);
   if (!fan) {
@@ -47,6 +50,7 @@ export function linkSignal(parent?: AbortSignal): LinkedSignal {
   let disposed = false;
   return {
     signal: child.signal,
+    abort,
     dispose() {
       if (disposed) return;
       disposed = true;

@@ -9,7 +9,8 @@
  * core node). Redirects are never followed (undici does not unless asked).
  */
 import * as net from 'node:net';
-import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent, ProxyAgent, buildConnector, Dispatcher } from 'undici';
+import { undici } from './undici';
 import { chooseProxy, type ProxyChoice, type ProxyNodeSettings } from './proxy';
 import type { TargetGuard } from './target-guard';
 
@@ -76,8 +77,8 @@ export function connectOptions(t: TlsOptions = {}): Record<string, unknown> {
 
 /** A connector that applies the guard: IP literals before connecting, names inside the DNS lookup. */
 function guardedConnector(options: Record<string, unknown>, guard?: TargetGuard): buildConnector.connector {
-  if (!guard?.blockPrivate) return buildConnector(options as buildConnector.BuildOptions);
-  const base = buildConnector({ ...options, lookup: guard.lookup() } as buildConnector.BuildOptions);
+  if (!guard?.blockPrivate) return undici().buildConnector(options as buildConnector.BuildOptions);
+  const base = undici().buildConnector({ ...options, lookup: guard.lookup() } as buildConnector.BuildOptions);
   return (opts, callback) => {
     const host = String(opts.hostname || '').replace(/^\[(.*)\]$/, '$1');
     if (net.isIP(host)) {
@@ -97,7 +98,7 @@ export function createDispatchers(opts: DispatcherOptions = {}): Dispatchers {
   const tls = connectOptions(opts.tls);
   const connections = opts.connections && opts.connections > 0 ? Math.floor(opts.connections) : null;
   const common = { connections, pipelining: 1, keepAliveTimeout: KEEP_ALIVE_MS };
-  const direct = new Agent({ ...common, connect: guardedConnector(tls, opts.guard) });
+  const direct = new (undici().Agent)({ ...common, connect: guardedConnector(tls, opts.guard) });
   const env = opts.env ?? {};
   const proxies = new Map<string, ProxyAgent>();
   const routes = new Map<string, Route>();
@@ -107,7 +108,7 @@ export function createDispatchers(opts: DispatcherOptions = {}): Dispatchers {
     const key = `${choice.url} ${choice.authorization ?? ''}`;
     let agent = proxies.get(key);
     if (!agent) {
-      agent = new ProxyAgent({
+      agent = new (undici().ProxyAgent)({
         ...common,
         uri: choice.url,
         token: choice.authorization,

@@ -13,7 +13,15 @@
  * the reason in `parseError`: a successful delivery is never failed because
  * of a malformed answer. An empty body is "".
  */
-import { parseStringPromise } from 'xml2js';
+import type * as Xml2js from 'xml2js';
+
+let xml2jsModule: typeof Xml2js | undefined;
+/** xml2js is loaded for the first XML answer: a flow whose partners answer JSON never pays its start time. */
+function xml2js(): typeof Xml2js {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  xml2jsModule ??= require('xml2js') as typeof Xml2js;
+  return xml2jsModule;
+}
 
 export type BodyFormat = 'json' | 'xml' | 'form' | 'text' | 'binary' | 'empty';
 
@@ -113,7 +121,7 @@ export async function parseResponseBody(body: Buffer | undefined | null, content
       }
     case 'xml':
       try {
-        return { value: await parseStringPromise(text, { explicitArray: false }), format };
+        return { value: await xml2js().parseStringPromise(text, { explicitArray: false }), format };
       } catch (err) {
         return {
           value: text,

@@ -16,7 +16,9 @@
  */
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici';
 import type { HttpMethod } from './types';
 
 export const RESPONSE_TOO_LARGE = 'RESPONSE_TOO_LARGE';
@@ -108,7 +110,7 @@ export async function readBounded(
 export const undiciTransport: Transport = async (req) => {
   const limit = req.maxResponseBytes && req.maxResponseBytes > 0 ? req.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES;
   const timers = req.timeout > 0 ? { headersTimeout: req.timeout, bodyTimeout: req.timeout } : {};
-  const res = await request(req.url, {
+  const res = await undici().request(req.url, {
     method: req.method,
     headers: req.headers,
     body: req.method === 'GET' || req.data === undefined ? undefined : req.data,
@@ -116,7 +118,7 @@ export const undiciTransport: Transport = async (req) => {
     signal: req.signal,
     reset: req.keepAlive === false,
     ...timers,
-  } as Parameters<typeof request>[1]);
+  } as Parameters<typeof Undici.request>[1]);
   const headers = res.headers as Record<string, string | string[]>;
   const body = res.body as unknown as Readable & { destroy(err?: Error): void };
   // destroying the body (limit reached) emits an abort error: it is ours, not an uncaught one

@@ -130,4 +130,6 @@ export interface PacerLike {
   /** pauses every request until epoch ms `t` (never shortens a pause) */
   pauseUntil(t: number): void;
   state(): PacerState;
+  /** the limits it applies (maxConcurrent 0: no limit on requests at once) */
+  readonly settings?: Readonly<{ maxConcurrent: number }>;
 }

@@ -39,7 +39,7 @@ export interface DurableQueueOptions {
   fullPolicy: 'refuse' | 'dead-letter-oldest';
   /** most dead letters kept (the oldest are dropped with a warning); 0: no limit */
   maxDeadLetters: number;
-  /** most items worked on at once (default 32); the endpoint's pacer limits further */
+  /** most items worked on at once (default: the endpoint's maxConcurrent, or 32 when it sets no limit); the pacer limits further */
   maxInFlight?: number;
   warn?: (text: string) => void;
   /** each request made (already redacted) */

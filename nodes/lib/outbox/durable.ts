@@ -47,7 +47,7 @@ import {
   type StoredItem,
 } from './durable-types';
 import type { DeliveryState } from '../http/deliver';
-import type { PacerState } from '../http/types';
+import type { EndpointHandle, PacerState } from '../http/types';
 
 export * from './durable-types';
 export { formatAge, msUntilAgeChanges } from './age';
@@ -66,6 +66,22 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     const t = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * How many items the queue works on at once when not told: as many as the
+ * endpoint lets requests out at once (its `maxConcurrent`), so that a durable
+ * node uses the connections a node without the queue uses;
+ * DEFAULT_MAX_IN_FLIGHT when the endpoint sets no limit (or has no pacer).
+ */
+export function stepsInFlight(endpoint: EndpointHandle): number {
+  let n: unknown;
+  try {
+    n = endpoint.pacer?.settings?.maxConcurrent;
+  } catch {
+    n = undefined;
+  }
+  return typeof n === 'number' && Number.isFinite(n) && n >= 1 ? Math.floor(n) : DEFAULT_MAX_IN_FLIGHT;
 }
 
 export class DurableQueue {
@@ -100,7 +116,7 @@ export class DurableQueue {
     this.scheduler = new Scheduler({
       queue: outbox,
       run: (item) => step(host, item),
-      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      maxInFlight: opts.maxInFlight ?? stepsInFlight(opts.endpoint),
       now: this.clock,
       onError: (err, item) =>
         this.warn(

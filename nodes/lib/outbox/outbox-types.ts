@@ -87,6 +87,12 @@ export interface OutboxOptions {
   warn?: WarnFn;
   /** the clock (default Date.now) */
   now?: () => number;
+  /**
+   * bytes of data of recently enqueued items kept in memory until they leave,
+   * so that their first attempt does not read them back from disk
+   * (body-cache.ts; default 4 MiB, 0: off)
+   */
+  bodyCacheBytes?: number;
   /** encrypts the journal at rest (cipher.ts); also given to the dead-letter store the outbox opens itself */
   cipher?: RecordCipher;
 }

@@ -6,7 +6,10 @@
  * ordering key, attempts, next attempt time, creation time, size, last error,
  * and where the item's data lives on disk). The data itself — the request
  * body, a message snapshot, any JSON — stays in the journal and is read back
- * with `load(id)`, so a backlog of 100,000 items costs little memory.
+ * with `load(id)`, so a backlog of 100,000 items costs little memory. The
+ * data of the most recently enqueued items (a few MiB, body-cache.ts) is also
+ * kept in memory until they leave, so that their first attempt does not read
+ * back what was just written.
  *
  * The journal records are in records.ts; opening replays them (replay.ts);
  * compaction copies live items forward (compaction.ts). This file holds the
@@ -21,6 +24,7 @@ import { PendingIndex } from './pending-index';
 import { applyRecord, unpinItem } from './replay';
 import { copyForward } from './compaction';
 import { admit } from './admission';
+import { BodyCache, DEFAULT_BODY_CACHE_BYTES } from './body-cache';
 import { finishInterruptedMoves, moveToDeadLetter, replayDeadLetters, type MoveHost } from './dead-letter-moves';
 import { T_DONE, T_PUT, T_STATE, putJson, stateBody } from './records';
 import {
@@ -63,6 +67,10 @@ export class Outbox {
   private readonly warn: WarnFn;
   private readonly clock: () => number;
   private readonly index = new PendingIndex();
+  /** data of recently enqueued items (body-cache.ts) */
+  private readonly bodies: BodyCache;
+  /** item data read back from the journal since open */
+  private diskReads = 0;
   /** ids being enqueued (written, not yet synced) → their bytes */
   private readonly reserved = new Map<string, number>();
   private seq = 0;
@@ -84,6 +92,9 @@ export class Outbox {
     this.fullPolicy = options.fullPolicy === 'dead-letter-oldest' ? 'dead-letter-oldest' : 'refuse';
     this.warn = options.warn ?? (() => undefined);
     this.clock = options.now ?? Date.now;
+    this.bodies = new BodyCache(
+      options.bodyCacheBytes === undefined ? DEFAULT_BODY_CACHE_BYTES : Number(options.bodyCacheBytes),
+    );
     this.ledger = new SegmentLedger((s) => (this.journal ? this.journal.hasSegment(s) : true));
   }
 
@@ -159,6 +170,7 @@ export class Outbox {
   private removeItem(it: Item, pos: RecordPos): void {
     if (this.index.get(it.id) !== it) return;
     this.index.remove(it);
+    this.bodies.delete(it.id);
     unpinItem(this.ledger, it);
     this.ledger.cancel(it.putSeg, pos.seg);
     if (!it.closing) {
@@ -324,6 +336,7 @@ export class Outbox {
     it.setPut(pos);
     this.index.add(it);
     this.ledger.pin(pos.seg, pos.length);
+    this.bodies.put(id, it.seq, dataJson, bytes);
     return { status: 'accepted', id, item: it.view(), evicted: victims.map((v) => v.id) };
   }
 
@@ -356,9 +369,12 @@ export class Outbox {
   }
 
   private async loadItem(it: Item): Promise<unknown> {
+    const kept = this.bodies.get(it.id, it.seq);
+    if (kept) return kept.value;
     for (let tries = 0; tries < 4; tries++) {
       const pos = it.put;
       try {
+        this.diskReads++;
         const r = await this.journal.read(pos);
         if (r.type !== T_PUT || !isObj(r.body) || r.body.id !== it.id)
           throw new Error('record does not match the index');
@@ -501,13 +517,28 @@ export class Outbox {
     return this.maintenance.run();
   }
 
-  /** Journal figures: segments, bytes on disk, and the compaction counters since open. */
-  disk(): { segments: number; bytes: number; segmentsDeleted: number; copyForwards: number } {
+  /**
+   * Journal figures: segments, bytes on disk, the compaction counters since
+   * open, and how item data was read since open (`reads` from disk,
+   * `cacheHits` from memory) with what the cache of recent items holds now.
+   */
+  disk(): {
+    segments: number;
+    bytes: number;
+    segmentsDeleted: number;
+    copyForwards: number;
+    reads: number;
+    cacheHits: number;
+    cached: { entries: number; bytes: number };
+  } {
     return {
       segments: this.journal.segmentNumbers().length,
       bytes: this.journal.diskBytes(),
       segmentsDeleted: this.maintenance.deleted,
       copyForwards: this.maintenance.copied,
+      reads: this.diskReads,
+      cacheHits: this.bodies.hits,
+      cached: this.bodies.size,
     };
   }
 
@@ -517,6 +548,7 @@ export class Outbox {
     this.closed = true;
     if (this.inflight > 0) await new Promise<void>((resolve) => this.inflightWaiters.push(resolve));
     await this.maintenance.stop();
+    this.bodies.clear();
     await this.journal.close();
     if (this.ownsDeadLetter) await this.deadLetter.close();
   }
@@ -530,6 +562,7 @@ export class Outbox {
   async abandon(): Promise<void> {
     this.closed = true;
     void this.maintenance.stop();
+    this.bodies.clear();
     await this.journal.abandon();
     if (this.ownsDeadLetter) await this.deadLetter.abandon();
   }
