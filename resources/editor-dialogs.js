@@ -195,7 +195,8 @@
           vars[field] = name;
         }
       });
-      node.secretVars = vars;
+      // a node saved before the setting existed stays as it was when nothing names a variable
+      if (node.secretVars !== undefined || Object.keys(vars).length) node.secretVars = vars;
     },
   };
 
