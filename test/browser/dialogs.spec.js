@@ -234,7 +234,9 @@ describeInBrowsers('HTTP POST and endpoint dialogs', function (ui) {
 
     // a fresh editor knows only "a token is stored"
     await ui.open(nr.base + '/');
-    const sent = await page.evaluate(() => $.getJSON('credentials/saypro-endpoint/dlgA'));
+    const sent = await page.evaluate(
+      () => new Promise((resolve, reject) => $.getJSON('credentials/saypro-endpoint/dlgA').then(resolve, reject)),
+    );
     assert.deepStrictEqual(sent, {
       has_apiKey: false,
       has_password: false,
