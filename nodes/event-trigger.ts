@@ -24,7 +24,6 @@ import { triggerSettings, type TriggerConfig } from './lib/trigger/settings';
 import { EventIntake } from './lib/trigger/intake';
 import { parseJsonBody } from './lib/trigger/json';
 import { createCallerAuth } from './lib/trigger/auth';
-import { lookupEnv } from './lib/env';
 import { TriggerPipeline, type Tally } from './lib/trigger/pipeline';
 import { claimRoute, type AppLike, type EventBus, type RouteClaim } from './lib/trigger/routes';
 import { sendJson, sendNotListening } from './lib/trigger/reply';
@@ -54,12 +53,7 @@ export = function (RED: NodeAPI) {
       node.warn(RED._('event-trigger.errors.invalid-filter', { entries: intake.filter.invalid.join(', ') }));
     }
     const credential = settings.auth === 'secret' ? node.credentials?.secret : node.credentials?.webhookSecret;
-    const auth = createCallerAuth(settings.auth, {
-      header: settings.authHeader,
-      credential,
-      // ${VAR}: the editor's User Settings ▸ Environment, the flow's variables, then the process environment
-      env: lookupEnv((name) => RED.util.getSetting(node, name)),
-    });
+    const auth = createCallerAuth(settings.auth, { header: settings.authHeader, credential });
 
     const counts = emptyCounts();
     const telemetry = triggerTelemetry(RED, node);
