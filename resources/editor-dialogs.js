@@ -200,7 +200,39 @@
     },
   };
 
+  /** The password credentials of this package's nodes (the dialogs' own lists; a unit test keeps them equal). */
+  var SECRET_FIELDS = {
+    'saypro-endpoint': ['apiKey', 'password', 'token', 'clientSecret'],
+    'saypro-http-post': ['signingSecret', 'outboxKey'],
+    'saypro-encrypt': ['key'],
+    'saypro-decrypt': ['key', 'key2'],
+  };
+
+  /**
+   * A node added to the editor with its credentials (an imported flow or
+   * example, e.g. the demo's key ${SAYPRO_DEMO_KEY}): records the variables
+   * they name, as saving its dialog would, so that the dialog shows them after
+   * a deploy too. Nothing is recorded for a value that is not ${NAME}.
+   */
+  function recordSecretVars(node) {
+    var fields = node && SECRET_FIELDS[node.type];
+    if (!fields || !node.credentials) return false;
+    var vars = null;
+    fields.forEach(function (field) {
+      var name = envVarName(node.credentials[field]);
+      var known = node.secretVars && typeof node.secretVars === 'object' ? node.secretVars : {};
+      if (name && known[field] !== name) {
+        vars = vars || JSON.parse(JSON.stringify(known));
+        vars[field] = name;
+      }
+    });
+    if (vars) node.secretVars = vars;
+    return !!vars;
+  }
+
   var dialogs = {
+    SECRET_FIELDS: SECRET_FIELDS,
+    recordSecretVars: recordSecretVars,
     envVarName: envVarName,
     withDefaults: withDefaults,
     hostOf: hostOf,
@@ -219,5 +251,10 @@
     var kit = root.SayProIntegrationKit || {};
     kit.dialogs = dialogs;
     root.SayProIntegrationKit = kit;
+    // once, however many dialogs load this file
+    if (!kit.dialogsListening && root.RED && root.RED.events && typeof root.RED.events.on === 'function') {
+      kit.dialogsListening = true;
+      root.RED.events.on('nodes:add', recordSecretVars);
+    }
   }
 })(typeof window !== 'undefined' ? window : undefined);

@@ -7,7 +7,8 @@
  * credential holding ${VAR} shows as the variable's name with a hint where to
  * set it — also after a deploy and a reload, when Node-RED sends the editor
  * only "a value is stored" — while a real key stays dots and never reaches the
- * page or the flow; the canvas labels tell the nodes apart.
+ * page or the flow; the canvas labels tell the nodes apart. Encrypt and
+ * decrypt keys imported as ${VAR} (the demo's) show their names the same way.
  */
 const assert = require('assert');
 const fs = require('fs');
@@ -253,5 +254,71 @@ describeInBrowsers('HTTP POST and endpoint dialogs', function (ui) {
     await closeEndpoint('#node-config-dialog-ok');
     assert.strictEqual(await page.evaluate(() => RED.nodes.dirty()), false);
     assert.strictEqual(await page.evaluate(() => RED.nodes.node('dlgA').credentials.token), undefined);
+  });
+
+  it('encrypt and decrypt: a key imported as ${VAR} shows as its name with the hint; a generated key stays dots', async function () {
+    await page.evaluate(() => {
+      RED.view.importNodes(
+        [
+          {
+            id: 'dlgenc',
+            type: 'saypro-encrypt',
+            z: RED.workspaces.active(),
+            name: '',
+            algorithm: 'aes-256-gcm',
+            kid: 'k1',
+            aad: '',
+            aadType: 'none',
+            x: 520,
+            y: 80,
+            wires: [[], []],
+            credentials: { key: '${DLG_ENC_KEY}' },
+          },
+          {
+            id: 'dlgdec',
+            type: 'saypro-decrypt',
+            z: RED.workspaces.active(),
+            name: '',
+            algorithm: 'auto',
+            kid: 'k1',
+            kid2: 'k0',
+            aad: '',
+            aadType: 'none',
+            output: 'auto',
+            x: 520,
+            y: 160,
+            wires: [[], []],
+            credentials: { key: '${DLG_DEC_KEY}', key2: '${DLG_OLD_KEY}' },
+          },
+        ],
+        { generateIds: false },
+      );
+    });
+    const recorded = await page.evaluate(() => [
+      RED.nodes.node('dlgenc').secretVars,
+      RED.nodes.node('dlgdec').secretVars,
+    ]);
+    assert.deepStrictEqual(recorded, [{ key: 'DLG_ENC_KEY' }, { key: 'DLG_DEC_KEY', key2: 'DLG_OLD_KEY' }]);
+
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('dlgdec')));
+    await page.waitVisible('#dialog-form #node-input-key2');
+    assert.strictEqual(await inputType('#node-input-key'), 'text');
+    assert.match(await visibleHint('key'), /DLG_DEC_KEY/);
+    assert.match(await visibleHint('key2'), /DLG_OLD_KEY/);
+    await ui.noSidewaysScroll();
+    await page.click('#node-dialog-cancel');
+    await page.waitGone('#dialog-form');
+
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('dlgenc')));
+    await page.waitVisible('#dialog-form .saypro-generate-key');
+    assert.strictEqual(await inputType('#node-input-key'), 'text');
+    assert.match(await visibleHint('key'), /DLG_ENC_KEY/);
+    await page.click('.saypro-generate-key');
+    await page.waitFor(() => /^[0-9a-f]{64}$/.test($('#node-input-key').val()));
+    assert.strictEqual(await inputType('#node-input-key'), 'password', 'a real key is dots');
+    assert.strictEqual(await visibleHint('key'), null);
+    await page.click('#node-dialog-ok');
+    await page.waitGone('#dialog-form');
+    assert.deepStrictEqual(await page.evaluate(() => RED.nodes.node('dlgenc').secretVars), {}, 'no variable any more');
   });
 });

@@ -166,6 +166,38 @@ describe('editor dialogs (resources/editor-dialogs.js)', function () {
       }
     });
 
+    it("SECRET_FIELDS lists each node's password credentials, as its dialog defines them", function () {
+      for (const [file, type] of [
+        ['endpoint.html', 'saypro-endpoint'],
+        ['http-post.html', 'saypro-http-post'],
+        ['encrypt.html', 'saypro-encrypt'],
+        ['decrypt.html', 'saypro-decrypt'],
+      ]) {
+        const def = definition(file, {});
+        assert.strictEqual(def.type, type);
+        const passwords = Object.keys(def.credentials).filter((k) => def.credentials[k].type === 'password');
+        assert.deepStrictEqual(passwords.sort(), dialogs.SECRET_FIELDS[type].slice().sort(), file);
+        assert.strictEqual(JSON.stringify(def.defaults.secretVars), '{"value":{}}', file);
+      }
+    });
+
+    it('recordSecretVars: a node imported with ${NAME} credentials records the names, nothing else', function () {
+      const ep = {
+        type: 'saypro-endpoint',
+        credentials: { token: '${STRIPE_SECRET_KEY}', apiKey: 'sk_live_x', username: '${U}' },
+      };
+      assert.strictEqual(dialogs.recordSecretVars(ep), true);
+      assert.deepStrictEqual(ep.secretVars, { token: 'STRIPE_SECRET_KEY' });
+      assert.strictEqual(dialogs.recordSecretVars(ep), false, 'already recorded');
+      const enc = { type: 'saypro-encrypt', secretVars: {}, credentials: { key: '${SAYPRO_DEMO_KEY}' } };
+      dialogs.recordSecretVars(enc);
+      assert.deepStrictEqual(enc.secretVars, { key: 'SAYPRO_DEMO_KEY' });
+      const other = { type: 'inject', credentials: { key: '${X}' } };
+      assert.strictEqual(dialogs.recordSecretVars(other), false);
+      assert.strictEqual(other.secretVars, undefined);
+      assert.strictEqual(dialogs.recordSecretVars({ type: 'saypro-decrypt' }), false, 'no credentials loaded');
+    });
+
     it('the endpoint and HTTP POST nodes record the names in a plain property, never a value', function () {
       for (const file of ['endpoint.html', 'http-post.html']) {
         const def = definition(file, {});

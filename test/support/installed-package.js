@@ -79,6 +79,8 @@ function installedPackageSuite(runtime, extra) {
       'dist/nodes/locales/en-US/event-trigger.json',
       'resources/editor-common.js',
       'resources/presets.js',
+      'resources/editor-dialogs.js',
+      'docs/nodes/http-post.md',
       'LICENSE',
       'README.md',
     ]) {
@@ -110,7 +112,7 @@ function installedPackageSuite(runtime, extra) {
       assert.ok(html.includes(`data-template-name="${t}"`), `editor template for ${t}`);
       assert.ok(html.includes(`data-help-name="${t}"`), `help for ${t}`);
     }
-    for (const script of ['editor-common.js', 'presets.js']) {
+    for (const script of ['editor-common.js', 'presets.js', 'editor-dialogs.js']) {
       const shared = await fetch(`${nr.base}/resources/${pkg.name}/${script}`);
       assert.strictEqual(shared.status, 200, `the editor script resources/${script} is served`);
       assert.match(await shared.text(), /SayProIntegrationKit/);
