@@ -140,6 +140,41 @@ describe('editor dialogs (resources/editor-dialogs.js)', function () {
       assert.notStrictEqual(a, b);
     });
 
+    it('format encoder, field mapper and response check: what they make, build or expect', function () {
+      const withSubs = (props) => ({ _: (k, o) => (o ? `${k} ${JSON.stringify(o)}` : k), ...props });
+      const fe = definition('format-encoder.html', {});
+      assert.strictEqual(
+        fe.label.call(withSubs({ name: '', format: 'csv' })),
+        'format-encoder.nodeLabel {"format":"CSV"}',
+      );
+      assert.strictEqual(fe.label.call(withSubs({ name: 'to partner', format: 'csv' })), 'to partner');
+      assert.strictEqual(fe.label.call(withSubs({ name: '', format: 'bogus' })), 'format-encoder.paletteLabel');
+      const fm = definition('field-mapper.html', {});
+      assert.strictEqual(
+        fm.label.call(withSubs({ name: '', rules: [{}, {}, {}] })),
+        'field-mapper.nodeLabel {"count":3}',
+      );
+      assert.strictEqual(fm.label.call(withSubs({ name: '', rules: [{}] })), 'field-mapper.nodeLabelOne');
+      assert.strictEqual(fm.label.call(withSubs({ name: '', rules: [] })), 'field-mapper.paletteLabel');
+      const rc = definition('response-check.html', {});
+      const rcLabel = (rules) => rc.label.call(withSubs({ name: '', rules }));
+      assert.strictEqual(rcLabel([{ kind: 'status', value: '2xx' }]), 'response-check.nodeLabel {"rules":"2xx"}');
+      assert.strictEqual(
+        rcLabel([
+          { kind: 'status', value: '2xx' },
+          { kind: 'body', path: 'status', op: 'eq', value: 'COMPLETED' },
+          { kind: 'body', path: 'id', op: 'exists' },
+        ]),
+        'response-check.nodeLabel {"rules":"2xx, status +1"}',
+      );
+      assert.strictEqual(rcLabel([]), 'response-check.paletteLabel');
+      // the catalogue has the texts
+      const cat = (n) => require(`../../locales/en-US/${n}.json`)[n];
+      assert.strictEqual(cat('format-encoder').nodeLabel, 'encode __format__');
+      assert.strictEqual(cat('field-mapper').nodeLabel, 'map __count__ fields');
+      assert.strictEqual(cat('response-check').nodeLabel, 'check __rules__');
+    });
+
     it('endpoint: its name, else its host, else its preset, else the base URL as written', function () {
       const ep = definition('endpoint.html', {});
       const l = (props) => ep.label.call(node(props));
