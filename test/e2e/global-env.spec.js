@@ -89,13 +89,6 @@ describe('${VAR} credentials from User Settings ▸ Environment and from the pro
     while (!(seen['/gepost1'] && seen['/gepost2']) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(
-      seen,
-      nr.output
-        .split('\n')
-        .filter((l) => /warn|error/.test(l))
-        .join('\n'),
-    );
     assert.deepStrictEqual(seen, {
       '/gepost1': `Bearer ${FROM_SETTINGS}`,
       '/gepost2': `Bearer ${FROM_PROCESS}`,
