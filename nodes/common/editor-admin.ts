@@ -120,6 +120,23 @@ export function installEditorAdmin(RED: NodeAPI): void {
     z: '',
     context: () => ({ flow: { get: () => undefined }, global: { get: () => undefined } }),
   };
+  /**
+   * ${VAR} as the deployed node reads it (its flow's variables, User Settings ▸ Environment, then the
+   * process); for a node not deployed yet, as any deployed node reads the global ones (as GET …/env does)
+   */
+  const deployedOr = (...ids: unknown[]): unknown => {
+    const nodes = RED.nodes as unknown as {
+      eachNode(cb: (n: { id: string }) => void): void;
+      getNode(id: string): unknown;
+    };
+    let found = ids.map((id) => (typeof id === 'string' && id ? nodes.getNode(id) : null)).find((n) => n);
+    if (!found) {
+      nodes.eachNode((n) => {
+        if (!found) found = nodes.getNode(n.id);
+      });
+    }
+    return found ?? standIn;
+  };
 
   app.post(
     `${ADMIN_ROOT}/preview`,
@@ -146,7 +163,7 @@ export function installEditorAdmin(RED: NodeAPI): void {
             const prepared = util.prepareJSONataExpression(expr, standIn);
             util.evaluateJSONataExpression(prepared, msg, (err, value) => (err ? reject(err) : resolve(value)));
           }),
-        env: (name) => util.getSetting(standIn, name),
+        env: (name) => util.getSetting(deployedOr(body.id, ep?.id), name),
         aad: (value, type, msg) => util.evaluateNodeProperty(value, type, standIn, msg),
       });
       res.json(result);
@@ -215,7 +232,7 @@ export function installEditorAdmin(RED: NodeAPI): void {
           credentials: mergeCredentials(record(body.credentials), stored(body.id)),
           path: typeof body.path === 'string' ? body.path : undefined,
         },
-        { tls },
+        { tls, env: nodeEnv(RED, deployedOr(body.id)) },
       );
       res.json(result);
     }),

@@ -100,7 +100,7 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
     await page.clickText('#node-config-saypro-endpoint-tabs a', 'Authentication');
     assert.ok(await page.visible('#node-config-input-token'), 'the Bearer token field shows');
     await page.screenshot(path.join(os.tmpdir(), ui.shot('saypro-presets-endpoint')));
-    await page.clickText('#node-config-saypro-endpoint-tabs a', 'Headers');
+    await page.clickText('#node-config-saypro-endpoint-tabs a', 'Connection');
     const headerNames = await page.values('#node-config-input-saypro-endpoint-headers .node-input-ep-header-name');
     assert.deepStrictEqual(headerNames, ['Stripe-Version']);
 
@@ -265,6 +265,7 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
       durable: true,
     });
     assert.strictEqual(await val('#node-input-keyLifetime'), '24');
+    await page.clickText('#node-input-saypro-http-post-tabs a', 'Retries');
     await page.waitVisible('#saypro-http-post-key-preset');
     assert.match(
       await page.text('#saypro-http-post-key-preset'),

@@ -641,6 +641,7 @@ describe('saypro-endpoint node', function () {
         proxy: '',
         allowHosts: '',
         blockPrivate: false,
+        secretVars: {},
       });
       const { DEFAULT_MAX_RESPONSE_MB } = require('../../dist/nodes/lib/http/endpoint');
       assert.strictEqual(values.maxResponseMB, DEFAULT_MAX_RESPONSE_MB);
@@ -670,13 +671,17 @@ describe('saypro-endpoint node', function () {
       });
     });
 
-    it('label: name, else the base URL without userinfo, placeholders given their default', function () {
+    it('label: name, else the host (placeholders given their default, no userinfo), else the preset', function () {
       assert.strictEqual(def.label.call(ctx({ name: 'Stripe', baseUrl: 'https://x' })), 'Stripe');
       assert.strictEqual(
         def.label.call(ctx({ baseUrl: '${STRIPE_API_URL:-https://api.stripe.com}' })),
-        'https://api.stripe.com',
+        'api.stripe.com',
       );
-      assert.strictEqual(def.label.call(ctx({ baseUrl: 'https://u:pw@api.x.com/v1/?k=1' })), 'https://api.x.com/v1');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: 'https://u:pw@api.x.com/v1/?k=1' })), 'api.x.com');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: 'http://127.0.0.1/api', port: '8443' })), '127.0.0.1:8443');
+      // a host known only when the flow starts: the preset's name, else the setting as written
+      assert.strictEqual(def.label.call(ctx({ baseUrl: '${PARTNER_URL}/v2', preset: 'stripe' })), 'Stripe');
+      assert.strictEqual(def.label.call(ctx({ baseUrl: '${PARTNER_URL}/v2' })), '${PARTNER_URL}/v2');
       assert.strictEqual(def.label.call(ctx({ baseUrl: '' })), 'endpoint.paletteLabel');
     });
 

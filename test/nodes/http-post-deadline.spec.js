@@ -116,10 +116,9 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
       'Not sent again: the Idempotency-Key key is older than the 1.8 s the vendor keeps it',
     );
     assert.match(m.error.details[0].reason, /whether an earlier attempt went through/);
-    // the window closes 1.62 s after the message came in (1.8 s less a tenth); the retry was due after 3 s
-    assert.ok(server.requests.length >= 1);
-    for (const r of server.requests)
-      assert.ok(r.at - sentAt < 1620 + 500, `a request ${r.at - sentAt} ms after the message: the late retry was sent`);
+    // the retry was due 3 s after the first attempt: past that moment, still only the first attempt was made
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 3500 - Date.now())));
+    assert.strictEqual(server.requests.length, 1, 'the late retry was not sent');
   });
 
   it('durable mode: a queued retry after the key lifetime becomes a dead letter with IDEMPOTENCY_WINDOW_PASSED', async function () {
@@ -130,9 +129,8 @@ describe('saypro-http-post node: deadline and idempotency key lifetime', functio
     n1.receive({ payload: 'x', event: { id: 'evt-window-2' } });
     const [m] = await waitFor(got.failed, 1, 10000);
     assert.strictEqual(m.error.code, 'IDEMPOTENCY_WINDOW_PASSED');
-    assert.ok(server.requests.length >= 1);
-    for (const r of server.requests)
-      assert.ok(r.at - sentAt < 1620 + 500, `a request ${r.at - sentAt} ms after the message: the late retry was sent`);
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 3500 - Date.now())));
+    assert.strictEqual(server.requests.length, 1, 'the late retry was not sent');
     assert.strictEqual(server.requests[0].headers['idempotency-key'], 'evt-window-2');
     const list = (await helper.request().get('/saypro-integration-kit/outbox/n1/dead-letters').expect(200)).body;
     assert.deepStrictEqual(list.counts.byCode, { IDEMPOTENCY_WINDOW_PASSED: 1 });

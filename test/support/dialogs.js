@@ -106,6 +106,8 @@ function loadDialog(file, configNodes = {}) {
     },
   };
   context.window = context;
+  // resources/editor-dialogs.js registers on window only in a page (a document)
+  context.document = {};
   vm.createContext(context);
   vm.runInContext(
     `${editorUtils()}\nRED.utils = { validatePropertyExpression, validateTypedProperty, normalisePropertyExpression };\n` +
