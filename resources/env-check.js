@@ -37,7 +37,7 @@
     timer = null;
     var names = Object.keys(asking);
     asking = {};
-    if (!names.length) {
+    if (!names.length || typeof $ === 'undefined' || typeof $.getJSON !== 'function') {
       return;
     }
     $.getJSON('saypro-integration-kit/env', { names: names.join(',') }).done(function (r) {

@@ -331,4 +331,38 @@ describeInBrowsers('building flows from an empty canvas', function (ui) {
     assert.strictEqual(partner.received.length, 2, 'the replayed file arrived');
     await ui.noSidewaysScroll();
   });
+
+  it('a variable the server does not have: the endpoint and the HTTP POST node using it show their triangles, the reason names it', async function () {
+    // the PayPal preset reads PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, which this Node-RED does not have
+    const ep = await endpointFromPreset('PayPal', 'PayPal');
+    const post = await drop('saypro-http-post', 310, 480);
+    await open(post);
+    await choose('#node-input-endpoint', ep);
+    await fill('#node-input-path', '/v2/checkout/orders');
+    await done();
+    const why = await page.waitFor(
+      ([e, p]) => {
+        const n = RED.nodes.node(e);
+        if (n.valid !== false || RED.nodes.node(p).valid !== false) return false;
+        return n._def.defaults.secretVars.validate.call(n, n.secretVars);
+      },
+      [ep, post],
+      30000,
+    );
+    assert.match(
+      String(why),
+      /environment variable PAYPAL_CLIENT_(ID|SECRET) is not set on the Node-RED server/,
+      JSON.stringify(why),
+    );
+    await page.waitVisible(`[id="${post}"] .red-ui-flow-node-error`);
+    // removed again, so that nothing stays invalid for the other tests
+    await page.evaluate(
+      ([e, p]) => {
+        RED.nodes.remove(p);
+        RED.nodes.remove(e);
+        RED.view.redraw(true);
+      },
+      [ep, post],
+    );
+  });
 });

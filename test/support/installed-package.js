@@ -114,7 +114,7 @@ function installedPackageSuite(runtime, extra) {
       assert.ok(html.includes(`data-template-name="${t}"`), `editor template for ${t}`);
       assert.ok(html.includes(`data-help-name="${t}"`), `help for ${t}`);
     }
-    for (const script of ['editor-common.js', 'presets.js', 'rules.js', 'editor-dialogs.js']) {
+    for (const script of ['editor-common.js', 'presets.js', 'rules.js', 'editor-dialogs.js', 'env-check.js']) {
       const shared = await fetch(`${nr.base}/resources/${pkg.name}/${script}`);
       assert.strictEqual(shared.status, 200, `the editor script resources/${script} is served`);
       assert.match(await shared.text(), /SayProIntegrationKit/);
