@@ -17,7 +17,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, debugPane, tmpDir } = require('../support/nodered');
-const { havePromtool, checkMetrics } = require('../support/promtool');
+const { havePromtool, checkMetrics, sample } = require('../support/promtool');
 
 const API_KEY = 'sk_mon_' + crypto.randomBytes(12).toString('hex');
 const TRIGGER_SECRET = 'trg_mon_' + crypto.randomBytes(12).toString('hex');
@@ -177,21 +177,6 @@ function flow(port) {
       wires: [],
     },
   ];
-}
-
-/** The value of one sample of an exposition text (undefined when absent). */
-function sample(text, name, labels = {}) {
-  for (const line of text.split('\n')) {
-    const m = /^([^{ #]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = {};
-    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
-      const i = p.indexOf('=');
-      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
-    }
-    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
-  }
-  return undefined;
 }
 
 async function waitUntil(fn, ms, what) {

@@ -14,23 +14,8 @@ const { startNatsCluster, requireNatsServer, waitForJetStream } = require('../su
 const { startNodeRed } = require('../support/nodered');
 const { startSharedPartner } = require('../support/shared-partner');
 const { IDS, sharedFlow, postEvent, outboxStats } = require('../support/shared-flow');
-const { havePromtool, checkMetrics } = require('../support/promtool');
+const { havePromtool, checkMetrics, sample } = require('../support/promtool');
 const { judgedWindows } = require('../support/shared-partner-process');
-
-/** The value of one sample line of an exposition text (undefined when absent). */
-function sample(text, name, labels = {}) {
-  for (const line of text.split('\n')) {
-    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = {};
-    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
-      const i = p.indexOf('=');
-      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
-    }
-    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
-  }
-  return undefined;
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -183,47 +168,52 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
   });
 
   it('holds the endpoint rate limit (20/s) for both instances together', async function () {
-    const start = partner.requests.length;
-    // the partner runs in this process: its own pauses (a busy machine) are measured, see judgedWindows
-    const stalls = [];
-    let tick = Date.now();
-    const watch = setInterval(() => {
-      const now = Date.now();
-      if (now - tick > 60) stalls.push({ at: now, ms: now - tick - 10 });
-      tick = now;
-    }, 10);
-    const ids = Array.from({ length: 120 }, (_, i) => `rate_${i}`);
-    try {
-      await Promise.all(ids.map((id, i) => postEvent(nrs[i % 2].base, id, {})));
-      await until('every rate event delivered', () => ids.every((id) => partner.delivered.has(id)), 60000);
-    } finally {
-      clearInterval(watch);
-    }
-    const judged = judgedWindows(partner.requests.slice(start), stalls, 1000);
-    const times = partner.requests
-      .slice(start)
-      .map((r) => r.at)
-      .sort((a, b) => a - b);
-    const most = (ms) => {
-      let m = 0;
-      for (let i = 0, j = 0; i < times.length; i++) {
-        while (times[i] - times[j] >= ms) j++;
-        m = Math.max(m, i - j + 1);
+    // the partner runs in this process: its own pauses (a busy machine) are measured, see judgedWindows; a round in
+    // which the machine was too busy to judge half the windows is measured again (at most three rounds)
+    let enough = false;
+    for (let round = 0; round < 3 && !enough; round++) {
+      const start = partner.requests.length;
+      const stalls = [];
+      let tick = Date.now();
+      const watch = setInterval(() => {
+        const now = Date.now();
+        if (now - tick > 60) stalls.push({ at: now, ms: now - tick - 10 });
+        tick = now;
+      }, 10);
+      const ids = Array.from({ length: 120 }, (_, i) => `rate_${round}_${i}`);
+      try {
+        await Promise.all(ids.map((id, i) => postEvent(nrs[i % 2].base, id, {})));
+        await until('every rate event delivered', () => ids.every((id) => partner.delivered.has(id)), 60000);
+      } finally {
+        clearInterval(watch);
       }
-      return m;
-    };
-    const span = (times[times.length - 1] - times[0]) / 1000;
-    console.log(
-      `      rate: ${times.length} requests in ${span.toFixed(1)} s; most in any 1 s: ${most(1000)}, 2 s: ${most(2000)}, 5 s: ${most(5000)} (limit 20/s)`,
-    );
-    // measured where the partner sees them (a request starts only within its rate slot, rate-slots.ts), over the
-    // windows in which the partner was running throughout
-    console.log(
-      `      1-s windows judged: ${judged.judged} (most in one: ${judged.count}), left out (the partner paused): ${judged.excluded}`,
-    );
-    assert.ok(judged.count <= 22, `at most 20 (+10 %) requests in any 1 s, saw ${judged.count}`);
-    assert.ok(judged.judged >= 60, `at least half the windows judged (${judged.judged})`);
-    assert.ok(span >= 5, `120 requests at 20/s take about 6 s, took ${span}`);
+      const judged = judgedWindows(partner.requests.slice(start), stalls, 1000);
+      const times = partner.requests
+        .slice(start)
+        .map((r) => r.at)
+        .sort((x, y) => x - y);
+      const most = (ms) => {
+        let m = 0;
+        for (let i = 0, j = 0; i < times.length; i++) {
+          while (times[i] - times[j] >= ms) j++;
+          m = Math.max(m, i - j + 1);
+        }
+        return m;
+      };
+      const span = (times[times.length - 1] - times[0]) / 1000;
+      console.log(
+        `      rate (round ${round + 1}): ${times.length} requests in ${span.toFixed(1)} s; most in any 1 s: ${most(1000)}, 2 s: ${most(2000)}, 5 s: ${most(5000)} (limit 20/s)`,
+      );
+      // measured where the partner sees them (a request starts only within its rate slot, rate-slots.ts), over the
+      // windows in which the partner was running throughout
+      console.log(
+        `      1-s windows judged: ${judged.judged} (most in one: ${judged.count}), left out (the partner paused): ${judged.excluded}`,
+      );
+      assert.ok(judged.count <= 22, `at most 20 (+10 %) requests in any 1 s, saw ${judged.count}`);
+      assert.ok(span >= 5, `120 requests at 20/s take about 6 s, took ${span}`);
+      enough = judged.judged >= 60;
+    }
+    assert.ok(enough, 'in one round at least, half the windows could be judged');
   });
 
   it('delivers the events of one ordering key in order across both instances, through 500s and retries', async function () {

@@ -10,21 +10,7 @@ const { groupView, memberKey, describeGroup, MEMBER_TTL_MS } = require('../../di
 const { monitorNode } = require('../../dist/nodes/lib/monitor');
 const bus = require('../../dist/nodes/lib/telemetry/bus');
 const { createMetrics } = require('../../dist/nodes/lib/telemetry/metrics');
-const { havePromtool, checkMetrics } = require('../support/promtool');
-
-function sample(text, name, labels = {}) {
-  for (const line of text.split('\n')) {
-    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = {};
-    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
-      const i = p.indexOf('=');
-      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
-    }
-    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
-  }
-  return undefined;
-}
+const { havePromtool, checkMetrics, sample } = require('../support/promtool');
 
 describe('shared queue: the group as one instance shows it', function () {
   afterEach(function () {

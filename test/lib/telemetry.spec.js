@@ -17,25 +17,9 @@ const {
 const { toEcs, deprecationText } = require('../../dist/nodes/lib/telemetry/ecs');
 const { RotatingFile } = require('../../dist/nodes/lib/telemetry/rotating-file');
 const { readMonitoringSettings } = require('../../dist/nodes/lib/telemetry/settings');
-const { havePromtool, checkMetrics } = require('../support/promtool');
+const { havePromtool, checkMetrics, sample } = require('../support/promtool');
 
 const ids = { endpoint: 'partner', endpointId: 'ep1', node: 'post orders', nodeId: 'n1' };
-
-/** The value of one sample line of an exposition text (undefined when absent). */
-function sample(text, name, labels = {}) {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = {};
-    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
-      const i = p.indexOf('=');
-      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
-    }
-    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe('telemetry: API version watch (Deprecation, Sunset, Link, vendor notices)', function () {
   it('reads RFC 9745 structured dates, RFC 8594 HTTP dates and the links', function () {

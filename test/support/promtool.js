@@ -1,8 +1,9 @@
 'use strict';
 /**
- * Runs `promtool check metrics` (Debian package prometheus) on an exposition
- * text. Resolves { ok, output }, or { missing: true } when promtool is not
- * installed (.ci/run installs it).
+ * Prometheus exposition helpers for the tests: `checkMetrics` runs `promtool
+ * check metrics` (Debian package prometheus) on an exposition text and
+ * resolves { ok, output }, or { missing: true } when promtool is not installed
+ * (.ci/run installs it); `sample` reads one value.
  */
 const { spawn, spawnSync } = require('node:child_process');
 
@@ -29,4 +30,19 @@ function checkMetrics(text) {
   });
 }
 
-module.exports = { havePromtool, checkMetrics };
+/** The value of one sample of an exposition text with (at least) these labels; undefined when absent. */
+function sample(text, name, labels = {}) {
+  for (const line of text.split('\n')) {
+    const m = /^([^{ #]+)(?:\{(.*)\})? (.+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = {};
+    for (const p of (m[2] || '').match(/\w+="(?:[^"\\]|\\.)*"/g) || []) {
+      const i = p.indexOf('=');
+      got[p.slice(0, i)] = JSON.parse(p.slice(i + 1));
+    }
+    if (Object.keys(labels).every((k) => got[k] === labels[k])) return Number(m[3]);
+  }
+  return undefined;
+}
+
+module.exports = { havePromtool, checkMetrics, sample };
