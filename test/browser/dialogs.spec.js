@@ -72,7 +72,19 @@ describeInBrowsers('HTTP POST and endpoint dialogs', function (ui) {
   let page;
 
   before(async function () {
-    nr = await startNodeRed({ flow: flow(), env: { DLG_PARTNER_TOKEN: 'tok_from_env' } });
+    // the variables the dialogs name are set on the server, as a user would set them (a missing one gives a triangle)
+    const key = () => require('crypto').randomBytes(32).toString('hex');
+    nr = await startNodeRed({
+      flow: flow(),
+      env: {
+        DLG_PARTNER_TOKEN: 'tok_from_env',
+        DLG_ROTATED_TOKEN: 'tok_rotated',
+        OTHER_TOKEN: 'tok_other',
+        DLG_ENC_KEY: key(),
+        DLG_DEC_KEY: key(),
+        DLG_OLD_KEY: key(),
+      },
+    });
     await ui.open(nr.base + '/');
     page = ui.page;
   });
