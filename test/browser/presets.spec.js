@@ -19,7 +19,11 @@ describeInBrowsers('presets and templates in the editor', function (ui) {
   let page;
 
   before(async function () {
-    nr = await startNodeRed({ flow: [{ id: 'presetsbrowsertab', type: 'tab', label: 'presets' }] });
+    // the PayPal preset's variables are set on the server, as a user sets them (an unset one gives a triangle)
+    nr = await startNodeRed({
+      flow: [{ id: 'presetsbrowsertab', type: 'tab', label: 'presets' }],
+      env: { PAYPAL_CLIENT_ID: 'client-id', PAYPAL_CLIENT_SECRET: 'client-secret' },
+    });
     await ui.open(nr.base + '/');
     page = ui.page;
   });
