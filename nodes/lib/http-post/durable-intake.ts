@@ -9,6 +9,7 @@ import * as path from 'path';
 import { IntegrationError } from '../errors';
 import type { DurableEnqueueInput, DurableEnqueueResult } from '../outbox/durable-types';
 import type { DeliveryRequest } from '../http/deliver';
+import { outboxRoot, queueDirName } from '../outbox/orphans';
 
 /** what a trigger waiting on a refused message tells its caller (seconds) */
 export const REFUSED_RETRY_AFTER_S = 30;
@@ -80,18 +81,10 @@ export function queueDir(
   nodeId: string,
   tmpdir: string,
 ): { dir: string; temporary: boolean } {
-  const name = safeName(nodeId);
-  const { sayproOutboxDir, userDir } = settings;
-  if (typeof sayproOutboxDir === 'string' && sayproOutboxDir.trim() !== '')
-    return { dir: path.join(sayproOutboxDir, name), temporary: false };
-  if (typeof userDir === 'string' && userDir.trim() !== '')
-    return { dir: path.join(userDir, 'saypro-outbox', name), temporary: false };
-  return { dir: path.join(tmpdir, 'saypro-outbox', name), temporary: true };
-}
-
-/** A directory name from a node id (ids are hex, but a subflow instance's may hold other characters). */
-function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+  // one home for the layout: lib/outbox/orphans.ts finds the queues of deleted nodes by it
+  const root = outboxRoot(settings);
+  if (root !== undefined) return { dir: path.join(root, queueDirName(nodeId)), temporary: false };
+  return { dir: path.join(tmpdir, 'saypro-outbox', queueDirName(nodeId)), temporary: true };
 }
 
 /** The queue could not be opened: locked by another process (EOUTBOXLOCKED), or unavailable. */
