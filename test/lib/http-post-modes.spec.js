@@ -314,6 +314,22 @@ describe('http post modes (lib/http-post: commands, durable intake, in-memory de
       assert.strictEqual(partner.seen.length, 1);
     });
 
+    it('a retry due after the key lifetime is not waited for: IDEMPOTENCY_WINDOW_PASSED at the first wait', async function () {
+      // the partner asks to come back in 5 s; the vendor keeps keys 3 s
+      partner = await endpointAnswering([503]);
+      const state = newDeliveryState('k', SETTINGS.maxAttempts);
+      const out = await run({
+        endpoint: partner.endpoint,
+        settings: { ...SETTINGS, maxRetryAfter: 3600 },
+        state,
+        keyLifetimeMs: 3000,
+        // the window's clock stands still: only the retry's own start can close it
+        now: () => state.createdAt,
+      });
+      assert.strictEqual(out.error.code, 'IDEMPOTENCY_WINDOW_PASSED');
+      assert.strictEqual(partner.seen.length, 1);
+    });
+
     it('notSent: msg.delivery of a message that never went out', function () {
       assert.deepStrictEqual(memory.notSent('k', 'ep'), {
         attempts: 0,

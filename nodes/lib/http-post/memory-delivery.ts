@@ -99,18 +99,35 @@ function deadlineWatch(ms: number | undefined, stop: { abort(): void }) {
   return watch;
 }
 
-/** the key's lifetime: once it has passed, the next wait for a retry ends the delivery */
+/**
+ * The key's lifetime. At each wait the retry's own start is judged: one that
+ * would begin after the window closes is not waited for. A timer covers the
+ * waits whose end is unknown (a paused endpoint); it is set again when it
+ * fires before the window closed by the clock (libuv times timers from the
+ * loop's cached time, which a busy loop leaves behind Date.now()).
+ */
 function keyWindowWatch(o: MemoryDelivery, stop: { abort(): void }) {
   const now = o.now ?? Date.now;
   const lifetimeMs = o.keyLifetimeMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (delay: number) => {
+    // beyond setTimeout's range (24.8 days) the check at each wait is enough
+    if (delay >= 2 ** 31 - 1) return;
+    timer = setTimeout(onTimer, Math.max(0, delay));
+    timer.unref?.();
+  };
+  const closesAt = () => o.state.createdAt + lifetimeMs - marginFor(lifetimeMs);
   const watch = {
     error: null as IntegrationError | null,
     check() {
       const { state } = o;
       if (watch.error || lifetimeMs <= 0 || (state.phase !== 'waiting' && state.phase !== 'paced')) return;
+      const t = now();
+      // a retry's start is known while waiting for it: the later of now and that start is judged
+      const at = state.phase === 'waiting' && state.nextAttemptAt !== null ? Math.max(t, state.nextAttemptAt) : t;
       watch.error = windowPassed({
         firstUseAt: countedAttempts(state) > 0 ? state.createdAt : null,
-        now: now(),
+        now: at,
         lifetimeMs,
         header: o.settings.idempotencyHeader,
       });
@@ -118,10 +135,12 @@ function keyWindowWatch(o: MemoryDelivery, stop: { abort(): void }) {
     },
     clear: () => clearTimeout(timer),
   };
-  const delay = lifetimeMs - marginFor(lifetimeMs);
-  // beyond setTimeout's range (24.8 days) the check at each wait is enough
-  const timer = lifetimeMs > 0 && delay < 2 ** 31 - 1 ? setTimeout(watch.check, Math.max(0, delay)) : undefined;
-  timer?.unref?.();
+  function onTimer() {
+    watch.check();
+    const left = closesAt() - now();
+    if (!watch.error && left > 0) arm(left + 1);
+  }
+  if (lifetimeMs > 0) arm(closesAt() - now());
   return watch;
 }
 
