@@ -291,6 +291,25 @@ describe('outbox', function () {
       assert.deepStrictEqual(ids(again.due(Date.now() + 1, 10)), ['b']);
     });
 
+    it('an item being completed leaves the depth at once; the same id enqueued meanwhile waits and is a new item', async function () {
+      const ob = await openOutbox(dir());
+      await ob.enqueue({ id: 'a', data: 1 });
+      await ob.enqueue({ id: 'b', data: 2 });
+      const completion = ob.complete('a');
+      // before the DONE record's fsync: no longer counted
+      assert.strictEqual(ob.size, 1);
+      assert.strictEqual(ob.stats().depth, 1);
+      const again = ob.enqueue({ id: 'a', data: 3 });
+      assert.strictEqual(await completion, true);
+      const r = await again;
+      assert.strictEqual(r.status, 'accepted', 'not taken for a duplicate of the item being completed');
+      assert.strictEqual(ob.size, 2);
+      assert.strictEqual(await ob.load('a'), 3);
+      const reopened = await crashAndReopen(ob);
+      assert.deepStrictEqual(ids(reopened.due(Date.now() + 1, 10)).sort(), ['a', 'b']);
+      assert.strictEqual(await reopened.load('a'), 3);
+    });
+
     it('toDeadLetter moves the item with its data, error and history into the dead-letter store, then removes it', async function () {
       const ob = await openOutbox(dir());
       await ob.enqueue({ id: 'a', orderingKey: 'k', data: { body: 'x' }, now: 50 });

@@ -69,6 +69,50 @@ describe('saypro-http-post node, durable mode', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a delivered message leaves on output 1 while its DONE record is still being synced; the depth is 0 at once', async function () {
+    // every fdatasync of this process waits at a gate while it is closed
+    const fh = await fs.promises.open(__filename, 'r');
+    const proto = Object.getPrototypeOf(fh);
+    await fh.close();
+    const datasync = proto.datasync;
+    let gate = null;
+    let held = 0;
+    proto.datasync = async function (...args) {
+      if (gate) {
+        held++;
+        await gate.promise;
+      }
+      return datasync.apply(this, args);
+    };
+    try {
+      // the request reaches the partner once the item's PUT record is synced: close the gate then
+      const closeGate = (req, res) => {
+        let open;
+        gate = { promise: new Promise((r) => (open = r)), open };
+        answer(200, { ok: true })(req, res);
+      };
+      server = await startServer([closeGate]);
+      const { n1, got } = await load(server, { durable: true });
+      n1.receive({ payload: { n: 1 }, event: { id: 'evt-fast-done' } });
+      // the DONE record's fsync is held at the gate: the message leaves all the same
+      await until(() => held >= 1, 10000, 'no fdatasync after the answer');
+      await waitFor(got.ok);
+      assert.strictEqual(got.ok[0].statusCode, 200);
+      const depth = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body.depth;
+      assert.strictEqual(depth, 0);
+      gate.open();
+      gate = null;
+      // once synced, the item is gone from the journal too
+      await helper.unload();
+      const ob = await Outbox.open(path.join(dir, 'n1'));
+      assert.strictEqual(ob.size, 0);
+      await ob.close();
+    } finally {
+      proto.datasync = datasync;
+      if (gate) gate.open();
+    }
+  });
+
   it('is durable by default, also for a node whose config has no "durable" property: the journal is in sayproOutboxDir/<node id>', async function () {
     server = await startServer([answer(200, { ok: true })]);
     const f = flow(server);

@@ -25,6 +25,32 @@ export interface MoveHost {
   enqueue(input: EnqueueInput): Promise<EnqueueResult>;
 }
 
+/**
+ * Items pushed out of a full outbox (policy 'dead-letter-oldest'), already
+ * marked closing: moved one after the other, oldest first, so that the dead
+ * letters keep the order the items became dead in. When a move fails, the
+ * items not moved are pending again and the first failure is thrown.
+ */
+export async function pushOut(host: MoveHost, victims: Item[], why: string): Promise<void> {
+  const results: PromiseSettledResult<void>[] = [];
+  for (const v of victims) {
+    const [r] = await Promise.allSettled([
+      moveToDeadLetter(host, v, {
+        code: 'OUTBOX_FULL',
+        message: 'pushed out of a full outbox by a newer item',
+        details: [{ reason: why }],
+      }),
+    ]);
+    results.push(r);
+  }
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return;
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') host.setClosing(victims[i], false);
+  });
+  throw failed.reason;
+}
+
 /** The item is already marked closing. Throws (leaving it pending) when a step fails. */
 export async function moveToDeadLetter(
   host: MoveHost,

@@ -8,7 +8,8 @@
  *   attempt         ONE attempt (deliverOnce: waiting for the endpoint's
  *                   pacer uses up no attempt)
  *   then, by outcome:
- *     delivered     → complete(id), output 1
+ *     delivered     → complete(id) and output 1 (the message does not wait
+ *                     for the DONE record's fsync)
  *     cancelled     → closing: nothing (stays as on disk); else looked at later
  *     retry later   → recordAttempt(id, {attempts, nextAttemptAt, lastError})
  *     failed        → the last attempt journaled, then giveUp: dead letter, output 2
@@ -193,23 +194,26 @@ async function delivered(
 ): Promise<void> {
   const id = item.id;
   host.inProcess.dropHistory(id);
-  let journaled = false;
-  try {
-    journaled = await host.outbox.complete(id);
-  } catch (err) {
-    host.warn(
-      `outbox: ${id} was delivered but that could not be written to the journal (${(err as Error)?.message ?? err}); it may be delivered again`,
-    );
-    await host.cooldown();
-  }
-  if (!journaled && !host.outbox.has(id)) {
-    // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
-    host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
-  }
+  // the DONE record is written while the message goes on (a crash before its fsync delivers it again, same key)
+  const completion = host.outbox.complete(id).then(
+    (journaled) => ({ journaled, error: undefined }),
+    (error: unknown) => ({ journaled: false, error }),
+  );
   host.counters.delivered++;
   const msg = deliveredMessage(stored, body, outcome, state.attempts, stored.idempotencyKey || id, host.label());
   host.changed();
   host.opts.onDelivered?.(host.reattach(id, msg));
+  const { journaled, error } = await completion;
+  if (error !== undefined) {
+    host.warn(
+      `outbox: ${id} was delivered but that could not be written to the journal (${(error as Error)?.message ?? error}); it may be delivered again`,
+    );
+    await host.cooldown();
+  } else if (!journaled && !host.outbox.has(id)) {
+    // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
+    host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
+  }
+  host.changed();
 }
 
 /** Closing: stays pending exactly as it is on disk. Otherwise (the endpoint went away) looked at later, no attempt used up. */

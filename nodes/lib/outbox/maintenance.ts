@@ -10,12 +10,16 @@ import { positive } from './fsutil';
 export interface MaintenanceOptions {
   /** copy the oldest segment forward while there are more segments than this (default 4) */
   compactAfterSegments?: number;
-  /** start a fresh active segment when the active one holds nothing needed and is at least this big (default 64 KiB) */
+  /**
+   * start a fresh active segment when the active one holds nothing needed and is at least this big
+   * (default 1 MiB: a rotation opens, syncs and deletes files, so under a steady load it should be rare)
+   */
   recycleActiveBytes?: number;
   warn?: WarnFn;
 }
 
 export const DEFAULT_COMPACT_AFTER_SEGMENTS = 4;
+export const DEFAULT_RECYCLE_ACTIVE_BYTES = 1024 * 1024;
 
 /**
  * Deletes segments that hold nothing replay needs and, when there are more
@@ -44,7 +48,7 @@ export class Maintenance {
     this.recycleBytes =
       typeof options.recycleActiveBytes === 'number' && options.recycleActiveBytes >= 0
         ? options.recycleActiveBytes
-        : 64 * 1024;
+        : DEFAULT_RECYCLE_ACTIVE_BYTES;
     this.warn = options.warn ?? (() => undefined);
   }
 

@@ -16,21 +16,27 @@
  * operations: enqueue (with the limits), attempts, completion, dead letters.
  */
 import * as path from 'path';
-import { IntegrationError } from '../errors';
 import { Journal, Maintenance, RecordPos, SegmentLedger, WarnFn } from './journal';
 import { AttemptRecord, DeadLetterStore } from './dead-letter';
-import { Item, isObj, normLastError, type PendingItem } from './item';
+import { Item, normLastError, type PendingItem } from './item';
 import { PendingIndex } from './pending-index';
 import { applyRecord, unpinItem } from './replay';
 import { copyForward } from './compaction';
 import { admit } from './admission';
 import { BodyCache, DEFAULT_BODY_CACHE_BYTES } from './body-cache';
-import { finishInterruptedMoves, moveToDeadLetter, replayDeadLetters, type MoveHost } from './dead-letter-moves';
-import { T_DONE, T_PUT, T_STATE, putJson, stateBody } from './records';
+import {
+  finishInterruptedMoves,
+  moveToDeadLetter,
+  pushOut,
+  replayDeadLetters,
+  type MoveHost,
+} from './dead-letter-moves';
+import { dataJson, enqueueInput, finite, fullPolicyOf } from './outbox-input';
+import { Operations } from './operations';
+import { T_DONE, T_PUT, T_STATE, putJson, readItemData, stateBody } from './records';
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_ITEMS,
-  MAX_ID_LENGTH,
   type AttemptUpdate,
   type EnqueueInput,
   type EnqueueResult,
@@ -39,19 +45,6 @@ import {
 } from './outbox-types';
 
 export * from './outbox-types';
-
-function finite(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `${name} must be a finite number`, [
-      { field: name, reason: 'not a finite number', value: v },
-    ]);
-  }
-  return v;
-}
-
-function closedError(): Error {
-  return new IntegrationError('OUTBOX_CLOSED', 'the outbox is closed');
-}
 
 export class Outbox {
   readonly dir: string;
@@ -73,6 +66,8 @@ export class Outbox {
   private diskReads = 0;
   /** ids being enqueued (written, not yet synced) → their bytes */
   private readonly reserved = new Map<string, number>();
+  /** ids being completed (DONE written, not yet synced) → settles when that is over */
+  private readonly completing = new Map<string, Promise<void>>();
   private seq = 0;
   /** items not closing + reserved: what the limits count */
   private liveCount = 0;
@@ -81,15 +76,13 @@ export class Outbox {
   private retried = 0;
   private deadLettered = 0;
   private refused = 0;
-  private closed = false;
-  private inflight = 0;
-  private inflightWaiters: Array<() => void> = [];
+  private readonly ops = new Operations();
 
   private constructor(dir: string, options: OutboxOptions) {
     this.dir = path.resolve(dir);
     this.maxItems = options.maxItems && options.maxItems > 0 ? Math.floor(options.maxItems) : DEFAULT_MAX_ITEMS;
     this.maxBytes = options.maxBytes && options.maxBytes > 0 ? Math.floor(options.maxBytes) : DEFAULT_MAX_BYTES;
-    this.fullPolicy = options.fullPolicy === 'dead-letter-oldest' ? 'dead-letter-oldest' : 'refuse';
+    this.fullPolicy = fullPolicyOf(options.fullPolicy);
     this.warn = options.warn ?? (() => undefined);
     this.clock = options.now ?? Date.now;
     this.bodies = new BodyCache(
@@ -105,13 +98,6 @@ export class Outbox {
    */
   static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
     const ob = new Outbox(dir, options);
-    if (
-      options.fullPolicy !== undefined &&
-      options.fullPolicy !== 'refuse' &&
-      options.fullPolicy !== 'dead-letter-oldest'
-    ) {
-      throw new IntegrationError('OUTBOX_BAD_ARGUMENT', `fullPolicy must be 'refuse' or 'dead-letter-oldest'`);
-    }
     ob.journal = await Journal.open(
       ob.dir,
       {
@@ -182,26 +168,7 @@ export class Outbox {
 
   /** Runs an operation unless the outbox is closed; close() waits for the ones in progress. */
   private guarded<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(closedError());
-    return this.track(fn);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw closedError();
-  }
-
-  private async track<T>(fn: () => Promise<T>): Promise<T> {
-    this.inflight++;
-    try {
-      return await fn();
-    } finally {
-      this.inflight--;
-      if (this.inflight === 0) {
-        const w = this.inflightWaiters;
-        this.inflightWaiters = [];
-        for (const f of w) f();
-      }
-    }
+    return this.ops.run(fn);
   }
 
   private moveHost(): MoveHost {
@@ -243,36 +210,14 @@ export class Outbox {
   }
 
   private async doEnqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    if (!isObj(input)) throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'enqueue needs {id, data}');
-    const id = input.id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new IntegrationError(
-        'OUTBOX_BAD_ARGUMENT',
-        `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
-        [
-          {
-            field: 'id',
-            reason: 'not a non-empty string',
-            value: typeof id === 'string' ? id.slice(0, 64) : typeof id,
-          },
-        ],
-      );
-    }
-    const key = input.orderingKey;
-    if (key !== undefined && key !== null && typeof key !== 'string') {
-      throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'orderingKey must be a string', [
-        { field: 'orderingKey', reason: 'not a string' },
-      ]);
-    }
-    const now = input.now === undefined ? this.clock() : finite(input.now, 'now');
-    const next = input.nextAttemptAt === undefined ? now : finite(input.nextAttemptAt, 'nextAttemptAt');
+    const { id, key, now, next } = enqueueInput(input, this.clock);
+    // the same id again while its delivery is being completed: a new item once the old one is gone
+    for (let c = this.completing.get(id); c; c = this.completing.get(id)) await c;
     const pending = this.index.get(id);
     if (pending || this.reserved.has(id)) {
       return pending ? { status: 'duplicate', id, item: pending.view() } : { status: 'duplicate', id };
     }
-    const dataJson = JSON.stringify(input.data === undefined ? null : input.data);
-    if (dataJson === undefined) throw new IntegrationError('OUTBOX_BAD_ARGUMENT', 'data is not JSON-serialisable');
-    const bytes = Buffer.byteLength(dataJson, 'utf8');
+    const { json, bytes } = dataJson(input.data);
 
     const admission = admit(this, { count: this.liveCount, bytes: this.liveBytes }, bytes, this.index.items.values());
     if (!admission.ok) {
@@ -292,32 +237,22 @@ export class Outbox {
     };
 
     if (victims.length > 0) {
-      // one after the other, oldest first: the dead letters keep the order the items became dead in
-      const results: PromiseSettledResult<void>[] = [];
-      for (const v of victims) {
-        const [r] = await Promise.allSettled([
-          moveToDeadLetter(this.moveHost(), v, {
-            code: 'OUTBOX_FULL',
-            message: 'pushed out of a full outbox by a newer item',
-            details: [{ reason: `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)` }],
-          }),
-        ]);
-        results.push(r);
-      }
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) {
-        results.forEach((r, i) => {
-          if (r.status === 'rejected') this.setClosing(victims[i], false);
-        });
+      try {
+        await pushOut(
+          this.moveHost(),
+          victims,
+          `the outbox was full (${this.maxItems} items / ${this.maxBytes} bytes)`,
+        );
+      } catch (err) {
         unreserve();
-        throw failed.reason;
+        throw err;
       }
       this.deadLettered += victims.length;
     }
 
     const it = new Item({
       id,
-      key: typeof key === 'string' ? key : undefined,
+      key,
       seq: ++this.seq,
       createdAt: now,
       attempts: 0,
@@ -326,7 +261,7 @@ export class Outbox {
     });
     let pos: RecordPos;
     try {
-      pos = await this.journal.appendJson(T_PUT, putJson(it, dataJson));
+      pos = await this.journal.appendJson(T_PUT, putJson(it, json));
     } catch (err) {
       unreserve();
       throw err;
@@ -336,7 +271,7 @@ export class Outbox {
     it.setPut(pos);
     this.index.add(it);
     this.ledger.pin(pos.seg, pos.length);
-    this.bodies.put(id, it.seq, dataJson, bytes);
+    this.bodies.put(id, it.seq, json, bytes);
     return { status: 'accepted', id, item: it.view(), evicted: victims.map((v) => v.id) };
   }
 
@@ -352,7 +287,7 @@ export class Outbox {
 
   /** Number of pending items. */
   get size(): number {
-    return this.index.size;
+    return this.index.size - this.completing.size;
   }
 
   /** Pending items (index entries, no data), oldest first: `limit` (default all) from `offset` (default 0). */
@@ -362,7 +297,7 @@ export class Outbox {
 
   /** Reads a pending item's data back from disk (undefined when no such item is pending). */
   async load(id: string): Promise<unknown> {
-    this.assertOpen();
+    this.ops.assertOpen();
     const it = this.index.get(id);
     if (!it) return undefined;
     return this.loadItem(it);
@@ -371,24 +306,7 @@ export class Outbox {
   private async loadItem(it: Item): Promise<unknown> {
     const kept = this.bodies.get(it.id, it.seq);
     if (kept) return kept.value;
-    for (let tries = 0; tries < 4; tries++) {
-      const pos = it.put;
-      try {
-        this.diskReads++;
-        const r = await this.journal.read(pos);
-        if (r.type !== T_PUT || !isObj(r.body) || r.body.id !== it.id)
-          throw new Error('record does not match the index');
-        return r.body.d;
-      } catch (err) {
-        if (it.putSeg !== pos.seg || it.putOff !== pos.offset) continue; // moved by compaction meanwhile
-        throw new IntegrationError(
-          'OUTBOX_UNREADABLE',
-          `the data of ${it.id} cannot be read back: ${(err as Error).message}`,
-          [{ field: 'id', reason: 'unreadable on disk', value: it.id }],
-        );
-      }
-    }
-    throw new IntegrationError('OUTBOX_UNREADABLE', `the data of ${it.id} kept moving`);
+    return readItemData(this.journal, it, () => this.diskReads++);
   }
 
   /**
@@ -438,22 +356,33 @@ export class Outbox {
     });
   }
 
-  /** Delivered: removes the item durably. Resolves true after the fsync, false when no such item is pending. */
+  /**
+   * Delivered: removes the item durably. Resolves true after the fsync, false
+   * when no such item is pending. From the call on (synchronously) the item
+   * no longer counts in `size` or the limits, and an enqueue of the same id
+   * waits until the completion is over, so that a caller need not wait for
+   * the fsync before it goes on: if the process dies first, the item is
+   * delivered again, under the same idempotency key.
+   */
   complete(id: string): Promise<boolean> {
     return this.guarded(async () => {
       const it = this.index.get(id);
       if (!it || it.closing) return false;
       this.setClosing(it, true);
-      let pos: RecordPos;
+      let over!: () => void;
+      this.completing.set(id, new Promise<void>((resolve) => (over = resolve)));
       try {
-        pos = await this.journal.append(T_DONE, { id, s: it.seq });
+        const pos = await this.journal.append(T_DONE, { id, s: it.seq });
+        this.removeItem(it, pos);
+        this.delivered++;
+        return true;
       } catch (err) {
         this.setClosing(it, false);
         throw err;
+      } finally {
+        this.completing.delete(id);
+        over();
       }
-      this.removeItem(it, pos);
-      this.delivered++;
-      return true;
     });
   }
 
@@ -488,7 +417,7 @@ export class Outbox {
     ids: Iterable<string> | 'all',
     now?: number,
   ): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
-    this.assertOpen();
+    this.ops.assertOpen();
     return replayDeadLetters(this.moveHost(), ids, now);
   }
 
@@ -496,7 +425,7 @@ export class Outbox {
   stats(now: number = this.clock()): OutboxStats {
     const first = this.index.first();
     return {
-      depth: this.index.size,
+      depth: this.size,
       bytes: this.index.totalBytes,
       oldestAgeMs: first === undefined ? 0 : Math.max(0, now - first.createdAt),
       delivered: this.delivered,
@@ -513,7 +442,7 @@ export class Outbox {
 
   /** Runs a compaction pass now (deleting segments nothing needs, copying the oldest forward when due) and waits for it. */
   compact(): Promise<void> {
-    this.assertOpen();
+    this.ops.assertOpen();
     return this.maintenance.run();
   }
 
@@ -544,9 +473,7 @@ export class Outbox {
 
   /** Waits for operations in progress, stops compaction, closes the journal (and the dead-letter store it opened itself). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.inflight > 0) await new Promise<void>((resolve) => this.inflightWaiters.push(resolve));
+    if (!(await this.ops.close())) return;
     await this.maintenance.stop();
     this.bodies.clear();
     await this.journal.close();
@@ -560,7 +487,7 @@ export class Outbox {
    * leave. For tests.
    */
   async abandon(): Promise<void> {
-    this.closed = true;
+    this.ops.abandon();
     void this.maintenance.stop();
     this.bodies.clear();
     await this.journal.abandon();
