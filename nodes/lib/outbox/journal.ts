@@ -13,7 +13,7 @@
  * while throughput rises.
  *
  * Opening reads every segment in order and hands each valid record to the
- * caller. Damage costs only the damaged records: the reader goes on at the
+ * caller (what it decides from the files found: journal-open.ts). Damage costs only the damaged records: the reader goes on at the
  * next record that checks out. Each damaged stretch is reported through
  * `warn`; a damaged tail of the LAST segment is truncated so that new appends
  * follow good data. Then missing segments and lost records are counted
@@ -33,6 +33,7 @@ import { DirLock } from './lock';
 import { FLAG_ENCRYPTED, frame, legacyRecordAt, recordAt, seal } from './framing';
 import { plainBody, readSegment, reportLosses } from './segment-reader';
 import { accountLosses, type LossReport, type SegmentScan } from './losses';
+import { continuesLastSegment, manifestAfterScan, nextLsnAfter, segmentFileName, segmentFiles } from './journal-open';
 import { readManifest, writeManifest, type ManifestEntry } from './manifest';
 import { makeDir, positive, readFully, syncDir, writeFully } from './fsutil';
 import type { RecordCipher } from './cipher';
@@ -43,16 +44,11 @@ export type { JournalOptions, JournalRecord, JournalWarning, RecordPos, WarnFn }
 export { HEADER_BYTES, MAX_RECORD_BYTES, encodeRecord, encodeJson } from './framing';
 export { SegmentLedger } from './ledger';
 export { Maintenance, DEFAULT_COMPACT_AFTER_SEGMENTS, type MaintenanceOptions } from './maintenance';
+export { segmentFileName } from './journal-open';
 
 export const DEFAULT_SEGMENT_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BATCH_RECORDS = 8192;
-
-const SEGMENT_RE = /^seg-(\d{6,})\.log$/;
-
-export function segmentFileName(seq: number): string {
-  return `seg-${String(seq).padStart(6, '0')}.log`;
-}
 
 interface Pending {
   buf: Buffer;
@@ -137,53 +133,31 @@ export class Journal {
   // ------------------------------------------------------------------ open
 
   private async load(onRecord: (record: JournalRecord) => void): Promise<void> {
-    const names = (await fsp.readdir(this.dir))
-      .map((name) => ({ name, m: SEGMENT_RE.exec(name) }))
-      .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
-      .map((x) => ({ name: x.name, seq: Number(x.m[1]) }))
-      .sort((a, b) => a.seq - b.seq);
+    const names = segmentFiles(await fsp.readdir(this.dir));
     const manifest = await readManifest(this.dir);
     if (manifest.problem)
       this.warn(`journal: ${manifest.problem} in ${this.dir}; missing segments cannot be detected this time`, {
         reason: manifest.problem,
       });
     const scans: SegmentScan[] = [];
-    let maxLsn = 0;
     for (let i = 0; i < names.length; i++) {
       const file = path.join(this.dir, names[i].name);
       const fh = await fsp.open(file, 'r+');
       const seg: Segment = { seq: names[i].seq, file, fh, size: 0, legacy: false };
       this.segments.set(seg.seq, seg); // known before anything else can fail, so open()'s clean-up closes it
       seg.size = (await fh.stat()).size;
-      const sc = await this.scanSegment(seg, i === names.length - 1, onRecord);
-      for (const l of sc.lsns) if (l > maxLsn) maxLsn = l;
-      scans.push(sc);
+      const last = i === names.length - 1;
+      scans.push(await readSegment(seg, last, { dir: this.dir, cipher: this.cipher, warn: this.warn, onRecord }));
     }
-    for (const e of manifest.entries ?? []) maxLsn = Math.max(maxLsn, e.last ?? e.first - 1);
-    this.nextLsn = maxLsn + 1;
+    this.nextLsn = nextLsnAfter(scans, manifest.entries);
     this.losses = accountLosses(manifest.entries, scans);
-    this.reportLosses();
+    reportLosses(this.dir, this.losses, this.warn);
 
-    // the segments there are, as the manifest shall list them from now on
-    const prior = new Map((manifest.entries ?? []).map((e) => [e.seq, e]));
-    this.manifest = scans.map((sc) => ({
-      seq: sc.seq,
-      first: prior.get(sc.seq)?.first ?? (sc.lsns.length > 0 ? sc.lsns[0] : this.nextLsn),
-      last: prior.get(sc.seq)?.last ?? (sc.lsns.length > 0 ? sc.lsns[sc.lsns.length - 1] : null),
-    }));
+    this.manifest = manifestAfterScan(manifest.entries, scans, this.nextLsn);
     const last = names.length > 0 ? this.segments.get(names[names.length - 1].seq) : undefined;
-    const lastScan = scans[scans.length - 1];
-    const lastEntry = last ? prior.get(last.seq) : undefined;
-    const continues =
-      last !== undefined &&
-      !(last.legacy && last.size > 0) &&
-      (lastEntry === undefined || lastEntry.last === null) &&
-      (lastScan.lsns.length === 0
-        ? lastEntry === undefined || lastEntry.first === this.nextLsn
-        : lastScan.lsns[lastScan.lsns.length - 1] + 1 === this.nextLsn);
-    if (!continues) {
-      // nothing yet, an old-format segment, or the segment that was being written is gone:
-      // new records start a fresh segment, so sequence numbers stay contiguous within each one
+    const lastEntry = last ? manifest.entries?.find((e) => e.seq === last.seq) : undefined;
+    if (!continuesLastSegment(last, scans[scans.length - 1], lastEntry, this.nextLsn)) {
+      // nothing yet, an old-format segment, or the segment that was being written is gone
       await this.startSegment(this.nextSeq());
     } else {
       this.active = last as Segment;
@@ -205,22 +179,6 @@ export class Journal {
     );
     this.manifestWrites = run.catch(() => undefined);
     return run;
-  }
-
-  private async scanSegment(
-    seg: Segment,
-    last: boolean,
-    onRecord: (record: JournalRecord) => void,
-  ): Promise<SegmentScan> {
-    return readSegment(seg, last, { dir: this.dir, cipher: this.cipher, warn: this.warn, onRecord });
-  }
-
-  private plainBody(r: { type: number; flags: number; body: Buffer }): Buffer {
-    return plainBody(r, this.cipher, this.dir);
-  }
-
-  private reportLosses(): void {
-    reportLosses(this.dir, this.losses, this.warn);
   }
 
   // ------------------------------------------------------------------ segments
@@ -462,7 +420,7 @@ export class Journal {
         { code: 'ECORRUPT' },
       );
     try {
-      return { type: r.type, body: JSON.parse(this.plainBody(r).toString('utf8')) };
+      return { type: r.type, body: JSON.parse(plainBody(r, this.cipher, this.dir).toString('utf8')) };
     } catch (err) {
       throw Object.assign(new Error(`${(err as Error).message} in ${seg.file} at ${pos.offset}`), {
         code: (err as { code?: string }).code ?? 'ECORRUPT',
