@@ -37,12 +37,13 @@ function packagesLoadedBy(script) {
 describe('dependencies loaded on first use', function () {
   this.timeout(90000);
 
-  it('loading every node and plugin file loads none of undici, xml2js, prom-client, @nats-io/jetstream, @nats-io/kv, @nats-io/transport-node', function () {
+  it('loading every node and plugin file loads none of undici, xml2js, prom-client, @nats-io/nats-core, @nats-io/jetstream, @nats-io/kv, @nats-io/transport-node', function () {
     const loaded = packagesLoadedBy('');
     for (const name of [
       'undici',
       'xml2js',
       'prom-client',
+      '@nats-io/nats-core',
       '@nats-io/jetstream',
       '@nats-io/kv',
       '@nats-io/transport-node',

@@ -3,9 +3,16 @@
  * credentials (pure: no Node-RED import). Problems are collected, never
  * thrown, so that a bad setting shows as a status instead of a crash.
  */
-import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/nats-core';
+import type * as NatsCore from '@nats-io/nats-core';
+import type { ConnectionOptions } from '@nats-io/nats-core';
 import type { ErrorDetail } from '../errors';
 import { NATS_SEED, NATS_SERVER } from '../rules';
+
+/** the NATS client, loaded only when a credentials file or a seed is used: reading settings never pays its start time */
+function natsCore(): typeof NatsCore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@nats-io/nats-core') as typeof NatsCore;
+}
 
 export interface NatsSettings {
   /** comma- or space-separated: nats://host:4222, host:4222, tls://host:4222 */
@@ -79,11 +86,11 @@ export function connectionOptions(
   ].filter((x) => x);
   if (used.length > 1) problems.push({ field: 'auth', reason: `use one way to sign in (found: ${used.join(', ')})` });
   if (c.creds) {
-    opts.authenticator = credsAuthenticator(new TextEncoder().encode(c.creds));
+    opts.authenticator = natsCore().credsAuthenticator(new TextEncoder().encode(c.creds));
   } else if (c.seed) {
     const seed = c.seed.trim();
     if (!NATS_SEED.test(seed)) problems.push({ field: 'seed', reason: 'an NKey user seed starts with SU' });
-    else opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(seed));
+    else opts.authenticator = natsCore().nkeyAuthenticator(new TextEncoder().encode(seed));
   } else if (c.token) {
     opts.token = c.token;
   } else if (c.user || c.password) {
