@@ -163,6 +163,29 @@ describe('shared queue library against a real nats-server', function () {
     );
   });
 
+  it('replays an event once when the dead letters hold it twice (two instances moved it), and keeps neither entry', async function () {
+    let failing = true;
+    answer = (req) => (req.url === '/twice' && failing ? [500, {}] : [200, {}]);
+    const { q, events } = await open('lib-replay-twice');
+    assert.strictEqual((await q.enqueue(item('t1', '/twice'))).status, 'accepted');
+    await until('a dead letter', () => events.failed.length === 1);
+    const dead = q.deadStore();
+    let rec;
+    for await (const e of dead.entries(['t1'])) rec = rec ?? e.rec;
+    await dead.put(rec, `${rec.msgId}~other-instance`);
+    await dead.refresh();
+    assert.strictEqual(dead.counts().total, 2);
+    failing = false;
+    const before = seen.filter((s) => s.key === 't1').length;
+    const out = await q.replay(['t1']);
+    assert.deepStrictEqual(out, { requeued: ['t1'], duplicate: [], full: [] });
+    await until('delivered', () => events.delivered.length === 1);
+    assert.strictEqual((await q.listDeadLetters()).counts.total, 0);
+    await q.refresh();
+    assert.strictEqual(q.brief().depth, 0);
+    assert.strictEqual(seen.filter((s) => s.key === 't1').length, before + 1);
+  });
+
   it('keeps the same event to the same route once, and to another route twice', async function () {
     answer = () => [200, {}];
     const { q } = await open('lib-dupes');

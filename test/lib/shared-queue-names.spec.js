@@ -6,6 +6,7 @@ const {
   bucketOf,
   token,
   paceBucket,
+  workSubject,
   ORDERING_BUCKETS,
 } = require('../../dist/nodes/lib/shared-queue/names');
 const { connectionOptions, parseServers } = require('../../dist/nodes/lib/shared-queue/connection');
@@ -32,6 +33,13 @@ describe('shared queue: names and connection options', function () {
     const seen = new Set();
     for (let i = 0; i < 200; i++) seen.add(bucketOf(`k${i}`));
     assert.strictEqual(seen.size, ORDERING_BUCKETS);
+  });
+
+  it("publishes a message with an ordering key on its bucket's subject, one without on the unkeyed subject", function () {
+    const n = queueNames('n1');
+    assert.strictEqual(workSubject(n, 'listing-42'), n.keyed(bucketOf('listing-42')));
+    assert.strictEqual(workSubject(n, ''), 'saypro.outbox.n1.u');
+    assert.strictEqual(workSubject(n, undefined), 'saypro.outbox.n1.u');
   });
 
   it('checks the server list and signs in one way only', function () {

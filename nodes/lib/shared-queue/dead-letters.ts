@@ -3,6 +3,8 @@
  * (SAYPRO_DEAD_<node>), one message per entry on a subject per event id, so
  * that any instance can list, replay and purge them. Entry = JSON of
  * DeadLetterRecord; the data is the StoredItem the work stream carried.
+ * Not here: what goes back into the work stream on replay (the queue's
+ * subject and dedupe id, shared-queue.ts), moving a message here (worker.ts).
  */
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import {
@@ -14,7 +16,17 @@ import {
   type StoredMsg,
 } from '@nats-io/jetstream';
 import type { AttemptRecord, DeadLetterCounts, DeadLetterSummary } from '../outbox/dead-letter';
+import { isFull } from './jetstream-errors';
 import type { QueueNames } from './names';
+
+/** Publishes an entry's data to the work stream again; resolves true when JetStream had it already. */
+export type Requeue = (data: unknown, dedupeId: string) => Promise<boolean>;
+
+export interface ReplayOutcome {
+  requeued: string[];
+  duplicate: string[];
+  full: string[];
+}
 
 export interface DeadLetterRecord {
   id: string;
@@ -156,5 +168,34 @@ export class SharedDeadLetters {
     }
     await this.refresh().catch(() => undefined);
     return n;
+  }
+
+  /**
+   * Queues entries again through `requeue` (dedupe id: the work message id and
+   * the entry's sequence); an entry leaves the dead letters once the work
+   * stream has it again. One event, one replay: a second entry of the same id
+   * (two instances moved a redelivered message) is only removed. A full work
+   * stream leaves the entry here; any other failure stops the replay.
+   */
+  async replay(ids: string[] | 'all', requeue: Requeue): Promise<ReplayOutcome> {
+    const out: ReplayOutcome = { requeued: [], duplicate: [], full: [] };
+    const seen = new Set<string>();
+    for await (const { seq, rec } of this.entries(ids)) {
+      if (seen.has(rec.id)) {
+        await this.remove(seq);
+        continue;
+      }
+      seen.add(rec.id);
+      try {
+        if (await requeue(rec.data, `${rec.msgId}~replay${seq}`)) out.duplicate.push(rec.id);
+        else out.requeued.push(rec.id);
+        await this.remove(seq);
+      } catch (err) {
+        if (isFull(err)) out.full.push(rec.id);
+        else throw err;
+      }
+    }
+    await this.refresh().catch(() => undefined);
+    return out;
   }
 }

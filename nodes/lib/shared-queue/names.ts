@@ -65,6 +65,11 @@ export function queueNames(nodeId: string): QueueNames {
   };
 }
 
+/** The work-stream subject of a message: its ordering key's bucket, or the unkeyed subject when it has none. */
+export function workSubject(names: QueueNames, orderingKey: string | undefined): string {
+  return orderingKey !== undefined && orderingKey !== '' ? names.keyed(bucketOf(orderingKey)) : names.unkeyed;
+}
+
 /** KV bucket of the group's members (group.ts) */
 export function groupBucket(nodeId: string): string {
   return `SAYPRO_GROUP_${token(nodeId)}`;

@@ -4,14 +4,16 @@
  * dead box strands nothing. Same role and interface as the journal-backed
  * DurableQueue (lib/outbox/durable.ts); no Node-RED import.
  *
+ *   set-up     (setup.ts) the streams, consumers and buckets, created in the
+ *              background once NATS answers, tried again until they are.
  *   enqueue()  publishes the request as built (the journal's StoredItem) to
  *              the node's work-queue stream with Nats-Msg-Id = event id + a
- *              hash of the route; resolves 'accepted' only after JetStream's
- *              PubAck (the stream's replicas have it), 'duplicate' when the
- *              duplicate window already holds that id (sent to two instances:
- *              kept once), 'full' when the stream's limits refuse it. Rejects
- *              when NATS cannot be reached: never acknowledged, the trigger
- *              answers 503.
+ *              hash of the route (enqueue.ts); resolves 'accepted' only after
+ *              JetStream's PubAck (the stream's replicas have it), 'duplicate'
+ *              when the duplicate window already holds that id (sent to two
+ *              instances: kept once), 'full' when the stream's limits refuse
+ *              it. Rejects when NATS cannot be reached: never acknowledged,
+ *              the trigger answers 503.
  *   workers    (worker.ts) pull from the stream's consumers and make one
  *              attempt per message, acking only after the attempt is over;
  *              retries are NAKs with a delay; attempts counted in KV.
@@ -19,23 +21,14 @@
  *              and purgeable from any instance.
  *   pacing     the endpoint's rate and concurrency for the whole group
  *              (group-pacer.ts).
+ *
+ * This file is the queue object: its life (open, set-up, close), its figures
+ * (brief, stats, group) and the admin commands; each part's work is in the
+ * module named above.
  */
-import { journaledHeaders } from '../outbox/secret-headers';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
-import {
-  AckPolicy,
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { IntegrationError } from '../errors';
-import { snapshotMessage } from '../outbox/snapshot';
 import type {
   DeadLetterListing,
   DurableCounters,
@@ -43,26 +36,19 @@ import type {
   DurableEnqueueResult,
   DurableQueueOptions,
   DurableStats,
-  StoredItem,
 } from '../outbox/durable';
 import type { DeadLetterCounts } from '../outbox/dead-letter';
 import type { PacerState } from '../http/types';
-import {
-  ORDERING_BUCKETS,
-  bucketOf,
-  groupBucket,
-  messageId,
-  paceBucket,
-  paceNames,
-  queueNames,
-  type QueueNames,
-} from './names';
-import { GroupMembers, MEMBER_TTL_MS, describeGroup, type SharedGroupInfo } from './group';
+import { messageId, queueNames, workSubject, type QueueNames } from './names';
+import { describeGroup, type GroupMembers, type SharedGroupInfo } from './group';
 import { hostname } from 'os';
-import { SharedDeadLetters } from './dead-letters';
-import { GroupPacer, paceStreamConfig, withGroupPacer } from './group-pacer';
+import { SharedDeadLetters, type ReplayOutcome } from './dead-letters';
+import { withGroupPacer, type GroupPacer } from './group-pacer';
 import { Workers } from './worker';
-import { ensureStream, isFull, isTooLarge } from './jetstream-errors';
+import { fullRefusal, publishItem, queueUnavailable, toWireItem, type WireItem } from './enqueue';
+import { createConsumers, createGroupPacer, createStreams, createTriesBucket, joinGroup } from './setup';
+
+export type { WireItem } from './enqueue';
 
 /** What the queue needs of the connection (the saypro-nats config node). */
 export interface NatsLink {
@@ -88,11 +74,6 @@ export interface SharedQueueOptions extends Omit<DurableQueueOptions, 'dir'> {
   publishTimeoutMs?: number;
   /** names this instance in the group's concurrency slots */
   instance?: string;
-}
-
-/** the message as it travels in the work stream */
-export interface WireItem extends StoredItem {
-  orderingKey?: string;
 }
 
 const STATS_EVERY_MS = 2000;
@@ -176,96 +157,15 @@ export class SharedQueue {
 
   // -------------------------------------------------------------- set-up
 
-  private streamConfig(): Partial<StreamConfig> & { name: string } {
-    return {
-      name: this.names.stream,
-      subjects: [this.names.subjects],
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
-      discard: DiscardPolicy.New,
-      num_replicas: this.replicas,
-      max_msgs: this.opts.maxItems > 0 ? this.opts.maxItems : -1,
-      max_bytes: this.opts.maxBytes > 0 ? this.opts.maxBytes : -1,
-      duplicate_window: Math.max(1000, this.opts.duplicateWindowMs ?? 600_000) * 1_000_000,
-    };
-  }
-
-  private ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
-    return ensureStream(jsm, cfg, (t) => this.warn(t));
-  }
-
+  /** Creates what the queue needs in JetStream (setup.ts), then starts the workers; tries again until NATS is ready. */
   private async setup(): Promise<void> {
     while (!this.closing) {
       try {
         const nc = await this.opts.link.connection();
         if (this.closing) return;
-        const jsm = await jetstreamManager(nc);
-        const js = jetstream(nc, { timeout: this.opts.publishTimeoutMs ?? 10_000 });
-        await this.ensureStream(jsm, this.streamConfig());
-        await this.ensureStream(
-          jsm,
-          SharedDeadLetters.config(this.names, this.replicas, this.opts.maxDeadLetters) as never,
-        );
-        const consumer = (name: string, filter: string, maxAckPending: number) =>
-          jsm.consumers.add(this.names.stream, {
-            durable_name: name,
-            ack_policy: AckPolicy.Explicit,
-            ack_wait: this.ackWaitMs * 1_000_000,
-            max_deliver: -1,
-            filter_subject: filter,
-            max_ack_pending: maxAckPending,
-          });
-        await consumer(this.names.workConsumer, this.names.unkeyed, 10_000);
-        for (let b = 0; b < ORDERING_BUCKETS; b++) await consumer(this.names.keyConsumer(b), this.names.keyed(b), 1);
-        const kvm = new Kvm(nc);
-        const tries = await kvm.create(this.names.triesBucket, {
-          history: 1,
-          replicas: this.replicas,
-          ttl: 7 * 24 * 3600 * 1000,
-        });
-        const settings = (
-          this.opts.endpoint.pacer as
-            { settings?: { maxConcurrent?: number; rateCount?: number; rateIntervalMs?: number } } | undefined
-        )?.settings;
-        const pace = await kvm.create(paceBucket(this.opts.endpoint.id), { history: 1, replicas: this.replicas });
-        const pn = paceNames(this.opts.endpoint.id);
-        await this.ensureStream(jsm, paceStreamConfig(pn.stream, `${pn.prefix}.>`, this.replicas));
-        this.pacer = new GroupPacer({
-          js,
-          jsm,
-          stream: pn.stream,
-          prefix: pn.prefix,
-          kv: pace,
-          inner: this.opts.endpoint.pacer,
-          limits: {
-            maxConcurrent: settings?.maxConcurrent ?? 0,
-            rateCount: settings?.rateCount ?? 0,
-            rateIntervalMs: settings?.rateIntervalMs ?? 1000,
-          },
-          owner: this.instance,
-          warn: (t) => this.warnOnce(t),
-          now: this.opts.now,
-        });
-        const members = await kvm.create(groupBucket(this.opts.nodeId), {
-          history: 1,
-          replicas: this.replicas,
-          ttl: MEMBER_TTL_MS,
-        });
-        this.group = new GroupMembers(members, this.instance, this.clock);
-        this.js = js;
-        this.jsm = jsm;
-        this.tries = tries;
-        this.dead = new SharedDeadLetters(js, jsm, this.names);
-        this.deadLetter = this.dead;
+        await this.createInJetStream(nc);
         if (this.closing) return;
-        this.workers = new Workers(this, withGroupPacer(this.opts.endpoint, this.pacer));
-        this.workers.start();
-        this.isReady = true;
-        this.readyResolve();
-        this.statsTimer = setInterval(() => void this.refresh(), STATS_EVERY_MS);
-        this.statsTimer.unref?.();
-        void this.refresh();
-        this.changed();
+        this.startWorking();
         return;
       } catch (err) {
         if (this.closing) return;
@@ -273,6 +173,44 @@ export class SharedQueue {
         await new Promise((r) => setTimeout(r, SETUP_RETRY_MS));
       }
     }
+  }
+
+  private async createInJetStream(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc, { timeout: this.opts.publishTimeoutMs ?? 10_000 });
+    const warn = (t: string) => this.warn(t);
+    await createStreams(jsm, this.names, this.opts, this.replicas, warn);
+    await createConsumers(jsm, this.names, this.ackWaitMs);
+    const kvm = new Kvm(nc);
+    const tries = await createTriesBucket(kvm, this.names, this.replicas);
+    this.pacer = await createGroupPacer({
+      js,
+      jsm,
+      kvm,
+      endpoint: this.opts.endpoint,
+      replicas: this.replicas,
+      owner: this.instance,
+      warn,
+      warnOnce: (t) => this.warnOnce(t),
+      now: this.opts.now,
+    });
+    this.group = await joinGroup(kvm, this.opts.nodeId, this.replicas, this.instance, this.clock);
+    this.js = js;
+    this.jsm = jsm;
+    this.tries = tries;
+    this.dead = new SharedDeadLetters(js, jsm, this.names);
+    this.deadLetter = this.dead;
+  }
+
+  private startWorking(): void {
+    this.workers = new Workers(this, withGroupPacer(this.opts.endpoint, this.pacer as GroupPacer));
+    this.workers.start();
+    this.isReady = true;
+    this.readyResolve();
+    this.statsTimer = setInterval(() => void this.refresh(), STATS_EVERY_MS);
+    this.statsTimer.unref?.();
+    void this.refresh();
+    this.changed();
   }
 
   warnOnce(text: string): void {
@@ -307,17 +245,7 @@ export class SharedQueue {
   // -------------------------------------------------------------- enqueue
 
   subjectFor(orderingKey: string | undefined): string {
-    return orderingKey !== undefined && orderingKey !== ''
-      ? this.names.keyed(bucketOf(orderingKey))
-      : this.names.unkeyed;
-  }
-
-  private unavailable(reason: string): IntegrationError {
-    return new IntegrationError(
-      'SHARED_QUEUE_UNAVAILABLE',
-      'The shared queue (NATS JetStream) cannot be reached; the message was not queued',
-      [{ field: 'nats', reason }],
-    );
+    return workSubject(this.names, orderingKey);
   }
 
   /**
@@ -325,75 +253,47 @@ export class SharedQueue {
    * (PubAck). Rejects while NATS cannot be reached (nothing acknowledged).
    */
   async enqueue(input: DurableEnqueueInput): Promise<DurableEnqueueResult> {
-    if (this.closing) throw this.unavailable('the node is closing');
-    if (!this.opts.link.isConnected()) throw this.unavailable('not connected to any NATS server');
-    if (!this.isReady) {
-      const timeout = new Promise<'timeout'>((r) =>
-        setTimeout(() => r('timeout'), this.opts.publishTimeoutMs ?? 10_000).unref?.(),
-      );
-      if ((await Promise.race([this.ready.then(() => 'ready' as const), timeout])) !== 'ready')
-        throw this.unavailable('the streams are not set up yet');
-    }
-    const js = this.js as JetStreamClient;
-    const item: WireItem = {
-      idempotencyKey: input.id,
-      request: {
-        method: input.method,
-        path: input.path,
-        // the node's own headers (API keys, ${VAR} values …) and secret-looking message headers are never
-        // published: the configuration's are added again at each attempt (lib/outbox/secret-headers.ts)
-        headers: journaledHeaders(input.headers, this.opts.configHeaders?.() ?? {}, false).kept,
-        bodyBase64: input.body ? input.body.toString('base64') : null,
-      },
-      msg: snapshotMessage(input.msg, input.body),
-      createdAt: this.clock(),
-    };
-    if (input.orderingKey !== undefined && input.orderingKey !== '') item.orderingKey = input.orderingKey;
+    if (this.closing) throw queueUnavailable('the node is closing');
+    if (!this.opts.link.isConnected()) throw queueUnavailable('not connected to any NATS server');
+    if (!this.isReady && !(await this.readyWithin(this.opts.publishTimeoutMs ?? 10_000)))
+      throw queueUnavailable('the streams are not set up yet');
+    const item = toWireItem(input, this.opts.configHeaders?.() ?? {}, this.clock());
     const id = messageId(input.id, input.method, input.path);
-    const bytes = Buffer.from(JSON.stringify(item), 'utf8');
-    const evicted: string[] = [];
-    for (let round = 0; ; round++) {
-      try {
-        const h = natsHeaders();
-        h.set('Saypro-Event-Id', input.id);
-        const pa = await js.publish(this.subjectFor(item.orderingKey), bytes, {
-          msgID: id,
-          headers: h,
-          timeout: this.opts.publishTimeoutMs ?? 10_000,
-        });
-        if (pa.duplicate) return { status: 'duplicate', id };
-        break;
-      } catch (err) {
-        if (isTooLarge(err))
-          return this.full(
-            id,
-            'itemTooLarge',
-            `the message (${bytes.length} bytes) is larger than the stream or the server accepts`,
-          );
-        if (!isFull(err)) throw this.unavailable(String((err as Error)?.message ?? err));
-        if (this.opts.fullPolicy !== 'dead-letter-oldest' || round >= 5)
-          return this.full(id, 'maxItems', String((err as Error)?.message ?? err));
-        const gone = await this.workers?.evictOldest().catch(() => undefined);
-        if (!gone) return this.full(id, 'maxItems', String((err as Error)?.message ?? err));
-        evicted.push(gone);
-      }
-    }
-    if (input.live && Object.keys(input.live).length > 0) {
-      this.liveProps.set(id, input.live);
-      while (this.liveProps.size > MAX_LIVE) this.liveProps.delete(this.liveProps.keys().next().value as string);
-    }
+    const published = await publishItem({
+      js: this.js as JetStreamClient,
+      subject: this.subjectFor(item.orderingKey),
+      bytes: Buffer.from(JSON.stringify(item), 'utf8'),
+      eventId: input.id,
+      msgId: id,
+      timeoutMs: this.opts.publishTimeoutMs ?? 10_000,
+      fullPolicy: this.opts.fullPolicy,
+      evictOldest: async () => this.workers?.evictOldest(),
+    });
+    if (published.status === 'duplicate') return { status: 'duplicate', id };
+    if (published.status === 'full') return this.refuse(id, published.reason, published.message);
+    this.keepLive(id, input.live);
     this.cache.depth++;
     this.changed();
-    return { status: 'accepted', id, evicted };
+    return { status: 'accepted', id, evicted: published.evicted };
   }
 
-  private full(id: string, reason: string, message: string): DurableEnqueueResult {
+  /** whether the set-up finishes within `ms` */
+  private async readyWithin(ms: number): Promise<boolean> {
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref?.());
+    return (await Promise.race([this.ready.then(() => 'ready' as const), timeout])) === 'ready';
+  }
+
+  private refuse(id: string, reason: 'maxItems' | 'itemTooLarge', message: string): DurableEnqueueResult {
     this.counters.refused++;
     this.changed();
-    const error = new IntegrationError('OUTBOX_FULL', 'The delivery queue is full; the message was not queued', [
-      { field: reason === 'maxItems' ? 'maxQueued' : 'maxQueuedMB', reason: message },
-    ]);
-    return { status: 'full', id, error };
+    return { status: 'full', id, error: fullRefusal(reason, message) };
+  }
+
+  /** keeps what the snapshot cannot (req, res …) for when the message leaves this process */
+  private keepLive(id: string, live: Record<string, unknown> | undefined): void {
+    if (!live || Object.keys(live).length === 0) return;
+    this.liveProps.set(id, live);
+    while (this.liveProps.size > MAX_LIVE) this.liveProps.delete(this.liveProps.keys().next().value as string);
   }
 
   /** puts back what the snapshot could not keep, for a message queued by this process */
@@ -464,7 +364,7 @@ export class SharedQueue {
   }
 
   private requireDead(): SharedDeadLetters {
-    if (!this.dead) throw this.unavailable('the streams are not set up yet');
+    if (!this.dead) throw queueUnavailable('the streams are not set up yet');
     return this.dead;
   }
 
@@ -473,36 +373,18 @@ export class SharedQueue {
   }
 
   /** Queues dead letters again (same key, attempts from 0); an entry leaves the dead letters once JetStream has it again. */
-  async replay(ids: Iterable<string> | 'all'): Promise<{ requeued: string[]; duplicate: string[]; full: string[] }> {
+  async replay(ids: Iterable<string> | 'all'): Promise<ReplayOutcome> {
     const dead = this.requireDead();
     const js = this.js as JetStreamClient;
-    const out = { requeued: [] as string[], duplicate: [] as string[], full: [] as string[] };
-    const list = ids === 'all' ? 'all' : [...ids];
-    const seen = new Set<string>();
-    for await (const { seq, rec } of dead.entries(list)) {
-      const item = rec.data as WireItem;
-      // one event, one replay: a second entry of the same id (two instances moved a redelivered
-      // message) is only removed
-      if (seen.has(rec.id)) {
-        await dead.remove(seq);
-        continue;
-      }
-      seen.add(rec.id);
-      try {
-        const pa = await js.publish(
-          this.subjectFor(item?.orderingKey),
-          JSON.stringify({ ...item, createdAt: this.clock() }),
-          { msgID: `${rec.msgId}~replay${seq}` },
-        );
-        if (pa.duplicate) out.duplicate.push(rec.id);
-        else out.requeued.push(rec.id);
-        await dead.remove(seq);
-      } catch (err) {
-        if (isFull(err)) out.full.push(rec.id);
-        else throw err;
-      }
-    }
-    await dead.refresh().catch(() => undefined);
+    const out = await dead.replay(ids === 'all' ? 'all' : [...ids], async (data, dedupeId) => {
+      const item = data as WireItem;
+      const pa = await js.publish(
+        this.subjectFor(item?.orderingKey),
+        JSON.stringify({ ...item, createdAt: this.clock() }),
+        { msgID: dedupeId },
+      );
+      return pa.duplicate;
+    });
     void this.refresh();
     this.changed();
     return out;
