@@ -16,7 +16,7 @@ const vm = require('node:vm');
 const jsonata = require('jsonata');
 const presets = require('../../resources/presets.js');
 const { validateRules, mapFields } = require('../../dist/nodes/lib/mapping.js');
-const { createChecker } = require('../../dist/nodes/lib/checks.js');
+const { createChecker } = require('../../dist/nodes/lib/checks');
 const { Endpoint } = require('../../dist/nodes/lib/http/endpoint.js');
 const { encode, readConfig } = require('../../dist/nodes/lib/encoding/index.js');
 

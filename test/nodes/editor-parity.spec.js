@@ -29,7 +29,7 @@ const { triggerProblems } = require('../../dist/nodes/lib/trigger/settings.js');
 const { createCallerAuth } = require('../../dist/nodes/lib/trigger/auth.js');
 const { createMapper } = require('../../dist/nodes/lib/mapping.js');
 const { checkConfig, readConfig } = require('../../dist/nodes/lib/encoding/index.js');
-const { createChecker } = require('../../dist/nodes/lib/checks.js');
+const { createChecker } = require('../../dist/nodes/lib/checks');
 const { endpointProblem, parseHttpPostSettings } = require('../../dist/nodes/lib/http-post/settings.js');
 const RED = { util: require('@node-red/util').util };
 
