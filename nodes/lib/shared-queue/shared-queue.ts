@@ -80,6 +80,15 @@ const STATS_EVERY_MS = 2000;
 const SETUP_RETRY_MS = 3000;
 const MAX_LIVE = 10_000;
 
+/** what a listener or the endpoint answers, or `fallback` when it throws: their bugs must not stop the queue */
+function quietly<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
 export class SharedQueue {
   readonly names: QueueNames;
   readonly opts: SharedQueueOptions;
@@ -132,27 +141,15 @@ export class SharedQueue {
   }
 
   warn(text: string): void {
-    try {
-      this.opts.warn?.(text);
-    } catch {
-      // a listener's bug must not stop the queue
-    }
+    quietly(() => this.opts.warn?.(text), undefined);
   }
 
   changed(): void {
-    try {
-      this.opts.onChange?.();
-    } catch {
-      // a listener's bug must not stop the queue
-    }
+    quietly(() => this.opts.onChange?.(), undefined);
   }
 
   label(): string {
-    try {
-      return String(this.opts.endpoint.label ?? '');
-    } catch {
-      return '';
-    }
+    return quietly(() => String(this.opts.endpoint.label ?? ''), '');
   }
 
   // -------------------------------------------------------------- set-up
@@ -319,11 +316,7 @@ export class SharedQueue {
   }
 
   pacing(): PacerState | null {
-    try {
-      return this.opts.endpoint.pacing?.() ?? null;
-    } catch {
-      return null;
-    }
+    return quietly(() => this.opts.endpoint.pacing?.() ?? null, null);
   }
 
   /** JetStream keeps no journal segments of ours: nothing to find lost on open. */
