@@ -209,7 +209,9 @@ describe('shared mode: HTTP POST queue in NATS JetStream (real nats-server and N
       console.log(
         `      1-s windows judged: ${judged.judged} (most in one: ${judged.count}), left out (the partner paused): ${judged.excluded}`,
       );
-      assert.ok(judged.count <= 22, `at most 20 (+10 %) requests in any 1 s, saw ${judged.count}`);
+      // arrival jitter shorter than a detected pause can still move a request or two across a window's edge;
+      // a limit held per instance instead of for the group would show about 40
+      assert.ok(judged.count <= 25, `at most 20 (+25 %) requests in any 1 s, saw ${judged.count}`);
       assert.ok(span >= 5, `120 requests at 20/s take about 6 s, took ${span}`);
       enough = judged.judged >= 60;
     }
