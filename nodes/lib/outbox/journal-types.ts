@@ -1,4 +1,5 @@
 /** The journal's public shapes (journal.ts). */
+import type { FileHandle } from 'fs/promises';
 import type { LockOptions } from './lock';
 import type { RecordCipher } from './cipher';
 
@@ -42,4 +43,22 @@ export interface JournalOptions {
   lock?: LockOptions | false;
   /** encrypts every record written (and is needed to read encrypted records) */
   cipher?: RecordCipher;
+}
+
+/** A segment file the journal has open. */
+export interface Segment {
+  seq: number;
+  file: string;
+  fh: FileHandle;
+  /** bytes in the file (for the active segment: the end of the last durable record) */
+  size: number;
+  /** written in format 1 (read only) */
+  legacy: boolean;
+}
+
+/** A record queued for the next group commit. */
+export interface PendingRecord {
+  buf: Buffer;
+  resolve: (pos: RecordPos) => void;
+  reject: (err: Error) => void;
 }

@@ -37,9 +37,9 @@ import { continuesLastSegment, manifestAfterScan, nextLsnAfter, segmentFileName,
 import { readManifest, writeManifest, type ManifestEntry } from './manifest';
 import { makeDir, positive, readFully, syncDir, writeFully } from './fsutil';
 import type { RecordCipher } from './cipher';
-import type { JournalOptions, JournalRecord, RecordPos, WarnFn } from './journal-types';
+import type { JournalOptions, JournalRecord, PendingRecord, RecordPos, Segment, WarnFn } from './journal-types';
 
-export type { JournalOptions, JournalRecord, JournalWarning, RecordPos, WarnFn } from './journal-types';
+export type { JournalOptions, JournalRecord, JournalWarning, RecordPos, Segment, WarnFn } from './journal-types';
 
 export { HEADER_BYTES, MAX_RECORD_BYTES, encodeRecord, encodeJson } from './framing';
 export { SegmentLedger } from './ledger';
@@ -50,20 +50,8 @@ export const DEFAULT_SEGMENT_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BATCH_RECORDS = 8192;
 
-interface Pending {
-  buf: Buffer;
-  resolve: (pos: RecordPos) => void;
-  reject: (err: Error) => void;
-}
-
-export interface Segment {
-  seq: number;
-  file: string;
-  fh: fsp.FileHandle;
-  /** bytes in the file (for the active segment: the end of the last durable record) */
-  size: number;
-  /** written in format 1 (read only) */
-  legacy: boolean;
+function abandonedError(): Error {
+  return Object.assign(new Error('journal abandoned'), { code: 'EJOURNALABANDONED' });
 }
 
 /** directories with an open journal in this process: a second open would corrupt it */
@@ -82,10 +70,14 @@ export class Journal {
   private manifest: ManifestEntry[] = [];
   private manifestWrites: Promise<void> = Promise.resolve();
   private active!: Segment;
-  private queue: Pending[] = [];
+  private queue: PendingRecord[] = [];
   private scheduled = false;
   private rotateNext = false;
   private closed = false;
+  /** dropped as if the process had died: no file is touched from then on */
+  private abandoned = false;
+  /** segment deletions in progress (a simulated crash lets them end first) */
+  private readonly deleting = new Set<Promise<void>>();
   /** the sequence number the next record written gets */
   private nextLsn = 1;
   /** serialises the writer and explicit rotations */
@@ -172,10 +164,12 @@ export class Journal {
   /** Writes the manifest as it is when its turn comes (one write at a time). */
   private saveManifest(): Promise<void> {
     const run = this.manifestWrites.then(() =>
-      writeManifest(
-        this.dir,
-        this.manifest.map((e) => ({ ...e })),
-      ),
+      this.abandoned
+        ? Promise.reject(abandonedError())
+        : writeManifest(
+            this.dir,
+            this.manifest.map((e) => ({ ...e })),
+          ),
     );
     this.manifestWrites = run.catch(() => undefined);
     return run;
@@ -206,7 +200,7 @@ export class Journal {
     if (this.closed && !openDirs.has(this.dir)) {
       // abandoned while this segment was being started: its handle would never be closed
       await fh.close().catch(() => undefined);
-      throw Object.assign(new Error('journal abandoned'), { code: 'EJOURNALABANDONED' });
+      throw abandonedError();
     }
     return seg;
   }
@@ -377,7 +371,7 @@ export class Journal {
   }
 
   /** Takes the next batch from the queue: at least one record, then as many as fit `room` and the batch limits. */
-  private takeBatch(room: number): Pending[] {
+  private takeBatch(room: number): PendingRecord[] {
     let n = 0;
     let bytes = 0;
     const q = this.queue;
@@ -433,7 +427,16 @@ export class Journal {
    * listing it (so it is not reported missing), then the file goes and the
    * directory is fsync'd.
    */
-  async deleteSegment(seq: number): Promise<void> {
+  deleteSegment(seq: number): Promise<void> {
+    if (this.abandoned) return Promise.resolve();
+    const run = this.removeSegment(seq);
+    const tracked = run.catch(() => undefined);
+    this.deleting.add(tracked);
+    void tracked.then(() => this.deleting.delete(tracked));
+    return run;
+  }
+
+  private async removeSegment(seq: number): Promise<void> {
     const seg = this.segments.get(seq);
     if (!seg) return;
     if (seg === this.active) throw new Error('the active segment cannot be deleted');
@@ -479,9 +482,14 @@ export class Journal {
   async abandon(): Promise<void> {
     if (this.closed && !openDirs.has(this.dir)) return;
     this.closed = true;
+    this.abandoned = true;
     const q = this.queue.splice(0);
-    const err = Object.assign(new Error('journal abandoned'), { code: 'EJOURNALABANDONED' });
+    const err = abandonedError();
     for (const p of q) p.reject(err);
+    // a manifest write or a segment deletion under way ends first, as if the process died right after it:
+    // left running, it would touch the files of the journal opened next on this directory
+    await Promise.all([...this.deleting]);
+    await this.manifestWrites;
     for (const s of this.segments.values()) await s.fh.close().catch(() => undefined);
     // (a process that really dies leaves its lock file; the next one finds the pid gone)
     await this.dirLock?.release();
