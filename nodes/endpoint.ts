@@ -10,7 +10,8 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { IntegrationError } from './lib/errors';
-import { Endpoint, type EndpointConfig, type EndpointCredentials } from './lib/http/endpoint';
+import { Endpoint } from './lib/http/endpoint';
+import type { EndpointConfig, EndpointCredentials } from './lib/http/endpoint-config';
 import type { TlsOptions } from './lib/http/agent';
 import type { ProxyNodeSettings } from './lib/http/proxy';
 import type { EndpointHandle } from './lib/http/types';

@@ -34,7 +34,8 @@ import {
   setHeader,
   type HeaderEntry,
 } from './http/deliver';
-import { Endpoint, type EndpointConfig, type EndpointCredentials } from './http/endpoint';
+import { Endpoint } from './http/endpoint';
+import type { EndpointConfig, EndpointCredentials } from './http/endpoint-config';
 import { Redactor, REDACTED } from './http/redact';
 import { decodeWebhookSecret, webhookSignatureHeaders } from './webhook-signature';
 import type { HttpMethod } from './http/types';

@@ -6,7 +6,7 @@
 import type { ErrorDetail } from '../errors';
 import { PACER_DEFAULTS, type PacerOptions } from './pacing';
 import type { EndpointStatus, PacerState } from './types';
-import type { EndpointConfig } from './endpoint';
+import type { EndpointConfig } from './endpoint-config';
 import { ENDPOINT_NUMBERS, readNumber } from '../rules';
 
 export const STATUS_KEYS = {

@@ -1,97 +1,43 @@
 /**
- * The endpoint behind the saypro-endpoint config node, without Node-RED: it
- * checks the settings once, resolves `${VAR}` credentials and placeholders in
- * the base URL, owns the keep-alive agents and the OAuth2 token manager, and
- * turns a sender's RequestIntent into a PreparedRequest. Users (the nodes that
- * send through it) register to receive its status.
+ * The endpoint behind the saypro-endpoint config node, without Node-RED: the
+ * live object every node sending through it shares. It owns the keep-alive
+ * agents, the OAuth2 token manager and the pacer, turns a sender's
+ * RequestIntent into a PreparedRequest, and pushes its status to its users
+ * (the nodes that send through it, which register to receive it).
  *
- * It also owns the endpoint's Pacer (lib/http/pacing.ts): the concurrency
- * cap, the rate limit, the Retry-After pause, the circuit breaker and the
- * "network down" probing, shared by every node that sends through it. While
- * the pacer holds requests back, users see that instead of the last status:
- * offline (yellow ring), circuit open (red ring), circuit half-open or paused
- * (yellow ring); when it clears they see the last status again.
+ * Not the reading of the settings: the config node's properties and
+ * credentials are checked once, `${VAR}` resolved, by lib/http/endpoint-settings.ts;
+ * nor the pacing rules themselves (lib/http/pacing.ts, lib/http/endpoint-pacing.ts).
+ *
+ * Its Pacer holds the concurrency cap, the rate limit, the Retry-After pause,
+ * the circuit breaker and the "network down" probing, shared by every node
+ * that sends through it. While the pacer holds requests back, users see that
+ * instead of the last status: offline (yellow ring), circuit open (red ring),
+ * circuit half-open or paused (yellow ring); when it clears they see the last
+ * status again.
  */
-import { IntegrationError, type ErrorDetail } from '../errors';
-import { resolveEnvRef } from '../env';
-import {
-  AUTH_TYPES,
-  applyAuth,
-  basicAuthorization,
-  checkAuthSettings,
-  isValidHeaderName,
-  mergeHeaderLayers,
-  type AuthSettings,
-  type AuthType,
-} from './auth';
+import { IntegrationError } from '../errors';
+import { applyAuth, mergeHeaderLayers, type AuthSettings, type AuthType } from './auth';
 import { createDispatchers, type Dispatchers, type TlsOptions } from './agent';
 import type { ProxyNodeSettings } from './proxy';
-import { TargetGuard, parseAllowHosts } from './target-guard';
-import { DEFAULT_MAX_RESPONSE_BYTES } from './transport';
-import { joinUrl, parsePort, resolveBaseUrl, safeLabel, substituteEnv, urlLabel } from './base-url';
-import { OAuth2TokenManager, type TokenAuth } from './oauth2';
-import { configuredHeaderSecrets } from './redact';
+import type { TargetGuard } from './target-guard';
+import { joinUrl, urlLabel } from './base-url';
+import { OAuth2TokenManager } from './oauth2';
 import { Pacer, type PacerOptions } from './pacing';
-import { STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
+import { STATUS_KEYS, pacingStatus } from './endpoint-pacing';
+import { METHODS, type EndpointConfig, type EndpointCredentials } from './endpoint-config';
+import { readEndpointSettings, type EndpointSettings, type OAuth2Settings } from './endpoint-settings';
 import type { EndpointHandle, EndpointStatus, HttpMethod, PacerState, PreparedRequest, RequestIntent } from './types';
-import { AUTH_CREDENTIALS, ENDPOINT_NUMBERS, envRefName, invalidAllowHosts, listProblems, readNumber } from '../rules';
+import { listProblems } from '../rules';
 
-export const METHODS: HttpMethod[] = ['POST', 'PUT', 'PATCH', 'GET'];
-export const DEFAULT_TIMEOUT_MS = 10000;
-export const DEFAULT_API_KEY_NAME = 'X-API-Key';
-/** the largest answer read, in MB (10 MB) */
-export const DEFAULT_MAX_RESPONSE_MB = DEFAULT_MAX_RESPONSE_BYTES / (1024 * 1024);
-
-export interface EndpointCredentials {
-  apiKey?: string;
-  username?: string;
-  password?: string;
-  token?: string;
-  clientId?: string;
-  clientSecret?: string;
-}
-
-/** The config node's properties, as the editor saves them. */
-export interface EndpointConfig {
-  name?: string;
-  baseUrl?: string;
-  port?: string | number;
-  method?: string;
-  headers?: Array<{ name?: string; value?: string }>;
-  timeout?: string | number;
-  keepAlive?: boolean | string;
-  authType?: string;
-  apiKeyIn?: string;
-  apiKeyName?: string;
-  tokenUrl?: string;
-  scope?: string;
-  audience?: string;
-  tokenAuth?: string;
-  /** requests at once; 0: no limit (default 4) */
-  maxConcurrent?: string | number;
-  /** requests per rateInterval seconds; 0: no rate limit (default) */
-  rateCount?: string | number;
-  /** seconds (default 1) */
-  rateInterval?: string | number;
-  /** failures in a row that open the circuit; 0: off (default 5) */
-  breakerFailures?: string | number;
-  /** failure percentage that opens the circuit; 0: off (default) */
-  breakerRate?: string | number;
-  /** requests in the window before the failure rate counts (default 10) */
-  breakerMinRequests?: string | number;
-  /** seconds of the failure-rate window (default 60) */
-  breakerWindow?: string | number;
-  /** seconds the circuit stays open at first (default 30; doubles per failed probe up to 5 minutes) */
-  breakerOpen?: string | number;
-  /** the largest answer read into memory, in MB (default 10); larger: RESPONSE_TOO_LARGE */
-  maxResponseMB?: string | number;
-  /** host names requests may go to (comma or space separated; "*.domain" for subdomains); empty: any */
-  allowHosts?: string;
-  /** refuse private, loopback and link-local targets, checked after DNS resolution (default off) */
-  blockPrivate?: boolean | string;
-  /** id of a Node-RED `http proxy` config node (the glue resolves it into EndpointOptions.proxy) */
-  proxy?: string;
-}
+export {
+  METHODS,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_API_KEY_NAME,
+  DEFAULT_MAX_RESPONSE_MB,
+  type EndpointConfig,
+  type EndpointCredentials,
+} from './endpoint-config';
 
 export interface EndpointOptions {
   id: string;
@@ -118,20 +64,6 @@ export interface EndpointUser {
 }
 
 export { PACING_DEFAULTS, STATUS_KEYS, pacingSettings, pacingStatus } from './endpoint-pacing';
-
-const CREDENTIAL_FIELDS: Array<keyof EndpointCredentials> = [
-  'apiKey',
-  'username',
-  'password',
-  'token',
-  'clientId',
-  'clientSecret',
-];
-
-function toBool(v: unknown, dflt: boolean): boolean {
-  if (v === undefined || v === null || v === '') return dflt;
-  return v === true || v === 'true';
-}
 
 export class Endpoint implements EndpointHandle {
   readonly id: string;
@@ -168,250 +100,86 @@ export class Endpoint implements EndpointHandle {
   private currentKey = '';
   private closed = false;
 
+  /**
+   * Reads the settings (lib/http/endpoint-settings.ts) and starts the pacer; when the settings
+   * work, opens the agents (a bad proxy is a settings problem too) and, for OAuth2, the token manager.
+   */
   constructor(o: EndpointOptions) {
-    const c = o.config || {};
-    const env = o.env ?? process.env;
+    const s = readEndpointSettings(o);
     this.id = o.id;
     this.translate = o.translate ?? ((k) => k);
     this.clock = o.now ?? Date.now;
-    const problems: ErrorDetail[] = [];
-    const collect = (err: unknown) => {
-      if (err instanceof IntegrationError)
-        problems.push(...(err.details.length ? err.details : [{ reason: err.message }]));
-      else problems.push({ reason: String(err) });
-    };
+    this.label = s.label;
+    this.authType = s.authType;
+    this.defaultMethod = s.defaultMethod;
+    this.timeoutMs = s.timeoutMs;
+    this.maxResponseBytes = s.maxResponseBytes;
+    this.guard = s.guard;
+    this.base = s.base;
+    this.defaultHeaders = s.defaultHeaders;
+    this.auth = s.auth;
+    this.apiKeyName = s.apiKeyName;
+    this.warnings.push(...s.warnings);
+    this.secretValues.push(...s.secretValues);
+    this.pacer = new Pacer({ now: o.now, ...s.pacing, ...(o.pacer || {}), onChange: () => this.refresh() });
 
-    // credentials: only those the chosen authentication uses are read (a whole `${VAR}` from the
-    // environment, now); a field the dialog hides keeps its value but is neither checked nor sent
-    const authType = (c.authType || 'none') as AuthType;
-    this.authType = AUTH_TYPES.includes(authType) ? authType : 'none';
-    const used = AUTH_CREDENTIALS[this.authType] as ReadonlyArray<keyof EndpointCredentials>;
-    const creds: EndpointCredentials = {};
-    const unusedLiterals: string[] = [];
-    for (const field of CREDENTIAL_FIELDS) {
-      const raw = o.credentials?.[field];
-      if (!used.includes(field)) {
-        // never used; still redacted should it ever appear in an answer
-        if (typeof raw === 'string' && raw !== '' && envRefName(raw) === undefined) unusedLiterals.push(raw);
-        continue;
-      }
-      const r = resolveEnvRef(raw, env);
-      if (r.missing) problems.push({ field, reason: `environment variable ${r.variable} is not set` });
-      creds[field] = r.value;
-    }
-
-    this.label = safeLabel(c.baseUrl, c.port, env);
-    const method = String(c.method || 'POST').toUpperCase() as HttpMethod;
-    if (!METHODS.includes(method))
-      problems.push({ field: 'method', reason: 'expected POST, PUT, PATCH or GET', value: String(c.method) });
-    this.defaultMethod = METHODS.includes(method) ? method : 'POST';
-
-    const timeout = readNumber(c.timeout, ENDPOINT_NUMBERS.timeout);
-    if (!timeout.ok)
-      problems.push({
-        field: 'timeout',
-        reason: 'expected a whole number of milliseconds from 1 to 86400000 (a day)',
-        value: String(c.timeout),
-      });
-    this.timeoutMs = timeout.ok && timeout.value !== undefined ? timeout.value : DEFAULT_TIMEOUT_MS;
-
-    const maxMB = readNumber(c.maxResponseMB, ENDPOINT_NUMBERS.maxResponseMB);
-    if (!maxMB.ok) {
-      problems.push({
-        field: 'maxResponseMB',
-        reason: 'expected a number of megabytes above 0, at most 1024',
-        value: String(c.maxResponseMB),
-      });
-    }
-    this.maxResponseBytes = Math.max(
-      1,
-      Math.round((maxMB.ok && maxMB.value !== undefined ? maxMB.value : DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024),
-    );
-    const badHosts = invalidAllowHosts(c.allowHosts);
-    if (badHosts.length) problems.push({ field: 'allowHosts', reason: `not a host name: ${badHosts.join(', ')}` });
-    this.guard = new TargetGuard({
-      allowHosts: parseAllowHosts(c.allowHosts),
-      blockPrivate: toBool(c.blockPrivate, false),
-    });
-
-    let userinfo: { username: string; password: string } | undefined;
-    let portOk = true;
-    try {
-      parsePort(c.port);
-    } catch (err) {
-      collect(err);
-      portOk = false;
-    }
-    try {
-      const b = resolveBaseUrl(c.baseUrl, portOk ? c.port : undefined, env);
-      this.base = b.url;
-      userinfo = b.userinfo;
-    } catch (err) {
-      collect(err);
-    }
-
-    // default headers; `${VAR}` / `${VAR:-default}` in a value are resolved now
-    const headerList = Array.isArray(c.headers) ? c.headers : [];
-    const defaults: Record<string, string> = {};
-    headerList.forEach((h, i) => {
-      const name = typeof h?.name === 'string' ? h.name.trim() : '';
-      const raw = h?.value === undefined || h?.value === null ? '' : String(h.value);
-      if (name === '' && raw === '') return; // an empty row
-      if (!isValidHeaderName(name)) {
-        problems.push({
-          field: `headers[${i}]`,
-          reason: name === '' ? 'a header name is required' : 'not a valid header name',
-          value: name,
-        });
-        return;
-      }
-      const sub = substituteEnv(raw, env);
-      if (sub.missing.length) {
-        problems.push({ field: `headers[${i}]`, reason: `environment variable ${sub.missing.join(', ')} is not set` });
-        return;
-      }
-      if (/[\r\n\0]/.test(sub.value)) {
-        problems.push({ field: `headers[${i}]`, reason: 'the value contains a line break' });
-        return;
-      }
-      // a value from the environment is a secret; so is any other value of a header that is not clearly harmless
-      // (Node-RED substitutes a whole-value ${VAR} before we see it, so it cannot be told from a literal)
-      this.secretValues.push(...configuredHeaderSecrets([{ name, value: sub.value, fromEnv: sub.substituted }]));
-      defaults[name] = sub.value;
-    });
-    try {
-      this.defaultHeaders = mergeHeaderLayers(defaults);
-    } catch (err) {
-      collect(err);
-    }
-
-    const apiKeyIn = (c.apiKeyIn || 'header') as 'header' | 'query';
-    const keyName = c.apiKeyName === undefined || c.apiKeyName === null ? '' : String(c.apiKeyName).trim();
-    this.apiKeyName = keyName === '' ? DEFAULT_API_KEY_NAME : keyName;
-    this.auth = {
-      type: authType,
-      apiKeyIn,
-      // an empty header name means X-API-Key; a query parameter needs its name (as the dialog says)
-      apiKeyName: apiKeyIn === 'query' ? keyName : this.apiKeyName,
-      apiKey: creds.apiKey,
-      username: creds.username,
-      password: creds.password,
-      token: creds.token,
-    };
-    const authProblem = checkAuthSettings(this.auth);
-    if (authProblem) collect(authProblem);
-
-    let tokenUrl: string | undefined;
-    const tokenAuth = (c.tokenAuth || 'body') as TokenAuth;
-    if (authType === 'oauth2') {
-      try {
-        const t = resolveBaseUrl(c.tokenUrl, undefined, env);
-        if (t.userinfo)
-          problems.push({
-            field: 'tokenUrl',
-            reason: 'put the client id and secret in the credentials, not in the URL',
-          });
-        tokenUrl = t.url.toString();
-      } catch (err) {
-        problems.push({
-          field: 'tokenUrl',
-          reason: err instanceof IntegrationError ? err.message.replace(/^The base URL/, 'The token URL') : String(err),
-        });
-      }
-      if (!creds.clientId) problems.push({ field: 'clientId', reason: 'the client id is required' });
-      if (!creds.clientSecret) problems.push({ field: 'clientSecret', reason: 'the client secret is required' });
-      if (tokenAuth !== 'body' && tokenAuth !== 'basic')
-        problems.push({ field: 'tokenAuth', reason: 'expected body or basic', value: String(c.tokenAuth) });
-    }
-
-    if (userinfo) {
-      if (authType === 'none') {
-        // user:password@ in the base URL becomes HTTP Basic, never part of the URL we hand out
-        this.auth = { type: 'basic', username: userinfo.username, password: userinfo.password };
-      } else {
-        this.warnings.push(
-          'The user name and password in the base URL are ignored because another authentication is chosen',
-        );
-      }
-    }
-
-    const pacing = pacingSettings(c, problems);
-    this.pacer = new Pacer({ now: o.now, ...pacing, ...(o.pacer || {}), onChange: () => this.refresh() });
-
-    if (o.extraProblem) collect(o.extraProblem);
-
-    for (const v of [
-      creds.apiKey,
-      creds.password,
-      creds.token,
-      creds.clientSecret,
-      userinfo?.password,
-      o.tls?.passphrase,
-      ...unusedLiterals,
-    ]) {
-      if (v) this.secretValues.push(v);
-    }
-    if (this.auth.type === 'basic' && this.auth.username !== undefined) {
-      this.secretValues.push(basicAuthorization(this.auth.username, this.auth.password || '').slice(6));
-    }
-
-    if (problems.length) {
-      const summary = listProblems(problems);
+    if (s.problems.length) {
       this.setupError = new IntegrationError(
         'INVALID_CONFIG',
-        `The endpoint settings do not work: ${summary}`,
-        problems,
+        `The endpoint settings do not work: ${listProblems(s.problems)}`,
+        s.problems,
       );
-      this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
-      this.current = this.baseStatus;
-      this.currentKey = JSON.stringify(this.baseStatus);
+      this.showInvalidConfig();
       return;
     }
-
     if (o.proxy?.password) this.secretValues.push(o.proxy.password);
+    this.setupError = this.openAgents(o, s);
+    if (this.setupError) {
+      this.showInvalidConfig();
+      return;
+    }
+    this.tokenUrl = s.tokenUrl;
+    if (s.oauth2) this.tokens = this.startTokenManager(s.oauth2, o.now);
+  }
+
+  /** The undici dispatchers, routes decided now; a bad proxy URL is a settings problem, not a failed request. */
+  private openAgents(o: EndpointOptions, s: EndpointSettings): IntegrationError | undefined {
     try {
       this.agents = createDispatchers({
-        keepAlive: toBool(c.keepAlive, true),
+        keepAlive: s.keepAlive,
         tls: o.tls,
-        connections: pacing.maxConcurrent,
+        connections: s.pacing.maxConcurrent,
         guard: this.guard,
-        env,
+        env: o.env ?? process.env,
         proxyNode: o.proxy,
       });
-      // decide the routes now: a bad proxy URL is a settings problem, not a failed request
       if (this.base) this.agents.forUrl(this.base);
-      if (tokenUrl) this.agents.forUrl(tokenUrl);
+      if (s.tokenUrl) this.agents.forUrl(s.tokenUrl);
       this.secretValues.push(...this.agents.secrets());
+      return undefined;
     } catch (err) {
       this.agents?.destroy();
       this.agents = undefined;
       const reason = String((err as Error)?.message ?? err);
-      this.setupError = new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [
+      return new IntegrationError('INVALID_CONFIG', `The endpoint settings do not work: proxy: ${reason}`, [
         { field: 'proxy', reason },
       ]);
-      this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
-      this.current = this.baseStatus;
-      this.currentKey = JSON.stringify(this.baseStatus);
-      return;
     }
-    this.tokenUrl = tokenUrl;
-    if (authType === 'oauth2' && tokenUrl) {
-      this.tokens = new OAuth2TokenManager({
-        tokenUrl,
-        clientId: creds.clientId || '',
-        clientSecret: creds.clientSecret || '',
-        scope: c.scope ? String(c.scope).trim() : undefined,
-        audience: c.audience ? String(c.audience).trim() : undefined,
-        tokenAuth,
-        timeoutMs: this.timeoutMs,
-        dispatcher: this.agents.forUrl(tokenUrl).dispatcher,
-        keepAlive: this.agents.keepAlive,
-        maxResponseBytes: this.maxResponseBytes,
-        beforeRequest: () => this.guard.checkUrl(tokenUrl as string),
-        now: o.now,
-        onResult: (ok) => this.tokenResult(ok),
-      });
-    }
+  }
+
+  /** The OAuth2 token manager, through the agents (the token URL passes the SSRF guard too). */
+  private startTokenManager(oauth2: OAuth2Settings, now: (() => number) | undefined): OAuth2TokenManager {
+    const agents = this.agents as Dispatchers;
+    return new OAuth2TokenManager({
+      ...oauth2,
+      timeoutMs: this.timeoutMs,
+      dispatcher: agents.forUrl(oauth2.tokenUrl).dispatcher,
+      keepAlive: agents.keepAlive,
+      maxResponseBytes: this.maxResponseBytes,
+      beforeRequest: () => this.guard.checkUrl(oauth2.tokenUrl),
+      now,
+      onResult: (ok) => this.tokenResult(ok),
+    });
   }
 
   /** the base URL label (same as `label`), recomputed from a URL */
@@ -545,6 +313,13 @@ export class Endpoint implements EndpointHandle {
     this.currentKey = key;
     if (!next && !hadOne) return;
     for (const user of this.users.values()) this.push(user, next ?? {});
+  }
+
+  /** The red ring of settings that do not work, shown to users from the start. */
+  private showInvalidConfig(): void {
+    this.baseStatus = { fill: 'red', shape: 'ring', text: this.translate(STATUS_KEYS.invalidConfig) };
+    this.current = this.baseStatus;
+    this.currentKey = JSON.stringify(this.baseStatus);
   }
 
   private push(user: EndpointUser, s: EndpointStatus): void {
