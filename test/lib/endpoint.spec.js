@@ -457,7 +457,7 @@ describe('lib/http/endpoint (Endpoint)', function () {
 
 describe('lib/http/endpoint pacing', function () {
   const { PACING_DEFAULTS, pacingSettings, pacingStatus } = require('../../dist/nodes/lib/http/endpoint');
-  const { PACER_DEFAULTS } = require('../../dist/nodes/lib/http/pacing');
+  const { PACER_DEFAULTS } = require('../../dist/nodes/lib/http/pacer-settings');
   const open = [];
   afterEach(function () {
     while (open.length) open.pop().close();

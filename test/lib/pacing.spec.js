@@ -1,13 +1,7 @@
 'use strict';
 const assert = require('node:assert');
-const {
-  Pacer,
-  PACER_DEFAULTS,
-  OFFLINE_CODES,
-  isOfflineCode,
-  offlineCodeOf,
-  breakerVerdict,
-} = require('../../dist/nodes/lib/http/pacing');
+const { Pacer } = require('../../dist/nodes/lib/http/pacing');
+const { PACER_DEFAULTS } = require('../../dist/nodes/lib/http/pacer-settings');
 
 /** Lets promise callbacks run. */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -446,51 +440,5 @@ describe('lib/http/pacing (Pacer)', function () {
     (await pacer.acquire()).release(refused);
     assert.strictEqual(calls, 1);
     pacer.close();
-  });
-
-  it('which errors mean "network down", and what each outcome tells the breaker', function () {
-    assert.deepStrictEqual(OFFLINE_CODES, [
-      'ECONNREFUSED',
-      'ENOTFOUND',
-      'EAI_AGAIN',
-      'EHOSTUNREACH',
-      'ENETUNREACH',
-      'ENETDOWN',
-      'EHOSTDOWN',
-    ]);
-    assert.strictEqual(isOfflineCode('ECONNRESET'), false);
-    assert.strictEqual(isOfflineCode('ETIMEDOUT'), false);
-    const e = (code, extra) => Object.assign(new Error(code || 'x'), { code }, extra);
-    assert.strictEqual(offlineCodeOf(e('ECONNREFUSED')), 'ECONNREFUSED');
-    assert.strictEqual(offlineCodeOf(e('ERR_NETWORK', { cause: e('EHOSTUNREACH') })), 'EHOSTUNREACH');
-    assert.strictEqual(offlineCodeOf(e('ECONNRESET')), undefined);
-    assert.strictEqual(
-      offlineCodeOf(Object.assign(new AggregateError([e('ECONNREFUSED'), e('ENETUNREACH')]), { code: undefined })),
-      'ECONNREFUSED',
-    );
-    assert.strictEqual(offlineCodeOf(new AggregateError([e('ECONNREFUSED'), e('ECONNRESET')])), undefined);
-    assert.strictEqual(offlineCodeOf('ECONNREFUSED'), undefined);
-    const verdicts = [
-      ok,
-      { kind: 'response', status: 404 },
-      { kind: 'response', status: 429 },
-      e500,
-      { kind: 'response', status: 503 },
-      { kind: 'timeout' },
-      refused,
-      { kind: 'network', code: 'ECONNRESET' },
-      { kind: 'cancelled' },
-    ].map(breakerVerdict);
-    assert.deepStrictEqual(verdicts, [
-      'success',
-      'success',
-      'neutral',
-      'failure',
-      'failure',
-      'failure',
-      'neutral',
-      'failure',
-      'neutral',
-    ]);
   });
 });

@@ -33,7 +33,7 @@ import {
   type DeliverySettings,
   type DeliveryState,
 } from './delivery-state';
-import { offlineCodeOf } from './pacing';
+import { offlineCodeOf } from './pacer-outcomes';
 import { Redactor, redactorFor, secretsKey } from './redact';
 import { parseResponseBody, plainHeaders, toBuffer } from './response';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry, type RetryTiming } from './retry';

@@ -4,7 +4,7 @@
  * users see while the pacer holds requests back. Pure.
  */
 import type { ErrorDetail } from '../errors';
-import { PACER_DEFAULTS, type PacerOptions } from './pacing';
+import { PACER_DEFAULTS, type PacerOptions } from './pacer-settings';
 import type { EndpointStatus, PacerState } from './types';
 import type { EndpointConfig } from './endpoint-config';
 import { ENDPOINT_NUMBERS, readNumber } from '../rules';

@@ -35,7 +35,7 @@ import { TargetGuard, parseAllowHosts } from './target-guard';
 import { parsePort, resolveBaseUrl, safeLabel, substituteEnv } from './base-url';
 import type { TokenAuth } from './oauth2';
 import { configuredHeaderSecrets } from './redact';
-import type { PacerOptions } from './pacing';
+import type { PacerOptions } from './pacer-settings';
 import { pacingSettings } from './endpoint-pacing';
 import type { HttpMethod } from './types';
 import {

@@ -34,110 +34,22 @@
  * circuit end, next offline probe, a rate slot), and releases wake waiters.
  * `close()` clears the timer and rejects every waiter with ENDPOINT_CLOSED.
  *
- * Pure: no Node-RED, no I/O; the clock and timers are injectable.
+ * Not here: the settings' defaults and ranges (lib/http/pacer-settings.ts),
+ * which errors mean "network down" and what an outcome tells the breaker
+ * (lib/http/pacer-outcomes.ts), the dialog's pacing fields and the status
+ * users see (lib/http/endpoint-pacing.ts). Pure: no Node-RED, no I/O; the
+ * clock and timers are injectable.
  */
 import { IntegrationError } from '../errors';
+import { breakerVerdict, isOfflineCode, type Verdict } from './pacer-outcomes';
+import { pacerSettings, type PacerOptions, type PacerSettings, type TimerHandle } from './pacer-settings';
 import type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
 
+// re-exported from their homes, for callers of this module
 export type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
-
-/** Network error codes that prove the connection was never made: the endpoint is "offline". */
-export const OFFLINE_CODES: readonly string[] = [
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-];
-
-export function isOfflineCode(code: unknown): boolean {
-  return typeof code === 'string' && OFFLINE_CODES.includes(code);
-}
-
-/** The first OFFLINE_CODES code in an error or its `cause` chain, else undefined. */
-export function offlineCodeOf(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  let e: unknown = err;
-  while (e && typeof e === 'object' && !seen.has(e)) {
-    seen.add(e);
-    const code = (e as { code?: unknown }).code;
-    if (isOfflineCode(code)) return code as string;
-    const errors = (e as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) {
-      // AggregateError (happy eyeballs): offline only when every address was
-      const codes = errors.map((x) => offlineCodeOf(x));
-      if (codes.length && codes.every((c) => c !== undefined)) return codes[0];
-    }
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-export type Verdict = 'success' | 'failure' | 'neutral';
-
-/** What an outcome tells the circuit breaker. */
-export function breakerVerdict(outcome: PacerOutcome): Verdict {
-  switch (outcome.kind) {
-    case 'response':
-      if (outcome.status === 429) return 'neutral';
-      return outcome.status >= 500 ? 'failure' : 'success';
-    case 'timeout':
-      return 'failure';
-    case 'network':
-      return isOfflineCode(outcome.code) ? 'neutral' : 'failure';
-    default:
-      return 'neutral';
-  }
-}
-
-export interface PacerSettings {
-  /** permits out at once; 0: no limit */
-  maxConcurrent: number;
-  /** permits per rateIntervalMs; 0: no rate limit */
-  rateCount: number;
-  rateIntervalMs: number;
-  /** failures in a row that open the circuit; 0: off */
-  breakerFailures: number;
-  /** failure percentage in the window that opens the circuit; 0: off */
-  breakerRate: number;
-  /** outcomes in the window needed before the rate counts */
-  breakerMinRequests: number;
-  breakerWindowMs: number;
-  /** how long the circuit stays open the first time */
-  breakerOpenMs: number;
-  /** the longest it stays open after failed probes (never less than breakerOpenMs) */
-  breakerMaxOpenMs: number;
-  /** the first wait before an offline probe; doubles per failed probe */
-  offlineInitialMs: number;
-  offlineMaxMs: number;
-}
-
-export const PACER_DEFAULTS: Readonly<PacerSettings> = Object.freeze({
-  maxConcurrent: 4,
-  rateCount: 0,
-  rateIntervalMs: 1000,
-  breakerFailures: 5,
-  breakerRate: 0,
-  breakerMinRequests: 10,
-  breakerWindowMs: 60000,
-  breakerOpenMs: 30000,
-  breakerMaxOpenMs: 300000,
-  offlineInitialMs: 1000,
-  offlineMaxMs: 60000,
-});
-
-export type TimerHandle = unknown;
-
-export interface PacerOptions extends Partial<PacerSettings> {
-  /** epoch ms */
-  now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => TimerHandle;
-  clearTimer?: (handle: TimerHandle) => void;
-  /** called when the circuit, the pause or the offline state changes (not for every permit) */
-  onChange?: (state: PacerState) => void;
-}
+export { OFFLINE_CODES, breakerVerdict, isOfflineCode, offlineCodeOf, type Verdict } from './pacer-outcomes';
+export { PACER_DEFAULTS, pacerSettings } from './pacer-settings';
+export type { PacerOptions, PacerSettings, TimerHandle } from './pacer-settings';
 
 /** The longest single timer (setTimeout's limit); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -166,10 +78,6 @@ export function abortError(): Error {
 
 export function closedError(): IntegrationError {
   return new IntegrationError('ENDPOINT_CLOSED', 'The endpoint has been stopped');
-}
-
-function whole(v: unknown, dflt: number, min: number): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : dflt;
 }
 
 export class Pacer implements PacerLike {
@@ -206,24 +114,7 @@ export class Pacer implements PacerLike {
   private lastSignature: string;
 
   constructor(options: PacerOptions = {}) {
-    const d = PACER_DEFAULTS;
-    const breakerOpenMs = whole(options.breakerOpenMs, d.breakerOpenMs, 1);
-    this.settings = Object.freeze({
-      maxConcurrent: whole(options.maxConcurrent, d.maxConcurrent, 0),
-      rateCount: whole(options.rateCount, d.rateCount, 0),
-      rateIntervalMs: whole(options.rateIntervalMs, d.rateIntervalMs, 1),
-      breakerFailures: whole(options.breakerFailures, d.breakerFailures, 0),
-      breakerRate: Math.min(100, whole(options.breakerRate, d.breakerRate, 0)),
-      breakerMinRequests: whole(options.breakerMinRequests, d.breakerMinRequests, 1),
-      breakerWindowMs: whole(options.breakerWindowMs, d.breakerWindowMs, 1),
-      breakerOpenMs,
-      breakerMaxOpenMs: Math.max(breakerOpenMs, whole(options.breakerMaxOpenMs, d.breakerMaxOpenMs, 1)),
-      offlineInitialMs: whole(options.offlineInitialMs, d.offlineInitialMs, 1),
-      offlineMaxMs: Math.max(
-        whole(options.offlineInitialMs, d.offlineInitialMs, 1),
-        whole(options.offlineMaxMs, d.offlineMaxMs, 1),
-      ),
-    });
+    this.settings = pacerSettings(options);
     this.openMs = this.settings.breakerOpenMs;
     this.now = options.now ?? Date.now;
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
@@ -360,23 +251,33 @@ export class Pacer implements PacerLike {
     };
   }
 
+  /** A permit came back: what its outcome says about a pause, the network and the server, then wake waiters. */
   private settle(outcome: PacerOutcome, offlineEpoch: number, circuitEpoch: number, closedAtGrant: boolean): void {
     if (this.closed) return;
     this.inFlight = Math.max(0, this.inFlight - 1);
     const now = this.now();
-    const s = this.settings;
     const wasOffline = this.offline;
     const offlineProbe = this.offline && offlineEpoch === this.offlineEpoch;
     const circuitProbe = this.circuit === 'half-open' && circuitEpoch === this.circuitEpoch;
+    this.notePause(outcome, now);
+    this.noteNetwork(outcome, now, offlineProbe);
+    // while offline, only an answer says anything about the server
+    const verdict = wasOffline && outcome.kind !== 'response' ? 'neutral' : breakerVerdict(outcome);
+    this.noteBreaker(verdict, now, circuitProbe, closedAtGrant);
+    this.pump();
+  }
 
-    // ---- pause for a 429 / 503 with Retry-After
+  /** A 429 / 503 with Retry-After pauses the endpoint (a pause only grows). */
+  private notePause(outcome: PacerOutcome, now: number): void {
     if (outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503)) {
       const ms = outcome.retryAfterMs;
       if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0 && now + ms > this.pausedUntilMs)
         this.pausedUntilMs = now + ms;
     }
+  }
 
-    // ---- network down / back
+  /** Network down (a connection never made), back (any answer), or a probe that failed or said nothing. */
+  private noteNetwork(outcome: PacerOutcome, now: number, offlineProbe: boolean): void {
     if (outcome.kind === 'response') {
       if (this.offline) {
         this.offline = false;
@@ -390,7 +291,7 @@ export class Pacer implements PacerLike {
         this.offline = true;
         this.offlineEpoch++;
         this.offlineCode = outcome.code;
-        this.offlineDelay = s.offlineInitialMs;
+        this.offlineDelay = this.settings.offlineInitialMs;
         this.nextProbeAtMs = now + this.offlineDelay;
         this.offlineProbeOut = false;
       } else if (offlineProbe) {
@@ -404,9 +305,11 @@ export class Pacer implements PacerLike {
       // cancelled: the next waiter may probe at once
       this.offlineProbeOut = false;
     }
+  }
 
-    // ---- circuit breaker (while offline, only an answer says anything about the server)
-    const verdict = wasOffline && outcome.kind !== 'response' ? 'neutral' : breakerVerdict(outcome);
+  /** The circuit breaker: a half-open probe closes or reopens it; closed, it counts and may trip. */
+  private noteBreaker(verdict: Verdict, now: number, circuitProbe: boolean, closedAtGrant: boolean): void {
+    const s = this.settings;
     if (circuitProbe) {
       this.circuitProbeOut = false;
       if (verdict === 'success') this.closeCircuit();
@@ -424,8 +327,6 @@ export class Pacer implements PacerLike {
       }
       if (verdict === 'failure' && this.shouldTrip()) this.openCircuit(now, s.breakerOpenMs);
     }
-
-    this.pump();
   }
 
   private probeFailed(now: number): void {
