@@ -6,7 +6,7 @@
  *     waitForNextAttempt()        a retry delay (or a resumed state's) runs out
  *     acquirePermit()             the endpoint's pacer lets a request go
  *     attempt(permit)             one request, under the permit:
- *       signedHeaders()             idempotency key, Standard Webhooks signature
+ *       attemptHeaders()            idempotency key, Standard Webhooks signature
  *       prepare()                   the endpoint builds the request (URL, auth …)
  *       exchange()                  the transport sends it, under the deadline
  *       onTooLarge() / onNoAnswer() / onAnswer()
@@ -17,13 +17,32 @@
  * attempt only: a retry is due) or succeed(); the attempt log through
  * report(). Each step returns an outcome to end the delivery, or AGAIN to go
  * round the loop once more.
+ *
+ * Not here: how an ending is built and worded (lib/http/delivery-endings.ts),
+ * an attempt's own headers (lib/http/attempt-headers.ts), the state and
+ * outcome shapes (lib/http/delivery-state.ts), backoff and Retry-After
+ * (lib/http/retry.ts), the pacer's rules (lib/http/pacing.ts).
  */
-import { webhookSignatureHeaders } from '../webhook-signature';
 import { cancellableWait, linkSignal, type LinkedSignal } from './abort';
+import { attemptHeaders } from './attempt-headers';
+import {
+  answeredText,
+  attemptOf,
+  cancelledText,
+  ended,
+  firstReason,
+  noAnswerReason,
+  noAnswerText,
+  notRetriedReason,
+  plural,
+  prepareFailureReason,
+  retryDue,
+  succeeded,
+  tooLargeText,
+} from './delivery-endings';
 import {
   attemptLogText,
   countedAttempts,
-  failureOutcome,
   type LastAnswer,
   type AttemptLog,
   type DeliveryFailure,
@@ -35,9 +54,9 @@ import {
 } from './delivery-state';
 import { offlineCodeOf } from './pacer-outcomes';
 import { Redactor, redactorFor, secretsKey } from './redact';
-import { parseResponseBody, plainHeaders, toBuffer } from './response';
+import { plainHeaders, toBuffer } from './response';
 import { classifyError, isRetryableStatus, parseRetryAfter, waitBeforeRetry, type RetryTiming } from './retry';
-import { setHeader, type DeliveryRequest } from './sender';
+import type { DeliveryRequest } from './sender';
 import { TARGET_BLOCKED } from './target-guard';
 import {
   exchange,
@@ -53,10 +72,6 @@ import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PreparedRequ
 
 export { cancellableWait, plainHeaders, redactorFor };
 export { EXCERPT_CHARS } from './delivery-state';
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /** What one request under a permit is about. */
 interface AttemptContext {
@@ -180,7 +195,7 @@ export class Delivery {
       this.state.attempts++;
       ctx.attempt = countedAttempts(this.state);
       this.setPhase('sending');
-      const headers = this.signedHeaders();
+      const headers = attemptHeaders(this.request, this.settings, this.state.idempotencyKey, this.now);
       ctx.started = this.now();
       const prepared = await this.prepare(ctx, headers);
       if (prepared === AGAIN || 'ok' in prepared) return prepared;
@@ -202,23 +217,6 @@ export class Delivery {
     }
   }
 
-  /** The sender's headers plus the idempotency key and, when signing, fresh Standard Webhooks headers over the exact body. */
-  private signedHeaders(): Record<string, string> {
-    const { settings, state, request } = this;
-    const headers: Record<string, string> = { ...request.headers };
-    if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, state.idempotencyKey);
-    if (settings.signingKey !== undefined) {
-      const signed = webhookSignatureHeaders(
-        settings.signingKey,
-        state.idempotencyKey,
-        request.body ?? Buffer.alloc(0),
-        Math.floor(this.now() / 1000),
-      );
-      for (const name of Object.keys(signed)) setHeader(headers, name, signed[name]);
-    }
-    return headers;
-  }
-
   /** The endpoint builds the request (URL, defaults, auth, dispatcher, timeout); a failure ends, or retries, the attempt. */
   private async prepare(ctx: AttemptContext, headers: Record<string, string>): Promise<PreparedRequest | Step> {
     const { request, endpoint, state } = this;
@@ -238,8 +236,7 @@ export class Delivery {
         this.report({ ...base, errorCode: TARGET_BLOCKED, result: 'failed' });
         return this.finish('failed', TARGET_BLOCKED, String(e.message), String(e.message));
       }
-      const original = typeof e?.code === 'string' && e.code !== 'PREPARE_FAILED' ? ` (${e.code})` : '';
-      const reason = `the endpoint could not prepare the request: ${String(e?.message ?? err)}${original}`;
+      const reason = prepareFailureReason(err);
       // the message states the first reason itself (e.g. "apiKey: environment variable X is not set")
       const first = firstReason(err);
       state.lastErrorCode = 'PREPARE_FAILED';
@@ -252,7 +249,7 @@ export class Delivery {
         const delayMs = this.scheduleRetry(ctx.attempt);
         this.report({ ...log, result: 'retry', delayMs });
         if (this.options.oneAttempt) {
-          return this.later('PREPARE_FAILED', `${first} (attempt ${ctx.attempt} of ${this.maxAttempts})`, reason);
+          return this.later('PREPARE_FAILED', `${first} ${attemptOf(ctx.attempt, this.maxAttempts)}`, reason);
         }
         return AGAIN;
       }
@@ -269,12 +266,7 @@ export class Delivery {
     this.state.lastErrorCode = RESPONSE_TOO_LARGE;
     ctx.outcome = { kind: 'response', status: statusCode };
     this.report({ ...this.logBase(ctx, ex.method), statusCode, errorCode: RESPONSE_TOO_LARGE, result: 'failed' });
-    return this.finish(
-      'failed',
-      RESPONSE_TOO_LARGE,
-      `The answer (HTTP ${statusCode}) is larger than the endpoint's limit of ${failure.limit} bytes; it was not read`,
-      failure.message,
-    );
+    return this.finish('failed', RESPONSE_TOO_LARGE, tooLargeText(statusCode, failure.limit), failure.message);
   }
 
   /** No answer: the endpoint is down (wait for it, not counted), or a network error / timeout (retry or give up). */
@@ -293,25 +285,18 @@ export class Delivery {
     const cls = classifyError(ex.failure, ex.timedOut);
     ctx.outcome = cls.code === 'TIMEOUT' ? { kind: 'timeout' } : { kind: 'network', code: cls.code };
     state.lastErrorCode = cls.code;
-    const message =
-      cls.code === 'TIMEOUT'
-        ? `no answer within ${ex.timeoutMs} ms`
-        : String((ex.failure as Error)?.message ?? ex.failure);
+    const message = noAnswerReason(cls.code, ex.timeoutMs, ex.failure);
+    const what = noAnswerText(cls.code, ex.timeoutMs);
     if (cls.retryable && ctx.attempt < this.maxAttempts) {
       const delayMs = this.scheduleRetry(ctx.attempt);
       this.report({ ...base, errorCode: cls.code, result: 'retry', delayMs });
       if (this.options.oneAttempt) {
-        const what =
-          cls.code === 'TIMEOUT' ? `No answer within ${ex.timeoutMs} ms` : `The request failed with ${cls.code}`;
-        return this.later(cls.code, `${what} (attempt ${ctx.attempt} of ${this.maxAttempts})`, message);
+        return this.later(cls.code, `${what} ${attemptOf(ctx.attempt, this.maxAttempts)}`, message);
       }
       return AGAIN;
     }
     this.report({ ...base, errorCode: cls.code, result: 'failed' });
-    const summary =
-      cls.code === 'TIMEOUT'
-        ? `No answer within ${ex.timeoutMs} ms (${plural(state.attempts, 'attempt')})`
-        : `The request failed with ${cls.code} (${plural(state.attempts, 'attempt')})`;
+    const summary = `${what} (${plural(state.attempts, 'attempt')})`;
     return this.finish('failed', cls.code, cls.retryable ? summary : `${summary}: not retried`, message);
   }
 
@@ -352,25 +337,17 @@ export class Delivery {
       if (this.options.oneAttempt) {
         return this.later(
           code,
-          `The server answered ${statusCode}${statusText} (attempt ${ctx.attempt} of ${this.maxAttempts})`,
+          `${answeredText(statusCode, statusText)} ${attemptOf(ctx.attempt, this.maxAttempts)}`,
           `the server answered ${statusCode}${statusText}; retried`,
         );
       }
       return AGAIN;
     }
     this.report({ ...base, statusCode, result: 'failed' });
-    let reason: string;
-    if (isRetryableStatus(statusCode)) reason = `the server answered ${statusCode}${statusText}; no attempts left`;
-    else if (statusCode >= 300 && statusCode < 400) {
-      const location = respHeaders.location;
-      reason = `the server redirected${location ? ` to ${this.redactor.url(String(location))}` : ''}; redirects are not followed`;
-    } else reason = `the server answered ${statusCode}${statusText}, which is not retried`;
-    return this.finish(
-      'failed',
-      code,
-      `The server answered ${statusCode}${statusText} (${plural(state.attempts, 'attempt')})`,
-      reason,
-    );
+    const location = respHeaders.location ? this.redactor.url(String(respHeaders.location)) : undefined;
+    const reason = notRetriedReason(statusCode, statusText, isRetryableStatus(statusCode), location);
+    const message = `${answeredText(statusCode, statusText)} (${plural(state.attempts, 'attempt')})`;
+    return this.finish('failed', code, message, reason);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -429,73 +406,27 @@ export class Delivery {
     }
   }
 
-  // ---------------------------------------------------------------- endings
+  // ---------------------------------------------------------------- endings (lib/http/delivery-endings.ts)
 
-  /** Success: the partner's answer, with whatever it echoes (a token, a key) redacted before it reaches a message. */
-  private async succeed(
-    statusCode: number,
-    headers: Record<string, string | string[]>,
-    raw: Buffer,
-  ): Promise<DeliveryOutcome> {
-    const { state, redactor } = this;
-    state.phase = 'succeeded';
-    state.lastErrorCode = null;
-    state.finishedAt = this.now();
-    const parsed = await parseResponseBody(redactor.bytes(raw), headers['content-type']);
-    return {
-      ok: true,
-      state,
-      statusCode,
-      headers: redactor.responseHeaders(headers),
-      body: parsed,
-      durationMs: Math.max(0, state.finishedAt - state.createdAt),
-    };
+  private succeed(statusCode: number, headers: Record<string, string | string[]>, raw: Buffer) {
+    return succeeded(this.state, this.redactor, this.now, statusCode, headers, raw);
   }
 
   private finish(phase: 'failed' | 'cancelled', code: string, message: string, reason: string): DeliveryFailure {
-    const { state } = this;
-    state.phase = phase;
-    state.nextAttemptAt = null;
-    state.finishedAt = this.now();
-    if (phase === 'failed') state.lastErrorCode = code;
-    return failureOutcome(this.facts(), code, message, reason, state.finishedAt - state.createdAt, { withBody: true });
+    return ended(this.facts(), this.now, phase, code, message, reason);
   }
 
   private cancelled(phase: 'waiting' | 'sending'): DeliveryFailure {
-    const message =
-      this.options.cancelMessage?.(phase) ??
-      (phase === 'waiting'
-        ? 'the delivery was cancelled while waiting to be retried'
-        : 'the delivery was cancelled while the request was in flight');
+    const message = cancelledText(phase, this.options.cancelMessage?.(phase));
     return this.finish('cancelled', 'CANCELLED', message, message);
   }
 
   /** oneAttempt: this attempt failed and another one is due at state.nextAttemptAt. */
   private later(code: string, message: string, reason: string): DeliveryFailure {
-    const { state } = this;
-    state.phase = 'waiting';
-    const retryAt = state.nextAttemptAt ?? this.now();
-    return failureOutcome(this.facts(), code, message, reason, this.now() - state.createdAt, {
-      retryAt,
-      withBody: false,
-    });
+    return retryDue(this.facts(), this.now, code, message, reason);
   }
 
   private facts() {
     return { state: this.state, last: this.last, redactor: this.redactor, method: this.lastMethod, url: this.lastUrl };
   }
-}
-
-/**
- * The first reason of an error thrown by endpoint.prepare(), for msg.error.message: an endpoint
- * whose settings do not work names the first field ("apiKey: environment variable X is not set"),
- * anything else its own message.
- */
-function firstReason(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown; details?: Array<{ field?: unknown; reason?: unknown }> };
-  const d = Array.isArray(e?.details) ? e.details[0] : undefined;
-  if (e?.code === 'INVALID_CONFIG' && d && typeof d.reason === 'string')
-    return typeof d.field === 'string' && d.field !== '' ? `${d.field}: ${d.reason}` : d.reason;
-  const text = String(e?.message ?? err);
-  return text !== '' ? text : 'the endpoint could not prepare the request';
 }
