@@ -10,15 +10,12 @@
  *    can exceed it; 0: no limit);
  *  - pause: a 429 or 503 with Retry-After (outcome `retryAfterMs`) or
  *    `pauseUntil(t)` holds every request until then; a pause only grows;
- *  - circuit breaker: it opens after `breakerFailures` failures in a row
- *    (0: off) or, when `breakerRate` > 0, when at least `breakerRate` % of at
- *    least `breakerMinRequests` outcomes in the last `breakerWindowMs` failed.
- *    Open, it lets nothing through for `breakerOpenMs`; then, half-open, it
- *    lets exactly one probe through: a success closes it, a failure opens it
- *    again for twice as long (at most `breakerMaxOpenMs`); a probe that says
- *    nothing (cancelled, 429) lets the next waiter probe. Failures are 5xx
- *    answers, timeouts and connection errors other than "network down"; any
- *    other answer except 429 is a success; 429 and cancelled are neutral;
+ *  - circuit breaker (lib/http/circuit-breaker.ts): it opens after
+ *    `breakerFailures` failures in a row or at a `breakerRate` % failure rate;
+ *    open, nothing goes through for `breakerOpenMs`; then, half-open, exactly
+ *    one probe. Failures are 5xx answers, timeouts and connection errors
+ *    other than "network down"; any other answer except 429 is a success;
+ *    429 and cancelled are neutral;
  *  - network down: a connection that could not even be made (OFFLINE_CODES:
  *    ECONNREFUSED, ENOTFOUND, EAI_AGAIN, EHOSTUNREACH, ENETUNREACH, ENETDOWN,
  *    EHOSTDOWN: no byte reached the server) takes the endpoint offline. Then
@@ -34,16 +31,18 @@
  * circuit end, next offline probe, a rate slot), and releases wake waiters.
  * `close()` clears the timer and rejects every waiter with ENDPOINT_CLOSED.
  *
- * Not here: the settings' defaults and ranges (lib/http/pacer-settings.ts),
+ * Not here: the breaker's own counting (lib/http/circuit-breaker.ts), the
+ * settings' defaults and ranges (lib/http/pacer-settings.ts),
  * which errors mean "network down" and what an outcome tells the breaker
  * (lib/http/pacer-outcomes.ts), the dialog's pacing fields and the status
  * users see (lib/http/endpoint-pacing.ts). Pure: no Node-RED, no I/O; the
  * clock and timers are injectable.
  */
 import { IntegrationError } from '../errors';
-import { breakerVerdict, isOfflineCode, type Verdict } from './pacer-outcomes';
+import { CircuitBreaker, type BreakerTicket } from './circuit-breaker';
+import { breakerVerdict, isOfflineCode } from './pacer-outcomes';
 import { pacerSettings, type PacerOptions, type PacerSettings, type TimerHandle } from './pacer-settings';
-import type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
+import type { PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
 
 // re-exported from their homes, for callers of this module
 export type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
@@ -62,11 +61,6 @@ interface Waiter {
 }
 
 type Gate = { ok: true; offlineProbe: boolean; circuitProbe: boolean } | { ok: false; until: number };
-
-interface Sample {
-  at: number;
-  failed: boolean;
-}
 
 /** The error acquire() rejects with when its signal aborts. */
 export function abortError(): Error {
@@ -93,13 +87,7 @@ export class Pacer implements PacerLike {
   private grants: number[] = [];
   private pausedUntilMs = 0;
 
-  private circuit: CircuitState = 'closed';
-  private circuitEpoch = 0;
-  private openUntilMs = 0;
-  private openMs: number;
-  private circuitProbeOut = false;
-  private consecutive = 0;
-  private samples: Sample[] = [];
+  private readonly breaker: CircuitBreaker;
 
   private offline = false;
   private offlineEpoch = 0;
@@ -115,7 +103,7 @@ export class Pacer implements PacerLike {
 
   constructor(options: PacerOptions = {}) {
     this.settings = pacerSettings(options);
-    this.openMs = this.settings.breakerOpenMs;
+    this.breaker = new CircuitBreaker(this.settings);
     this.now = options.now ?? Date.now;
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
@@ -164,15 +152,15 @@ export class Pacer implements PacerLike {
 
   state(): PacerState {
     const now = this.now();
-    const openOver = this.circuit === 'open' && now >= this.openUntilMs;
+    const circuit = this.breaker.view(now);
     return {
-      circuit: openOver ? 'half-open' : this.circuit,
+      circuit: circuit.circuit,
       pausedUntil: this.pausedUntilMs > now ? this.pausedUntilMs : null,
       offline: this.offline,
       inFlight: this.inFlight,
       waiting: this.waiters.length,
-      consecutiveFailures: this.consecutive,
-      openUntil: this.circuit === 'open' && !openOver ? this.openUntilMs : null,
+      consecutiveFailures: circuit.consecutiveFailures,
+      openUntil: circuit.openUntil,
       nextProbeAt: this.offline ? this.nextProbeAtMs : null,
       offlineCode: this.offline ? this.offlineCode : null,
     };
@@ -200,11 +188,7 @@ export class Pacer implements PacerLike {
   /** Time-driven transitions: a pause that ended, an open circuit whose time is up. */
   private advance(now: number): void {
     if (this.pausedUntilMs !== 0 && now >= this.pausedUntilMs) this.pausedUntilMs = 0;
-    if (this.circuit === 'open' && now >= this.openUntilMs) {
-      this.circuit = 'half-open';
-      this.openUntilMs = 0;
-      this.circuitProbeOut = false;
-    }
+    this.breaker.advance(now);
   }
 
   /** May a permit be granted now? If not, until when (Infinity: until a release). */
@@ -218,52 +202,45 @@ export class Pacer implements PacerLike {
       if (this.nextProbeAtMs > now) return { ok: false, until: this.nextProbeAtMs };
       offlineProbe = true;
     }
-    let circuitProbe = false;
-    if (this.circuit === 'open') return { ok: false, until: this.openUntilMs };
-    if (this.circuit === 'half-open') {
-      if (this.circuitProbeOut) return { ok: false, until: Infinity };
-      circuitProbe = true;
-    }
+    const circuit = this.breaker.gate();
+    if (!circuit.ok) return circuit;
     if (s.rateCount > 0) {
       const from = now - s.rateIntervalMs;
       while (this.grants.length && this.grants[0] <= from) this.grants.shift();
       if (this.grants.length >= s.rateCount) return { ok: false, until: this.grants[0] + s.rateIntervalMs };
     }
-    return { ok: true, offlineProbe, circuitProbe };
+    return { ok: true, offlineProbe, circuitProbe: circuit.probe };
   }
 
   private grant(now: number, gate: { offlineProbe: boolean; circuitProbe: boolean }): PacerPermit {
     this.inFlight++;
     if (this.settings.rateCount > 0) this.grants.push(now);
     if (gate.offlineProbe) this.offlineProbeOut = true;
-    if (gate.circuitProbe) this.circuitProbeOut = true;
+    const ticket = this.breaker.grant(gate.circuitProbe);
     const offlineEpoch = gate.offlineProbe ? this.offlineEpoch : -1;
-    const circuitEpoch = gate.circuitProbe ? this.circuitEpoch : -1;
-    const closedAtGrant = this.circuit === 'closed';
     let released = false;
     return {
       probe: gate.offlineProbe || gate.circuitProbe,
       release: (outcome?: PacerOutcome) => {
         if (released) return;
         released = true;
-        this.settle(outcome ?? { kind: 'cancelled' }, offlineEpoch, circuitEpoch, closedAtGrant);
+        this.settle(outcome ?? { kind: 'cancelled' }, offlineEpoch, ticket);
       },
     };
   }
 
   /** A permit came back: what its outcome says about a pause, the network and the server, then wake waiters. */
-  private settle(outcome: PacerOutcome, offlineEpoch: number, circuitEpoch: number, closedAtGrant: boolean): void {
+  private settle(outcome: PacerOutcome, offlineEpoch: number, ticket: BreakerTicket): void {
     if (this.closed) return;
     this.inFlight = Math.max(0, this.inFlight - 1);
     const now = this.now();
     const wasOffline = this.offline;
     const offlineProbe = this.offline && offlineEpoch === this.offlineEpoch;
-    const circuitProbe = this.circuit === 'half-open' && circuitEpoch === this.circuitEpoch;
     this.notePause(outcome, now);
     this.noteNetwork(outcome, now, offlineProbe);
     // while offline, only an answer says anything about the server
     const verdict = wasOffline && outcome.kind !== 'response' ? 'neutral' : breakerVerdict(outcome);
-    this.noteBreaker(verdict, now, circuitProbe, closedAtGrant);
+    this.breaker.settle(verdict, now, ticket);
     this.pump();
   }
 
@@ -307,28 +284,6 @@ export class Pacer implements PacerLike {
     }
   }
 
-  /** The circuit breaker: a half-open probe closes or reopens it; closed, it counts and may trip. */
-  private noteBreaker(verdict: Verdict, now: number, circuitProbe: boolean, closedAtGrant: boolean): void {
-    const s = this.settings;
-    if (circuitProbe) {
-      this.circuitProbeOut = false;
-      if (verdict === 'success') this.closeCircuit();
-      else if (verdict === 'failure') {
-        this.consecutive++;
-        this.openCircuit(now, Math.min(s.breakerMaxOpenMs, this.openMs * 2));
-      }
-    } else if (this.circuit === 'closed' && closedAtGrant && verdict !== 'neutral') {
-      if (verdict === 'success') this.consecutive = 0;
-      else this.consecutive++;
-      if (s.breakerRate > 0) {
-        this.samples.push({ at: now, failed: verdict === 'failure' });
-        const from = now - s.breakerWindowMs;
-        while (this.samples.length && this.samples[0].at <= from) this.samples.shift();
-      }
-      if (verdict === 'failure' && this.shouldTrip()) this.openCircuit(now, s.breakerOpenMs);
-    }
-  }
-
   private probeFailed(now: number): void {
     this.offlineDelay = Math.min(
       this.settings.offlineMaxMs,
@@ -336,35 +291,6 @@ export class Pacer implements PacerLike {
     );
     this.nextProbeAtMs = now + this.offlineDelay;
     this.offlineProbeOut = false;
-  }
-
-  private shouldTrip(): boolean {
-    const s = this.settings;
-    if (s.breakerFailures > 0 && this.consecutive >= s.breakerFailures) return true;
-    if (s.breakerRate > 0 && this.samples.length >= s.breakerMinRequests) {
-      const failed = this.samples.filter((x) => x.failed).length;
-      if (failed * 100 >= s.breakerRate * this.samples.length) return true;
-    }
-    return false;
-  }
-
-  private openCircuit(now: number, ms: number): void {
-    this.circuit = 'open';
-    this.circuitEpoch++;
-    this.openMs = ms;
-    this.openUntilMs = now + ms;
-    this.circuitProbeOut = false;
-    this.samples = [];
-  }
-
-  private closeCircuit(): void {
-    this.circuit = 'closed';
-    this.circuitEpoch++;
-    this.openMs = this.settings.breakerOpenMs;
-    this.openUntilMs = 0;
-    this.circuitProbeOut = false;
-    this.consecutive = 0;
-    this.samples = [];
   }
 
   /** Grants what can be granted (first come, first served), then sets the timer. */
@@ -387,7 +313,7 @@ export class Pacer implements PacerLike {
   private schedule(now: number): void {
     let at = Infinity;
     if (this.pausedUntilMs > now) at = Math.min(at, this.pausedUntilMs);
-    if (this.circuit === 'open') at = Math.min(at, this.openUntilMs);
+    at = Math.min(at, this.breaker.wakeAt());
     if (this.waiters.length) {
       const gate = this.gate(now);
       if (!gate.ok) at = Math.min(at, gate.until);
@@ -416,7 +342,7 @@ export class Pacer implements PacerLike {
   }
 
   private signature(): string {
-    return `${this.circuit}|${this.openUntilMs}|${this.pausedUntilMs}|${this.offline}|${this.nextProbeAtMs}`;
+    return `${this.breaker.signature()}|${this.pausedUntilMs}|${this.offline}|${this.nextProbeAtMs}`;
   }
 
   private notify(): void {
