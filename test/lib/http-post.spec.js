@@ -988,7 +988,21 @@ describe('http post lib', function () {
       });
 
       it('a connection that cannot be made is no attempt: the delivery waits for the endpoint, then goes on', async function () {
-        const pacer = pacerOf({ offlineInitialMs: 10, offlineMaxMs: 40 });
+        // the pacer's clock moves only when its timers fire: however busy the machine, the refused connection
+        // is seen before the next probe is due, so the delivery waits for the endpoint every time
+        let t = 1_000_000;
+        const clock = {
+          now: () => t,
+          setTimer: (fn, ms) => {
+            const at = t + ms;
+            return setTimeout(() => {
+              if (at > t) t = at;
+              fn();
+            }, 1);
+          },
+          clearTimer: (h) => clearTimeout(h),
+        };
+        const pacer = pacerOf({ offlineInitialMs: 10, offlineMaxMs: 40, ...clock });
         const { ep } = endpoint();
         ep.pacer = pacer;
         const s = scripted([refused(), refused(), refused(), { status: 200, body: 'ok' }]);
