@@ -213,7 +213,6 @@ async function delivered(
     // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
     host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
   }
-  host.changed();
 }
 
 /** Closing: stays pending exactly as it is on disk. Otherwise (the endpoint went away) looked at later, no attempt used up. */
