@@ -37,6 +37,8 @@ import * as view from './lib/http-post/status';
 import { applyOutcome, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
 import { isCommand, notDurable, readCommand, runCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
+import { QueueSlot } from './lib/http-post/queue-slot';
+import { StatusRefresher } from './lib/http-post/status-refresh';
 import type { AdoptingQueue } from './lib/outbox/orphans';
 
 interface HttpPostDef extends NodeDef, setup.HttpPostConfig {
@@ -95,12 +97,7 @@ export = function (RED: NodeAPI) {
     const problem = problems[0] && { status: problems[0].status, field: problems[0].field };
     const nextAttempt = (d: DeliveryState) => countedAttempts(d) + 1;
     const board = new view.StatusBoard({ durable: s.durable, problem, maxDeadLetters: s.maxDeadLetters, nextAttempt });
-    let queue: DeliveryQueue | undefined;
-    let queueError: IntegrationError | undefined;
-    let opened: Promise<void> = Promise.resolve();
-    let closing = false;
-    let shown = '';
-    let ageTimer: NodeJS.Timeout | undefined;
+    const slot = new QueueSlot<DeliveryQueue>();
 
     const statusNow = () => {
       const pacing = view.pacingFactsOf(
@@ -108,27 +105,25 @@ export = function (RED: NodeAPI) {
         Date.now(),
       );
       return view.renderStatus(
-        view.composeStatus(board.facts({ queue: queue?.brief(), inFlight: [...jobs.values()], pacing })),
+        view.composeStatus(board.facts({ queue: slot.queue?.brief(), inFlight: [...jobs.values()], pacing })),
         tr,
       );
     };
-    function showStatus(): void {
-      if (closing) return;
-      const status = statusNow();
-      const text = JSON.stringify(status);
-      if (text !== shown) node.status(status);
-      shown = text;
+    const refresher = new StatusRefresher({
+      compute: statusNow,
+      set: (shown) => node.status(shown),
       // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
-      clearTimeout(ageTimer);
-      const brief = queue?.brief();
-      ageTimer = brief?.depth ? setTimeout(showStatus, msUntilAgeChanges(brief.oldestAgeMs) + 50) : undefined;
-      ageTimer?.unref?.();
-    }
+      changesIn: () => {
+        const brief = slot.queue?.brief();
+        return brief?.depth ? msUntilAgeChanges(brief.oldestAgeMs) + 50 : undefined;
+      },
+    });
+    const showStatus = refresher.show;
     /** a delivery ended: its outcome stays shown until the next one (or the next message) */
     const showOutcome = (outcome: view.Outcome | undefined) => (board.ended(outcome), showStatus());
     /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
     function recountDeadLetters(): void {
-      board.deadLetters = safely(() => queue?.deadLetter.counts().total) ?? board.deadLetters;
+      board.deadLetters = safely(() => slot.queue?.deadLetter.counts().total) ?? board.deadLetters;
       showStatus();
     }
     const user = {
@@ -143,16 +138,16 @@ export = function (RED: NodeAPI) {
     showStatus();
 
     // ------------------------------------------------------------ durable queue
-    const open = () => queue as DeliveryQueue; // the admin routes ask only once state() is 'open'
+    const open = () => slot.queue as DeliveryQueue; // the admin routes ask only once state() is 'open'
     const admin: OutboxAdminHandle = {
-      state: () => intake.adminState(s.durable, queue !== undefined, board.queueState, setupError !== undefined),
+      state: () => intake.adminState(s.durable, slot.queue !== undefined, board.queueState, setupError !== undefined),
       stats: () => ({ ...open().stats(), deadLetters: open().deadLetter.counts().total }),
       listDeadLetters: (o) => open().listDeadLetters(o),
       deadLetter: async (id) => {
         const q = open();
         return 'deadLetterView' in q ? q.deadLetterView(id) : null;
       },
-      adoptingQueue: () => (queue && 'adopt' in queue ? adopting(queue) : undefined),
+      adoptingQueue: () => (slot.queue && 'adopt' in slot.queue ? adopting(slot.queue) : undefined),
       replay: (ids) => open().replay(ids).finally(recountDeadLetters),
       purge: (ids) => open().purge(ids).finally(recountDeadLetters),
     };
@@ -163,9 +158,9 @@ export = function (RED: NodeAPI) {
       adopt: (item) => q.adopt(item),
       adoptDeadLetter: (entry) => q.adoptDeadLetter(entry).then(() => (board.deadLettered(), showStatus())),
     });
-    if (s.durable && !setupError && endpoint) opened = openQueue(endpoint);
+    if (s.durable && !setupError && endpoint) openQueue(endpoint);
 
-    function openQueue(ep: EndpointHandle): Promise<void> {
+    function openQueue(ep: EndpointHandle): void {
       const { dir, temporary } = intake.queueDir(
         RED.settings as unknown as Record<string, unknown>,
         node.id,
@@ -198,10 +193,9 @@ export = function (RED: NodeAPI) {
         // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
         configHeaders: () => buildSenderHeaders(s.headers, undefined).headers,
       };
-      return openDeliveryQueue(choice, options, node.id, user).then(
-        async (q) => {
-          if (closing) return void (await q.close());
-          queue = q;
+      slot.open(
+        () => openDeliveryQueue(choice, options, node.id, user),
+        (q) => {
           telemetry.queue(q);
           const lost = q.losses();
           board.lost = intake.lostRecords(lost);
@@ -212,10 +206,10 @@ export = function (RED: NodeAPI) {
         (err: unknown) => {
           const failure = intake.openFailure(err, dir);
           board.queueState = failure.state;
-          queueError = failure.error;
           const key = failure.state === 'locked' ? 'outboxLocked' : 'outboxUnavailable';
           node.error(`${RED._(`http-post.status.${key}`)}: ${failure.error.details[0].reason}`);
           showStatus();
+          return failure.error;
         },
       );
     }
@@ -238,8 +232,8 @@ export = function (RED: NodeAPI) {
     /** msg.command: list / replay / purge the dead letters; never delivered */
     async function command(msg: Msg, send: Send, done: Done): Promise<void> {
       if (!s.durable) return fail(msg, notDurable(msg.command), send, done);
-      await opened;
-      if (!queue) return fail(msg, queueError ?? setupError ?? intake.notOpen(), send, done);
+      const queue = await slot.ready();
+      if (!queue) return fail(msg, slot.error ?? setupError ?? intake.notOpen(), send, done);
       const cmd = readCommand(msg);
       if ('error' in cmd) return fail(msg, cmd.error, send, done);
       const r = await runCommand(queue, cmd);
@@ -258,8 +252,8 @@ export = function (RED: NodeAPI) {
       const built = buildRequest(msg, { ...s, template: s.template }, endpoint.defaultMethod);
       if (!built.ok) return fail(msg, built.error, send, done, key);
       const group = s.orderingKey !== '' ? orderingGroup(RED.util.getMessageProperty(msg, s.orderingKey)) : undefined;
-      await opened;
-      if (!queue) return refuse(msg, queueError ?? intake.notOpen(), send, done, key);
+      const queue = await slot.ready();
+      if (!queue) return refuse(msg, slot.error ?? intake.notOpen(), send, done, key);
       const r = await intake.enqueueMessage(queue, msg, built.request, key, group);
       if (r.kind === 'invalid') return fail(msg, r.error, send, done, key);
       if (r.kind === 'refused') return refuse(msg, r.error, send, done, key);
@@ -318,8 +312,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
-      closing = true;
-      clearTimeout(ageTimer);
+      refresher.stop();
       const finish = () => {
         deregisterOutboxAdmin(node.id, admin);
         safely(() => endpoint?.deregister(user)); // the endpoint may already be gone
@@ -333,11 +326,7 @@ export = function (RED: NodeAPI) {
       }
       // stops the scheduler (attempts in flight stay queued as they were); waits for the journal to close
       const closeQueue = async () => {
-        await opened;
-        const q = queue;
-        queue = undefined;
-        const depth = q ? q.stats().depth : 0;
-        await q?.close();
+        const depth = await slot.close();
         if (removed && depth > 0) node.warn(RED._('http-post.errors.removedWithQueue', { count: depth }));
       };
       closeQueue()
