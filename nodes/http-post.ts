@@ -26,16 +26,15 @@ import { logsDebug } from './common/log-level';
 import { settle } from './lib/acks';
 import { recordDelivery } from './lib/delivery-log';
 import { IntegrationError } from './lib/errors';
-import { messageDeadlineMs } from './lib/deadline';
 import { msUntilAgeChanges } from './lib/outbox/durable';
 import { buildSenderHeaders, countedAttempts, idempotencyKeyFor, newDeliveryState } from './lib/http/deliver';
 import type { AttemptLog, DeliveryState } from './lib/http/deliver';
 import type { EndpointHandle, EndpointStatus } from './lib/http/types';
 import * as setup from './lib/http-post/settings';
-import { buildRequest, orderingGroup } from './lib/http-post/request';
+import { orderingGroup, requestFor } from './lib/http-post/request';
 import * as view from './lib/http-post/status';
-import { applyOutcome, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
-import { isCommand, notDurable, readCommand, runCommand } from './lib/http-post/commands';
+import { applyOutcome, deadlineFor, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
+import { answerCommand, commandLog, isCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
 import { QueueSlot } from './lib/http-post/queue-slot';
 import { StatusRefresher } from './lib/http-post/status-refresh';
@@ -231,25 +230,18 @@ export = function (RED: NodeAPI) {
 
     /** msg.command: list / replay / purge the dead letters; never delivered */
     async function command(msg: Msg, send: Send, done: Done): Promise<void> {
-      if (!s.durable) return fail(msg, notDurable(msg.command), send, done);
-      const queue = await slot.ready();
-      if (!queue) return fail(msg, slot.error ?? setupError ?? intake.notOpen(), send, done);
-      const cmd = readCommand(msg);
-      if ('error' in cmd) return fail(msg, cmd.error, send, done);
-      const r = await runCommand(queue, cmd);
+      const notOpen = () => slot.error ?? setupError ?? intake.notOpen();
+      const answer = await answerCommand(msg, { durable: s.durable, queue: () => slot.ready(), notOpen });
+      if (!answer.ok) return fail(msg, answer.error, send, done);
+      const r = answer.result;
       if (r.name === 'list') return ((msg.payload = r.payload), send([msg, null]), done());
-      if (r.name === 'replay')
-        node.log(RED._('http-post.log.replayed', { requeued: r.requeued, duplicate: r.duplicate, full: r.full }));
-      if (r.name === 'replay' && r.full > 0) node.warn(RED._('http-post.log.replayFull', { full: r.full }));
-      if (r.name === 'purge') node.log(RED._('http-post.log.purged', { count: r.purged }));
+      for (const line of commandLog(r)) node[line.level](RED._(line.key, line.vars));
       recountDeadLetters();
       done();
     }
 
     async function handleDurable(msg: Msg, send: Send, done: Done, key: string): Promise<void> {
-      if (setupError || !endpoint || !s.template)
-        return fail(msg, setupError ?? setup.notConfigured(), send, done, key);
-      const built = buildRequest(msg, { ...s, template: s.template }, endpoint.defaultMethod);
+      const built = requestFor(msg, s, endpoint, setupError);
       if (!built.ok) return fail(msg, built.error, send, done, key);
       const group = s.orderingKey !== '' ? orderingGroup(RED.util.getMessageProperty(msg, s.orderingKey)) : undefined;
       const queue = await slot.ready();
@@ -266,19 +258,12 @@ export = function (RED: NodeAPI) {
     async function handleInMemory(msg: Msg, send: Send, done: Done, state: DeliveryState): Promise<void> {
       const key = state.idempotencyKey;
       msg.delivery = notSent(key, label);
-      if (setupError || !endpoint || !s.template) return fail(msg, setupError ?? setup.notConfigured(), send, done);
-      const built = buildRequest(msg, { ...s, template: s.template }, endpoint.defaultMethod);
+      const built = requestFor(msg, s, endpoint, setupError);
       if (!built.ok) return fail(msg, built.error, send, done);
-      const deadline = messageDeadlineMs(s.deadlineS, msg.deadline);
-      if (deadline.problem)
-        return fail(
-          msg,
-          new IntegrationError('INVALID_DEADLINE', 'msg.deadline is not valid', [deadline.problem]),
-          send,
-          done,
-        );
+      const deadline = deadlineFor(s.deadlineS, msg.deadline);
+      if (!deadline.ok) return fail(msg, deadline.error, send, done);
       const outcome = await deliverInMemory({
-        ...{ endpoint, request: built.request, settings, state, deadlineMs: deadline.ms },
+        ...{ endpoint: built.endpoint, request: built.request, settings, state, deadlineMs: deadline.ms },
         ...{ keyLifetimeMs: s.keyLifetimeMs, closed: closed.signal, onAttempt },
         onPhase: (d) => (board.phase(d), showStatus()),
       });

@@ -4,7 +4,8 @@
  * node (in-memory and durable mode alike).
  */
 const assert = require('node:assert');
-const { buildRequest, orderingGroup } = require('../../dist/nodes/lib/http-post/request.js');
+const { buildRequest, orderingGroup, requestFor } = require('../../dist/nodes/lib/http-post/request.js');
+const { IntegrationError } = require('../../dist/nodes/lib/errors.js');
 const { compileTemplate } = require('../../dist/nodes/lib/template.js');
 
 function settings(props = {}) {
@@ -113,5 +114,49 @@ describe('http post request builder (lib/http-post/request)', function () {
       undefined,
       undefined,
     ]);
+  });
+
+  describe('requestFor: the step both modes take', function () {
+    const endpoint = { defaultMethod: 'PUT', label: 'partner' };
+
+    it('a usable node: the request as buildRequest makes it, with the endpoint (its method the default)', function () {
+      const msg = { payload: { a: 1 }, id: 'x' };
+      const s = settings({ template: compileTemplate('/v1/{{id}}') });
+      const r = requestFor(msg, s, endpoint, undefined);
+      assert.ok(r.ok);
+      assert.strictEqual(r.endpoint, endpoint);
+      assert.deepStrictEqual(r.request, buildRequest(msg, s, 'PUT').request);
+      assert.strictEqual(r.request.path, '/v1/x');
+    });
+
+    it('a settings problem refuses every message with that problem, before the message is looked at', function () {
+      const problem = new IntegrationError('INVALID_CONFIG', 'Some settings are not valid', [{ field: 'path' }]);
+      const msg = {
+        get payload() {
+          throw new Error('the message is not read');
+        },
+      };
+      const r = requestFor(msg, settings(), endpoint, problem);
+      assert.deepStrictEqual(r, { ok: false, error: problem });
+    });
+
+    it('no endpoint or no valid path (without a reported problem): INVALID_CONFIG "not configured"', function () {
+      for (const [s, ep] of [
+        [settings(), undefined],
+        [settings({ template: undefined }), endpoint],
+      ]) {
+        const r = requestFor({ payload: 1 }, s, ep, undefined);
+        assert.strictEqual(r.ok, false);
+        assert.strictEqual(r.error.code, 'INVALID_CONFIG');
+        assert.strictEqual(r.error.message, 'The node is not configured');
+      }
+    });
+
+    it('a message that cannot become a request fails with the builder’s reason', function () {
+      const s = settings({ template: compileTemplate('/v1/{{missing}}') });
+      const r = requestFor({ payload: 1 }, s, endpoint, undefined);
+      assert.strictEqual(r.ok, false);
+      assert.deepStrictEqual(r, buildRequest({ payload: 1 }, s, 'PUT'));
+    });
   });
 });

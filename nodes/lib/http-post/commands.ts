@@ -2,7 +2,8 @@
  * Messages that steer the HTTP POST node's dead letters instead of being
  * delivered: `msg.command` = "list" (msg.limit, msg.offset), "replay" or
  * "purge" (msg.ids: absent for all, one id, or a list of ids). A malformed
- * msg.ids is refused, never taken as "all" by mistake. No Node-RED here.
+ * msg.ids is refused, never taken as "all" by mistake. `answerCommand` is
+ * the whole step, `commandLog` what the node logs after it. No Node-RED here.
  */
 import { IntegrationError } from '../errors';
 
@@ -23,6 +24,42 @@ export type CommandResult =
   | { name: 'list'; payload: unknown }
   | { name: 'replay'; requeued: number; duplicate: number; full: number }
   | { name: 'purge'; purged: number };
+
+export type CommandAnswer = { ok: true; result: CommandResult } | { ok: false; error: IntegrationError };
+
+/** a line the node logs: an i18n key with its values */
+export interface LogLine {
+  level: 'log' | 'warn';
+  key: string;
+  vars: Record<string, number>;
+}
+
+/**
+ * Runs the command `msg` carries: refused when the node has no durable
+ * queue, or when its queue could not be opened (`notOpen()`: why), or when
+ * the command is malformed. `queue()` waits for a queue still opening.
+ */
+export async function answerCommand(
+  msg: Record<string, unknown>,
+  o: { durable: boolean; queue: () => Promise<DeadLetterStore | undefined>; notOpen: () => IntegrationError },
+): Promise<CommandAnswer> {
+  if (!o.durable) return { ok: false, error: notDurable(msg.command) };
+  const queue = await o.queue();
+  if (!queue) return { ok: false, error: o.notOpen() };
+  const command = readCommand(msg);
+  if ('error' in command) return { ok: false, error: command.error };
+  return { ok: true, result: await runCommand(queue, command) };
+}
+
+/** What the node logs after a replay or a purge (keys under http-post.log); a list logs nothing. */
+export function commandLog(r: CommandResult): LogLine[] {
+  if (r.name === 'purge') return [{ level: 'log', key: 'http-post.log.purged', vars: { count: r.purged } }];
+  if (r.name !== 'replay') return [];
+  const { requeued, duplicate, full } = r;
+  const lines: LogLine[] = [{ level: 'log', key: 'http-post.log.replayed', vars: { requeued, duplicate, full } }];
+  if (full > 0) lines.push({ level: 'warn', key: 'http-post.log.replayFull', vars: { full } });
+  return lines;
+}
 
 /** true when `msg.command` names a command */
 export function isCommand(msg: Record<string, unknown>): boolean {

@@ -11,9 +11,10 @@
  *
  * A redeploy (`closed` aborting) cancels the delivery (CANCELLED). Then
  * `applyOutcome` writes what happened onto the message. No Node-RED here.
+ * (`deadlineFor` reads the first bound before the delivery starts.)
  */
 import { IntegrationError } from '../errors';
-import { deadlineExceeded } from '../deadline';
+import { deadlineExceeded, messageDeadlineMs } from '../deadline';
 import { marginFor, windowPassed } from '../idempotency-window';
 import { parseResponseBody } from '../http/response';
 import {
@@ -49,6 +50,24 @@ const CANCEL_MESSAGES = {
   waiting: 'the flow was redeployed while this message was waiting to be retried',
   sending: 'the flow was redeployed while this message was being sent',
 };
+
+/**
+ * The message's deadline in ms from now: msg.deadline, else the node's
+ * (`nodeSeconds`, 0: none). A msg.deadline that is not usable is an error:
+ * the message is not sent.
+ */
+export function deadlineFor(
+  nodeSeconds: number,
+  msgDeadline: unknown,
+): { ok: true; ms: number | undefined } | { ok: false; error: IntegrationError } {
+  const deadline = messageDeadlineMs(nodeSeconds, msgDeadline);
+  if (deadline.problem)
+    return {
+      ok: false,
+      error: new IntegrationError('INVALID_DEADLINE', 'msg.deadline is not valid', [deadline.problem]),
+    };
+  return { ok: true, ms: deadline.ms };
+}
 
 /** Delivers with retries; never rejects (every ending is an outcome). */
 export async function deliverInMemory(o: MemoryDelivery): Promise<DeliveryOutcome> {

@@ -6,12 +6,14 @@
  *
  * A message that cannot become a request (a placeholder without a value, a
  * header with a line break, a payload with no JSON form) fails at once with
- * the reason: it would fail the same way at every attempt.
+ * the reason: it would fail the same way at every attempt. So does every
+ * message of a node whose settings are not usable (`requestFor`).
  */
 import { IntegrationError } from '../errors';
 import { buildSenderHeaders, encodeBody, type DeliveryRequest, type HeaderEntry } from '../http/sender';
 import type { CompiledTemplate } from '../template';
 import type { HttpMethod } from '../http/types';
+import { notConfigured } from './settings';
 
 export interface RequestSettings {
   template: CompiledTemplate;
@@ -24,6 +26,26 @@ export interface RequestSettings {
 }
 
 export type BuiltRequest = { ok: true; request: DeliveryRequest } | { ok: false; error: IntegrationError };
+
+/** the node's request settings as parsed: no template when its path was not valid */
+export type NodeRequestSettings = Omit<RequestSettings, 'template'> & { template: CompiledTemplate | undefined };
+
+/**
+ * The request for `msg`, the one step both modes take before delivering or
+ * queueing: a node with a settings problem (`setupError`, no endpoint, no
+ * valid path) refuses the message with that problem. The endpoint comes back
+ * with the request, for the delivery.
+ */
+export function requestFor<E extends { defaultMethod: HttpMethod }>(
+  msg: Record<string, unknown>,
+  s: NodeRequestSettings,
+  endpoint: E | undefined,
+  setupError: IntegrationError | undefined,
+): { ok: true; request: DeliveryRequest; endpoint: E } | { ok: false; error: IntegrationError } {
+  if (setupError || !endpoint || !s.template) return { ok: false, error: setupError ?? notConfigured() };
+  const built = buildRequest(msg, { ...s, template: s.template }, endpoint.defaultMethod);
+  return built.ok ? { ...built, endpoint } : built;
+}
 
 /** The request for `msg`; `defaultMethod` is the endpoint's, used when the node names none. */
 export function buildRequest(
