@@ -6,47 +6,37 @@
  *
  * Durable mode (the default) writes each message to a queue on disk (or NATS)
  * and acknowledges it once it is safe; in-memory mode retries while the node
- * waits. Glue only: settings, request, status, commands, both modes' steps
- * are in lib/http-post/; the engine in lib/http/, the queue in lib/outbox/.
+ * waits. Glue only, read top-down: settings → status → the queue (durable) →
+ * on input: request → enqueue or deliver → send/done → close. The steps are
+ * in lib/http-post/, the queue's Node-RED side in common/durable-queue.ts,
+ * the engine in lib/http/, the queue in lib/outbox/.
  */
-import * as os from 'os';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { onInput, sendError, withoutStack, type Done, type Msg, type Send } from './common/glue';
+import { onInput, safely, sendError, type Done, type Msg, type Send } from './common/glue';
 import { memoTranslate } from './common/status';
 import { nodeEnv } from './common/node-env';
-import {
-  deregisterOutboxAdmin,
-  installOutboxAdmin,
-  registerOutboxAdmin,
-  type OutboxAdminHandle,
-} from './common/outbox-admin';
-import { openDeliveryQueue, queueChoice, type DeliveryQueue } from './common/queue-factory';
+import { endpointNode, propertyPathChecker } from './common/lookups';
+import { installOutboxAdmin, registerQueueAdmin } from './common/outbox-admin';
+import { queueChoice, type DeliveryQueue } from './common/queue-factory';
+import { closeNodeQueue, openNodeQueue } from './common/durable-queue';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { logsDebug } from './common/log-level';
 import { settle } from './lib/acks';
-import { recordDelivery } from './lib/delivery-log';
 import { IntegrationError } from './lib/errors';
-import { msUntilAgeChanges } from './lib/outbox/durable';
-import { buildSenderHeaders, countedAttempts, idempotencyKeyFor, newDeliveryState } from './lib/http/deliver';
-import type { AttemptLog, DeliveryState } from './lib/http/deliver';
-import type { EndpointHandle, EndpointStatus } from './lib/http/types';
-import * as setup from './lib/http-post/settings';
+import { idempotencyKeyFor, newDeliveryState, type AttemptLog, type DeliveryState } from './lib/http/deliver';
+import type { EndpointStatus } from './lib/http/types';
+import type * as setup from './lib/http-post/settings';
+import { nodeSettings, type HttpPostNodeConfig } from './lib/http-post/node-settings';
 import { orderingGroup, requestFor } from './lib/http-post/request';
 import * as view from './lib/http-post/status';
 import { applyOutcome, deadlineFor, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
 import { answerCommand, commandLog, isCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
 import { QueueSlot } from './lib/http-post/queue-slot';
-import { StatusRefresher } from './lib/http-post/status-refresh';
-import type { AdoptingQueue } from './lib/outbox/orphans';
+import { liveStatus } from './lib/http-post/node-status';
+import { InFlight } from './lib/http-post/in-flight';
 
-interface HttpPostDef extends NodeDef, setup.HttpPostConfig {
-  endpoint?: string;
-  /** 'local' (the journal, default) or 'shared' (NATS JetStream, see common/queue-factory.ts) */
-  queue?: string;
-  /** the saypro-nats config node of the shared queue */
-  nats?: string;
-}
+type HttpPostDef = NodeDef & HttpPostNodeConfig;
 
 const OUTPUTS = 2;
 const internal = (what: string, err: unknown) =>
@@ -63,61 +53,30 @@ export = function (RED: NodeAPI) {
     const node = this;
 
     // ------------------------------------------------------------ settings (a bad one: every message to output 2)
-    const propertyPathProblem = (p: string) => {
-      try {
-        RED.util.normalisePropertyExpression(p);
-      } catch (err) {
-        return String((err as Error)?.message ?? err);
-      }
-    };
     // ${NAME} in the signing secret and queue key: as Node-RED resolves it (flow, global, then process environment)
     const env = nodeEnv(RED, node);
-    const parsed = setup.parseHttpPostSettings(config, { credentials: node.credentials, env, propertyPathProblem });
-    const s = parsed.settings;
-    const found = config.endpoint ? (RED.nodes.getNode(config.endpoint) as unknown as EndpointHandle | null) : null;
-    const endpoint = found && typeof found.prepare === 'function' ? found : undefined;
+    const endpoint = endpointNode(RED, config.endpoint);
     const choice = queueChoice(RED, config);
-    const problems = [
-      setup.endpointProblem(config.endpoint, endpoint !== undefined),
-      ...parsed.problems,
-      s.durable && choice.kind === 'invalid' ? setup.problemOf(choice.error) : undefined,
-    ].filter((p) => p !== undefined);
-    const setupError = problems[0]?.error;
-    for (const w of parsed.warnings) node.warn(RED._(w.key, w.vars));
-    const settings = setup.deliverySettingsOf(s);
+    const queueError = choice.kind === 'invalid' ? choice.error : undefined;
+    const context = { credentials: node.credentials, env, propertyPathProblem: propertyPathChecker(RED) };
+    const found = { endpoint: endpoint !== undefined, queueError };
+    const { s, delivery: settings, warnings, setupError, problem } = nodeSettings(config, context, found);
+    for (const w of warnings) node.warn(RED._(w.key, w.vars));
     const telemetry = postTelemetry(RED, node, endpoint, s.signingSecret);
     const label = endpoint ? String(endpoint.label ?? '') : '';
     // the line per attempt is built only when Node-RED logs debug lines somewhere (common/log-level.ts)
     const debugLog = logsDebug(RED.settings);
     const onAttempt = (log: AttemptLog) => (debugLog && node.debug(log.text), telemetry.attempt(log));
 
-    // ------------------------------------------------------------ status (lib/http-post/status.ts)
-    const jobs = new Map<Promise<void>, DeliveryState>();
-    const problem = problems[0] && { status: problems[0].status, field: problems[0].field };
-    const nextAttempt = (d: DeliveryState) => countedAttempts(d) + 1;
-    const board = new view.StatusBoard({ durable: s.durable, problem, maxDeadLetters: s.maxDeadLetters, nextAttempt });
-    const slot = new QueueSlot<DeliveryQueue>();
-
-    const statusNow = () => {
-      const pacing = view.pacingFactsOf(
-        safely(() => endpoint?.pacing?.()),
-        Date.now(),
-      );
-      return view.renderStatus(
-        view.composeStatus(board.facts({ queue: slot.queue?.brief(), inFlight: [...jobs.values()], pacing })),
-        tr,
-      );
-    };
-    const refresher = new StatusRefresher({
-      compute: statusNow,
+    // ------------------------------------------------------------ status (lib/http-post/node-status.ts)
+    const inFlight = new InFlight<DeliveryState>(); // in memory: the deliveries being made
+    const slot = new QueueSlot<DeliveryQueue>(); // durable: the queue
+    const status = liveStatus({
+      ...{ durable: s.durable, problem, maxDeadLetters: s.maxDeadLetters, translate: tr },
       set: (shown) => node.status(shown),
-      // the age shown changes once a minute (an hour, a day): refresh then, only while something is queued
-      changesIn: () => {
-        const brief = slot.queue?.brief();
-        return brief?.depth ? msUntilAgeChanges(brief.oldestAgeMs) + 50 : undefined;
-      },
+      ...{ queue: () => slot.queue?.brief(), inFlight: () => inFlight.states(), pacing: () => endpoint?.pacing?.() },
     });
-    const showStatus = refresher.show;
+    const { board, show: showStatus } = status;
     /** a delivery ended: its outcome stays shown until the next one (or the next message) */
     const showOutcome = (outcome: view.Outcome | undefined) => (board.ended(outcome), showStatus());
     /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
@@ -127,90 +86,34 @@ export = function (RED: NodeAPI) {
     }
     const user = {
       id: node.id,
-      status: (e: EndpointStatus) => (board.endpointSaid(e, jobs.size === 0), showStatus()),
+      status: (e: EndpointStatus) => (board.endpointSaid(e, inFlight.size === 0), showStatus()),
     };
     safely(
       () => endpoint?.register(user),
       (err) => node.warn(String((err as Error)?.message ?? err)),
     );
-    if (setupError) node.warn(`${statusNow().text}: ${setupError.message}`);
+    if (setupError) node.warn(`${status.current().text}: ${setupError.message}`);
     showStatus();
 
-    // ------------------------------------------------------------ durable queue
-    const open = () => slot.queue as DeliveryQueue; // the admin routes ask only once state() is 'open'
-    const admin: OutboxAdminHandle = {
+    // ------------------------------------------------------------ durable queue (common/durable-queue.ts)
+    const deregisterAdmin = registerQueueAdmin(node.id, {
       state: () => intake.adminState(s.durable, slot.queue !== undefined, board.queueState, setupError !== undefined),
-      stats: () => ({ ...open().stats(), deadLetters: open().deadLetter.counts().total }),
-      listDeadLetters: (o) => open().listDeadLetters(o),
-      deadLetter: async (id) => {
-        const q = open();
-        return 'deadLetterView' in q ? q.deadLetterView(id) : null;
-      },
-      adoptingQueue: () => (slot.queue && 'adopt' in slot.queue ? adopting(slot.queue) : undefined),
-      replay: (ids) => open().replay(ids).finally(recountDeadLetters),
-      purge: (ids) => open().purge(ids).finally(recountDeadLetters),
-    };
-    registerOutboxAdmin(node.id, admin);
-    /** the local queue taking over an orphaned one (common/orphans-admin.ts): the dead letters it takes count */
-    const adopting = (q: AdoptingQueue): AdoptingQueue => ({
-      recordCipher: q.recordCipher,
-      adopt: (item) => q.adopt(item),
-      adoptDeadLetter: (entry) => q.adoptDeadLetter(entry).then(() => (board.deadLettered(), showStatus())),
+      queue: () => slot.queue,
+      recount: recountDeadLetters,
+      adoptedDeadLetter: () => (board.deadLettered(), showStatus()),
     });
-    if (s.durable && !setupError && endpoint) openQueue(endpoint);
-
-    function openQueue(ep: EndpointHandle): void {
-      const { dir, temporary } = intake.queueDir(
-        RED.settings as unknown as Record<string, unknown>,
-        node.id,
-        os.tmpdir(),
-      );
-      if (temporary) node.warn(RED._('http-post.errors.tmpOutbox', { dir }));
-      const options = {
-        dir,
-        endpoint: ep,
-        settings,
-        ...intake.queueLimits(s),
-        warn: (text: string) => node.warn(text),
-        onAttempt,
-        onDelivered: (msg: Record<string, unknown>) => {
-          telemetry.finished(msg, 'delivered');
-          recordDelivery(node.id, msg);
-          node.send([msg as Msg, null]);
-          showOutcome({ ok: true, status: Number(msg.statusCode) });
+    if (s.durable && !setupError && endpoint) {
+      openNodeQueue(RED, node, {
+        ...{ slot, choice, endpoint, settings, limits: intake.queueLimits(s), headers: s.headers },
+        ...{ telemetry, onAttempt, user },
+        events: {
+          delivered: showOutcome,
+          deadLettered: (outcome) => (board.deadLettered(), showOutcome(outcome)),
+          changed: showStatus,
+          opened: (_q, lost) => ((board.lost = lost), recountDeadLetters()),
+          failed: (state) => ((board.queueState = state), showStatus()),
         },
-        onFailed: (msg: Record<string, unknown>, err: IntegrationError) => {
-          telemetry.finished(msg, 'dead_lettered', err);
-          recordDelivery(node.id, msg);
-          node.send([null, msg as Msg]);
-          // done() was called when the message was queued: Catch nodes learn of it here
-          node.error(withoutStack(err), msg as Msg);
-          board.deadLettered();
-          showOutcome({ ok: false, code: err.code, message: err.message });
-        },
-        onChange: showStatus,
-        // the node's own headers (API keys, ${VAR} values …) are never journaled: taken from the config at each attempt
-        configHeaders: () => buildSenderHeaders(s.headers, undefined).headers,
-      };
-      slot.open(
-        () => openDeliveryQueue(choice, options, node.id, user),
-        (q) => {
-          telemetry.queue(q);
-          const lost = q.losses();
-          board.lost = intake.lostRecords(lost);
-          const segments = lost.missingSegments.join(', ') || '-';
-          if (board.lost > 0) node.error(RED._('http-post.errors.journalLoss', { count: lost.lostRecords, segments }));
-          recountDeadLetters();
-        },
-        (err: unknown) => {
-          const failure = intake.openFailure(err, dir);
-          board.queueState = failure.state;
-          const key = failure.state === 'locked' ? 'outboxLocked' : 'outboxUnavailable';
-          node.error(`${RED._(`http-post.status.${key}`)}: ${failure.error.details[0].reason}`);
-          showStatus();
-          return failure.error;
-        },
-      );
+      });
     }
 
     // ------------------------------------------------------------ messages
@@ -285,40 +188,26 @@ export = function (RED: NodeAPI) {
         return handleDurable(msg, send, done, key).catch(bug);
       }
       const state = newDeliveryState(key, s.maxAttempts);
-      let outcome: view.Outcome | undefined;
-      const tracked: Send = (out) => ((outcome = view.outcomeOf(out)), send(out));
-      const finished = handleInMemory(msg, tracked, done, state)
-        // a bug of ours: the message still leaves on output 2
-        .catch((err) => fail(msg, internal('The message could not be delivered', err), tracked, done))
-        .finally(() => (jobs.delete(finished), showOutcome(outcome)));
-      jobs.set(finished, state);
+      const job = (noted: Send) =>
+        handleInMemory(msg, noted, done, state)
+          // a bug of ours: the message still leaves on output 2
+          .catch((err) => fail(msg, internal('The message could not be delivered', err), noted, done));
+      const finished = inFlight.run(state, send, job, showOutcome);
       showStatus();
       return finished;
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
-      refresher.stop();
-      const finish = () => {
-        deregisterOutboxAdmin(node.id, admin);
+      status.stop();
+      // in memory: cancels every retry wait and request in flight; each message leaves on output 2 (CANCELLED) first
+      if (!s.durable) closed.abort();
+      const closing = s.durable ? closeNodeQueue(RED, node, slot, removed) : inFlight.settled();
+      void closing.then(() => {
+        deregisterAdmin();
         safely(() => endpoint?.deregister(user)); // the endpoint may already be gone
         node.status({});
         done();
-      };
-      if (!s.durable) {
-        // cancels every retry wait and every request in flight; each message leaves on output 2 (CANCELLED) first
-        closed.abort();
-        return void Promise.allSettled([...jobs.keys()]).then(finish);
-      }
-      // stops the scheduler (attempts in flight stay queued as they were); waits for the journal to close
-      const closeQueue = async () => {
-        const depth = await slot.close();
-        if (removed && depth > 0) node.warn(RED._('http-post.errors.removedWithQueue', { count: depth }));
-      };
-      closeQueue()
-        .catch((err) =>
-          node.warn(`${RED._('http-post.errors.closeFailed')}: ${String((err as Error)?.message ?? err)}`),
-        )
-        .then(finish);
+      });
     });
   }
 
@@ -328,13 +217,3 @@ export = function (RED: NodeAPI) {
     { credentials: { signingSecret: { type: 'password' }, outboxKey: { type: 'password' } } },
   );
 };
-
-/** runs `fn`, turning a throw into `onError` (default: ignored) */
-function safely<T>(fn: () => T, onError?: (err: unknown) => void): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    onError?.(err);
-    return undefined;
-  }
-}

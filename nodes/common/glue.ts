@@ -91,3 +91,13 @@ export function mergeHeaders(msg: Msg, headers: Record<string, string>): void {
   }
   msg.headers = current;
 }
+
+/** Runs `fn`, turning a throw into `onError` (default: ignored) and undefined. */
+export function safely<T>(fn: () => T, onError?: (err: unknown) => void): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    onError?.(err);
+    return undefined;
+  }
+}

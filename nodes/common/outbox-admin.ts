@@ -16,6 +16,7 @@
 import type { NodeAPI } from 'node-red';
 import { toErrorInfo } from '../lib/errors';
 import type { AdoptingQueue } from '../lib/outbox/orphans';
+import type { DeliveryQueue } from './queue-factory';
 
 export const OUTBOX_ADMIN_PATH = '/saypro-integration-kit/outbox';
 export const READ_PERMISSION = 'saypro-http-post.read';
@@ -76,6 +77,48 @@ export function outboxAdminHandle(id: string): OutboxAdminHandle | undefined {
 /** Removes the node's handle (only if it is still this one: a redeployed node may have registered already). */
 export function deregisterOutboxAdmin(id: string, handle: OutboxAdminHandle): void {
   if (shared.handles.get(id) === handle) shared.handles.delete(id);
+}
+
+/**
+ * Registers a node's handle for these routes on its delivery queue and
+ * returns its removal (for the node's close). `queue()` is the open queue
+ * (the routes ask only once `state()` is 'open'); after a replay or a purge
+ * the node recounts its dead letters (`recount`); a dead letter its local
+ * queue takes over from an orphaned one counts (`adoptedDeadLetter`).
+ */
+export function registerQueueAdmin(
+  id: string,
+  o: {
+    state: OutboxAdminHandle['state'];
+    queue: () => DeliveryQueue | undefined;
+    recount: () => void;
+    adoptedDeadLetter: () => void;
+  },
+): () => void {
+  const open = () => o.queue() as DeliveryQueue;
+  /** the local queue taking over an orphaned one (common/orphans-admin.ts) */
+  const adopting = (q: AdoptingQueue): AdoptingQueue => ({
+    recordCipher: q.recordCipher,
+    adopt: (item) => q.adopt(item),
+    adoptDeadLetter: (entry) => q.adoptDeadLetter(entry).then(o.adoptedDeadLetter),
+  });
+  const handle: OutboxAdminHandle = {
+    state: o.state,
+    stats: () => ({ ...open().stats(), deadLetters: open().deadLetter.counts().total }),
+    listDeadLetters: (options) => open().listDeadLetters(options),
+    deadLetter: async (entry) => {
+      const q = open();
+      return 'deadLetterView' in q ? q.deadLetterView(entry) : null;
+    },
+    adoptingQueue: () => {
+      const q = o.queue();
+      return q && 'adopt' in q ? adopting(q) : undefined;
+    },
+    replay: (ids) => open().replay(ids).finally(o.recount),
+    purge: (ids) => open().purge(ids).finally(o.recount),
+  };
+  registerOutboxAdmin(id, handle);
+  return () => deregisterOutboxAdmin(id, handle);
 }
 
 function fail(res: Res, status: number, code: string, message: string): void {

@@ -1,0 +1,43 @@
+/**
+ * The HTTP POST node's in-memory deliveries in flight. Each is held with its
+ * state while it runs (the status counts them and shows the retry they wait
+ * for; a close waits for them all), and ends with the outcome of what it
+ * sent on (shown until the next). No Node-RED here.
+ */
+import { outcomeOf, type Outcome } from './status';
+
+export class InFlight<S> {
+  private readonly jobs = new Map<Promise<void>, S>();
+
+  /** how many run now */
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /** their states, oldest first */
+  states(): S[] {
+    return [...this.jobs.values()];
+  }
+
+  /**
+   * Runs `job`, handing it a `send` that notes the outcome of what it sends;
+   * once the job settled, `ended` gets that outcome (undefined: it sent nothing).
+   */
+  run<O>(
+    state: S,
+    send: (out: O) => void,
+    job: (send: (out: O) => void) => Promise<void>,
+    ended: (outcome: Outcome | undefined) => void,
+  ): Promise<void> {
+    let outcome: Outcome | undefined;
+    const noted = (out: O) => ((outcome = outcomeOf(out)), send(out));
+    const finished = job(noted).finally(() => (this.jobs.delete(finished), ended(outcome)));
+    this.jobs.set(finished, state);
+    return finished;
+  }
+
+  /** resolves once every delivery now in flight has ended, however it ended */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.jobs.keys()]);
+  }
+}
