@@ -19,6 +19,7 @@ import { endpointNode, propertyPathChecker } from './common/lookups';
 import { installOutboxAdmin, registerQueueAdmin } from './common/outbox-admin';
 import { queueChoice, type DeliveryQueue } from './common/queue-factory';
 import { closeNodeQueue, openNodeQueue } from './common/durable-queue';
+import { runDeadLetterCommand } from './common/dead-letter-command';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { logsDebug } from './common/log-level';
 import { settle } from './lib/acks';
@@ -30,7 +31,7 @@ import { nodeSettings, type HttpPostNodeConfig } from './lib/http-post/node-sett
 import { orderingGroup, requestFor } from './lib/http-post/request';
 import * as view from './lib/http-post/status';
 import { applyOutcome, deadlineFor, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
-import { answerCommand, commandLog, isCommand } from './lib/http-post/commands';
+import { isCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
 import { QueueSlot } from './lib/http-post/queue-slot';
 import { liveStatus } from './lib/http-post/node-status';
@@ -84,14 +85,10 @@ export = function (RED: NodeAPI) {
       board.deadLetters = safely(() => slot.queue?.deadLetter.counts().total) ?? board.deadLetters;
       showStatus();
     }
-    const user = {
-      id: node.id,
-      status: (e: EndpointStatus) => (board.endpointSaid(e, inFlight.size === 0), showStatus()),
-    };
-    safely(
-      () => endpoint?.register(user),
-      (err) => node.warn(String((err as Error)?.message ?? err)),
-    );
+    // the endpoint (and the shared queue's connection) push their status to the node
+    const user = { id: node.id, status: (e: EndpointStatus) => (board.endpointSaid(e, !inFlight.size), showStatus()) };
+    const warn = (err: unknown) => node.warn(String((err as Error)?.message ?? err));
+    safely(() => endpoint?.register(user), warn);
     if (setupError) node.warn(`${status.current().text}: ${setupError.message}`);
     showStatus();
 
@@ -131,17 +128,11 @@ export = function (RED: NodeAPI) {
       showOutcome({ ok: false, code: err.code, message: err.message });
     }
 
-    /** msg.command: list / replay / purge the dead letters; never delivered */
-    async function command(msg: Msg, send: Send, done: Done): Promise<void> {
-      const notOpen = () => slot.error ?? setupError ?? intake.notOpen();
-      const answer = await answerCommand(msg, { durable: s.durable, queue: () => slot.ready(), notOpen });
-      if (!answer.ok) return fail(msg, answer.error, send, done);
-      const r = answer.result;
-      if (r.name === 'list') return ((msg.payload = r.payload), send([msg, null]), done());
-      for (const line of commandLog(r)) node[line.level](RED._(line.key, line.vars));
-      recountDeadLetters();
-      done();
-    }
+    /** msg.command: list / replay / purge the dead letters; never delivered (common/dead-letter-command.ts) */
+    const commands = {
+      ...{ durable: s.durable, queue: () => slot.ready(), notOpen: () => slot.error ?? setupError ?? intake.notOpen() },
+      ...{ fail, recount: recountDeadLetters },
+    };
 
     async function handleDurable(msg: Msg, send: Send, done: Done, key: string): Promise<void> {
       const built = requestFor(msg, s, endpoint, setupError);
@@ -157,7 +148,6 @@ export = function (RED: NodeAPI) {
       done();
     }
 
-    const closed = new AbortController();
     async function handleInMemory(msg: Msg, send: Send, done: Done, state: DeliveryState): Promise<void> {
       const key = state.idempotencyKey;
       msg.delivery = notSent(key, label);
@@ -167,7 +157,7 @@ export = function (RED: NodeAPI) {
       if (!deadline.ok) return fail(msg, deadline.error, send, done);
       const outcome = await deliverInMemory({
         ...{ endpoint: built.endpoint, request: built.request, settings, state, deadlineMs: deadline.ms },
-        ...{ keyLifetimeMs: s.keyLifetimeMs, closed: closed.signal, onAttempt },
+        ...{ keyLifetimeMs: s.keyLifetimeMs, closed: inFlight.signal, onAttempt },
         onPhase: (d) => (board.phase(d), showStatus()),
       });
       await applyOutcome(msg, outcome, key, label);
@@ -178,7 +168,7 @@ export = function (RED: NodeAPI) {
     }
 
     onInput(node, (msg, send, done) => {
-      if (isCommand(msg)) return command(msg, send, done);
+      if (isCommand(msg)) return runDeadLetterCommand(RED, node, commands, msg, send, done);
       board.last = undefined;
       const key = idempotencyKeyFor(msg);
       if (s.durable) {
@@ -200,8 +190,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       status.stop();
       // in memory: cancels every retry wait and request in flight; each message leaves on output 2 (CANCELLED) first
-      if (!s.durable) closed.abort();
-      const closing = s.durable ? closeNodeQueue(RED, node, slot, removed) : inFlight.settled();
+      const closing = s.durable ? closeNodeQueue(RED, node, slot, removed) : inFlight.cancel();
       void closing.then(() => {
         deregisterAdmin();
         safely(() => endpoint?.deregister(user)); // the endpoint may already be gone

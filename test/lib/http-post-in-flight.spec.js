@@ -109,4 +109,29 @@ describe('lib/http-post/in-flight', function () {
     assert.strictEqual(settled, true);
     await new InFlight().settled();
   });
+
+  it('cancel() aborts the signal every delivery follows, then waits for them to end', async function () {
+    const f = new InFlight();
+    const ended = [];
+    // a delivery double that ends when the signal aborts, as deliverInMemory does
+    const job = () =>
+      new Promise((resolve) => f.signal.addEventListener('abort', () => setImmediate(resolve), { once: true }));
+    f.run(
+      'A',
+      () => undefined,
+      job,
+      () => ended.push('A'),
+    );
+    f.run(
+      'B',
+      () => undefined,
+      job,
+      () => ended.push('B'),
+    );
+    assert.strictEqual(f.signal.aborted, false);
+    await f.cancel();
+    assert.strictEqual(f.signal.aborted, true);
+    assert.deepStrictEqual(ended.sort(), ['A', 'B']);
+    assert.strictEqual(f.size, 0);
+  });
 });

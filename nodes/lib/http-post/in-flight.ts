@@ -1,13 +1,16 @@
 /**
  * The HTTP POST node's in-memory deliveries in flight. Each is held with its
  * state while it runs (the status counts them and shows the retry they wait
- * for; a close waits for them all), and ends with the outcome of what it
- * sent on (shown until the next). No Node-RED here.
+ * for), and ends with the outcome of what it sent on (shown until the next).
+ * A close cancels them all (`signal`) and waits for them. No Node-RED here.
  */
 import { outcomeOf, type Outcome } from './status';
 
 export class InFlight<S> {
   private readonly jobs = new Map<Promise<void>, S>();
+  private readonly closed = new AbortController();
+  /** aborts at the close: every delivery stops (its retry wait, its request) */
+  readonly signal = this.closed.signal;
 
   /** how many run now */
   get size(): number {
@@ -39,5 +42,11 @@ export class InFlight<S> {
   /** resolves once every delivery now in flight has ended, however it ended */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.jobs.keys()]);
+  }
+
+  /** aborts `signal`, then waits for every delivery in flight to end */
+  cancel(): Promise<void> {
+    this.closed.abort();
+    return this.settled();
   }
 }
