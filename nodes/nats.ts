@@ -18,6 +18,8 @@ import {
   type TlsFiles,
 } from './lib/shared-queue/connection';
 import type { NatsLink } from './lib/shared-queue/shared-queue';
+import { connectionStatus, stateAfter, type ConnectionState } from './lib/shared-queue/connection-status';
+import { drainOrClose } from './lib/shared-queue/drain';
 import { NATS_NUMBERS, listProblems, readNumber } from './lib/rules';
 
 interface NatsNodeDef extends NodeDef {
@@ -44,7 +46,7 @@ type NatsConfigNode = Node<NatsCredentials> &
     replicas: number;
     /** why it cannot connect (bad settings), else undefined */
     problem: string | undefined;
-    state(): 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'invalid';
+    state(): ConnectionState;
     register(user: User): void;
     deregister(user: User): void;
   };
@@ -87,18 +89,8 @@ export = function (RED: NodeAPI) {
     let closing = false;
 
     function statusOf(): Status {
-      switch (state) {
-        case 'connected':
-          return { fill: 'green', shape: 'dot', text: RED._('nats.status.connected') };
-        case 'reconnecting':
-          return { fill: 'yellow', shape: 'ring', text: RED._('nats.status.reconnecting') };
-        case 'invalid':
-          return { fill: 'red', shape: 'ring', text: RED._('nats.status.invalid') };
-        case 'closed':
-          return { fill: 'red', shape: 'ring', text: RED._('nats.status.disconnected') };
-        default:
-          return { fill: 'grey', shape: 'ring', text: RED._('nats.status.connecting') };
-      }
+      const { fill, shape, key } = connectionStatus(state);
+      return { fill, shape, text: RED._(key) };
     }
 
     function push(): void {
@@ -120,8 +112,8 @@ export = function (RED: NodeAPI) {
 
     async function watch(c: NatsConnection): Promise<void> {
       for await (const s of c.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnecting') setState('reconnecting');
-        else if (s.type === 'reconnect') setState('connected');
+        const next = stateAfter(s);
+        if (next) setState(next);
         else if (s.type === 'error')
           node.warn(RED._('nats.errors.server', { error: String((s as { error?: unknown }).error ?? '') }));
       }
@@ -176,31 +168,10 @@ export = function (RED: NodeAPI) {
       users.clear();
       const c = nc;
       nc = undefined;
-      if (!c) {
-        // a connection still being made is closed when it arrives
-        done();
-        return;
-      }
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        done();
-      };
+      // a connection still being made is closed when it arrives
+      if (!c) return done();
       // drain: what was published is flushed, subscriptions end; never longer than 5 s
-      const timer = setTimeout(
-        () =>
-          void c
-            .close()
-            .catch(() => undefined)
-            .finally(finish),
-        5000,
-      );
-      c.drain()
-        .catch(() => c.close())
-        .catch(() => undefined)
-        .finally(finish);
+      void drainOrClose(c).then(() => done());
     });
   }
 
