@@ -12,7 +12,7 @@
  * the engine in lib/http/, the queue in lib/outbox/.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { onInput, safely, sendError, type Done, type Msg, type Send } from './common/glue';
+import { internalError, onInput, safely, sendError, type Done, type Msg, type Send } from './common/glue';
 import { memoTranslate } from './common/status';
 import { nodeEnv } from './common/node-env';
 import { endpointNode, propertyPathChecker } from './common/lookups';
@@ -23,13 +23,12 @@ import { runDeadLetterCommand } from './common/dead-letter-command';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { logsDebug } from './common/log-level';
 import { settle } from './lib/acks';
-import { IntegrationError } from './lib/errors';
+import type { IntegrationError } from './lib/errors';
 import { idempotencyKeyFor, newDeliveryState, type AttemptLog, type DeliveryState } from './lib/http/deliver';
 import type { EndpointStatus } from './lib/http/types';
-import type * as setup from './lib/http-post/settings';
-import { nodeSettings, type HttpPostNodeConfig } from './lib/http-post/node-settings';
+import { nodeSettings, type HttpPostCredentials, type HttpPostNodeConfig } from './lib/http-post/node-settings';
 import { orderingGroup, requestFor } from './lib/http-post/request';
-import * as view from './lib/http-post/status';
+import type { Outcome } from './lib/http-post/status';
 import { applyOutcome, deadlineFor, deliverInMemory, notSent } from './lib/http-post/memory-delivery';
 import { isCommand } from './lib/http-post/commands';
 import * as intake from './lib/http-post/durable-intake';
@@ -40,8 +39,6 @@ import { InFlight } from './lib/http-post/in-flight';
 type HttpPostDef = NodeDef & HttpPostNodeConfig;
 
 const OUTPUTS = 2;
-const internal = (what: string, err: unknown) =>
-  new IntegrationError('INTERNAL_ERROR', what, [{ reason: String((err as Error)?.message ?? err) }]);
 
 export = function (RED: NodeAPI) {
   installOutboxAdmin(RED); // GET/POST /saypro-integration-kit/outbox/:id… on the editor's admin API
@@ -49,7 +46,7 @@ export = function (RED: NodeAPI) {
   // status texts repeat message after message: translated once each
   const tr = memoTranslate((key, vars) => RED._(key, vars as Record<string, string | number> | undefined));
 
-  function HttpPostNode(this: Node<setup.HttpPostCredentials>, config: HttpPostDef) {
+  function HttpPostNode(this: Node<HttpPostCredentials>, config: HttpPostDef) {
     RED.nodes.createNode(this, config);
     const node = this;
 
@@ -79,7 +76,7 @@ export = function (RED: NodeAPI) {
     });
     const { board, show: showStatus } = status;
     /** a delivery ended: its outcome stays shown until the next one (or the next message) */
-    const showOutcome = (outcome: view.Outcome | undefined) => (board.ended(outcome), showStatus());
+    const showOutcome = (outcome: Outcome | undefined) => (board.ended(outcome), showStatus());
     /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
     function recountDeadLetters(): void {
       board.deadLetters = safely(() => slot.queue?.deadLetter.counts().total) ?? board.deadLetters;
@@ -174,14 +171,15 @@ export = function (RED: NodeAPI) {
       if (s.durable) {
         showStatus();
         // a bug of ours: the message still leaves on output 2, and a waiting trigger answers 503
-        const bug = (err: unknown) => refuse(msg, internal('The message could not be queued', err), send, done, key);
+        const bug = (err: unknown) =>
+          refuse(msg, internalError('The message could not be queued', err), send, done, key);
         return handleDurable(msg, send, done, key).catch(bug);
       }
       const state = newDeliveryState(key, s.maxAttempts);
       const job = (noted: Send) =>
         handleInMemory(msg, noted, done, state)
           // a bug of ours: the message still leaves on output 2
-          .catch((err) => fail(msg, internal('The message could not be delivered', err), noted, done));
+          .catch((err) => fail(msg, internalError('The message could not be delivered', err), noted, done));
       const finished = inFlight.run(state, send, job, showOutcome);
       showStatus();
       return finished;
@@ -189,7 +187,8 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (removed: boolean, done: () => void) => {
       status.stop();
-      // in memory: cancels every retry wait and request in flight; each message leaves on output 2 (CANCELLED) first
+      // durable: the scheduler stops, the journal closes; in memory: every retry wait and request in flight is
+      // cancelled, each message leaving on output 2 (CANCELLED) first
       const closing = s.durable ? closeNodeQueue(RED, node, slot, removed) : inFlight.cancel();
       void closing.then(() => {
         deregisterAdmin();
@@ -200,7 +199,7 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType<Node<setup.HttpPostCredentials>, HttpPostDef, unknown, setup.HttpPostCredentials>(
+  RED.nodes.registerType<Node<HttpPostCredentials>, HttpPostDef, unknown, HttpPostCredentials>(
     'saypro-http-post',
     HttpPostNode,
     { credentials: { signingSecret: { type: 'password' }, outboxKey: { type: 'password' } } },

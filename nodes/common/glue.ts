@@ -92,6 +92,11 @@ export function mergeHeaders(msg: Msg, headers: Record<string, string>): void {
   msg.headers = current;
 }
 
+/** The error of a bug of ours (`what` failed with `err`): the message still leaves, with this as msg.error. */
+export function internalError(what: string, err: unknown): IntegrationError {
+  return new IntegrationError('INTERNAL_ERROR', what, [{ reason: String((err as Error)?.message ?? err) }]);
+}
+
 /** Runs `fn`, turning a throw into `onError` (default: ignored) and undefined. */
 export function safely<T>(fn: () => T, onError?: (err: unknown) => void): T | undefined {
   try {

@@ -16,6 +16,8 @@ import {
   type SettingsContext,
 } from './settings';
 
+export type { HttpPostCredentials } from './settings';
+
 /** the node's config as the editor saves it */
 export interface HttpPostNodeConfig extends HttpPostConfig {
   endpoint?: string;
