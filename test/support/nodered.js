@@ -97,7 +97,7 @@ async function startNodeRed(opts = {}) {
   const base = `http://127.0.0.1:${port}`;
 
   const started = await new Promise((resolve) => {
-    const deadline = Date.now() + (opts.startTimeout || 30000);
+    const deadline = Date.now() + (opts.startTimeout || 60000);
     const timer = setInterval(() => {
       if (/Started flows|Flows stopped due to missing node types|Waiting for missing types/.test(output)) {
         clearInterval(timer);
@@ -109,7 +109,7 @@ async function startNodeRed(opts = {}) {
     }, 50);
   });
   // "Started flows" can be logged before the HTTP port listens: wait until it answers.
-  const listening = started && (await waitForHttp(base, opts.startTimeout || 30000, () => child.exitCode !== null));
+  const listening = started && (await waitForHttp(base, opts.startTimeout || 60000, () => child.exitCode !== null));
   const instance = {
     port,
     base,
