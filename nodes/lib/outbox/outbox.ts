@@ -76,6 +76,7 @@ export class Outbox {
   private retried = 0;
   private deadLettered = 0;
   private refused = 0;
+  /** operations run unless the outbox is closed; close() waits for the ones in progress */
   private readonly ops = new Operations();
 
   private constructor(dir: string, options: OutboxOptions) {
@@ -166,11 +167,6 @@ export class Outbox {
     this.maintenance.schedule();
   }
 
-  /** Runs an operation unless the outbox is closed; close() waits for the ones in progress. */
-  private guarded<T>(fn: () => Promise<T>): Promise<T> {
-    return this.ops.run(fn);
-  }
-
   private moveHost(): MoveHost {
     return {
       index: this.index,
@@ -206,7 +202,7 @@ export class Outbox {
    * dead-letter store (error code OUTBOX_FULL) to make room.
    */
   enqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    return this.guarded(() => this.doEnqueue(input));
+    return this.ops.run(() => this.doEnqueue(input));
   }
 
   private async doEnqueue(input: EnqueueInput): Promise<EnqueueResult> {
@@ -335,7 +331,7 @@ export class Outbox {
    * completed). The index changes at once, so `due()` sees the new time.
    */
   recordAttempt(id: string, update: AttemptUpdate): Promise<boolean> {
-    return this.guarded(async () => {
+    return this.ops.run(async () => {
       const attempts = finite(update?.attempts, 'attempts');
       const next = finite(update?.nextAttemptAt, 'nextAttemptAt');
       const it = this.index.get(id);
@@ -365,7 +361,7 @@ export class Outbox {
    * delivered again, under the same idempotency key.
    */
   complete(id: string): Promise<boolean> {
-    return this.guarded(async () => {
+    return this.ops.run(async () => {
       const it = this.index.get(id);
       if (!it || it.closing) return false;
       this.setClosing(it, true);
@@ -397,7 +393,7 @@ export class Outbox {
     error: { code: string; message: string; details?: unknown[] } | Error | unknown,
     history?: AttemptRecord[],
   ): Promise<boolean> {
-    return this.guarded(async () => {
+    return this.ops.run(async () => {
       const it = this.index.get(id);
       if (!it || it.closing) return false;
       this.setClosing(it, true);
