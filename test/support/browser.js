@@ -68,9 +68,32 @@ class Page {
     return this.impl.waitForSelector(selector, false, timeout);
   }
 
-  /** Clicks the element once it is visible and has stopped moving (trays slide in). */
-  click(selector) {
+  /**
+   * Clicks the element once it is visible and has stopped moving. A button in
+   * an edit tray is clicked only once the tray has finished opening: Node-RED
+   * slides the tray in, then (150 ms later, later still on a busy machine) sets
+   * its width and calls its show(), which moves the buttons again. The editor
+   * raises the tray stack's z-index to 13 only after all of that
+   * (RED.tray's raiseTrayZ), so that is the sign that it has settled.
+   */
+  async click(selector) {
+    await this.trayOpened(selector);
     return this.impl.click(selector);
+  }
+
+  /** Waits until `selector` exists and, when it sits in an edit tray, until the tray has finished opening. */
+  trayOpened(selector, timeout = 30000) {
+    return this.waitFor(
+      (sel) => {
+        const el = document.querySelector(sel);
+        if (!el) return false;
+        if (!el.closest('.red-ui-tray')) return true;
+        const stack = document.getElementById('red-ui-editor-stack');
+        return !!stack && stack.style.zIndex === '13';
+      },
+      selector,
+      timeout,
+    );
   }
 
   /** Clicks the first visible element matching `selector` whose text contains `text`. */
@@ -87,7 +110,7 @@ class Page {
       [selector, text, mark],
       timeout,
     );
-    await this.impl.click(`[data-test-mark="${mark}"]`);
+    await this.click(`[data-test-mark="${mark}"]`);
   }
 
   /** Replaces an input's text by typing, as a user would (fires input events). */
