@@ -38,8 +38,20 @@ function segFiles(dir) {
     .sort();
 }
 
+/** true when `fd` was opened with O_DSYNC (Linux: the flags in /proc/self/fdinfo, in octal) */
+function opensDsync(fd) {
+  const dsync = fs.constants.O_DSYNC;
+  if (!dsync) return false;
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return !!m && (parseInt(m[1], 8) & dsync) === dsync;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Counts fdatasync calls on every FileHandle, and remembers per file how many
+ * Counts fdatasync calls (and writes to files opened with O_DSYNC, each its own sync) on every FileHandle, and remembers per file how many
  * bytes had been written when the last completed fdatasync began (what is
  * durable), so a test can check that an append resolved only after the sync
  * that covers it.
@@ -51,14 +63,22 @@ async function spyOnSyncs(dir) {
   fs.unlinkSync(path.join(dir, '.probe'));
   const written = new Map(); // fd → highest byte written
   const durable = new Map(); // fd → bytes durable
-  const state = { syncs: 0, writes: 0, maxWriteBytes: 0 };
+  const state = { syncs: 0, writes: 0, maxWriteBytes: 0, dsyncWrites: 0 };
   const origWrite = proto.write;
   const origSync = proto.datasync;
   proto.write = async function (buf, offset, length, position) {
+    const fd = this.fd;
+    const synced = opensDsync(fd);
     const r = await origWrite.call(this, buf, offset, length, position);
     state.writes++;
     state.maxWriteBytes = Math.max(state.maxWriteBytes, r.bytesWritten);
-    written.set(this.fd, Math.max(written.get(this.fd) || 0, position + r.bytesWritten));
+    written.set(fd, Math.max(written.get(fd) || 0, position + r.bytesWritten));
+    if (synced) {
+      // a file opened with O_DSYNC: the write returned once its data was on the disk
+      state.syncs++;
+      state.dsyncWrites++;
+      durable.set(fd, Math.max(durable.get(fd) || 0, position + r.bytesWritten));
+    }
     return r;
   };
   proto.datasync = async function () {
@@ -234,6 +254,10 @@ describe('outbox journal', function () {
         assert.ok(checks.every(Boolean), 'a record resolved before the fdatasync that covers it');
         assert.ok(spy.syncs >= 1 && spy.syncs <= 5, `expected a handful of syncs for one burst, got ${spy.syncs}`);
         assert.strictEqual(spy.writes, spy.syncs, 'one write per sync');
+        if (process.platform === 'linux') {
+          // segment files are opened with O_DSYNC there: one system call per batch, no separate fdatasync
+          assert.strictEqual(spy.dsyncWrites, spy.writes, 'every segment write is an O_DSYNC write');
+        }
       } finally {
         spy.restore();
       }
@@ -288,9 +312,13 @@ describe('outbox journal', function () {
       const probe = await fsp.open(path.join(d, 'seg-000001.log'), 'r');
       const proto = Object.getPrototypeOf(probe);
       await probe.close();
-      const orig = proto.datasync;
+      // the sync fails (where segments are opened with O_DSYNC, the write is the sync)
+      const orig = { datasync: proto.datasync, write: proto.write };
       proto.datasync = async function () {
         throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      };
+      proto.write = async function () {
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
       };
       let failed;
       try {
@@ -299,7 +327,7 @@ describe('outbox journal', function () {
           (e) => e.code,
         );
       } finally {
-        proto.datasync = orig;
+        Object.assign(proto, orig);
       }
       assert.strictEqual(failed, 'EIO');
       const pos = await j.append(1, { ok: 2 });

@@ -7,7 +7,8 @@
  * Group commit: `append()` only queues the encoded record. A single writer
  * takes everything queued (up to `maxBatchBytes` / `maxBatchRecords`), gives
  * each record the next sequence number, writes the batch with one positional
- * write and one `fdatasync`, then resolves the promise of every record in it.
+ * write and one `fdatasync` (one O_DSYNC write where the platform has it:
+ * fsutil.ts), then resolves the promise of every record in it.
  * Records queued while a sync is running form the next batch: under load the
  * batch grows, so the number of syncs per second stays what the disk can do
  * while throughput rises.
@@ -35,7 +36,7 @@ import { plainBody, readSegment, reportLosses } from './segment-reader';
 import { accountLosses, type LossReport, type SegmentScan } from './losses';
 import { continuesLastSegment, manifestAfterScan, nextLsnAfter, segmentFileName, segmentFiles } from './journal-open';
 import { readManifest, writeManifest, type ManifestEntry } from './manifest';
-import { makeDir, positive, readFully, syncDir, writeFully } from './fsutil';
+import { makeDir, openSegmentFile, positive, readFully, syncDir, syncedWrites, writeFully } from './fsutil';
 import type { RecordCipher } from './cipher';
 import type { JournalOptions, JournalRecord, PendingRecord, RecordPos, Segment, WarnFn } from './journal-types';
 
@@ -134,7 +135,7 @@ export class Journal {
     const scans: SegmentScan[] = [];
     for (let i = 0; i < names.length; i++) {
       const file = path.join(this.dir, names[i].name);
-      const fh = await fsp.open(file, 'r+');
+      const fh = await openSegmentFile(file, false);
       const seg: Segment = { seq: names[i].seq, file, fh, size: 0, legacy: false };
       this.segments.set(seg.seq, seg); // known before anything else can fail, so open()'s clean-up closes it
       seg.size = (await fh.stat()).size;
@@ -180,7 +181,7 @@ export class Journal {
   /** Creates segment `seq`, lists it in the manifest (closing the previous one's range) and makes it the active one. */
   private async startSegment(seq: number): Promise<Segment> {
     const file = path.join(this.dir, segmentFileName(seq));
-    const fh = await fsp.open(file, 'wx+', 0o600);
+    const fh = await openSegmentFile(file, true);
     const prev = this.manifest.find((e) => e.last === null);
     const entry: ManifestEntry = { seq, first: this.nextLsn, last: null };
     if (prev) prev.last = this.nextLsn - 1;
@@ -344,7 +345,7 @@ export class Journal {
       const off = seg.size;
       try {
         await writeFully(seg.fh, data, off);
-        await seg.fh.datasync();
+        if (!syncedWrites) await seg.fh.datasync();
       } catch (err) {
         // After a failed write or sync nothing of the batch may be trusted:
         // cut it off and continue in a fresh segment.
@@ -449,7 +450,7 @@ export class Journal {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         // still on disk, so still read by the next open: keep it known here too
-        seg.fh = await fsp.open(seg.file, 'r+');
+        seg.fh = await openSegmentFile(seg.file, false);
         this.segments.set(seq, seg);
         throw err;
       }
