@@ -44,11 +44,14 @@ function live(props = {}) {
 }
 
 describe('lib/http-post/node-status', function () {
-  it('durable: "opening queue" until the queue is open, then its depth; each change set once', function () {
+  it('durable: "opening queue" until the queue is open, then its depth; each change set once', async function () {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     let brief;
     const { status, set } = live({ queue: () => brief });
     status.show();
+    await turn();
     status.show();
+    await turn();
     assert.deepStrictEqual(
       set.map((s) => s.text),
       ['opening queue'],
@@ -56,6 +59,7 @@ describe('lib/http-post/node-status', function () {
     brief = { depth: 0, oldestAgeMs: 0, sending: 0 };
     status.board.ended({ ok: true, status: 200 });
     status.show();
+    await turn();
     assert.deepStrictEqual(
       set.map((s) => s.text),
       ['opening queue', '200 · 0 queued'],
