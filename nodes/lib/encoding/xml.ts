@@ -16,6 +16,30 @@ function xml2js(): typeof Xml2js {
   return xml2jsModule;
 }
 
+/**
+ * One xml2js Builder per (declaration, pretty) pair, made on first use: a
+ * Builder holds only its options (buildObject starts a new document each
+ * call), and making one per message cost more than the rendering.
+ */
+const builders = new Map<string, InstanceType<typeof Xml2js.Builder>>();
+function builderFor(declaration: boolean, pretty: boolean): InstanceType<typeof Xml2js.Builder> {
+  const key = `${declaration ? 'd' : '-'}${pretty ? 'p' : '-'}`;
+  let builder = builders.get(key);
+  if (!builder) {
+    builder = new (xml2js().Builder)({
+      // a one-key object with the default rootName makes xml2js use that key as
+      // the root element; wrapping in { [root]: … } always gives options.root
+      xmldec: { version: '1.0', encoding: 'UTF-8' },
+      headless: !declaration,
+      attrkey: ATTR_KEY,
+      charkey: TEXT_KEY,
+      renderOpts: pretty ? { pretty: true, indent: '  ', newline: '\n' } : { pretty: false },
+    });
+    builders.set(key, builder);
+  }
+  return builder;
+}
+
 export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
 export interface XmlOptions {
@@ -220,14 +244,6 @@ export function encodeXml(payload: unknown, options: XmlOptions, root = 'payload
   if (problems.length > 0) throw problemsError('ENCODE_XML', problems, (d) => `${d.field} ${d.reason}`);
 
   const content = Array.isArray(payload) ? { [options.item]: tree } : tree;
-  const builder = new (xml2js().Builder)({
-    // a one-key object with the default rootName makes xml2js use that key as
-    // the root element; wrapping in { [root]: … } always gives options.root
-    xmldec: { version: '1.0', encoding: 'UTF-8' },
-    headless: !options.declaration,
-    attrkey: ATTR_KEY,
-    charkey: TEXT_KEY,
-    renderOpts: options.pretty ? { pretty: true, indent: '  ', newline: '\n' } : { pretty: false },
-  });
+  const builder = builderFor(!!options.declaration, !!options.pretty);
   return builder.buildObject({ [options.root]: content });
 }
