@@ -79,6 +79,7 @@ export async function deliverInMemory(o: MemoryDelivery): Promise<DeliveryOutcom
   try {
     const outcome = await deliver(o.endpoint, o.request, o.state, o.settings, {
       signal: stop.signal,
+      ownSignal: true, // `stop` is this delivery's own (it follows `closed` for it)
       onAttempt: o.onAttempt,
       onPhase: (s) => {
         window.check();

@@ -99,6 +99,12 @@ export interface AttemptLog {
 export interface DeliveryOptions {
   /** aborts a wait or a request in flight: the outcome is CANCELLED */
   signal?: AbortSignal;
+  /**
+   * true when `signal` belongs to this delivery alone: it is listened to as
+   * it is. Otherwise (a signal shared by many deliveries) the delivery follows
+   * it through a child signal of its own, one listener on the shared one.
+   */
+  ownSignal?: boolean;
   /** default: built from endpoint.secrets(), endpoint.sensitiveNames() and the signing key */
   redactor?: Redactor;
   random?: () => number;

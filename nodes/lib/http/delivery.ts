@@ -111,8 +111,12 @@ export class Delivery {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.transport = options.transport ?? undiciTransport;
-    // one listener on the caller's (shared) signal per delivery at most, removed when it ends
-    this.link = linkSignal(options.signal);
+    // one listener on the caller's (shared) signal per delivery at most, removed when it ends;
+    // a signal of this delivery's own needs no child
+    this.link =
+      options.ownSignal && options.signal
+        ? { signal: options.signal, dispose: () => undefined, abort: () => undefined }
+        : linkSignal(options.signal);
     this.signal = this.link.signal;
     this.redactor = options.redactor ?? redactorFor(endpoint, settings.signingKey, settings.secrets, request.headers);
     this.knownSecrets = secretsKey(endpoint);
