@@ -90,6 +90,33 @@ describe('outbox: data of recent items kept in memory', function () {
     assert.deepStrictEqual(await ob.load('a'), record(1));
   });
 
+  it('an owned item is answered with the very value handed over (nothing parsed); bounded and left as the others are', async function () {
+    const ob = await openOutbox();
+    const data = record(3);
+    await ob.enqueue({ id: 'o', data, owned: true });
+    await ob.enqueue({ id: 'c', data: record(4) });
+    assert.strictEqual(await ob.load('o'), data, 'the value itself');
+    assert.notStrictEqual(await ob.load('c'), await ob.load('c'), 'a fresh copy each time when not owned');
+    assert.strictEqual(ob.disk().reads, 0);
+    // what is on disk is the value as it was handed over
+    await ob.close();
+    const again = await openOutbox({}, ob.dir);
+    assert.deepStrictEqual(await again.load('o'), record(3));
+    assert.strictEqual(again.disk().reads, 1);
+  });
+
+  it('an owned item pushed out of the bound is read from disk, intact', async function () {
+    const one = Buffer.byteLength(JSON.stringify(record(0)));
+    const ob = await openOutbox({ bodyCacheBytes: 2 * (one + 200) });
+    const values = Array.from({ length: 5 }, (_, i) => record(i));
+    for (let i = 0; i < 5; i++) await ob.enqueue({ id: `o${i}`, data: values[i], owned: true });
+    assert.strictEqual(ob.disk().cached.entries, 2);
+    const first = await ob.load('o0');
+    assert.notStrictEqual(first, values[0]);
+    assert.deepStrictEqual(first, record(0));
+    assert.strictEqual(await ob.load('o4'), values[4]);
+  });
+
   it('after a restart the data comes from disk', async function () {
     const ob = await openOutbox();
     await ob.enqueue({ id: 'a', data: record(7) });

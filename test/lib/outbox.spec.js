@@ -251,6 +251,39 @@ describe('outbox', function () {
       }
       assert.strictEqual(ob.size, live.length);
     });
+
+    it('agrees with it on a small queue whose earliest items are in flight (the case under load)', async function () {
+      const rnd = prng(77);
+      const ob = await openOutbox(dir());
+      const live = [];
+      for (let i = 0; i < 120; i++) {
+        live.push(`s${i}`);
+        await ob.enqueue({
+          id: `s${i}`,
+          orderingKey: rnd() < 0.3 ? 'k' + Math.floor(rnd() * 6) : undefined,
+          data: i,
+          now: i,
+          nextAttemptAt: Math.floor(rnd() * 1000),
+        });
+      }
+      for (let round = 0; round < 40; round++) {
+        // most of the items, the earliest due among them, are being worked on
+        const byDue = ob.list().sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+        const busy = new Set(byDue.slice(0, Math.floor(rnd() * byDue.length)).map((it) => it.id));
+        const keys = rnd() < 0.5 ? ['k1', 'k2'] : [];
+        const want = reference(ob, 500, 10, keys, busy);
+        assert.strictEqual(ob.nextDueAt(keys, busy), want.next, `round ${round}, nextDueAt`);
+        assert.deepStrictEqual(ids(ob.due(500, 10, keys, busy)), want.due, `round ${round}, due`);
+        assert.strictEqual(ob.nextDueAt(keys, busy), want.next, 'the same answer again');
+        const id = live[Math.floor(rnd() * live.length)];
+        await ob.recordAttempt(id, { attempts: 1, nextAttemptAt: Math.floor(rnd() * 1500) });
+        if (round % 3 === 0) {
+          const i = Math.floor(rnd() * live.length);
+          await ob.complete(live[i]);
+          live.splice(i, 1);
+        }
+      }
+    });
   });
 
   describe('attempts, completion and dead letters', function () {

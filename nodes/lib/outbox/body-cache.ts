@@ -9,7 +9,9 @@
  * soon as its item is delivered, dead-lettered or otherwise removed. The
  * entry is the JSON text that went into the journal, parsed again on each
  * read: a caller that changes what it got, or what it enqueued, changes
- * neither the cache nor the journal. After a restart the cache is empty and
+ * neither the cache nor the journal. An item enqueued as `owned` (its caller
+ * handed the value over and changes it no more) is kept as that value and
+ * answered without parsing. After a restart the cache is empty and
  * everything is read from disk.
  */
 
@@ -23,6 +25,8 @@ interface Entry {
   /** the item's incarnation (outbox seq): an entry never answers for a later item with the same id */
   seq: number;
   json: string;
+  /** the value itself, for an owned item */
+  owned: { value: unknown } | undefined;
   cost: number;
 }
 
@@ -38,8 +42,11 @@ export class BodyCache {
     this.maxBytes = Number.isFinite(maxBytes) && maxBytes > 0 ? Math.floor(maxBytes) : 0;
   }
 
-  /** Keeps the data (as written to the journal) of item `id`/`seq`; `bytes` is its UTF-8 size. */
-  put(id: string, seq: number, json: string, bytes: number): void {
+  /**
+   * Keeps the data (as written to the journal) of item `id`/`seq`; `bytes` is
+   * its UTF-8 size; `owned`: the value itself, answered as it is.
+   */
+  put(id: string, seq: number, json: string, bytes: number, owned?: { value: unknown }): void {
     this.delete(id);
     const cost = bytes + id.length + ENTRY_OVERHEAD;
     if (cost > this.maxBytes) return;
@@ -48,16 +55,16 @@ export class BodyCache {
       if (oldest.done) break;
       this.delete(oldest.value);
     }
-    this.entries.set(id, { seq, json, cost });
+    this.entries.set(id, { seq, json, owned, cost });
     this.used += cost;
   }
 
-  /** The data of item `id`/`seq` (a fresh copy), or undefined when it is not kept. */
+  /** The data of item `id`/`seq` (a fresh copy; an owned item's own value), or undefined when it is not kept. */
   get(id: string, seq: number): { value: unknown } | undefined {
     const e = this.entries.get(id);
     if (!e || e.seq !== seq) return undefined;
     this.hits++;
-    return { value: JSON.parse(e.json) as unknown };
+    return e.owned ?? { value: JSON.parse(e.json) as unknown };
   }
 
   delete(id: string): void {

@@ -73,6 +73,13 @@ export class DueHeap {
     return top;
   }
 
+  /** The earliest entry that `accept`s, found by a pass over the array (the heap is not changed). */
+  scanMin(accept: (e: HeapEntry) => boolean): HeapEntry | undefined {
+    let best: HeapEntry | undefined;
+    for (const e of this.h) if ((best === undefined || less(e, best)) && accept(e)) best = e;
+    return best;
+  }
+
   /** replaces the content by one fresh entry per item */
   rebuild(items: Iterable<Item>): void {
     const h: HeapEntry[] = [];

@@ -20,6 +20,13 @@ export interface EnqueueInput {
   orderingKey?: string;
   /** any JSON value (undefined is stored as null) */
   data: unknown;
+  /**
+   * true: the caller hands `data` over and never changes it again; the
+   * outbox's memory of recent items then keeps this very value, and `load()`
+   * returns it as is (shared: whoever loads it must not change it either)
+   * instead of parsing a fresh copy from the JSON written.
+   */
+  owned?: boolean;
   /** the enqueue time (default: the outbox's clock); also the first nextAttemptAt unless that is given */
   now?: number;
   /** when the first attempt is due (default `now`) */

@@ -267,7 +267,7 @@ export class Outbox {
     it.setPut(pos);
     this.index.add(it);
     this.ledger.pin(pos.seg, pos.length);
-    this.bodies.put(id, it.seq, json, bytes);
+    this.bodies.put(id, it.seq, json, bytes, input.owned === true ? { value: input.data ?? null } : undefined);
     return { status: 'accepted', id, item: it.view(), evicted: victims.map((v) => v.id) };
   }
 

@@ -11,6 +11,9 @@ function toSet(v: Iterable<string> | undefined): ReadonlySet<string> | undefined
   return v instanceof Set ? (v as ReadonlySet<string>) : new Set(v);
 }
 
+/** up to this many heap entries, nextDueAt() looks past busy ones with one pass over them */
+const SCAN_MAX = 256;
+
 export class PendingIndex {
   /** pending items in enqueue (seq) order */
   readonly items = new Map<string, Item>();
@@ -229,6 +232,12 @@ export class PendingIndex {
         continue;
       }
       if (this.skip(top.it, bk, busyIds)) {
+        if (h.length <= SCAN_MAX) {
+          // a small heap whose top is in flight (the usual case under load): one pass beats
+          // taking the busy entries off and putting them back at every look
+          found = h.scanMin((e) => this.current(e) && !this.skip(e.it, bk, busyIds))?.t;
+          break;
+        }
         aside.push(h.pop() as HeapEntry);
         continue;
       }

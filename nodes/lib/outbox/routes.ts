@@ -15,19 +15,23 @@ export class RouteIds {
 
   constructor(private readonly outbox: Outbox) {}
 
-  /** Enqueues `data` under `key`, or under a route-specific id when `key` is taken by another route. */
+  /**
+   * Enqueues `data` under `key`, or under a route-specific id when `key` is
+   * taken by another route. `data` is handed over (`owned`): the queue built
+   * it for this call, and neither it nor whoever loads it changes it.
+   */
   async enqueue(key: string, orderingKey: string | undefined, data: StoredItem, now: number): Promise<EnqueueResult> {
     const route = `${data.request.method ?? ''} ${data.request.path}`;
     const routeId = () => `${key}#${createHash('sha256').update(route).digest('hex').slice(0, 12)}`;
     const busy = this.enqueuing.get(key);
     if (busy && !busy.includes(route)) {
       // the same key is being queued right now for another request
-      return this.outbox.enqueue({ id: routeId(), orderingKey, data, now });
+      return this.outbox.enqueue({ id: routeId(), orderingKey, data, now, owned: true });
     }
     this.enqueuing.set(key, (busy ?? []).concat(route));
     let r: EnqueueResult;
     try {
-      r = await this.outbox.enqueue({ id: key, orderingKey, data, now });
+      r = await this.outbox.enqueue({ id: key, orderingKey, data, now, owned: true });
     } finally {
       const list = this.enqueuing.get(key) ?? [];
       const i = list.indexOf(route);
@@ -42,6 +46,6 @@ export class RouteIds {
       pending = undefined;
     }
     const pendingRoute = pending ? `${pending.request.method ?? ''} ${pending.request.path}` : route;
-    return pendingRoute !== route ? this.outbox.enqueue({ id: routeId(), orderingKey, data, now }) : r;
+    return pendingRoute !== route ? this.outbox.enqueue({ id: routeId(), orderingKey, data, now, owned: true }) : r;
   }
 }

@@ -57,8 +57,8 @@ export class Scheduler {
   private readonly onChange: () => void;
   /** ids being worked on */
   readonly busyIds = new Set<string>();
-  /** ordering keys being worked on → how many (at most one, as due() only offers heads) */
-  private readonly keyCount = new Map<string, number>();
+  /** ordering keys being worked on (one item each at most: due() only offers heads, and a busy key is skipped) */
+  private readonly keys = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
   private timer: unknown;
   /** when the timer fires, undefined when none is set */
@@ -92,7 +92,7 @@ export class Scheduler {
 
   /** ordering keys being worked on */
   get busyKeys(): ReadonlySet<string> {
-    return new Set(this.keyCount.keys());
+    return new Set(this.keys);
   }
 
   start(): void {
@@ -145,14 +145,14 @@ export class Scheduler {
     if (room > 0) {
       let items: PendingItem[];
       try {
-        items = this.queue.due(now, room, this.keyCount.keys(), this.busyIds);
+        items = this.queue.due(now, room, this.keys, this.busyIds);
       } catch (err) {
         this.onError(err);
         items = [];
       }
       for (const item of items) {
         if (this.busyIds.has(item.id)) continue;
-        if (item.orderingKey !== undefined && this.keyCount.has(item.orderingKey)) continue;
+        if (item.orderingKey !== undefined && this.keys.has(item.orderingKey)) continue;
         this.launch(item);
         launched++;
       }
@@ -160,7 +160,7 @@ export class Scheduler {
     if (this.running.size >= this.maxInFlight) return; // a step that ends looks again
     let next: number | undefined;
     try {
-      next = this.queue.nextDueAt(this.keyCount.keys(), this.busyIds);
+      next = this.queue.nextDueAt(this.keys, this.busyIds);
     } catch (err) {
       this.onError(err);
       next = undefined;
@@ -186,7 +186,7 @@ export class Scheduler {
     const id = item.id;
     const key = item.orderingKey;
     this.busyIds.add(id);
-    if (key !== undefined) this.keyCount.set(key, (this.keyCount.get(key) ?? 0) + 1);
+    if (key !== undefined) this.keys.add(key);
     let p: Promise<void>;
     try {
       p = Promise.resolve(this.runStep(item));
@@ -198,11 +198,7 @@ export class Scheduler {
       .then(() => {
         this.running.delete(id);
         this.busyIds.delete(id);
-        if (key !== undefined) {
-          const n = (this.keyCount.get(key) ?? 1) - 1;
-          if (n <= 0) this.keyCount.delete(key);
-          else this.keyCount.set(key, n);
-        }
+        if (key !== undefined) this.keys.delete(key);
         this.changed();
         if (!this.stopped) this.pump();
       });
