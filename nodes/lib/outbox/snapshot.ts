@@ -150,12 +150,16 @@ function decode(value: unknown): unknown {
   return decodeObject(value);
 }
 
+/** out[k] = v, where a "__proto__" key stays data, never a prototype */
+function setData(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
 function decodeObject(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value)) {
-    // defineProperty: a "__proto__" key stays data, never a prototype
-    Object.defineProperty(out, k, { value: decode(value[k]), enumerable: true, writable: true, configurable: true });
-  }
+  for (const k of Object.keys(value)) setData(out, k, decode(value[k]));
   return out;
 }
 
@@ -212,7 +216,7 @@ export function restoreMessage(snapshot: unknown, body: Buffer | null = null): R
     } else {
       restored = decode(v);
     }
-    Object.defineProperty(out, k, { value: restored, enumerable: true, writable: true, configurable: true });
+    setData(out, k, restored);
   }
   return out;
 }
