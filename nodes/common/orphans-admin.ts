@@ -12,10 +12,16 @@
  * disabled or not) owns its directory.
  */
 import { toErrorInfo } from '../lib/errors';
-import { deleteOrphan, handOver, listOrphans, outboxRoot, queueDirName } from '../lib/outbox/orphans';
+import { outboxRoot, queueDirName } from '../lib/outbox/queue-dir';
 import { outboxAdminHandle, READ_PERMISSION, WRITE_PERMISSION } from './outbox-admin';
 
 export const ORPHANS_PATH = '/saypro-integration-kit/orphans';
+
+/** the orphan finder, with the outbox under it: loaded when a route is first used, not at start */
+function orphans(): typeof import('../lib/outbox/orphans') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../lib/outbox/orphans') as typeof import('../lib/outbox/orphans');
+}
 
 interface Req {
   params: Record<string, string>;
@@ -70,19 +76,23 @@ export function installOrphansAdmin(api: OrphansApi): void {
   app.get(ORPHANS_PATH, read, (_req: Req, res: Res) => {
     const r = root();
     if (!r) return res.json({ root: null, queues: [] });
-    listOrphans(r, liveNames()).then(
-      (queues) => res.json({ root: r, queues }),
-      (err) => fail(res, err),
-    );
+    orphans()
+      .listOrphans(r, liveNames())
+      .then(
+        (queues) => res.json({ root: r, queues }),
+        (err) => fail(res, err),
+      );
   });
 
   app.post(`${ORPHANS_PATH}/:name/delete`, write, (req: Req, res: Res) => {
     const r = root();
     if (!r) return fail(res, Object.assign(new Error('no queue directory'), { code: 'ENOENT' }));
-    deleteOrphan(r, String(req.params.name), liveNames()).then(
-      () => res.json({ deleted: req.params.name }),
-      (err) => fail(res, err),
-    );
+    orphans()
+      .deleteOrphan(r, String(req.params.name), liveNames())
+      .then(
+        () => res.json({ deleted: req.params.name }),
+        (err) => fail(res, err),
+      );
   });
 
   app.post(`${ORPHANS_PATH}/:name/hand-over`, write, (req: Req, res: Res) => {
@@ -100,9 +110,11 @@ export function installOrphansAdmin(api: OrphansApi): void {
           code: 'NOT_DURABLE',
         }),
       );
-    handOver(r, String(req.params.name), liveNames(), target).then(
-      (result) => res.json(result),
-      (err) => fail(res, err),
-    );
+    orphans()
+      .handOver(r, String(req.params.name), liveNames(), target)
+      .then(
+        (result) => res.json(result),
+        (err) => fail(res, err),
+      );
   });
 }

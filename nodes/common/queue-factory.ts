@@ -5,8 +5,9 @@
  * to the node; this is the only place that knows there are two.
  */
 import type { NodeAPI } from 'node-red';
-import { DurableQueue, type DurableQueueOptions } from '../lib/outbox/durable';
-// the NATS clients (through shared-queue.ts) are loaded only by a node that uses the shared queue
+// the journal (lib/outbox/) is loaded only by a node that uses it, and the NATS clients (through
+// shared-queue.ts) only by a node that uses the shared queue: an in-memory flow loads neither
+import type { DurableQueue, DurableQueueOptions } from '../lib/outbox/durable';
 import type { SharedQueue, NatsLink } from '../lib/shared-queue/shared-queue';
 import { IntegrationError } from '../lib/errors';
 
@@ -77,7 +78,11 @@ export async function openDeliveryQueue(
   user: StatusUser,
 ): Promise<DeliveryQueue> {
   if (choice.kind === 'invalid') throw choice.error;
-  if (choice.kind === 'local') return DurableQueue.open(opts);
+  if (choice.kind === 'local') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const local = require('../lib/outbox/durable') as typeof import('../lib/outbox/durable');
+    return local.DurableQueue.open(opts);
+  }
   const nats = choice.nats;
   const { dir: _dir, ...rest } = opts;
   // eslint-disable-next-line @typescript-eslint/no-require-imports

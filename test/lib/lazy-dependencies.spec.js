@@ -34,8 +34,43 @@ function packagesLoadedBy(script) {
   return JSON.parse(out);
 }
 
+/** the package's own outbox files (dist/nodes/lib/outbox/*.js) loaded after `script` */
+function outboxFilesLoadedBy(script) {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `
+      const path = require('path');
+      const pkg = require('./package.json');
+      for (const f of [...Object.values(pkg['node-red'].nodes), ...Object.values(pkg['node-red'].plugins)]) require(path.resolve(f));
+      ${script}
+      const files = Object.keys(require.cache)
+        .map((k) => k.split(path.sep).join('/'))
+        .filter((k) => k.includes('/dist/nodes/lib/outbox/'))
+        .map((k) => k.replace(/.*\\/dist\\/nodes\\/lib\\/outbox\\//, ''));
+      process.stdout.write(JSON.stringify(files.sort()), () => process.exit(0));
+      `,
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 60000 },
+  );
+  return JSON.parse(out);
+}
+
 describe('dependencies loaded on first use', function () {
   this.timeout(90000);
+
+  it("the durable queue's journal is loaded by the first durable node, not at start (an in-memory flow never loads it)", function () {
+    const atStart = outboxFilesLoadedBy('');
+    assert.deepStrictEqual(atStart, ['age.js', 'queue-dir.js'], `loaded at start: ${atStart.join(', ')}`);
+    const opened = outboxFilesLoadedBy(`
+      // a local queue asked for (in a directory that cannot be made: nothing is written)
+      const { openDeliveryQueue } = require('./dist/nodes/common/queue-factory.js');
+      openDeliveryQueue({ kind: 'local' }, { dir: '/proc/no-such-place/q' }, 'n1', {}).catch(() => undefined);
+    `);
+    for (const f of ['journal.js', 'outbox.js', 'durable.js'])
+      assert.ok(opened.includes(f), `${f} once a durable queue is used: ${opened.join(', ')}`);
+  });
 
   it('loading every node and plugin file loads none of undici, xml2js, prom-client, @nats-io/nats-core, @nats-io/jetstream, @nats-io/kv, @nats-io/transport-node', function () {
     const loaded = packagesLoadedBy('');

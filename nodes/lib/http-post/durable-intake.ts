@@ -9,7 +9,7 @@ import * as path from 'path';
 import { IntegrationError } from '../errors';
 import type { DurableEnqueueInput, DurableEnqueueResult } from '../outbox/durable-types';
 import type { DeliveryRequest } from '../http/deliver';
-import { outboxRoot, queueDirName } from '../outbox/orphans';
+import { outboxRoot, queueDirName } from '../outbox/queue-dir';
 
 /** what a trigger waiting on a refused message tells its caller (seconds) */
 export const REFUSED_RETRY_AFTER_S = 30;
