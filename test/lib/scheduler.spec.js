@@ -126,6 +126,47 @@ describe('outbox scheduler', function () {
     assert.strictEqual(t.live().length, 0, 'nothing pending: no timer');
   });
 
+  it('hold: a step that ended frees its slot while its id stays out of reach until the hold settles; true looks again', async function () {
+    const q = fakeQueue();
+    const t = manualTime();
+    const r = manualRun();
+    q.add('a');
+    q.add('b');
+    q.add('c');
+    const s = new Scheduler({
+      queue: q,
+      run: r.run,
+      maxInFlight: 1,
+      now: () => t.now,
+      setTimer: t.setTimer,
+      clearTimer: t.clearTimer,
+    });
+    s.start();
+    assert.deepStrictEqual(r.started, ['a']);
+    // 'a' delivered, its record still being written: held, and it stays in the queue meanwhile
+    let release;
+    s.hold('a', new Promise((resolve) => (release = resolve)));
+    await r.finish('a');
+    assert.deepStrictEqual(r.started, ['a', 'b'], 'the slot went to the next item at once');
+    assert.ok(s.busyIds.has('a'), 'the held id is not offered again');
+    q.remove('b');
+    await r.finish('b');
+    assert.deepStrictEqual(r.started, ['a', 'b', 'c'], 'still held: not taken again');
+    // the record failed: 'a' is pending again, and the scheduler looks again when the hold ends
+    q.remove('c');
+    await r.finish('c');
+    assert.deepStrictEqual(r.started, ['a', 'b', 'c']);
+    release(true);
+    await new Promise((res) => setImmediate(res));
+    assert.deepStrictEqual(r.started, ['a', 'b', 'c', 'a'], 'taken again once the hold ended');
+    // a hold that ends with false frees the id without looking
+    s.hold('a', Promise.resolve(false));
+    q.remove('a');
+    await r.finish('a');
+    assert.ok(!s.busyIds.has('a'));
+    assert.strictEqual(s.inFlight, 0);
+  });
+
   it('sets one timer for the next due time (no polling), and wake() looks at once', async function () {
     const q = fakeQueue();
     const t = manualTime(1000);

@@ -119,6 +119,71 @@ describe('saypro-http-post node, durable mode', function () {
     }
   });
 
+  it('a delivered message frees its slot before its DONE record is synced: with maxConcurrent 1 the next one goes meanwhile', async function () {
+    const fh = await fs.promises.open(__filename, 'r');
+    const proto = Object.getPrototypeOf(fh);
+    await fh.close();
+    const datasync = proto.datasync;
+    const write = proto.write;
+    let gate = null;
+    let held = 0;
+    const gated = (fn) =>
+      async function (...args) {
+        if (gate) {
+          held++;
+          await gate.promise;
+        }
+        return fn.apply(this, args);
+      };
+    proto.datasync = gated(datasync);
+    proto.write = gated(write);
+    try {
+      let go;
+      const going = new Promise((r) => (go = r));
+      server = await startServer([
+        (req, res) => going.then(() => answer(200, { n: 1 })(req, res)),
+        answer(200, { n: 2 }),
+      ]);
+      const { n1, got } = await load(server, { durable: true }, { maxConcurrent: 1 });
+      n1.receive({ payload: { n: 1 }, event: { id: 'evt-slot-1' } });
+      n1.receive({ payload: { n: 2 }, event: { id: 'evt-slot-2' } });
+      // the first request is at the partner and both messages are journaled: from now on every write waits
+      await until(() => server.requests.length === 1);
+      const ob = () => helper.request().get(`${ADMIN}/n1`).expect(200);
+      for (let depth = 0; depth !== 2;) depth = (await ob()).body.depth;
+      let open;
+      gate = { promise: new Promise((r) => (open = r)), open };
+      go();
+      await waitFor(got.ok);
+      await until(() => held >= 1, 10000, "the first message's DONE record was not held");
+      await until(
+        () => server.requests.length === 2,
+        10000,
+        "the second request waited for the first message's DONE record",
+      );
+      assert.ok(gate, 'the DONE record is still held');
+      assert.deepStrictEqual(
+        server.requests.map((r) => r.headers['idempotency-key']),
+        ['evt-slot-1', 'evt-slot-2'],
+      );
+      gate.open();
+      gate = null;
+      await until(() => got.ok.length === 2);
+      assert.deepStrictEqual(
+        got.ok.map((m) => m.payload.n),
+        [1, 2],
+      );
+      await helper.unload();
+      const after = await Outbox.open(path.join(dir, 'n1'));
+      assert.strictEqual(after.size, 0, 'both DONE records are in the journal');
+      await after.close();
+    } finally {
+      proto.datasync = datasync;
+      proto.write = write;
+      if (gate) gate.open();
+    }
+  });
+
   it('is durable by default, also for a node whose config has no "durable" property: the journal is in sayproOutboxDir/<node id>', async function () {
     server = await startServer([answer(200, { ok: true })]);
     const f = flow(server);

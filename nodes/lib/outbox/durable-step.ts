@@ -8,8 +8,8 @@
  *   attempt         ONE attempt (deliverOnce: waiting for the endpoint's
  *                   pacer uses up no attempt)
  *   then, by outcome:
- *     delivered     → complete(id) and output 1 (the message does not wait
- *                     for the DONE record's fsync)
+ *     delivered     → complete(id) and output 1 (neither the message nor the
+ *                     step waits for the DONE record's fsync)
  *     cancelled     → closing: nothing (stays as on disk); else looked at later
  *     retry later   → recordAttempt(id, {attempts, nextAttemptAt, lastError})
  *     failed        → the last attempt journaled, then giveUp: dead letter, output 2
@@ -54,6 +54,8 @@ export interface StepHost {
   label(): string;
   configHeaders(): Record<string, string>;
   reattach(id: string, msg: Record<string, unknown>): Record<string, unknown>;
+  /** keeps the item from the scheduler until `until` settles (scheduler.ts hold) */
+  hold(id: string, until: Promise<boolean>): void;
 }
 
 interface Loaded {
@@ -185,33 +187,39 @@ async function attempt(
   }
 }
 
-async function delivered(
+function delivered(
   host: StepHost,
   item: PendingItem,
   { stored, body }: Loaded,
   state: DeliveryState,
   outcome: Extract<DeliveryOutcome, { ok: true }>,
-): Promise<void> {
+): void {
   const id = item.id;
   host.inProcess.dropHistory(id);
-  // the DONE record is written while the message goes on (a crash before its fsync delivers it again, same key)
-  const completion = host.outbox.complete(id).then(
-    (journaled) => ({ journaled, error: undefined }),
-    (error: unknown) => ({ journaled: false, error }),
-  );
+  // the DONE record is written while the message goes on, and the step's slot is free at once (a crash before
+  // its fsync delivers the message again, same key); the item is held from the scheduler until it is written
+  host.hold(id, completionOver(host, item, host.outbox.complete(id)));
   host.counters.delivered++;
   const msg = deliveredMessage(stored, body, outcome, state.attempts, stored.idempotencyKey || id, host.label());
   host.changed();
   host.opts.onDelivered?.(host.reattach(id, msg));
-  const { journaled, error } = await completion;
-  if (error !== undefined) {
+}
+
+/** Resolves once a completion is journaled or failed: true when the scheduler should look again. */
+async function completionOver(host: StepHost, item: PendingItem, completion: Promise<boolean>): Promise<boolean> {
+  const id = item.id;
+  try {
+    if (!(await completion) && !host.outbox.has(id)) {
+      // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
+      host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
+    }
+    return item.orderingKey !== undefined; // the next of its key can go now
+  } catch (error) {
     host.warn(
       `outbox: ${id} was delivered but that could not be written to the journal (${(error as Error)?.message ?? error}); it may be delivered again`,
     );
-    await host.cooldown();
-  } else if (!journaled && !host.outbox.has(id)) {
-    // pushed out to the dead letters meanwhile (a full queue): it was delivered all the same
-    host.warn(`outbox: ${id} was delivered while it was being moved to the dead letters`);
+    await host.cooldown(); // pending again: held for a while, so that a failing disk is not met with a storm
+    return true;
   }
 }
 

@@ -348,6 +348,7 @@ export class DurableQueue {
       label: () => this.label(),
       configHeaders: () => this.configHeaders(),
       reattach: (id, msg) => this.reattach(id, msg),
+      hold: (id, until) => this.scheduler.hold(id, until),
     };
   }
 

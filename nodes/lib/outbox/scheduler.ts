@@ -13,7 +13,10 @@
  *  - `run(item)` is expected to journal the outcome of its step (complete,
  *    recordAttempt, toDeadLetter) before it resolves, so that the outbox's
  *    view (next due time, the head of a key) is current when the scheduler
- *    looks again.
+ *    looks again. A step whose record is still being written (a completion:
+ *    the outbox stops offering the item at once) may end sooner and `hold`
+ *    the item's id until the record is written: its slot is free for the next
+ *    item meanwhile.
  *
  * Pure: no Node-RED, no file system; the clock and the timer can be injected.
  */
@@ -57,6 +60,8 @@ export class Scheduler {
   private readonly onChange: () => void;
   /** ids being worked on */
   readonly busyIds = new Set<string>();
+  /** ids kept from being taken again after their step ended (hold) */
+  private readonly held = new Set<string>();
   /** ordering keys being worked on (one item each at most: due() only offers heads, and a busy key is skipped) */
   private readonly keys = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
@@ -105,6 +110,24 @@ export class Scheduler {
   wake(): void {
     if (!this.started || this.stopped) return;
     this.pump();
+  }
+
+  /**
+   * Keeps `id` from being taken again until `until` settles, without taking a
+   * slot (its step is over, the record of its outcome is still being
+   * written). Looks again afterwards when `until` resolves true (something may
+   * be due now: the next item of its ordering key, or the item itself).
+   */
+  hold(id: string, until: Promise<boolean>): void {
+    this.held.add(id);
+    this.busyIds.add(id);
+    until
+      .catch(() => true)
+      .then((look) => {
+        this.held.delete(id);
+        if (!this.running.has(id)) this.busyIds.delete(id);
+        if (look) this.wake();
+      });
   }
 
   /** Stops taking items and waits for the steps in flight to end (abort them first if they should not finish). */
@@ -197,7 +220,7 @@ export class Scheduler {
       .catch((err) => this.onError(err, item))
       .then(() => {
         this.running.delete(id);
-        this.busyIds.delete(id);
+        if (!this.held.has(id)) this.busyIds.delete(id);
         if (key !== undefined) this.keys.delete(key);
         this.changed();
         if (!this.stopped) this.pump();
