@@ -53,6 +53,49 @@ function acked(msg, ms = 10000) {
   return { msg: { ...msg, [ACK_PROPERTY]: token }, settled: expectation.promise };
 }
 
+/**
+ * Every journal write and fdatasync of this process waits while the gate is closed (where segment
+ * files are opened with O_DSYNC, the write is the sync: it waits there). `held` counts the calls
+ * that waited; `restore()` opens the gate and puts the file handle's methods back.
+ */
+async function gateJournalWrites() {
+  const fh = await fs.promises.open(__filename, 'r');
+  const proto = Object.getPrototypeOf(fh);
+  await fh.close();
+  const { datasync, write } = proto;
+  let waiting = null;
+  let open = () => undefined;
+  const gate = {
+    held: 0,
+    get closed() {
+      return waiting !== null;
+    },
+    close() {
+      waiting = new Promise((r) => (open = r));
+    },
+    open() {
+      waiting = null;
+      open();
+    },
+    restore() {
+      proto.datasync = datasync;
+      proto.write = write;
+      gate.open();
+    },
+  };
+  const gated = (fn) =>
+    async function (...args) {
+      if (waiting) {
+        gate.held++;
+        await waiting;
+      }
+      return fn.apply(this, args);
+    };
+  proto.datasync = gated(datasync);
+  proto.write = gated(write);
+  return gate;
+}
+
 describe('saypro-http-post node, durable mode', function () {
   let server;
   let dir;
@@ -70,73 +113,35 @@ describe('saypro-http-post node, durable mode', function () {
   });
 
   it('a delivered message leaves on output 1 while its DONE record is still being synced; the depth is 0 at once', async function () {
-    // every fdatasync of this process waits at a gate while it is closed
-    const fh = await fs.promises.open(__filename, 'r');
-    const proto = Object.getPrototypeOf(fh);
-    await fh.close();
-    // (where segment files are opened with O_DSYNC, the write is the sync: it waits there)
-    const datasync = proto.datasync;
-    const write = proto.write;
-    let gate = null;
-    let held = 0;
-    const gated = (fn) =>
-      async function (...args) {
-        if (gate) {
-          held++;
-          await gate.promise;
-        }
-        return fn.apply(this, args);
-      };
-    proto.datasync = gated(datasync);
-    proto.write = gated(write);
+    const gate = await gateJournalWrites();
     try {
       // the request reaches the partner once the item's PUT record is synced: close the gate then
       const closeGate = (req, res) => {
-        let open;
-        gate = { promise: new Promise((r) => (open = r)), open };
+        gate.close();
         answer(200, { ok: true })(req, res);
       };
       server = await startServer([closeGate]);
       const { n1, got } = await load(server, { durable: true });
       n1.receive({ payload: { n: 1 }, event: { id: 'evt-fast-done' } });
       // the DONE record's fsync is held at the gate: the message leaves all the same
-      await until(() => held >= 1, 10000, 'no journal write or fdatasync after the answer');
+      await until(() => gate.held >= 1, 10000, 'no journal write or fdatasync after the answer');
       await waitFor(got.ok);
       assert.strictEqual(got.ok[0].statusCode, 200);
       const depth = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body.depth;
       assert.strictEqual(depth, 0);
       gate.open();
-      gate = null;
       // once synced, the item is gone from the journal too
       await helper.unload();
       const ob = await Outbox.open(path.join(dir, 'n1'));
       assert.strictEqual(ob.size, 0);
       await ob.close();
     } finally {
-      proto.datasync = datasync;
-      proto.write = write;
-      if (gate) gate.open();
+      gate.restore();
     }
   });
 
   it('a delivered message frees its slot before its DONE record is synced: with maxConcurrent 1 the next one goes meanwhile', async function () {
-    const fh = await fs.promises.open(__filename, 'r');
-    const proto = Object.getPrototypeOf(fh);
-    await fh.close();
-    const datasync = proto.datasync;
-    const write = proto.write;
-    let gate = null;
-    let held = 0;
-    const gated = (fn) =>
-      async function (...args) {
-        if (gate) {
-          held++;
-          await gate.promise;
-        }
-        return fn.apply(this, args);
-      };
-    proto.datasync = gated(datasync);
-    proto.write = gated(write);
+    const gate = await gateJournalWrites();
     try {
       let go;
       const going = new Promise((r) => (go = r));
@@ -151,23 +156,21 @@ describe('saypro-http-post node, durable mode', function () {
       await until(() => server.requests.length === 1);
       const ob = () => helper.request().get(`${ADMIN}/n1`).expect(200);
       for (let depth = 0; depth !== 2;) depth = (await ob()).body.depth;
-      let open;
-      gate = { promise: new Promise((r) => (open = r)), open };
+      gate.close();
       go();
       await waitFor(got.ok);
-      await until(() => held >= 1, 10000, "the first message's DONE record was not held");
+      await until(() => gate.held >= 1, 10000, "the first message's DONE record was not held");
       await until(
         () => server.requests.length === 2,
         10000,
         "the second request waited for the first message's DONE record",
       );
-      assert.ok(gate, 'the DONE record is still held');
+      assert.ok(gate.closed, 'the DONE record is still held');
       assert.deepStrictEqual(
         server.requests.map((r) => r.headers['idempotency-key']),
         ['evt-slot-1', 'evt-slot-2'],
       );
       gate.open();
-      gate = null;
       await until(() => got.ok.length === 2);
       assert.deepStrictEqual(
         got.ok.map((m) => m.payload.n),
@@ -178,9 +181,7 @@ describe('saypro-http-post node, durable mode', function () {
       assert.strictEqual(after.size, 0, 'both DONE records are in the journal');
       await after.close();
     } finally {
-      proto.datasync = datasync;
-      proto.write = write;
-      if (gate) gate.open();
+      gate.restore();
     }
   });
 
