@@ -96,6 +96,50 @@ describe('dependencies loaded on first use', function () {
       assert.ok(loaded.includes(name), `${name} was not loaded: ${loaded.join(', ')}`);
   });
 
+  it('a delivery loads only the parts of undici the package uses (Agent, ProxyAgent, connector, request), not its index (fetch, WebSocket, cache, mocks)', function () {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `
+        const http = require('http');
+        const path = require('path');
+        const undiciFiles = () => Object.keys(require.cache)
+          .map((k) => k.split(path.sep).join('/'))
+          .filter((k) => k.includes('/node_modules/undici/'))
+          .map((k) => k.replace(/.*\\/node_modules\\/undici\\//, ''));
+        const server = http.createServer((req, res) => {
+          let n = 0;
+          req.on('data', (c) => (n += c.length));
+          req.on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url, n })));
+        });
+        server.listen(0, '127.0.0.1', async () => {
+          const { createDispatchers } = require('./dist/nodes/lib/http/agent.js');
+          const { undiciTransport } = require('./dist/nodes/lib/http/transport.js');
+          const { undici } = require('./dist/nodes/lib/http/undici.js');
+          const d = createDispatchers({ keepAlive: true, connections: 2 });
+          const url = 'http://127.0.0.1:' + server.address().port + '/in?x=1';
+          const res = await undiciTransport({ method: 'POST', url, headers: { 'content-type': 'application/json' },
+            data: Buffer.from('{"a":1}'), timeout: 5000, signal: new AbortController().signal, dispatcher: d.forUrl(url).dispatcher });
+          const files = undiciFiles();
+          d.destroy();
+          server.close();
+          process.stdout.write(JSON.stringify({ status: res.status, data: String(res.data), files, loaded: undici().loaded }));
+        });
+        `,
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 60000 },
+    );
+    const r = JSON.parse(out);
+    assert.strictEqual(r.status, 200);
+    assert.deepStrictEqual(JSON.parse(r.data), { method: 'POST', url: '/in?x=1', n: 7 });
+    assert.strictEqual(r.loaded, 'parts');
+    assert.ok(!r.files.includes('index.js'), `undici's index was loaded`);
+    for (const f of ['lib/dispatcher/agent.js', 'lib/api/api-request.js', 'lib/core/connect.js'])
+      assert.ok(r.files.includes(f), `${f} not loaded: ${r.files.join(', ')}`);
+    assert.ok(!r.files.some((f) => f.startsWith('lib/web/')), `undici's fetch/WebSocket loaded: ${r.files.join(', ')}`);
+  });
+
   it('metrics switched on (the default): prom-client waits for the first event, which is counted, or the first scrape', async function () {
     const out = execFileSync(
       process.execPath,
