@@ -167,6 +167,63 @@ describe('outbox scheduler', function () {
     assert.strictEqual(s.inFlight, 0);
   });
 
+  it('offer: an item just queued goes at once with its context, without a look at the queue, only when that cannot pass anything by', async function () {
+    const q = fakeQueue();
+    const t = manualTime(1000);
+    const contexts = [];
+    const r = manualRun();
+    const run = (item, context) => (contexts.push([item.id, context]), r.run(item));
+    const s = new Scheduler({
+      queue: q,
+      run,
+      maxInFlight: 2,
+      now: () => t.now,
+      setTimer: t.setTimer,
+      clearTimer: t.clearTimer,
+    });
+    const view = (id, extra = {}) => ({ id, attempts: 0, createdAt: t.now, bytes: 1, nextAttemptAt: t.now, ...extra });
+    assert.strictEqual(s.offer(view('early')), false, 'not before start()');
+    s.start();
+    q.add('a', t.now);
+    const looks = q.calls.due;
+    assert.strictEqual(s.offer(view('a'), { data: 'A' }), true);
+    assert.deepStrictEqual(contexts, [['a', { data: 'A' }]]);
+    assert.strictEqual(q.calls.due, looks, 'the queue was not looked at');
+    // an ordering key, an id in flight, an item not due yet: not taken this way
+    q.add('k1', t.now, 'K');
+    assert.strictEqual(s.offer(view('k1', { orderingKey: 'K' })), false);
+    assert.strictEqual(s.offer(view('a')), false, 'already in flight');
+    assert.strictEqual(s.offer(view('later', { nextAttemptAt: t.now + 5000 })), false);
+    s.wake(); // what the caller does then
+    assert.deepStrictEqual(r.started, ['a', 'k1']);
+    // every slot taken: not taken
+    q.add('b', t.now);
+    assert.strictEqual(s.offer(view('b')), false);
+    q.remove('a');
+    await r.finish('a');
+    assert.deepStrictEqual(r.started, ['a', 'k1', 'b'], 'b went when a slot freed');
+    // a due time has passed that the scheduler has not looked at yet (its timer is late): not taken
+    q.remove('k1');
+    await r.finish('k1');
+    q.add('retry', t.now + 100);
+    s.wake();
+    assert.strictEqual(t.live().length, 1);
+    t.now += 200; // the timer has not fired yet
+    q.add('c', t.now);
+    assert.strictEqual(s.offer(view('c')), false, 'the older due item must not be passed by');
+    t.advance(0);
+    assert.deepStrictEqual(r.started, ['a', 'k1', 'b', 'retry']);
+    for (const id of ['b', 'retry']) {
+      q.remove(id);
+      await r.finish(id);
+    }
+    assert.deepStrictEqual(r.started, ['a', 'k1', 'b', 'retry', 'c'], 'c taken by the next look');
+    q.remove('c');
+    await r.finish('c');
+    await s.stop();
+    assert.strictEqual(s.offer(view('d')), false, 'not after stop()');
+  });
+
   it('sets one timer for the next due time (no polling), and wake() looks at once', async function () {
     const q = fakeQueue();
     const t = manualTime(1000);

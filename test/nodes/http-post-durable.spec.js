@@ -112,6 +112,32 @@ describe('saypro-http-post node, durable mode', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a message delivered at its first attempt goes on as it came (taken at once, not read back); a retried one is restored from the journal', async function () {
+    server = await startServer([answer(200, { ok: 1 }), answer(503, {}), answer(200, { ok: 2 })]);
+    const { n1, got } = await load(server, { durable: true, maxAttempts: 3, initialDelay: 20, maxDelay: 50 });
+    const shape = () => 'live';
+    const { msg, settled } = acked({ payload: { n: 1 }, event: { id: 'evt-first' }, shape, when: new Date(0) });
+    n1.receive(msg);
+    assert.deepStrictEqual(await settled, { ok: true, by: 'n1' });
+    const [first] = await waitFor(got.ok);
+    assert.strictEqual(first.statusCode, 200);
+    assert.strictEqual(
+      first.shape,
+      shape,
+      'the function a snapshot cannot keep is still there: not restored from disk',
+    );
+    assert.strictEqual(first[ACK_PROPERTY], undefined, 'no settlement token goes on');
+    assert.deepStrictEqual(first.event, { id: 'evt-first' });
+    // answered 503 first: the second attempt works from the journal
+    n1.receive({ payload: { n: 2 }, event: { id: 'evt-retried' }, shape, when: new Date(0) });
+    await until(() => got.ok.length >= 2, 10000, 'the retried message was not delivered');
+    const second = got.ok[1];
+    assert.strictEqual(second.delivery.attempts, 2);
+    assert.strictEqual(second.shape, undefined, 'restored from its snapshot: functions are not kept');
+    assert.ok(second.when instanceof Date && second.when.getTime() === 0);
+    assert.strictEqual(server.requests.length, 3);
+  });
+
   it('a delivered message leaves on output 1 while its DONE record is still being synced; the depth is 0 at once', async function () {
     const gate = await gateJournalWrites();
     try {

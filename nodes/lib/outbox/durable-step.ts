@@ -58,15 +58,24 @@ export interface StepHost {
   hold(id: string, until: Promise<boolean>): void;
 }
 
-interface Loaded {
+export interface Loaded {
   stored: StoredItem;
   body: Buffer | null;
+  /**
+   * The message itself, when the item was queued a moment ago by this
+   * process and taken at once (Scheduler.offer): it goes on as it came, as
+   * from an in-memory node, instead of being restored from its snapshot.
+   */
+  original?: Record<string, unknown>;
 }
 
-/** Works one due item: see the header comment. */
-export async function step(host: StepHost, item: PendingItem): Promise<void> {
+/**
+ * Works one due item: see the header comment. `fresh`: what was just queued
+ * (the data as written, the body, the message), so nothing is read back.
+ */
+export async function step(host: StepHost, item: PendingItem, fresh?: Loaded): Promise<void> {
   if (host.closing()) return;
-  const loaded = await readItem(host, item);
+  const loaded = fresh ?? (await readItem(host, item));
   if (!loaded || host.closing()) return;
   if (await nothingLeft(host, item, loaded)) return;
   const { state, outcome, attempts } = await attempt(host, item, loaded);
@@ -190,7 +199,7 @@ async function attempt(
 function delivered(
   host: StepHost,
   item: PendingItem,
-  { stored, body }: Loaded,
+  { stored, body, original }: Loaded,
   state: DeliveryState,
   outcome: Extract<DeliveryOutcome, { ok: true }>,
 ): void {
@@ -200,7 +209,15 @@ function delivered(
   // its fsync delivers the message again, same key); the item is held from the scheduler until it is written
   host.hold(id, completionOver(host, item, host.outbox.complete(id)));
   host.counters.delivered++;
-  const msg = deliveredMessage(stored, body, outcome, state.attempts, stored.idempotencyKey || id, host.label());
+  const msg = deliveredMessage(
+    stored,
+    body,
+    outcome,
+    state.attempts,
+    stored.idempotencyKey || id,
+    host.label(),
+    original,
+  );
   host.changed();
   host.opts.onDelivered?.(host.reattach(id, msg));
 }

@@ -30,7 +30,7 @@ import { snapshotMessage } from './snapshot';
 import { InProcess } from './in-process';
 import { RouteIds } from './routes';
 import { CountersFile } from './counters-file';
-import { step, type StepHost } from './durable-step';
+import { step, type Loaded, type StepHost } from './durable-step';
 import { deadLetterView, type DeadLetterView } from './dead-letter-view';
 import { redactorFor } from '../http/redact';
 import { evictedMessage } from './outcome-messages';
@@ -115,7 +115,7 @@ export class DurableQueue {
     const host = this.stepHost();
     this.scheduler = new Scheduler({
       queue: outbox,
-      run: (item) => step(host, item),
+      run: (item, fresh) => step(host, item, fresh as Loaded | undefined),
       maxInFlight: opts.maxInFlight ?? stepsInFlight(opts.endpoint),
       now: this.clock,
       onError: (err, item) =>
@@ -239,7 +239,9 @@ export class DurableQueue {
       for (const id of r.evicted) this.reportEvicted(id);
     }
     this.changed();
-    this.scheduler.wake();
+    // taken at once when a slot is free, with what was just written: nothing to look up or read back
+    const fresh: Loaded = { stored: data, body: input.body, original: isObj(input.msg) ? input.msg : undefined };
+    if (!this.scheduler.offer(r.item, fresh)) this.scheduler.wake();
     return { status: 'accepted', id: r.id, evicted: r.evicted };
   }
 

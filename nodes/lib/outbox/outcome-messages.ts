@@ -10,6 +10,7 @@ import type { DeliveryFailure, DeliveryState } from '../http/deliver';
 import type { DeadLetterEntry } from './dead-letter';
 import type { PendingItem } from './item';
 import { restoreMessage } from './snapshot';
+import { ACK_PROPERTY } from '../acks';
 import { parseStoredItem, type StoredItem } from './durable-types';
 
 type Msg = Record<string, unknown>;
@@ -28,8 +29,9 @@ export function deliveredMessage(
   attempts: number,
   key: string,
   endpoint: string,
+  original?: Msg,
 ): Msg {
-  const msg = restoreMessage(stored.msg, body);
+  const msg = original ? fromOriginal(original) : restoreMessage(stored.msg, body);
   msg.delivery = {
     attempts,
     idempotencyKey: key,
@@ -41,6 +43,16 @@ export function deliveredMessage(
   msg.responseHeaders = outcome.headers;
   msg.payload = outcome.body.value;
   return msg;
+}
+
+/**
+ * The message as it came to the node (queued by this process a moment ago),
+ * without what a restored one never carries: the reply token of the event
+ * trigger, good only for the request that waited on it (snapshot.ts).
+ */
+function fromOriginal(original: Msg): Msg {
+  delete original[ACK_PROPERTY];
+  return original;
 }
 
 export interface FailureContext {
