@@ -92,20 +92,18 @@ function manualRun() {
   return r;
 }
 
+/** a scheduler on the test's queue, clock and timer */
+function manualScheduler(q, t, run, options = {}) {
+  return new Scheduler({ queue: q, run, now: () => t.now, setTimer: t.setTimer, clearTimer: t.clearTimer, ...options });
+}
+
 describe('outbox scheduler', function () {
   it('takes due items up to maxInFlight, oldest first, and the next one as soon as a slot frees', async function () {
     const q = fakeQueue();
     const t = manualTime();
     const r = manualRun();
     for (let i = 1; i <= 5; i++) q.add(`i${i}`);
-    const s = new Scheduler({
-      queue: q,
-      run: r.run,
-      maxInFlight: 2,
-      now: () => t.now,
-      setTimer: t.setTimer,
-      clearTimer: t.clearTimer,
-    });
+    const s = manualScheduler(q, t, r.run, { maxInFlight: 2 });
     s.start();
     assert.deepStrictEqual(r.started, ['i1', 'i2']);
     assert.strictEqual(s.inFlight, 2);
@@ -133,14 +131,7 @@ describe('outbox scheduler', function () {
     q.add('a');
     q.add('b');
     q.add('c');
-    const s = new Scheduler({
-      queue: q,
-      run: r.run,
-      maxInFlight: 1,
-      now: () => t.now,
-      setTimer: t.setTimer,
-      clearTimer: t.clearTimer,
-    });
+    const s = manualScheduler(q, t, r.run, { maxInFlight: 1 });
     s.start();
     assert.deepStrictEqual(r.started, ['a']);
     // 'a' delivered, its record still being written: held, and it stays in the queue meanwhile
@@ -173,14 +164,7 @@ describe('outbox scheduler', function () {
     const contexts = [];
     const r = manualRun();
     const run = (item, context) => (contexts.push([item.id, context]), r.run(item));
-    const s = new Scheduler({
-      queue: q,
-      run,
-      maxInFlight: 2,
-      now: () => t.now,
-      setTimer: t.setTimer,
-      clearTimer: t.clearTimer,
-    });
+    const s = manualScheduler(q, t, run, { maxInFlight: 2 });
     const view = (id, extra = {}) => ({ id, attempts: 0, createdAt: t.now, bytes: 1, nextAttemptAt: t.now, ...extra });
     assert.strictEqual(s.offer(view('early')), false, 'not before start()');
     s.start();
@@ -230,7 +214,7 @@ describe('outbox scheduler', function () {
     const r = manualRun();
     q.add('later', 6000);
     q.add('soon', 3000);
-    const s = new Scheduler({ queue: q, run: r.run, now: () => t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    const s = manualScheduler(q, t, r.run);
     s.start();
     assert.deepStrictEqual(r.started, []);
     assert.strictEqual(t.live().length, 1);
@@ -263,7 +247,7 @@ describe('outbox scheduler', function () {
     q.add('a2', 0, 'A');
     q.add('b1', 0, 'B');
     q.add('x', 0);
-    const s = new Scheduler({ queue: q, run: r.run, now: () => t.now, setTimer: t.setTimer, clearTimer: t.clearTimer });
+    const s = manualScheduler(q, t, r.run);
     s.start();
     assert.deepStrictEqual(r.started, ['a1', 'b1', 'x']);
     assert.deepStrictEqual([...s.busyKeys].sort(), ['A', 'B']);
@@ -286,15 +270,7 @@ describe('outbox scheduler', function () {
     q.add('bad');
     q.add('good');
     q.add('third');
-    const s = new Scheduler({
-      queue: q,
-      run: r.run,
-      maxInFlight: 2,
-      now: () => t.now,
-      setTimer: t.setTimer,
-      clearTimer: t.clearTimer,
-      onError: (e, item) => errors.push([e.message, item.id]),
-    });
+    const s = manualScheduler(q, t, r.run, { maxInFlight: 2, onError: (e, item) => errors.push([e.message, item.id]) });
     s.start();
     q.remove('bad');
     await r.finish('bad', new Error('boom'));
