@@ -22,7 +22,7 @@ import { closeNodeQueue, openNodeQueue } from './common/durable-queue';
 import { runDeadLetterCommand } from './common/dead-letter-command';
 import { installMonitoring, postTelemetry } from './common/monitoring';
 import { logsDebug } from './common/log-level';
-import { settle } from './lib/acks';
+import { ACK_PROPERTY, settle } from './lib/acks';
 import type { IntegrationError } from './lib/errors';
 import { idempotencyKeyFor, newDeliveryState, type AttemptLog, type DeliveryState } from './lib/http/deliver';
 import type { EndpointStatus } from './lib/http/types';
@@ -137,10 +137,12 @@ export = function (RED: NodeAPI) {
       const group = s.orderingKey !== '' ? orderingGroup(RED.util.getMessageProperty(msg, s.orderingKey)) : undefined;
       const queue = await slot.ready();
       if (!queue) return refuse(msg, slot.error ?? intake.notOpen(), send, done, key);
+      // a message delivered at once leaves (without its reply token) before the queue answers
+      const token = { [ACK_PROPERTY]: msg[ACK_PROPERTY] };
       const r = await intake.enqueueMessage(queue, msg, built.request, key, group);
       if (r.kind === 'invalid') return fail(msg, r.error, send, done, key);
       if (r.kind === 'refused') return refuse(msg, r.error, send, done, key);
-      settle(msg, { ok: true, by: node.id });
+      settle(token, { ok: true, by: node.id });
       showStatus();
       done();
     }

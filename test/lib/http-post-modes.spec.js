@@ -188,6 +188,7 @@ describe('http post modes (lib/http-post: commands, durable intake, in-memory de
         maxDeadLetters: 0,
         keyLifetimeMs: 0,
         outboxKey: undefined,
+        writeBehindMs: 250,
       });
       assert.deepStrictEqual(limits, {
         maxItems: 10,
@@ -196,6 +197,7 @@ describe('http post modes (lib/http-post: commands, durable intake, in-memory de
         maxDeadLetters: 0,
         keyLifetimeMs: 0,
         encryptionKey: undefined,
+        writeBehindMs: 250,
       });
       assert.strictEqual(intake.queueLimits({ ...limits, maxQueued: 1, maxQueuedMB: 1e-9 }).maxBytes, 1);
       assert.deepStrictEqual(

@@ -147,7 +147,8 @@ describe('saypro-http-post node, durable mode', function () {
         answer(200, { ok: true })(req, res);
       };
       server = await startServer([closeGate]);
-      const { n1, got } = await load(server, { durable: true });
+      // written before its first attempt (no write-behind), so that a DONE record follows
+      const { n1, got } = await load(server, { durable: true, writeBehind: 0 });
       n1.receive({ payload: { n: 1 }, event: { id: 'evt-fast-done' } });
       // the DONE record's fsync is held at the gate: the message leaves all the same
       await until(() => gate.held >= 1, 10000, 'no journal write or fdatasync after the answer');
@@ -348,7 +349,7 @@ describe('saypro-http-post node, durable mode', function () {
     );
   });
 
-  it('acknowledges once the message is on disk, before the server even sees the request (the answer is held)', async function () {
+  it('write-behind off (0 ms): acknowledges once the message is on disk, before the server even sees the request (the answer is held)', async function () {
     const order = [];
     const held = [];
     server = await startServer([
@@ -357,7 +358,7 @@ describe('saypro-http-post node, durable mode', function () {
         held.push(res);
       },
     ]);
-    const { n1, got } = await load(server, { path: '/hold' });
+    const { n1, got } = await load(server, { path: '/hold', writeBehind: 0 });
     const { msg, settled } = acked({ payload: { a: 1 }, event: { id: 'evt_ack' } });
     settled.then((s) => order.push(s && s.ok ? 'settled' : 'refused'));
     n1.receive(msg);
@@ -373,6 +374,63 @@ describe('saypro-http-post node, durable mode', function () {
     const [m] = await waitFor(got.ok);
     assert.deepStrictEqual(m.payload, { created: true });
     assert.strictEqual(m[ACK_PROPERTY], undefined);
+  });
+
+  it('write-behind (the default 100 ms): the request goes out at once; held past the window, the message is written, then acknowledged, then delivered', async function () {
+    const order = [];
+    const held = [];
+    server = await startServer([
+      (req, res) => {
+        order.push('request');
+        held.push(res);
+      },
+    ]);
+    const { n1, got } = await load(server, { path: '/hold', writeBehind: '' });
+    const { msg, settled } = acked({ payload: { a: 1 }, event: { id: 'evt_window' } });
+    settled.then((s) => order.push(s && s.ok ? 'settled' : 'refused'));
+    const sent = Date.now();
+    n1.receive(msg);
+    await settled;
+    assert.ok(Date.now() - sent >= 90, 'not acknowledged before the window passed');
+    assert.deepStrictEqual(order, ['request', 'settled']);
+    const stats = (await helper.request().get(`${ADMIN}/n1`).expect(200)).body;
+    assert.strictEqual(stats.depth, 1, 'on disk while the answer is held');
+    assert.strictEqual(stats.inFlight, 1);
+    assert.strictEqual(server.requests.length, 1, 'written, not sent again');
+    answer(201, { created: true })(null, held[0]);
+    const [m] = await waitFor(got.ok);
+    assert.deepStrictEqual(m.payload, { created: true });
+    assert.strictEqual(m[ACK_PROPERTY], undefined);
+    assert.strictEqual((await helper.request().get(`${ADMIN}/n1`).expect(200)).body.depth, 0);
+    assert.strictEqual(server.requests.length, 1);
+  });
+
+  it('write-behind: a message the partner accepts within the window is acknowledged after delivery and never written; a 503 is written and retried from the journal', async function () {
+    server = await startServer([answer(200, { ok: 1 }), answer(503, { busy: true }), answer(200, { ok: 2 })]);
+    const { n1, got } = await load(server, {});
+    const first = acked({ payload: { a: 'first-body' }, event: { id: 'evt_fast_1' } });
+    n1.receive(first.msg);
+    assert.strictEqual((await first.settled).ok, true);
+    const [m1] = await waitFor(got.ok);
+    assert.deepStrictEqual(m1.payload, { ok: 1 });
+    const second = acked({ payload: { a: 'second-body' }, event: { id: 'evt_fast_2' } });
+    n1.receive(second.msg);
+    assert.strictEqual((await second.settled).ok, true);
+    await waitFor(got.ok, 2);
+    assert.deepStrictEqual(got.ok[1].payload, { ok: 2 });
+    assert.strictEqual(got.ok[1].delivery.attempts, 2);
+    assert.deepStrictEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      ['evt_fast_1', 'evt_fast_2', 'evt_fast_2'],
+    );
+    await helper.unload();
+    const journal = fs
+      .readdirSync(path.join(dir, 'n1'))
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => fs.readFileSync(path.join(dir, 'n1', f), 'latin1'))
+      .join('');
+    assert.ok(!journal.includes('evt_fast_1'), 'the message delivered at once was never written');
+    assert.ok(journal.includes('evt_fast_2'), 'the one answered 503 was written before its retry');
   });
 
   it('a duplicate key while the first is still queued is acknowledged (it is already safe) and sent once', async function () {
@@ -899,7 +957,7 @@ describe('saypro-http-post node, durable mode', function () {
 
   it('an HTTP-in flow still answers its caller: msg.req, msg.res and _msgid stay with a message queued by this process', async function () {
     server = await startServer([answer(200, { ok: true })]);
-    const { n1, got } = await load(server, {});
+    const { n1, got } = await load(server, { writeBehind: 0 });
     const res = { _res: { statusCode: 200 }, send() {} };
     const req = { headers: { host: 'x' } };
     n1.receive({ _msgid: 'orig-1', payload: 'x', req, res, event: { id: 'evt_http' } });

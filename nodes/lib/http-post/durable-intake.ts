@@ -111,6 +111,7 @@ export function queueLimits(s: {
   maxDeadLetters: number;
   keyLifetimeMs: number;
   outboxKey: string | undefined;
+  writeBehindMs?: number;
 }) {
   return {
     maxItems: s.maxQueued,
@@ -119,6 +120,7 @@ export function queueLimits(s: {
     maxDeadLetters: s.maxDeadLetters,
     keyLifetimeMs: s.keyLifetimeMs,
     encryptionKey: s.outboxKey,
+    writeBehindMs: s.writeBehindMs ?? 0,
   };
 }
 

@@ -41,6 +41,7 @@ export const DEFAULTS = {
   maxQueuedMB: 100,
   fullPolicy: 'refuse' as const,
   maxDeadLetters: 10000,
+  writeBehind: 100,
 };
 
 /** the bounds the node clamps its numbers to */
@@ -53,6 +54,7 @@ export const LIMITS = {
   maxQueued: HTTP_POST_NUMBERS.maxQueued,
   maxQueuedMB: HTTP_POST_NUMBERS.maxQueuedMB,
   maxDeadLetters: HTTP_POST_NUMBERS.maxDeadLetters,
+  writeBehind: HTTP_POST_NUMBERS.writeBehind,
 };
 
 type NumberField = keyof typeof LIMITS;
@@ -67,6 +69,7 @@ export interface HttpPostConfig {
   initialDelay?: unknown;
   maxDelay?: unknown;
   maxRetryAfter?: unknown;
+  writeBehind?: unknown;
   idempotencyHeader?: unknown;
   successStatuses?: unknown;
   sign?: unknown;
@@ -112,6 +115,8 @@ export interface HttpPostSettings {
   maxQueuedMB: number;
   maxDeadLetters: number;
   fullPolicy: FullPolicy;
+  /** ms a message at its first attempt may go unwritten (durable queue's write-behind; 0: written first) */
+  writeBehindMs: number;
   /** a message property path without `msg.` ('' = none) */
   orderingKey: string;
   /** encrypts the durable queue on disk (undefined: not encrypted) */
@@ -194,6 +199,7 @@ export function parseHttpPostSettings(config: HttpPostConfig, context: SettingsC
   const maxQueued = number('maxQueued');
   const maxQueuedMB = number('maxQueuedMB');
   const maxDeadLetters = number('maxDeadLetters');
+  const writeBehindMs = number('writeBehind');
   const fullPolicy = readFullPolicy(config.fullPolicy, refuse);
   const orderingKey = readOrderingKey(config.orderingKey, context.propertyPathProblem ?? pathProblem, refuse);
   const outboxKey = readOutboxKey(context.credentials?.outboxKey, env, refuse);
@@ -218,6 +224,7 @@ export function parseHttpPostSettings(config: HttpPostConfig, context: SettingsC
       maxQueuedMB,
       maxDeadLetters,
       fullPolicy,
+      writeBehindMs,
       orderingKey,
       outboxKey,
     },

@@ -32,6 +32,7 @@ import {
   type DeliveryState,
 } from '../http/deliver';
 import { windowPassed } from '../idempotency-window';
+import type { FastEntry, Journaled } from './fast-lane';
 
 /** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
 export const CANCELLED_BACKOFF_MS = 5000;
@@ -56,6 +57,10 @@ export interface StepHost {
   reattach(id: string, msg: Record<string, unknown>): Record<string, unknown>;
   /** keeps the item from the scheduler until `until` settles (scheduler.ts hold) */
   hold(id: string, until: Promise<boolean>): void;
+  /** writes a message of the fast lane to the journal (once; fast-lane.ts) */
+  journalNow(entry: FastEntry): Promise<Journaled>;
+  /** the fast-lane message's step is over */
+  leaveLane(entry: FastEntry): void;
 }
 
 export interface Loaded {
@@ -67,6 +72,8 @@ export interface Loaded {
    * from an in-memory node, instead of being restored from its snapshot.
    */
   original?: Record<string, unknown>;
+  /** taken through the fast lane: not written yet when its attempt started (fast-lane.ts) */
+  fast?: FastEntry;
 }
 
 /**
@@ -74,6 +81,7 @@ export interface Loaded {
  * (the data as written, the body, the message), so nothing is read back.
  */
 export async function step(host: StepHost, item: PendingItem, fresh?: Loaded): Promise<void> {
+  if (fresh?.fast) return fastStep(host, item, fresh, fresh.fast);
   if (host.closing()) return;
   const loaded = fresh ?? (await readItem(host, item));
   if (!loaded || host.closing()) return;
@@ -84,6 +92,53 @@ export async function step(host: StepHost, item: PendingItem, fresh?: Loaded): P
   if (failure.error.code === 'CANCELLED') return cancelled(host, item);
   if (failure.retryAt !== undefined) return retryLater(host, item, state, failure, attempts);
   return failed(host, item, loaded, state, failure, attempts);
+}
+
+/**
+ * The first attempt of a message of the fast lane. Delivered before its
+ * window passed: nothing was written, nothing is. Otherwise it is written
+ * (if its window has not already started that), then its outcome goes the
+ * usual way, as the item the outbox now holds. Not written (the queue full,
+ * the disk failing): delivered all the same, or refused to the node.
+ */
+async function fastStep(host: StepHost, item: PendingItem, loaded: Loaded, entry: FastEntry): Promise<void> {
+  try {
+    if (host.closing()) {
+      const j = await host.journalNow(entry);
+      if (!j.ok) notWritten(host, entry, j);
+      return;
+    }
+    const { state, outcome, attempts } = await attempt(host, item, loaded);
+    if (outcome.ok && !entry.journal) {
+      entry.answer({ status: 'accepted', id: item.id, evicted: [] });
+      return delivered(host, item, loaded, state, outcome, false);
+    }
+    const j = await host.journalNow(entry);
+    if (!j.ok) {
+      if (outcome.ok) {
+        entry.answer(
+          j.duplicate ? { status: 'duplicate', id: item.id } : { status: 'accepted', id: item.id, evicted: [] },
+        );
+        return delivered(host, item, loaded, state, outcome, false);
+      }
+      return notWritten(host, entry, j);
+    }
+    if (outcome.ok) return delivered(host, j.item, loaded, state, outcome);
+    const failure = outcome as DeliveryFailure;
+    if (failure.error.code === 'CANCELLED') return cancelled(host, j.item);
+    if (failure.retryAt !== undefined) return retryLater(host, j.item, state, failure, attempts);
+    return failed(host, j.item, loaded, state, failure, attempts);
+  } finally {
+    host.leaveLane(entry);
+  }
+}
+
+/** A fast-lane message neither delivered nor written: the node refuses it (or, a duplicate, it is already safe). */
+function notWritten(host: StepHost, entry: FastEntry, j: Exclude<Journaled, { ok: true }>): void {
+  if (j.duplicate) return entry.answer({ status: 'duplicate', id: entry.id });
+  host.inProcess.forget(entry.id);
+  if (j.full) return entry.answer({ status: 'full', id: entry.id, error: j.full });
+  entry.fail(j.error);
 }
 
 /** The item's data, or undefined (gone meanwhile, or given up as unreadable / not ours). */
@@ -202,12 +257,13 @@ function delivered(
   { stored, body, original }: Loaded,
   state: DeliveryState,
   outcome: Extract<DeliveryOutcome, { ok: true }>,
+  journaled = true,
 ): void {
   const id = item.id;
   host.inProcess.dropHistory(id);
   // the DONE record is written while the message goes on, and the step's slot is free at once (a crash before
   // its fsync delivers the message again, same key); the item is held from the scheduler until it is written
-  host.hold(id, completionOver(host, item, host.outbox.complete(id)));
+  if (journaled) host.hold(id, completionOver(host, item, host.outbox.complete(id)));
   host.counters.delivered++;
   const msg = deliveredMessage(
     stored,

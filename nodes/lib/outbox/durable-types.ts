@@ -66,6 +66,13 @@ export interface DurableQueueOptions {
    * journaled too (encrypted); without it they are kept in memory only.
    */
   encryptionKey?: string;
+  /**
+   * Write-behind (fast-lane.ts), in ms: a message that finds a slot free goes
+   * straight to its first attempt and is written to the journal only if it
+   * is not delivered within this time. 0 / absent: every message is written
+   * before its first attempt.
+   */
+  writeBehindMs?: number;
 }
 
 export interface DurableEnqueueInput {

@@ -25,8 +25,8 @@ import * as path from 'path';
 import { IntegrationError } from '../errors';
 import { Outbox } from './outbox';
 import { DeadLetterStore, type DeadLetterEntry } from './dead-letter';
-import { Scheduler, DEFAULT_MAX_IN_FLIGHT } from './scheduler';
-import { snapshotMessage } from './snapshot';
+import { Scheduler } from './scheduler';
+import { fullError, JOURNAL_FAILURE_BACKOFF_MS, stepsInFlight, wait } from './queue-helpers';
 import { InProcess } from './in-process';
 import { RouteIds } from './routes';
 import { CountersFile } from './counters-file';
@@ -35,7 +35,9 @@ import { deadLetterView, type DeadLetterView } from './dead-letter-view';
 import { redactorFor } from '../http/redact';
 import { evictedMessage } from './outcome-messages';
 import { RecordCipher } from './cipher';
-import { journaledHeaders, splitSecretHeaders } from './secret-headers';
+import { completeItem, startItem } from './stored-item';
+import { FastLane, type FastEntry, type Journaled } from './fast-lane';
+import type { PendingItem } from './outbox';
 import {
   isObj,
   type DeadLetterListing,
@@ -47,48 +49,19 @@ import {
   type StoredItem,
 } from './durable-types';
 import type { DeliveryState } from '../http/deliver';
-import type { EndpointHandle, PacerState } from '../http/types';
+import type { PacerState } from '../http/types';
 
 export * from './durable-types';
+export { stepsInFlight } from './queue-helpers';
 export { formatAge, msUntilAgeChanges } from './age';
-
-/** a journal write that failed: the item's slot is held this long before it is tried again */
-const JOURNAL_FAILURE_BACKOFF_MS = 5000;
-
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * How many items the queue works on at once when not told: as many as the
- * endpoint lets requests out at once (its `maxConcurrent`), so that a durable
- * node uses the connections a node without the queue uses;
- * DEFAULT_MAX_IN_FLIGHT when the endpoint sets no limit (or has no pacer).
- */
-export function stepsInFlight(endpoint: EndpointHandle): number {
-  let n: unknown;
-  try {
-    n = endpoint.pacer?.settings?.maxConcurrent;
-  } catch {
-    n = undefined;
-  }
-  return typeof n === 'number' && Number.isFinite(n) && n >= 1 ? Math.floor(n) : DEFAULT_MAX_IN_FLIGHT;
-}
 
 export class DurableQueue {
   readonly outbox: Outbox;
   readonly deadLetter: DeadLetterStore;
   private readonly opts: DurableQueueOptions;
   private readonly scheduler: Scheduler;
+  /** write-behind for messages delivered at once (fast-lane.ts); undefined: every message is written first */
+  private readonly fast: FastLane | undefined;
   private readonly abort = new AbortController();
   private readonly clock: () => number;
   /** the delivery state of each step in flight (for the status) */
@@ -112,6 +85,11 @@ export class DurableQueue {
     this.clock = opts.now ?? Date.now;
     this.routes = new RouteIds(outbox);
     this.encrypted = typeof opts.encryptionKey === 'string' && opts.encryptionKey.trim() !== '';
+    const windowMs = Number(opts.writeBehindMs);
+    this.fast =
+      Number.isFinite(windowMs) && windowMs > 0
+        ? new FastLane({ windowMs, journal: (entry) => this.journalFast(entry), now: this.clock })
+        : undefined;
     const host = this.stepHost();
     this.scheduler = new Scheduler({
       queue: outbox,
@@ -200,49 +178,88 @@ export class DurableQueue {
    * path>`, still sent with the same idempotency key.
    */
   async enqueue(input: DurableEnqueueInput): Promise<DurableEnqueueResult> {
-    const now = this.clock();
-    const request = journaledHeaders(input.headers, this.configHeaders(), this.encrypted);
-    const msg = snapshotMessage(input.msg, input.body);
-    let msgSecrets: Record<string, unknown> = {};
-    if (!this.encrypted && isObj(msg.headers)) {
-      const split = splitSecretHeaders(msg.headers);
-      msg.headers = split.kept as typeof msg.headers;
-      msgSecrets = split.secret;
+    const prior = this.fast?.get(input.id);
+    // the same key again while the first is at its first attempt: the first one is written, then the usual way
+    if (prior) await this.fast?.journalNow(prior);
+    else if (this.fast && input.orderingKey === undefined) {
+      const taken = this.enqueueFast(this.fast, input);
+      if (taken) return taken;
     }
-    const data: StoredItem = {
-      idempotencyKey: input.id,
-      request: {
-        method: input.method,
-        path: input.path,
-        headers: request.kept,
-        bodyBase64: input.body ? input.body.toString('base64') : null,
-      },
-      msg,
-      createdAt: now,
-    };
+    // near the limits: the messages of the lane count first, so they are written before this one is admitted
+    if (this.fast && this.fast.unwritten > 0 && !this.outbox.hasRoom(this.fast.unwritten + 1)) await this.fast.flush();
+    const now = this.clock();
+    const { data, requestSecrets } = startItem(input, this.configHeaders(), this.encrypted, now);
+    const msgSecrets = completeItem(data, input, this.encrypted);
     const r = await this.routes.enqueue(input.id, input.orderingKey, data, now);
     if (r.status === 'full') {
       this.counters.refused++;
       this.changed();
-      const error = new IntegrationError('OUTBOX_FULL', 'The delivery queue is full; the message was not queued', [
-        {
-          field: r.reason === 'maxBytes' || r.reason === 'itemTooLarge' ? 'maxQueuedMB' : 'maxQueued',
-          reason: r.message,
-        },
-      ]);
-      return { status: 'full', id: r.id, error };
+      return { status: 'full', id: r.id, error: fullError(r) };
     }
     if (r.status === 'duplicate') return { status: 'duplicate', id: r.id };
-    this.inProcess.keep(r.id, input.live, request.secret, msgSecrets);
-    if (r.evicted.length > 0) {
-      this.counters.deadLettered += r.evicted.length;
-      for (const id of r.evicted) this.reportEvicted(id);
-    }
+    this.inProcess.keep(r.id, input.live, requestSecrets, msgSecrets);
+    this.evicted(r.evicted);
     this.changed();
     // taken at once when a slot is free, with what was just written: nothing to look up or read back
     const fresh: Loaded = { stored: data, body: input.body, original: isObj(input.msg) ? input.msg : undefined };
     if (!this.scheduler.offer(r.item, fresh)) this.scheduler.wake();
     return { status: 'accepted', id: r.id, evicted: r.evicted };
+  }
+
+  /**
+   * Write-behind (fast-lane.ts): straight to the first attempt when a slot is
+   * free and the key is not pending; undefined when it cannot be taken so.
+   * Resolves once the message is delivered or written.
+   */
+  private enqueueFast(lane: FastLane, input: DurableEnqueueInput): Promise<DurableEnqueueResult> | undefined {
+    if (this.outbox.has(input.id) || this.routes.busy(input.id)) return undefined;
+    // a queue that would refuse it answers so at once (a race with the window is answered when its attempt ends)
+    if (!this.outbox.hasRoom(lane.unwritten + 1)) return undefined;
+    const now = this.clock();
+    const item: PendingItem = { id: input.id, attempts: 0, nextAttemptAt: now, createdAt: now, bytes: 0 };
+    const { data, requestSecrets } = startItem(input, this.configHeaders(), this.encrypted, now);
+    const entry = lane.add(input.id, now, { input, data });
+    this.inProcess.keep(input.id, input.live, requestSecrets, {});
+    const fresh: Loaded = {
+      stored: data,
+      body: input.body,
+      original: isObj(input.msg) ? input.msg : undefined,
+      fast: entry,
+    };
+    if (!this.scheduler.offer(item, fresh)) {
+      lane.remove(entry);
+      this.inProcess.forget(input.id);
+      return undefined;
+    }
+    this.changed();
+    return entry.answered;
+  }
+
+  /** Writes a message of the fast lane to the journal (its window passed, or its attempt did not deliver it). */
+  private async journalFast(entry: FastEntry): Promise<Journaled> {
+    const { input, data } = entry.payload as { input: DurableEnqueueInput; data: StoredItem };
+    try {
+      const msgSecrets = completeItem(data, input, this.encrypted);
+      const r = await this.outbox.enqueue({ id: entry.id, data, now: entry.createdAt, owned: true });
+      if (r.status === 'duplicate') return { ok: false, duplicate: true };
+      if (r.status === 'full') {
+        this.counters.refused++;
+        return { ok: false, duplicate: false, full: fullError(r) };
+      }
+      this.inProcess.keepMsgSecrets(entry.id, msgSecrets);
+      this.evicted(r.evicted);
+      entry.answer({ status: 'accepted', id: entry.id, evicted: r.evicted });
+      this.changed();
+      return { ok: true, item: r.item, evicted: r.evicted };
+    } catch (error) {
+      return { ok: false, duplicate: false, error };
+    }
+  }
+
+  private evicted(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.counters.deadLettered += ids.length;
+    for (const id of ids) this.reportEvicted(id);
   }
 
   // ------------------------------------------------- taking over an orphaned queue (orphans.ts)
@@ -272,10 +289,7 @@ export class DurableQueue {
     });
     if (r.status === 'full') throw new IntegrationError('OUTBOX_FULL', `this queue is full: ${r.message}`);
     if (r.status === 'duplicate') return 'duplicate';
-    if (r.evicted.length > 0) {
-      this.counters.deadLettered += r.evicted.length;
-      for (const id of r.evicted) this.reportEvicted(id);
-    }
+    this.evicted(r.evicted);
     this.changed();
     this.scheduler.wake();
     return 'queued';
@@ -351,6 +365,8 @@ export class DurableQueue {
       configHeaders: () => this.configHeaders(),
       reattach: (id, msg) => this.reattach(id, msg),
       hold: (id, until) => this.scheduler.hold(id, until),
+      journalNow: (entry) => (this.fast as FastLane).journalNow(entry),
+      leaveLane: (entry) => this.fast?.remove(entry),
     };
   }
 
@@ -465,6 +481,7 @@ export class DurableQueue {
     if (!this.closed) {
       this.closing = true;
       this.closed = (async () => {
+        this.fast?.stop(); // each attempt of the fast lane in flight writes its message as it ends
         this.abort.abort();
         await this.scheduler.stop();
         await Promise.allSettled([...this.reports]);

@@ -33,6 +33,14 @@ export class InProcess {
     }
   }
 
+  /** the secret headers of `msg.headers`, known once the message is written (fast-lane.ts) */
+  keepMsgSecrets(id: string, msgSecrets: Record<string, unknown>): void {
+    if (Object.keys(msgSecrets).length === 0) return;
+    const s = this.secrets.get(id);
+    if (s) s.msg = msgSecrets;
+    else this.secrets.set(id, { request: {}, msg: msgSecrets });
+  }
+
   /** the secret request headers to send with an attempt (none after a restart) */
   requestSecrets(id: string): Record<string, string> | undefined {
     return this.secrets.get(id)?.request;

@@ -271,6 +271,14 @@ export class Outbox {
     return { status: 'accepted', id, item: it.view(), evicted: victims.map((v) => v.id) };
   }
 
+  /**
+   * True when `more` items could be added now without being refused (policy
+   * 'refuse'; 'dead-letter-oldest' always makes room). Bytes are not known yet.
+   */
+  hasRoom(more = 1): boolean {
+    return this.fullPolicy !== 'refuse' || (this.liveCount + more <= this.maxItems && this.liveBytes < this.maxBytes);
+  }
+
   /** True when an item with this id is pending. */
   has(id: string): boolean {
     return this.index.get(id) !== undefined;

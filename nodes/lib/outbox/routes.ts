@@ -15,6 +15,11 @@ export class RouteIds {
 
   constructor(private readonly outbox: Outbox) {}
 
+  /** true while a request under `key` is being enqueued */
+  busy(key: string): boolean {
+    return this.enqueuing.has(key);
+  }
+
   /**
    * Enqueues `data` under `key`, or under a route-specific id when `key` is
    * taken by another route. `data` is handed over (`owned`): the queue built

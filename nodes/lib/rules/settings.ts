@@ -63,6 +63,8 @@ export const HTTP_POST_NUMBERS = {
   deadline: { min: 0, max: 3600, optional: true },
   /** hours; 0 or empty: none */
   keyLifetime: { min: 0, max: 8784, optional: true },
+  /** milliseconds; 0: every message is written before its first attempt */
+  writeBehind: whole(0, 60000),
 } satisfies Record<string, NumberRule>;
 
 export const NATS_NUMBERS = {
