@@ -403,4 +403,84 @@ describe('lib/outbox/durable: write-behind against a real partner and a real jou
     await close(q);
     assert.deepStrictEqual(partner.keys().sort(), [a.id, b.id].sort(), 'the refused one was never sent');
   });
+
+  it('not through the lane: a message with an ordering key, and one that finds no slot free, are written before their attempt', async function () {
+    await setup(() => 'hold');
+    const { q, out } = await open({ writeBehindMs: LONG_WINDOW, maxInFlight: 1 });
+    const keyed = message();
+    assert.deepStrictEqual(await q.enqueue({ ...keyed.input, orderingKey: 'customer-1' }), {
+      status: 'accepted',
+      id: keyed.id,
+      evicted: [],
+    });
+    assert.strictEqual(q.outbox.size, 1, 'written before its attempt');
+    assert.strictEqual(onDisk(dir, keyed.id), true);
+    await until(() => partner.held.length === 1, 10000, 'the request did not arrive');
+    // the one slot is taken: the next message waits on disk
+    const waiting = message();
+    assert.deepStrictEqual(await q.enqueue(waiting.input), { status: 'accepted', id: waiting.id, evicted: [] });
+    assert.strictEqual(q.outbox.size, 2);
+    assert.strictEqual(partner.requests.length, 1, 'not sent yet: no slot');
+    partner.held[0].release(200);
+    await until(() => partner.held.length === 2, 10000, 'the second request did not arrive');
+    partner.held[1].release(200);
+    await until(() => out.delivered.length === 2 && q.outbox.size === 0, 10000, 'not delivered');
+    await close(q);
+    assert.deepStrictEqual(partner.keys(), [keyed.id, waiting.id]);
+  });
+
+  describe('written by the window while the answer is held', function () {
+    /** enqueues one message through the lane, holds its answer until the 50 ms window wrote it */
+    async function pastTheWindow(answers) {
+      await setup(answers);
+      const opened = await open({ writeBehindMs: SHORT_WINDOW });
+      const m = message();
+      const p = opened.q.enqueue(m.input);
+      await until(() => partner.held.length === 1, 10000, 'the request did not arrive');
+      assert.deepStrictEqual(await p, { status: 'accepted', id: m.id, evicted: [] });
+      assert.strictEqual(opened.q.outbox.size, 1);
+      return { ...opened, ...m };
+    }
+
+    it('then 503: retried with the same key, delivered at attempt 2', async function () {
+      const { q, out, id } = await pastTheWindow((n) => (n === 1 ? 'hold' : 200));
+      partner.held[0].release(503);
+      await until(() => out.delivered.length === 1 && q.outbox.size === 0, 10000, 'not delivered');
+      assert.strictEqual(out.delivered[0].delivery.attempts, 2);
+      assert.strictEqual(q.counters.retried, 1);
+      await close(q);
+      assert.deepStrictEqual(partner.keys(), [id, id]);
+    });
+
+    it('then 400: dead-lettered once, not retried', async function () {
+      const { q, out, id } = await pastTheWindow(() => 'hold');
+      partner.held[0].release(400);
+      await until(() => out.failed.length === 1 && q.outbox.size === 0, 10000, 'not dead-lettered');
+      assert.strictEqual(out.failed[0].error.code, 'HTTP_400');
+      assert.strictEqual(q.deadLetter.counts().total, 1);
+      await close(q);
+      assert.strictEqual(out.failed.length, 1);
+      assert.deepStrictEqual(partner.keys(), [id]);
+    });
+
+    it('then close(): stays pending as written; the next open delivers it with the same key', async function () {
+      const first = await pastTheWindow((n) => (n === 1 ? 'hold' : 200));
+      await close(first.q);
+      assert.strictEqual(first.out.delivered.length + first.out.failed.length, 0);
+      const second = await open({ writeBehindMs: SHORT_WINDOW });
+      assert.ok(second.q.outbox.has(first.id));
+      await until(() => second.out.delivered.length === 1 && second.q.outbox.size === 0, 10000, 'not delivered');
+      await close(second.q);
+      assert.deepStrictEqual(partner.keys(), [first.id, first.id]);
+    });
+
+    it('the same id again: a duplicate at once (already on disk), one request', async function () {
+      const { q, out, id, input } = await pastTheWindow(() => 'hold');
+      assert.deepStrictEqual(await q.enqueue({ ...input, msg: { ...input.msg } }), { status: 'duplicate', id });
+      partner.held[0].release(200);
+      await until(() => out.delivered.length === 1 && q.outbox.size === 0, 10000, 'not delivered');
+      await close(q);
+      assert.deepStrictEqual(partner.keys(), [id]);
+    });
+  });
 });
