@@ -58,6 +58,15 @@ const ROWS = [
   { id: 'ours-json-durable', kind: 'ours', format: 'json', encrypt: false, durable: true, label: 'ours json, durable' },
   { id: 'ours-xml-durable', kind: 'ours', format: 'xml', encrypt: false, durable: true, label: 'ours xml, durable' },
   { id: 'ours-csv-durable', kind: 'ours', format: 'csv', encrypt: false, durable: true, label: 'ours csv, durable' },
+  {
+    id: 'ours-json-durable-first',
+    kind: 'ours',
+    format: 'json',
+    encrypt: false,
+    durable: true,
+    writeBehind: 0,
+    label: 'ours json, durable, every message written before it is sent (Write to disk 0)',
+  },
   { id: 'axios', kind: 'plain', client: 'axios', label: 'plain axios loop, no Node-RED' },
   { id: 'undici', kind: 'plain', client: 'undici', label: 'plain undici Pool loop, no Node-RED' },
   {
@@ -83,6 +92,7 @@ const RUN_ORDER = [
   'ours-xml-durable',
   'ours-json',
   'ours-json-durable',
+  'ours-json-durable-first',
   'ours-csv',
   'ours-csv-durable',
   'axios',
@@ -379,6 +389,7 @@ async function runOnce(row, ctx, runIndex) {
             format: row.format,
             encrypt: row.encrypt,
             durable: row.durable,
+            writeBehind: row.writeBehind,
             url: ctx.sink.url,
             key: ctx.key,
             concurrency: ctx.opts.concurrency,
@@ -427,6 +438,7 @@ async function runOnce(row, ctx, runIndex) {
       p50Ms: m ? m.p50Ms : NaN,
       p99Ms: m ? m.p99Ms : NaN,
       cpuUsPerMsg: m ? m.cpuUsPerMsg : NaN,
+      diskBytesPerMsg: m ? m.diskBytesPerMsg : NaN,
       peakRssMB: r.memory.peak / MB,
       rssEndMB: r.memory.rss / MB,
       startMs,
@@ -525,6 +537,7 @@ function aggregate(row, runs) {
     p50Ms: med('p50Ms'),
     p99Ms: med('p99Ms'),
     cpuUsPerMsg: med('cpuUsPerMsg'),
+    diskBytesPerMsg: med('diskBytesPerMsg'),
     peakRssMB: med('peakRssMB'),
     connections: med('connections'),
     startMs: med('startMs'),
@@ -534,6 +547,7 @@ function aggregate(row, runs) {
     perRun: done.map((r) => ({
       msgPerSec: r.msgPerSec,
       cpuUsPerMsg: r.cpuUsPerMsg,
+      diskBytesPerMsg: r.diskBytesPerMsg,
       p50Ms: r.p50Ms,
       p99Ms: r.p99Ms,
       peakRssMB: r.peakRssMB,
@@ -547,13 +561,13 @@ function table(results) {
   const base = results.find((r) => r.id === 'core-json' && !r.skipped && !r.crashed);
   const lines = [];
   lines.push(
-    '| pipeline | msg/s | × core-json | p50 ms | p99 ms | client CPU µs/msg | CPU × core-json | peak RSS MB | conns | delivered once |',
+    '| pipeline | msg/s | × core-json | p50 ms | p99 ms | client CPU µs/msg | CPU × core-json | peak RSS MB | disk bytes/msg | conns | delivered once |',
   );
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     if (r.skipped || r.crashed) {
       lines.push(
-        `| ${r.label} | ${r.skipped ? 'skipped: ' + r.skipped : 'failed: ' + String(r.crashed).split('\n')[0]} | | | | | | | | |`,
+        `| ${r.label} | ${r.skipped ? 'skipped: ' + r.skipped : 'failed: ' + String(r.crashed).split('\n')[0]} | | | | | | | | | |`,
       );
       continue;
     }
@@ -561,7 +575,7 @@ function table(results) {
     const c = base ? fmt(r.cpuUsPerMsg / base.cpuUsPerMsg, 2) : '–';
     const check = r.ok ? 'yes' : 'NO: ' + r.problems.join('; ');
     lines.push(
-      `| ${r.label} | ${fmt(r.msgPerSec)} | ${x} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerMsg)} | ${c} | ${fmt(r.peakRssMB)} | ${fmt(r.connections)} | ${check} |`,
+      `| ${r.label} | ${fmt(r.msgPerSec)} | ${x} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuUsPerMsg)} | ${c} | ${fmt(r.peakRssMB)} | ${fmt(r.diskBytesPerMsg)} | ${fmt(r.connections)} | ${check} |`,
     );
   }
   return lines.join('\n');
@@ -604,6 +618,14 @@ function goals(results, rest) {
         `${fmt(dur.msgPerSec / mem.msgPerSec, 2)}×`,
       );
   }
+  const first = get('ours-json-durable-first');
+  const mj = get('ours-json');
+  if (first && mj)
+    out.push({
+      goal: 'for reference, no goal: ours json, every message written before it is sent (Write to disk 0), against in-memory',
+      met: null,
+      detail: `${fmt(first.msgPerSec / mj.msgPerSec, 2)}× msg/s, ${fmt(first.diskBytesPerMsg)} disk bytes per message`,
+    });
   if (rest) {
     check(
       'start time with the package ≤ +300 ms',
@@ -673,7 +695,8 @@ function reportFrom(opts) {
   const g = goals(results, rest);
   if (g.length) {
     console.log('\ngoals:');
-    for (const x of g) console.log(`  ${x.met ? 'met    ' : 'NOT met'}  ${x.goal}: ${x.detail}`);
+    for (const x of g)
+      console.log(`  ${x.met === null ? 'info   ' : x.met ? 'met    ' : 'NOT met'}  ${x.goal}: ${x.detail}`);
   }
 }
 
@@ -769,7 +792,7 @@ async function main() {
         else if (r.crashed) console.log(`FAILED: ${r.crashed.slice(0, 2000)}`);
         else
           console.log(
-            `${fmt(r.msgPerSec).padStart(7)} msg/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  ${fmt(r.cpuUsPerMsg)} µs/msg  peak ${fmt(r.peakRssMB)} MB  ${r.connections} conns` +
+            `${fmt(r.msgPerSec).padStart(7)} msg/s  p50 ${fmt(r.p50Ms, 1)} ms  p99 ${fmt(r.p99Ms, 1)} ms  ${fmt(r.cpuUsPerMsg)} µs/msg  peak ${fmt(r.peakRssMB)} MB  ${fmt(r.diskBytesPerMsg)} disk B/msg  ${r.connections} conns` +
               (r.warnings.maxListeners ? `  ${r.warnings.maxListeners}× MaxListenersExceededWarning` : '') +
               (r.ok ? '' : `  PROBLEM: ${r.problems.join('; ')}`),
           );
@@ -792,7 +815,8 @@ async function main() {
   const g = goals(results, rest);
   if (g.length) {
     console.log('\ngoals:');
-    for (const x of g) console.log(`  ${x.met ? 'met    ' : 'NOT met'}  ${x.goal}: ${x.detail}`);
+    for (const x of g)
+      console.log(`  ${x.met === null ? 'info   ' : x.met ? 'met    ' : 'NOT met'}  ${x.goal}: ${x.detail}`);
   }
   if (opts.profile) {
     console.log('\nprofiles (measured window only, first run of each row):');

@@ -119,7 +119,7 @@ function coreFlow({ format, url }) {
  * Ours: field mapper → format encoder → [encrypt] → http post → response
  * check → driver; every error output goes to the driver too.
  */
-function oursFlow({ format, encrypt, durable, url, key, concurrency }) {
+function oursFlow({ format, encrypt, durable, writeBehind, url, key, concurrency }) {
   const ids = {
     mapper: 'bench000000mapper',
     encoder: 'bench00000encoder',
@@ -225,6 +225,8 @@ function oursFlow({ format, encrypt, durable, url, key, concurrency }) {
       idempotencyHeader: 'Idempotency-Key',
       sign: false,
       durable,
+      // the node's default (100 ms) unless the row says otherwise
+      ...(writeBehind !== undefined ? { writeBehind } : {}),
       // room for every message of a run (refusals would show as failures)
       maxQueued: 1000000,
       maxQueuedMB: 1024,

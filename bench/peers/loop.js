@@ -84,6 +84,7 @@ class ClosedLoop {
       if (Date.now() - p.lastProgress > stallMs) this._finish(true);
     }, 1000);
     p.cpu0 = process.cpuUsage();
+    p.io0 = diskWrites();
     p.t0 = performance.now();
     const initial = Math.min(concurrency, count);
     for (let k = 0; k < initial; k++) this._start(p);
@@ -100,6 +101,7 @@ class ClosedLoop {
     p.finished = true;
     const wallMs = performance.now() - p.t0;
     const cpu = process.cpuUsage(p.cpu0);
+    const written = diskWrites() - p.io0;
     this.phase = null;
     const lat = [];
     for (let k = 0; k < p.count; k++) if (p.done[k]) lat.push(p.latency[k]);
@@ -118,9 +120,23 @@ class ClosedLoop {
       cpuSystemUs: cpu.system,
       msgPerSec: (p.completed / wallMs) * 1000,
       cpuUsPerMsg: p.completed ? (cpu.user + cpu.system) / p.completed : NaN,
+      diskBytesPerMsg: p.completed ? written / p.completed : NaN,
       p50Ms: q(0.5),
       p99Ms: q(0.99),
     });
+  }
+}
+
+/**
+ * Bytes this process has caused to be written to storage (`write_bytes` of /proc/self/io, Linux;
+ * NaN elsewhere): the journal's records, whatever else Node-RED writes.
+ */
+function diskWrites() {
+  try {
+    const m = /^write_bytes:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
   }
 }
 

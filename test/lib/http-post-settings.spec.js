@@ -37,6 +37,7 @@ const EDITOR_DEFAULTS = {
   fullPolicy: 'refuse',
   orderingKey: '',
   maxDeadLetters: 10000,
+  writeBehind: 100,
   deadline: '',
   keyLifetime: '',
 };
@@ -88,6 +89,27 @@ describe('http post settings (lib/http-post/settings)', function () {
     assert.strictEqual(s.fullPolicy, 'refuse');
     assert.strictEqual(s.orderingKey, '');
     assert.strictEqual(s.outboxKey, undefined);
+    assert.strictEqual(s.writeBehindMs, 100);
+  });
+
+  it('writeBehind (ms): 0 to 60000, 100 when blank or missing; clamped outside, the default for text', function () {
+    for (const v of [0, 1, 250, '500', 60000]) assert.strictEqual(accepts({ writeBehind: v }).writeBehindMs, Number(v));
+    for (const v of [undefined, '', '  ']) assert.strictEqual(accepts({ writeBehind: v }).writeBehindMs, 100);
+    assert.strictEqual(parseHttpPostSettings({}).settings.writeBehindMs, 100, 'a node saved before the option');
+    for (const [v, used] of [
+      [-1, 0],
+      [60001, 60000],
+      ['abc', 100],
+      [2.5, 100],
+    ]) {
+      const r = parse({ writeBehind: v });
+      assert.deepStrictEqual(r.problems, []);
+      assert.strictEqual(r.settings.writeBehindMs, used, String(v));
+      assert.deepStrictEqual(
+        r.adjusted.map((a) => a.field),
+        ['writeBehind'],
+      );
+    }
   });
 
   it('a node saved before any option existed ({}): the same defaults, durable, msg.headers not merged', function () {

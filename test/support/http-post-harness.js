@@ -26,6 +26,7 @@ const EDITOR_DEFAULTS = {
   fullPolicy: 'refuse',
   orderingKey: '',
   maxDeadLetters: 10000,
+  writeBehind: 100,
 };
 
 /** Fast retries for the tests. */
