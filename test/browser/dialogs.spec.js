@@ -56,6 +56,8 @@ function flow() {
       ...EDITOR_DEFAULTS,
       endpoint: 'dlgB',
       method: 'PUT',
+      // saved before the Write to disk option existed
+      writeBehind: undefined,
       path: '/customers',
       headers: [],
       idempotencyHeader: 'Idempotency-Key',
@@ -213,6 +215,30 @@ describeInBrowsers('HTTP POST and endpoint dialogs', function (ui) {
     await page.fill('#node-input-signingSecret', '${DLG_WHSEC}');
     assert.strictEqual(await inputType('#node-input-signingSecret'), 'text');
     assert.match(await visibleHint('signingSecret'), /DLG_WHSEC/);
+    await ui.noSidewaysScroll();
+    await page.click('#node-dialog-cancel');
+    await page.waitGone('#dialog-form');
+  });
+
+  it('HTTP POST: Write to disk (Advanced) shows its default for an older node, hides for a shared queue, and marks a bad value', async function () {
+    const tabs = '#node-input-saypro-http-post-tabs';
+    await editPost('dlgpost2');
+    await walk(tabs, 'Advanced', '#node-input-writeBehind');
+    assert.strictEqual(await page.evaluate(() => $('#node-input-writeBehind').val()), '100');
+    assert.match(await page.evaluate(() => $('#node-input-writeBehind').closest('.form-row').text()), /Write to disk/);
+    await walk(tabs, 'Queue', '#node-input-durable');
+    await page.select('#node-input-queue', 'shared');
+    await walk(tabs, 'Advanced', '#node-input-sign');
+    assert.strictEqual(await page.visible('#node-input-writeBehind'), false, 'a shared queue has no journal here');
+    await walk(tabs, 'Queue', '#node-input-durable');
+    await page.select('#node-input-queue', 'local');
+    await walk(tabs, 'Advanced', '#node-input-writeBehind');
+    await page.fill('#node-input-writeBehind', '-5');
+    await page.dispatch('#node-input-writeBehind', 'change');
+    await page.waitFor(() => $('#node-input-writeBehind').hasClass('input-error'));
+    await page.fill('#node-input-writeBehind', '0');
+    await page.dispatch('#node-input-writeBehind', 'change');
+    await page.waitFor(() => !$('#node-input-writeBehind').hasClass('input-error'));
     await ui.noSidewaysScroll();
     await page.click('#node-dialog-cancel');
     await page.waitGone('#dialog-form');
