@@ -9,7 +9,7 @@
 const assert = require('assert');
 const http = require('http');
 const { startNodeRed, debugPane } = require('../support/nodered');
-const { endpointNode } = require('../support/flows');
+const { endpointNode, debugNode, durableTriggerNode, durablePostNode } = require('../support/flows');
 
 const TAB = 'fa00000000000tab';
 
@@ -33,38 +33,10 @@ function startPartner() {
 }
 
 function flow(partnerBase) {
-  const debug = (id, name) => ({
-    id,
-    z: TAB,
-    type: 'debug',
-    name,
-    active: true,
-    tosidebar: true,
-    console: false,
-    tostatus: false,
-    complete: 'true',
-    targetType: 'full',
-    wires: [],
-  });
   return [
     { id: TAB, type: 'tab', label: 'durable first attempt' },
     { ...endpointNode('ep', partnerBase), z: undefined },
-    {
-      id: 'trig',
-      z: TAB,
-      type: 'saypro-event-trigger',
-      name: 'events',
-      url: '/fa/events',
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
-      ackTimeout: 10,
-      wires: [['fn'], []],
-    },
+    durableTriggerNode('trig', TAB, '/fa/events', [['fn'], []]),
     {
       id: 'fn',
       z: TAB,
@@ -74,32 +46,9 @@ function flow(partnerBase) {
       outputs: 1,
       wires: [['post']],
     },
-    {
-      id: 'post',
-      z: TAB,
-      type: 'saypro-http-post',
-      name: 'durable post',
-      endpoint: 'ep',
-      method: '',
-      path: '/in',
-      headers: [],
-      msgHeaders: false,
-      maxAttempts: 5,
-      initialDelay: 200,
-      maxDelay: 400,
-      maxRetryAfter: 2,
-      idempotencyHeader: 'Idempotency-Key',
-      successStatuses: '',
-      sign: false,
-      durable: true,
-      maxQueued: 1000,
-      maxQueuedMB: 16,
-      fullPolicy: 'refuse',
-      orderingKey: '',
-      wires: [['dbg-delivered'], ['dbg-failed']],
-    },
-    debug('dbg-delivered', 'delivered'),
-    debug('dbg-failed', 'failed'),
+    durablePostNode('post', TAB, [['dbg-delivered'], ['dbg-failed']]),
+    debugNode('dbg-delivered', 'delivered', TAB),
+    debugNode('dbg-failed', 'failed', TAB),
   ];
 }
 

@@ -13,7 +13,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, debugPane } = require('../support/nodered');
-const { endpointNode } = require('../support/flows');
+const { endpointNode, debugNode, durableTriggerNode, durablePostNode } = require('../support/flows');
 
 const TAB = 'fb00000000000tab';
 
@@ -42,60 +42,11 @@ function flow(partnerBase) {
   return [
     { id: TAB, type: 'tab', label: 'write-behind' },
     { ...endpointNode('ep', partnerBase), z: undefined },
-    {
-      id: 'trig',
-      z: TAB,
-      type: 'saypro-event-trigger',
-      name: 'events',
-      url: '/wb/events',
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
-      ackTimeout: 20,
-      wires: [['post'], []],
-    },
-    {
-      // no writeBehind property: as saved before the option existed, the default applies
-      id: 'post',
-      z: TAB,
-      type: 'saypro-http-post',
-      name: 'durable post',
-      endpoint: 'ep',
-      method: '',
-      path: '/in',
-      headers: [],
-      msgHeaders: false,
-      maxAttempts: 5,
-      initialDelay: 200,
-      maxDelay: 400,
-      maxRetryAfter: 2,
-      idempotencyHeader: 'Idempotency-Key',
-      successStatuses: '',
-      sign: false,
-      durable: true,
-      maxQueued: 1000,
-      maxQueuedMB: 16,
-      fullPolicy: 'refuse',
-      orderingKey: '',
-      wires: [['dbg-delivered'], ['dbg-failed']],
-    },
-    ...['delivered', 'failed'].map((name) => ({
-      id: `dbg-${name}`,
-      z: TAB,
-      type: 'debug',
-      name,
-      active: true,
-      tosidebar: true,
-      console: false,
-      tostatus: false,
-      complete: 'true',
-      targetType: 'full',
-      wires: [],
-    })),
+    durableTriggerNode('trig', TAB, '/wb/events', [['post'], []], { ackTimeout: 20 }),
+    // no writeBehind property: as saved before the option existed, the default applies
+    durablePostNode('post', TAB, [['dbg-delivered'], ['dbg-failed']]),
+    debugNode('dbg-delivered', 'delivered', TAB),
+    debugNode('dbg-failed', 'failed', TAB),
   ];
 }
 

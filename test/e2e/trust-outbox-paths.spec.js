@@ -16,7 +16,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, debugPane, freePort, tmpDir } = require('../support/nodered');
-const { endpointNode } = require('../support/flows');
+const { endpointNode, debugNode: sharedDebugNode } = require('../support/flows');
 
 const TAB = 'tp00000000000tab';
 const MAGIC = Buffer.from([0xd5, 0x3a, 0x7e, 0xb1]); // framing.ts: the sync marker of every record
@@ -70,21 +70,7 @@ function postNode(id, endpoint, extra = {}) {
   };
 }
 
-function debugNode(id, name) {
-  return {
-    id,
-    z: TAB,
-    type: 'debug',
-    name,
-    active: true,
-    tosidebar: true,
-    console: false,
-    tostatus: false,
-    complete: 'true',
-    targetType: 'full',
-    wires: [],
-  };
-}
+const debugNode = (id, name) => sharedDebugNode(id, name, TAB);
 
 function injectNode(id, topic, payload, target) {
   return {

@@ -5,7 +5,11 @@
  *
  *   enqueue(message)  → the request as built (method, path, headers, body as
  *                       base64) and a JSON-safe snapshot of the message go
- *                       into the outbox; resolves after the fsync.
+ *                       into the outbox; resolves after the fsync. With
+ *                       write-behind (fast-lane.ts) a message that finds a
+ *                       slot free goes to its attempt first and is written
+ *                       only if not delivered within the window; resolves
+ *                       once delivered or written.
  *   scheduler         → takes due items (at most maxInFlight, one per
  *                       ordering key) and works each in one step
  *                       (durable-step.ts): ONE attempt, then the result is
