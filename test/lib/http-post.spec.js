@@ -10,6 +10,7 @@ const response = require('../../dist/nodes/lib/http/response');
 const { compileTemplate, renderTemplate } = require('../../dist/nodes/lib/template');
 const sig = require('../../dist/nodes/lib/webhook-signature');
 const d = require('../../dist/nodes/lib/http/deliver');
+const { Stop } = require('../../dist/nodes/lib/http/abort');
 
 function newSecret() {
   return 'whsec_' + crypto.randomBytes(24).toString('base64');
@@ -497,7 +498,8 @@ describe('http post lib', function () {
       assert.strictEqual(c.method, 'POST');
       assert.strictEqual(c.url, 'https://api.example.com/v1/things');
       assert.strictEqual(c.timeout, 1000);
-      assert.ok(c.signal instanceof AbortSignal);
+      // the attempt's own signal: a Stop (no AbortSignal per message, see lib/http/abort.ts), not yet aborted
+      assert.ok(c.signal instanceof Stop && c.signal.aborted === false);
       assert.strictEqual(c.maxResponseBytes, 1024);
       assert.strictEqual(c.keepAlive, true);
       assert.ok(Buffer.isBuffer(c.data) && c.data.toString() === '{"a":1}');

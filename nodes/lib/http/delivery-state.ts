@@ -7,6 +7,7 @@ import { IntegrationError, type ErrorDetail } from '../errors';
 import type { Redactor } from './redact';
 import { bodyExcerpt, type ParsedBody } from './response';
 import type { Transport } from './transport';
+import type { StopSignal } from './abort';
 
 // ------------------------------------------------------------------ state
 
@@ -98,7 +99,7 @@ export interface AttemptLog {
 
 export interface DeliveryOptions {
   /** aborts a wait or a request in flight: the outcome is CANCELLED */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /**
    * true when `signal` belongs to this delivery alone: it is listened to as
    * it is. Otherwise (a signal shared by many deliveries) the delivery follows

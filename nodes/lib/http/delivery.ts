@@ -23,7 +23,7 @@
  * outcome shapes (lib/http/delivery-state.ts), backoff and Retry-After
  * (lib/http/retry.ts), the pacer's rules (lib/http/pacing.ts).
  */
-import { cancellableWait, linkSignal, type LinkedSignal } from './abort';
+import { cancellableWait, linkSignal, type LinkedSignal, type StopSignal } from './abort';
 import { attemptHeaders } from './attempt-headers';
 import {
   answeredText,
@@ -91,7 +91,7 @@ export class Delivery {
   private readonly random: () => number;
   private readonly transport: Transport;
   private readonly link: LinkedSignal;
-  private readonly signal: AbortSignal;
+  private readonly signal: StopSignal;
   private readonly maxAttempts: number;
   private readonly timing: RetryTiming;
   private readonly pacer: PacerLike | undefined;

@@ -43,6 +43,7 @@ import { CircuitBreaker, type BreakerTicket } from './circuit-breaker';
 import { breakerVerdict, isOfflineCode } from './pacer-outcomes';
 import { pacerSettings, type PacerOptions, type PacerSettings, type TimerHandle } from './pacer-settings';
 import type { PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
+import type { StopSignal } from './abort';
 
 // re-exported from their homes, for callers of this module
 export type { CircuitState, PacerLike, PacerOutcome, PacerPermit, PacerState } from './types';
@@ -56,7 +57,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 interface Waiter {
   resolve: (p: PacerPermit) => void;
   reject: (e: Error) => void;
-  signal?: AbortSignal;
+  signal?: StopSignal;
   onAbort?: () => void;
 }
 
@@ -113,7 +114,7 @@ export class Pacer implements PacerLike {
 
   // ---------------------------------------------------------------- public
 
-  acquire(signal?: AbortSignal): Promise<PacerPermit> {
+  acquire(signal?: StopSignal): Promise<PacerPermit> {
     if (this.closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortError());
     return new Promise<PacerPermit>((resolve, reject) => {

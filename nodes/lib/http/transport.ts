@@ -20,6 +20,7 @@ import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import { undici } from './undici';
 import type { HttpMethod } from './types';
+import { Stop, type StopSignal } from './abort';
 
 export const RESPONSE_TOO_LARGE = 'RESPONSE_TOO_LARGE';
 /** The default largest answer read into memory: 10 MB. */
@@ -34,7 +35,7 @@ export interface TransportRequest {
   /** ms; undici's own header/body idle timers (the caller's signal is the real deadline); 0: none */
   timeout: number;
   /** aborts the exchange, the body read included */
-  signal: AbortSignal;
+  signal: StopSignal;
   dispatcher?: Dispatcher;
   /** false: close the connection after this exchange */
   keepAlive?: boolean;
@@ -183,9 +184,9 @@ export async function exchange(
   transport: Transport,
   prepared: ExchangeRequest,
   body: Buffer | null,
-  signal: AbortSignal,
+  signal: StopSignal,
 ): Promise<Exchange> {
-  const attemptCtl = new AbortController();
+  const attemptCtl = new Stop();
   const onOuterAbort = () => attemptCtl.abort();
   signal.addEventListener('abort', onOuterAbort, { once: true });
   const timeoutMs = Number.isFinite(prepared.timeoutMs) && prepared.timeoutMs > 0 ? prepared.timeoutMs : 0;
@@ -203,7 +204,7 @@ export async function exchange(
       headers: { ...prepared.headers },
       data: prepared.method === 'GET' || body === null ? undefined : body,
       timeout: timeoutMs,
-      signal: attemptCtl.signal,
+      signal: attemptCtl,
       dispatcher: prepared.dispatcher,
       keepAlive: prepared.keepAlive,
       maxResponseBytes: prepared.maxResponseBytes,

@@ -4,6 +4,7 @@
  * send to it (saypro-http-post). Pure types: no Node-RED import.
  */
 import type { Dispatcher } from 'undici';
+import type { StopSignal } from './abort';
 
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
 
@@ -124,7 +125,7 @@ export interface PacerLike {
    * "AbortError", code "ABORT_ERR") when `signal` aborts, and with code
    * ENDPOINT_CLOSED once the pacer is closed.
    */
-  acquire(signal?: AbortSignal): Promise<PacerPermit>;
+  acquire(signal?: StopSignal): Promise<PacerPermit>;
   /** a permit now, or undefined when acquire() would have to wait (or the pacer is closed) */
   tryAcquire(): PacerPermit | undefined;
   /** pauses every request until epoch ms `t` (never shortens a pause) */

@@ -6,11 +6,12 @@ import { IntegrationError } from '../errors';
 import { DEFAULT_MAX_IN_FLIGHT } from './scheduler';
 import type { EnqueueResult } from './outbox';
 import type { EndpointHandle } from '../http/types';
+import type { StopSignal } from '../http/abort';
 
 /** a journal write that failed: the item's slot is held this long before it is tried again */
 export const JOURNAL_FAILURE_BACKOFF_MS = 5000;
 
-export function wait(ms: number, signal: AbortSignal): Promise<void> {
+export function wait(ms: number, signal: StopSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {

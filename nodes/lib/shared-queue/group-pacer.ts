@@ -42,6 +42,7 @@ import type { KV } from '@nats-io/kv';
 import { isTaken } from './jetstream-errors';
 import { Lead, firstCandidate, slotSpacing, slotStart, slotTolerance, usable } from './rate-slots';
 import type { EndpointHandle, PacerLike, PacerOutcome, PacerPermit, PacerState } from '../http/types';
+import type { StopSignal } from '../http/abort';
 
 export interface GroupLimits {
   /** 0: no group concurrency limit */
@@ -79,7 +80,7 @@ export function paceStreamConfig(
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: StopSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError());
     const onAbort = () => {
@@ -165,7 +166,7 @@ export class GroupPacer implements PacerLike {
     return this.lead.ms;
   }
 
-  async acquire(signal?: AbortSignal): Promise<PacerPermit> {
+  async acquire(signal?: StopSignal): Promise<PacerPermit> {
     const local = this.o.inner ? await this.o.inner.acquire(signal) : undefined;
     let slot: { seq: number } | undefined;
     try {
@@ -240,7 +241,7 @@ export class GroupPacer implements PacerLike {
 
   // ------------------------------------------------------------ concurrency
 
-  private async takeSlot(signal?: AbortSignal): Promise<{ seq: number } | undefined> {
+  private async takeSlot(signal?: StopSignal): Promise<{ seq: number } | undefined> {
     const n = this.o.limits.maxConcurrent;
     if (n <= 0) return undefined;
     let delay = 10;
@@ -274,7 +275,7 @@ export class GroupPacer implements PacerLike {
     return Number.isFinite(until) ? Math.max(0, until - this.now()) : 0;
   }
 
-  private async enterAhead(signal?: AbortSignal): Promise<void> {
+  private async enterAhead(signal?: StopSignal): Promise<void> {
     while (this.ahead >= AHEAD_WAITERS) {
       if (this.closed) throw abortError();
       if (signal?.aborted) throw abortError();
@@ -315,7 +316,7 @@ export class GroupPacer implements PacerLike {
     throw new Error(`no free rate slot among ${MAX_SCAN_SLOTS} tried`);
   }
 
-  private async takeToken(signal?: AbortSignal): Promise<void> {
+  private async takeToken(signal?: StopSignal): Promise<void> {
     for (;;) {
       if (this.closed) throw abortError();
       try {
