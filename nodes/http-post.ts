@@ -77,6 +77,8 @@ export = function (RED: NodeAPI) {
     const { board, show: showStatus } = status;
     /** a delivery ended: its outcome stays shown until the next one (or the next message) */
     const showOutcome = (outcome: Outcome | undefined) => (board.ended(outcome), showStatus());
+    /** a delivery in flight changed phase (sending, waiting for a retry …) */
+    const onPhase = (d: DeliveryState) => (board.phase(d), showStatus());
     /** the dead letters kept now (read at open and after a replay or purge: counting costs a pass over them) */
     function recountDeadLetters(): void {
       board.deadLetters = safely(() => slot.queue?.deadLetter.counts().total) ?? board.deadLetters;
@@ -154,10 +156,17 @@ export = function (RED: NodeAPI) {
       if (!built.ok) return fail(msg, built.error, send, done);
       const deadline = deadlineFor(s.deadlineS, msg.deadline);
       if (!deadline.ok) return fail(msg, deadline.error, send, done);
+      // one object, no spreads: it lives as long as the delivery (a message's objects should die young)
       const outcome = await deliverInMemory({
-        ...{ endpoint: built.endpoint, request: built.request, settings, state, deadlineMs: deadline.ms },
-        ...{ keyLifetimeMs: s.keyLifetimeMs, closed: inFlight.signal, onAttempt },
-        onPhase: (d) => (board.phase(d), showStatus()),
+        endpoint: built.endpoint,
+        request: built.request,
+        settings,
+        state,
+        deadlineMs: deadline.ms,
+        keyLifetimeMs: s.keyLifetimeMs,
+        closed: inFlight.signal,
+        onAttempt,
+        onPhase,
       });
       await applyOutcome(msg, outcome, key, label);
       telemetry.finished(msg, outcome.ok ? 'delivered' : 'failed', outcome.ok ? undefined : outcome.error);

@@ -16,7 +16,8 @@ export function attemptHeaders(
   idempotencyKey: string,
   now: () => number,
 ): Record<string, string> {
-  const headers: Record<string, string> = { ...request.headers };
+  // Object.assign, not a spread: a spread's copy outlives the young generation (lib/http/delivery.ts)
+  const headers: Record<string, string> = Object.assign({}, request.headers);
   if (settings.idempotencyHeader) setHeader(headers, settings.idempotencyHeader, idempotencyKey);
   if (settings.signingKey !== undefined) {
     const signed = webhookSignatureHeaders(

@@ -82,6 +82,9 @@ interface AttemptContext {
   outcome: PacerOutcome;
 }
 
+/** What every line about an attempt starts with (Delivery.logBase). */
+type AttemptBase = Pick<AttemptLog, 'attempt' | 'method' | 'url' | 'durationMs'>;
+
 /** Go round the loop once more. */
 const AGAIN = Symbol('again');
 type Step = DeliveryOutcome | typeof AGAIN;
@@ -210,7 +213,7 @@ export class Delivery {
 
       const ex = await exchange(this.transport, prepared, this.request.body, this.signal);
       if (this.signal.aborted && !ex.response) {
-        this.report({ ...this.logBase(ctx, ex.method), errorCode: 'CANCELLED', result: 'cancelled' });
+        this.report(this.logBase(ctx, ex.method), { errorCode: 'CANCELLED', result: 'cancelled' });
         return this.cancelled('sending');
       }
       if (!ex.response && isResponseTooLarge(ex.failure)) return this.onTooLarge(ctx, ex, ex.failure);
@@ -237,27 +240,27 @@ export class Delivery {
       // the SSRF guard's refusal keeps its own code: the address is refused, not the settings
       if (e?.code === TARGET_BLOCKED) {
         state.lastErrorCode = TARGET_BLOCKED;
-        this.report({ ...base, errorCode: TARGET_BLOCKED, result: 'failed' });
+        this.report(base, { errorCode: TARGET_BLOCKED, result: 'failed' });
         return this.finish('failed', TARGET_BLOCKED, String(e.message), String(e.message));
       }
       const reason = prepareFailureReason(err);
       // the message states the first reason itself (e.g. "apiKey: environment variable X is not set")
       const first = firstReason(err);
       state.lastErrorCode = 'PREPARE_FAILED';
-      const log = { ...base, errorCode: 'PREPARE_FAILED' };
+      const errorCode = 'PREPARE_FAILED';
       if (this.signal.aborted) {
-        this.report({ ...log, result: 'cancelled' });
+        this.report(base, { errorCode, result: 'cancelled' });
         return this.cancelled('sending');
       }
       if (e?.retryable === true && ctx.attempt < this.maxAttempts) {
         const delayMs = this.scheduleRetry(ctx.attempt);
-        this.report({ ...log, result: 'retry', delayMs });
+        this.report(base, { errorCode, result: 'retry', delayMs });
         if (this.options.oneAttempt) {
           return this.later('PREPARE_FAILED', `${first} ${attemptOf(ctx.attempt, this.maxAttempts)}`, reason);
         }
         return AGAIN;
       }
-      this.report({ ...log, result: 'failed' });
+      this.report(base, { errorCode, result: 'failed' });
       return this.finish('failed', 'PREPARE_FAILED', `${first} (${plural(state.attempts, 'attempt')})`, reason);
     }
   }
@@ -269,7 +272,7 @@ export class Delivery {
     this.state.lastStatusCode = statusCode;
     this.state.lastErrorCode = RESPONSE_TOO_LARGE;
     ctx.outcome = { kind: 'response', status: statusCode };
-    this.report({ ...this.logBase(ctx, ex.method), statusCode, errorCode: RESPONSE_TOO_LARGE, result: 'failed' });
+    this.report(this.logBase(ctx, ex.method), { statusCode, errorCode: RESPONSE_TOO_LARGE, result: 'failed' });
     return this.finish('failed', RESPONSE_TOO_LARGE, tooLargeText(statusCode, failure.limit), failure.message);
   }
 
@@ -283,7 +286,7 @@ export class Delivery {
       ctx.outcome = { kind: 'network', code: down };
       state.attempts--;
       state.lastErrorCode = down;
-      this.report({ ...base, errorCode: down, result: 'offline' });
+      this.report(base, { errorCode: down, result: 'offline' });
       return AGAIN;
     }
     const cls = classifyError(ex.failure, ex.timedOut);
@@ -293,13 +296,13 @@ export class Delivery {
     const what = noAnswerText(cls.code, ex.timeoutMs);
     if (cls.retryable && ctx.attempt < this.maxAttempts) {
       const delayMs = this.scheduleRetry(ctx.attempt);
-      this.report({ ...base, errorCode: cls.code, result: 'retry', delayMs });
+      this.report(base, { errorCode: cls.code, result: 'retry', delayMs });
       if (this.options.oneAttempt) {
         return this.later(cls.code, `${what} ${attemptOf(ctx.attempt, this.maxAttempts)}`, message);
       }
       return AGAIN;
     }
-    this.report({ ...base, errorCode: cls.code, result: 'failed' });
+    this.report(base, { errorCode: cls.code, result: 'failed' });
     const summary = `${what} (${plural(state.attempts, 'attempt')})`;
     return this.finish('failed', cls.code, cls.retryable ? summary : `${summary}: not retried`, message);
   }
@@ -322,7 +325,7 @@ export class Delivery {
     ctx.outcome = outcome;
 
     if ((statusCode >= 200 && statusCode < 300) || settings.alsoSuccess?.(statusCode) === true) {
-      this.report({ ...base, statusCode, result: 'success' });
+      this.report(base, { statusCode, result: 'success' });
       return this.succeed(statusCode, respHeaders, raw);
     }
 
@@ -330,14 +333,14 @@ export class Delivery {
     state.lastErrorCode = code;
     if (statusCode === 401 && !state.authRetried && this.freshTokenWorthTrying()) {
       state.authRetried = true;
-      this.report({ ...base, statusCode, result: 'auth-retry' });
+      this.report(base, { statusCode, result: 'auth-retry' });
       return AGAIN;
     }
 
     const statusText = response.statusText ? ` ${response.statusText}` : '';
     if (isRetryableStatus(statusCode) && ctx.attempt < this.maxAttempts) {
       const delayMs = this.scheduleRetry(ctx.attempt, retryAfterMs);
-      this.report({ ...base, statusCode, result: 'retry', delayMs });
+      this.report(base, { statusCode, result: 'retry', delayMs });
       if (this.options.oneAttempt) {
         return this.later(
           code,
@@ -347,7 +350,7 @@ export class Delivery {
       }
       return AGAIN;
     }
-    this.report({ ...base, statusCode, result: 'failed' });
+    this.report(base, { statusCode, result: 'failed' });
     const location = respHeaders.location ? this.redactor.url(String(respHeaders.location)) : undefined;
     const reason = notRetriedReason(statusCode, statusText, isRetryableStatus(statusCode), location);
     const message = `${answeredText(statusCode, statusText)} (${plural(state.attempts, 'attempt')})`;
@@ -381,7 +384,7 @@ export class Delivery {
     this.redactor = redactorFor(this.endpoint, this.settings.signingKey, this.settings.secrets, this.request.headers);
   }
 
-  private logBase(ctx: AttemptContext, method: string) {
+  private logBase(ctx: AttemptContext, method: string): AttemptBase {
     return { attempt: ctx.attempt, method, url: this.lastUrl ?? '', durationMs: this.now() - ctx.started };
   }
 
@@ -396,15 +399,23 @@ export class Delivery {
     }
   }
 
-  private report(log: Omit<AttemptLog, 'text' | 'maxAttempts'>): void {
+  /**
+   * Tells the caller about an attempt: `base` (logBase) with what came of it. Built with Object.assign,
+   * not spreads: on Node 20 an object made by spreading another is allocated old, and it keeps what it
+   * points at alive past the young generation's collections (measured by bench/peers: peak memory).
+   */
+  private report(base: AttemptBase, what: Omit<AttemptLog, 'text' | 'maxAttempts' | keyof AttemptBase>): void {
+    const onAttempt = this.options.onAttempt;
+    if (!onAttempt) return;
     const maxAttempts = this.maxAttempts;
     try {
-      this.options.onAttempt?.({
-        ...log,
+      const log: AttemptLog = Object.assign({}, base, what, {
         maxAttempts,
-        text: attemptLogText(log, maxAttempts),
+        text: '',
         idempotencyKey: this.state.idempotencyKey,
       });
+      log.text = attemptLogText(log, maxAttempts);
+      onAttempt(log);
     } catch {
       // logging must not stop the delivery
     }

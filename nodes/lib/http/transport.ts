@@ -110,7 +110,8 @@ export async function readBounded(
 /** Sends one request through undici and reads the answer under the size limit. */
 export const undiciTransport: Transport = async (req) => {
   const limit = req.maxResponseBytes && req.maxResponseBytes > 0 ? req.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES;
-  const timers = req.timeout > 0 ? { headersTimeout: req.timeout, bodyTimeout: req.timeout } : {};
+  // one object built whole for this request (undici() may complete it in place); no timeout: undici's defaults
+  const timeout = req.timeout > 0 ? req.timeout : undefined;
   const res = await undici().request(req.url, {
     method: req.method,
     headers: req.headers,
@@ -118,7 +119,8 @@ export const undiciTransport: Transport = async (req) => {
     dispatcher: req.dispatcher,
     signal: req.signal,
     reset: req.keepAlive === false,
-    ...timers,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
   } as Parameters<typeof Undici.request>[1]);
   const headers = res.headers as Record<string, string | string[]>;
   const body = res.body as unknown as Readable & { destroy(err?: Error): void };
@@ -201,7 +203,7 @@ export async function exchange(
     ex.response = await transport({
       url: prepared.url,
       method: prepared.method,
-      headers: { ...prepared.headers },
+      headers: Object.assign({}, prepared.headers),
       data: prepared.method === 'GET' || body === null ? undefined : body,
       timeout: timeoutMs,
       signal: attemptCtl,

@@ -17,13 +17,19 @@ export interface UndiciParts {
   Agent: typeof Undici.Agent;
   ProxyAgent: typeof Undici.ProxyAgent;
   buildConnector: typeof Undici.buildConnector;
-  /** undici's `request(url, options)`: options.dispatcher is the endpoint's Agent */
+  /**
+   * undici's `request(url, options)`: options.dispatcher is the endpoint's Agent. The options object is
+   * the caller's for this request alone: it may be completed in place (origin, path, method).
+   */
   request: typeof Undici.request;
   /** 'parts' or 'index' (the fallback) */
   loaded: 'parts' | 'index';
 }
 
 let parts: UndiciParts | undefined;
+
+/** the most URLs whose parts are kept (request() below) */
+const MAX_TARGETS = 256;
 
 type ApiRequest = (this: unknown, opts: Record<string, unknown>) => Promise<Undici.Dispatcher.ResponseData>;
 
@@ -55,19 +61,33 @@ function loadParts(): UndiciParts {
   // what undici's index does for `request(url, opts)` (makeDispatcher), for the options we pass
   // without a dispatcher: one Agent of default options, as undici's global one
   let fallback: Undici.Agent | undefined;
+  // an endpoint sends to the same few URLs again and again: each is parsed once (a URL object per request
+  // cost CPU and memory); a string seen for the first time when the table is full empties it
+  const targets = new Map<string, { origin: string; path: string }>();
+  const targetOf = (url: string | URL) => {
+    const known = typeof url === 'string' ? targets.get(url) : undefined;
+    if (known) return known;
+    const u = parseURL(url);
+    const target = { origin: u.origin, path: u.search ? `${u.pathname}${u.search}` : u.pathname };
+    if (typeof url === 'string') {
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(url, target);
+    }
+    return target;
+  };
   const request = ((url: string | URL, opts: Record<string, unknown> & { dispatcher?: unknown } = {}) => {
-    let u: URL;
+    let target: { origin: string; path: string };
     try {
-      u = parseURL(url);
+      target = targetOf(url);
     } catch (err) {
       return Promise.reject(err);
     }
-    return apiRequest.call(opts.dispatcher ?? (fallback ??= new Agent()), {
-      ...opts,
-      origin: u.origin,
-      path: u.search ? `${u.pathname}${u.search}` : u.pathname,
-      method: opts.method || (opts.body ? 'PUT' : 'GET'),
-    });
+    // completed in place, not copied: the caller builds `opts` for this request alone, and a copy made by
+    // spreading it was one more object per request that outlived the young generation
+    opts.method = opts.method || (opts.body ? 'PUT' : 'GET');
+    opts.origin = target.origin;
+    opts.path = target.path;
+    return apiRequest.call(opts.dispatcher ?? (fallback ??= new Agent()), opts);
   }) as unknown as typeof Undici.request;
   return { Agent, ProxyAgent, buildConnector, request, loaded: 'parts' };
 }
