@@ -5,9 +5,10 @@
  * A close cancels them all (`signal`) and waits for them. No Node-RED here.
  */
 import { outcomeOf, type Outcome } from './status';
+import { ShortList } from '../short-lived';
 
 export class InFlight<S> {
-  private readonly jobs = new Map<Promise<void>, S>();
+  private readonly jobs = new ShortList<{ finished: Promise<void>; state: S }>();
   private readonly closed = new AbortController();
   /** aborts at the close: every delivery stops (its retry wait, its request) */
   readonly signal = this.closed.signal;
@@ -19,7 +20,7 @@ export class InFlight<S> {
 
   /** their states, oldest first */
   states(): S[] {
-    return [...this.jobs.values()];
+    return this.jobs.values().map((j) => j.state);
   }
 
   /**
@@ -34,14 +35,14 @@ export class InFlight<S> {
   ): Promise<void> {
     let outcome: Outcome | undefined;
     const noted = (out: O) => ((outcome = outcomeOf(out)), send(out));
-    const finished = job(noted).finally(() => (this.jobs.delete(finished), ended(outcome)));
-    this.jobs.set(finished, state);
+    const finished = job(noted).finally(() => (this.jobs.delete(id), ended(outcome)));
+    const id = this.jobs.add({ finished, state });
     return finished;
   }
 
   /** resolves once every delivery now in flight has ended, however it ended */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.jobs.keys()]);
+    await Promise.allSettled(this.jobs.values().map((j) => j.finished));
   }
 
   /** aborts `signal`, then waits for every delivery in flight to end */

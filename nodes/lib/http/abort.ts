@@ -18,6 +18,8 @@
  * warned "MaxListenersExceededWarning: 11 abort listeners added to [AbortSignal]".
  */
 
+import { ShortList } from '../short-lived';
+
 /** What the package needs of a signal: an AbortSignal has it, and so has a Stop. */
 export interface StopSignal {
   readonly aborted: boolean;
@@ -68,7 +70,8 @@ export class Stop implements StopSignal {
 }
 
 interface Fanout {
-  children: Set<Stop>;
+  // not a Set: see ../short-lived.ts
+  children: ShortList<Stop>;
   onAbort: () => void;
 }
 
@@ -94,18 +97,17 @@ export function linkSignal(parent?: StopSignal): LinkedSignal {
   let fan = fanouts.get(parent);
   if (!fan) {
     const created: Fanout = {
-      children: new Set(),
+      children: new ShortList(),
       onAbort: () => {
         fanouts.delete(parent);
-        for (const c of created.children) c.abort(parent.reason);
-        created.children.clear();
+        for (const c of created.children.values()) c.abort(parent.reason);
       },
     };
     fan = created;
     fanouts.set(parent, fan);
     parent.addEventListener('abort', fan.onAbort, { once: true });
   }
-  fan.children.add(child);
+  const slot = fan.children.add(child);
   const f = fan;
   let disposed = false;
   return {
@@ -114,7 +116,7 @@ export function linkSignal(parent?: StopSignal): LinkedSignal {
     dispose() {
       if (disposed) return;
       disposed = true;
-      f.children.delete(child);
+      f.children.delete(slot);
       if (f.children.size === 0 && fanouts.get(parent) === f) {
         parent.removeEventListener('abort', f.onAbort);
         fanouts.delete(parent);

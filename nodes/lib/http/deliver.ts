@@ -117,5 +117,6 @@ export function deliverOnce(
   settings: DeliverySettings,
   options: DeliveryOptions = {},
 ): Promise<DeliveryOutcome> {
-  return deliver(endpoint, request, state, settings, { ...options, oneAttempt: true });
+  // Object.assign, not a spread: a spread's copy outlives the young generation (lib/http/delivery.ts)
+  return deliver(endpoint, request, state, settings, Object.assign({}, options, { oneAttempt: true }));
 }

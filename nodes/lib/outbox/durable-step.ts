@@ -33,6 +33,7 @@ import {
 } from '../http/deliver';
 import { windowPassed } from '../idempotency-window';
 import type { FastEntry, Journaled } from './fast-lane';
+import type { ShortMap } from '../short-lived';
 
 /** a step cancelled while the queue is not closing (the endpoint stopped …): looked at again after this */
 export const CANCELLED_BACKOFF_MS = 5000;
@@ -44,7 +45,7 @@ export interface StepHost {
   readonly inProcess: InProcess;
   readonly counters: DurableCounters;
   /** the delivery state of each step in flight (for the status) */
-  readonly live: Map<string, DeliveryState>;
+  readonly live: ShortMap<DeliveryState>;
   readonly signal: AbortSignal;
   closing(): boolean;
   clock(): number;

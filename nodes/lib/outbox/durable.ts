@@ -27,7 +27,7 @@
  */
 import * as path from 'path';
 import { IntegrationError } from '../errors';
-import { Outbox } from './outbox';
+import { Outbox, type PendingItem } from './outbox';
 import { DeadLetterStore, type DeadLetterEntry } from './dead-letter';
 import { Scheduler } from './scheduler';
 import { fullError, JOURNAL_FAILURE_BACKOFF_MS, stepsInFlight, wait } from './queue-helpers';
@@ -41,7 +41,6 @@ import { evictedMessage } from './outcome-messages';
 import { RecordCipher } from './cipher';
 import { completeItem, startItem } from './stored-item';
 import { FastLane, type FastEntry, type Journaled } from './fast-lane';
-import type { PendingItem } from './outbox';
 import {
   isObj,
   type DeadLetterListing,
@@ -54,6 +53,7 @@ import {
 } from './durable-types';
 import type { DeliveryState } from '../http/deliver';
 import type { PacerState } from '../http/types';
+import { ShortList, ShortMap } from '../short-lived';
 
 export * from './durable-types';
 export { stepsInFlight } from './queue-helpers';
@@ -69,12 +69,12 @@ export class DurableQueue {
   private readonly abort = new AbortController();
   private readonly clock: () => number;
   /** the delivery state of each step in flight (for the status) */
-  private readonly live = new Map<string, DeliveryState>();
+  private readonly live = new ShortMap<DeliveryState>();
   private readonly routes: RouteIds;
   /** what is kept in memory only for items queued by this process */
   private readonly inProcess = new InProcess();
   private readonly encrypted: boolean;
-  private readonly reports = new Set<Promise<void>>();
+  private readonly reports = new ShortList<Promise<void>>();
   /** since the queue was created: kept in counters.json beside the journal (counters-file.ts) */
   readonly counters: DurableCounters = { delivered: 0, retried: 0, deadLettered: 0, refused: 0 };
   private countsFile: CountersFile<DurableCounters> | undefined;
@@ -320,8 +320,8 @@ export class DurableQueue {
           `outbox: ${id} was moved to the dead letters (queue full) but could not be reported: ${(err as Error)?.message ?? err}`,
         ),
       )
-      .finally(() => this.reports.delete(p));
-    this.reports.add(p);
+      .finally(() => this.reports.delete(added));
+    const added = this.reports.add(p);
   }
 
   private configHeaders(): Record<string, string> {
@@ -488,7 +488,7 @@ export class DurableQueue {
         this.fast?.stop(); // each attempt of the fast lane in flight writes its message as it ends
         this.abort.abort();
         await this.scheduler.stop();
-        await Promise.allSettled([...this.reports]);
+        await Promise.allSettled(this.reports.values());
         await this.countsFile?.close();
         await this.outbox.close();
         await this.deadLetter.close();

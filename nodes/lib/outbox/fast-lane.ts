@@ -18,6 +18,7 @@
 import type { PendingItem } from './item';
 import type { DurableEnqueueResult } from './durable-types';
 import type { IntegrationError } from '../errors';
+import { ShortMap } from '../short-lived';
 
 /** what writing an entry gave: the item now pending in the outbox, or why it is not there */
 export type Journaled =
@@ -86,7 +87,7 @@ export class FastLane {
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
   /** in order of arrival, so of deadline: the window is the same for all */
-  private readonly entries = new Map<string, FastEntry>();
+  private readonly entries = new ShortMap<FastEntry>();
   private timer: unknown;
   /** entries not being written */
   private notWritten = 0;

@@ -10,14 +10,15 @@
  */
 import type { AttemptRecord } from './dead-letter';
 import { isObj } from './durable-types';
+import { ShortMap } from '../short-lived';
 
 /** attempt histories kept for at most this many items, each at most this long */
 const MAX_HISTORIES = 1000;
 export const MAX_HISTORY = 20;
 
 export class InProcess {
-  private readonly props = new Map<string, Record<string, unknown>>();
-  private readonly secrets = new Map<string, { request: Record<string, string>; msg: Record<string, unknown> }>();
+  private readonly props = new ShortMap<Record<string, unknown>>();
+  private readonly secrets = new ShortMap<{ request: Record<string, string>; msg: Record<string, unknown> }>();
   private readonly histories = new Map<string, AttemptRecord[]>();
 
   /** after an accepted enqueue */

@@ -43,6 +43,7 @@ import {
   type OutboxOptions,
   type OutboxStats,
 } from './outbox-types';
+import type { HasKey } from '../short-lived';
 
 export * from './outbox-types';
 
@@ -318,17 +319,12 @@ export class Outbox {
    * PendingIndex.due): only the head of each ordering key, none in `busyKeys`
    * or `busyIds`, none being completed.
    */
-  due(
-    now: number = this.clock(),
-    limit = Infinity,
-    busyKeys?: Iterable<string>,
-    busyIds?: ReadonlySet<string>,
-  ): PendingItem[] {
+  due(now: number = this.clock(), limit = Infinity, busyKeys?: Iterable<string>, busyIds?: HasKey): PendingItem[] {
     return this.index.due(now, limit, busyKeys, busyIds);
   }
 
   /** The earliest nextAttemptAt among the items `due()` could return (undefined when none). */
-  nextDueAt(busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): number | undefined {
+  nextDueAt(busyKeys?: Iterable<string>, busyIds?: HasKey): number | undefined {
     return this.index.nextDueAt(busyKeys, busyIds);
   }
 

@@ -5,6 +5,7 @@
  */
 import { DueHeap, type HeapEntry } from './due-heap';
 import type { Item, PendingItem } from './item';
+import type { HasKey } from '../short-lived';
 
 function toSet(v: Iterable<string> | undefined): ReadonlySet<string> | undefined {
   if (v === undefined || v === null) return undefined;
@@ -146,7 +147,7 @@ export class PendingIndex {
     return e.hv === e.it.hv && this.items.get(e.it.id) === e.it;
   }
 
-  private skip(it: Item, busyKeys: ReadonlySet<string> | undefined, busyIds: ReadonlySet<string> | undefined): boolean {
+  private skip(it: Item, busyKeys: ReadonlySet<string> | undefined, busyIds: HasKey | undefined): boolean {
     return (
       it.closing ||
       (busyIds !== undefined && busyIds.has(it.id)) ||
@@ -162,7 +163,7 @@ export class PendingIndex {
    * Cost: O(d log n) for d due items, or a scan in enqueue order that stops
    * after `limit` finds when many are due.
    */
-  due(now: number, limit = Infinity, busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): PendingItem[] {
+  due(now: number, limit = Infinity, busyKeys?: Iterable<string>, busyIds?: HasKey): PendingItem[] {
     const bk = toSet(busyKeys);
     if (!(limit > 0)) return [];
     if (Number.isFinite(limit)) {
@@ -220,7 +221,7 @@ export class PendingIndex {
    * the same busy keys / ids (undefined when none). Cheap: a look at the top
    * of the due-time heap.
    */
-  nextDueAt(busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): number | undefined {
+  nextDueAt(busyKeys?: Iterable<string>, busyIds?: HasKey): number | undefined {
     const bk = toSet(busyKeys);
     const h = this.heap;
     const aside: HeapEntry[] = [];

@@ -21,11 +21,12 @@
  * Pure: no Node-RED, no file system; the clock and the timer can be injected.
  */
 import type { PendingItem } from './outbox';
+import { ShortMap, ShortSet, type HasKey } from '../short-lived';
 
 /** What the scheduler needs of an outbox. */
 export interface DueQueue {
-  due(now: number, limit: number, busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): PendingItem[];
-  nextDueAt(busyKeys?: Iterable<string>, busyIds?: ReadonlySet<string>): number | undefined;
+  due(now: number, limit: number, busyKeys?: Iterable<string>, busyIds?: HasKey): PendingItem[];
+  nextDueAt(busyKeys?: Iterable<string>, busyIds?: HasKey): number | undefined;
 }
 
 export interface SchedulerOptions {
@@ -59,12 +60,12 @@ export class Scheduler {
   private readonly onError: (err: unknown, item?: PendingItem) => void;
   private readonly onChange: () => void;
   /** ids being worked on */
-  readonly busyIds = new Set<string>();
+  readonly busyIds = new ShortSet();
   /** ids kept from being taken again after their step ended (hold) */
-  private readonly held = new Set<string>();
+  private readonly held = new ShortSet();
   /** ordering keys being worked on (one item each at most: due() only offers heads, and a busy key is skipped) */
-  private readonly keys = new Set<string>();
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly keys = new ShortSet();
+  private readonly running = new ShortMap<Promise<void>>();
   private timer: unknown;
   /** when the timer fires, undefined when none is set */
   timerAt: number | undefined;

@@ -60,7 +60,8 @@ export function attemptHeaders(
   stored: Record<string, string>,
   inMemory: Record<string, string> = {},
 ): Record<string, string> {
-  const out: Record<string, string> = { ...config };
+  // Object.assign, not a spread (a spread's copy outlives the young generation: lib/http/delivery.ts)
+  const out: Record<string, string> = Object.assign({}, config);
   for (const k of Object.keys(stored)) setHeader(out, k, stored[k]);
   for (const k of Object.keys(inMemory)) setHeader(out, k, inMemory[k]);
   return out;
