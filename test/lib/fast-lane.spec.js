@@ -96,6 +96,18 @@ describe('lib/outbox/fast-lane', function () {
       assert.strictEqual(l.unwritten, 0);
     });
 
+    it('ids that read as numbers ("20" before "3"): each entry is written when its own window passes', function () {
+      const { lane: l, time, ids } = lane(100);
+      l.add('20', 0);
+      time.now = 50;
+      l.add('3', 50);
+      time.fire(100);
+      assert.deepStrictEqual(ids(), ['20'], 'the older one, although "3" is listed first');
+      assert.strictEqual(time.pending()[0].ms, 50, 'armed again for "3": 150 - 100');
+      time.fire(150);
+      assert.deepStrictEqual(ids(), ['20', '3']);
+    });
+
     it('a timer that fires early (before any deadline) writes nothing and re-arms for the oldest', function () {
       const { lane: l, time, ids } = lane(100);
       l.add('a', 0);

@@ -388,7 +388,7 @@ export class DurableQueue {
   /** steps whose request is on the wire */
   get sending(): number {
     let n = 0;
-    for (const s of this.live.values()) if (s.phase === 'sending') n++;
+    this.live.forEach((s) => (n += s.phase === 'sending' ? 1 : 0));
     return n;
   }
 

@@ -166,17 +166,17 @@ export class FastLane {
     this.timer = undefined;
   }
 
-  /** The window of the oldest entries passed: write them; look again at the next deadline. */
+  /** The window of some entries passed: write them; look again at the next deadline. */
   private due(): void {
     this.timer = undefined;
     const now = this.now();
+    let next = Infinity;
+    // every entry is looked at: their order is not their age (an id such as "12" comes first, lib/short-lived.ts)
     for (const entry of this.entries.values()) {
       if (entry.journal) continue; // being written (or written), its attempt still going on
-      if (entry.deadline > now) {
-        this.arm(entry.deadline - now);
-        return;
-      }
-      this.journalNow(entry);
+      if (entry.deadline > now) next = Math.min(next, entry.deadline);
+      else this.journalNow(entry);
     }
+    if (next !== Infinity) this.arm(next - now);
   }
 }

@@ -7,9 +7,10 @@ import { DueHeap, type HeapEntry } from './due-heap';
 import type { Item, PendingItem } from './item';
 import type { HasKey } from '../short-lived';
 
-function toSet(v: Iterable<string> | undefined): ReadonlySet<string> | undefined {
+function toSet(v: Iterable<string> | undefined): HasKey | undefined {
   if (v === undefined || v === null) return undefined;
-  return v instanceof Set ? (v as ReadonlySet<string>) : new Set(v);
+  // a Set or a ShortSet (lib/short-lived.ts) is looked up as it is; any other list is made a Set
+  return typeof (v as Partial<HasKey>).has === 'function' ? (v as unknown as HasKey) : new Set(v);
 }
 
 /** up to this many heap entries, nextDueAt() looks past busy ones with one pass over them */
@@ -147,7 +148,7 @@ export class PendingIndex {
     return e.hv === e.it.hv && this.items.get(e.it.id) === e.it;
   }
 
-  private skip(it: Item, busyKeys: ReadonlySet<string> | undefined, busyIds: HasKey | undefined): boolean {
+  private skip(it: Item, busyKeys: HasKey | undefined, busyIds: HasKey | undefined): boolean {
     return (
       it.closing ||
       (busyIds !== undefined && busyIds.has(it.id)) ||
