@@ -364,7 +364,7 @@ async function failed(
       // giveUp below says whether the journal works
     }
   }
-  await giveUp(host, item, { ...loaded, state, failure }, failure.error, attempts);
+  await giveUp(host, item, Object.assign({}, loaded, { state, failure }), failure.error, attempts);
 }
 
 /** No more attempts: to the dead letters (durably), then output 2. */
@@ -377,12 +377,11 @@ export async function giveUp(
 ): Promise<void> {
   const id = item.id;
   const history = host.inProcess.history(id, attempts);
-  if (history.length === 0 && item.lastError)
-    history.push({
-      at: host.clock(),
-      errorCode: item.lastError.code,
-      ...(item.lastError.statusCode !== undefined ? { statusCode: item.lastError.statusCode } : {}),
-    });
+  if (history.length === 0 && item.lastError) {
+    const rec: AttemptRecord = { at: host.clock(), errorCode: item.lastError.code };
+    if (item.lastError.statusCode !== undefined) rec.statusCode = item.lastError.statusCode;
+    history.push(rec);
+  }
   let moved = false;
   try {
     moved = await host.outbox.toDeadLetter(id, error.toJSON(), history);

@@ -51,7 +51,8 @@ export class InProcess {
   reattach(id: string, msg: Record<string, unknown>): Record<string, unknown> {
     const s = this.secrets.get(id);
     this.secrets.delete(id);
-    if (s && Object.keys(s.msg).length > 0) msg.headers = { ...(isObj(msg.headers) ? msg.headers : {}), ...s.msg };
+    if (s && Object.keys(s.msg).length > 0)
+      msg.headers = Object.assign({}, isObj(msg.headers) ? msg.headers : {}, s.msg);
     const live = this.props.get(id);
     this.props.delete(id);
     if (live) {
