@@ -26,6 +26,7 @@ const os = require('os');
 const path = require('path');
 const { startNodeRed, freePort, tmpDir } = require('../test/support/nodered');
 const { startChaosPartner } = require('../test/support/chaos-partner');
+const { durableTriggerNode } = require('../test/support/flows');
 const WebSocket = require('ws');
 
 function intEnv(name, dflt) {
@@ -154,22 +155,10 @@ function flow(partnerPort, rateCount) {
       breakerFailures: 0,
       breakerRate: 0,
     },
-    {
-      id: 'bench000trigger1',
-      type: 'saypro-event-trigger',
-      z: TAB,
+    durableTriggerNode('bench000trigger1', TAB, PATH, [['bench000encoder1'], []], {
       name: 'platform events',
-      url: PATH,
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
       ackTimeout: 30,
-      wires: [['bench000encoder1'], []],
-    },
+    }),
     {
       // for the baseline of (d): the same intake with an immediate reply and no HTTP POST node
       id: 'bench000trigger2',

@@ -25,6 +25,7 @@ const assert = require('assert');
 const fs = require('fs');
 const { startNodeRed, freePort, tmpDir } = require('../support/nodered');
 const { startChaosPartner, prng } = require('../support/chaos-partner');
+const { durableTriggerNode } = require('../support/flows');
 
 function intEnv(name, dflt) {
   const v = Number(process.env[name]);
@@ -83,22 +84,7 @@ function flow(partnerUrl) {
       breakerFailures: 0,
       breakerRate: 0,
     },
-    {
-      id: TRIGGER,
-      type: 'saypro-event-trigger',
-      z: TAB,
-      name: 'platform events',
-      url: PATH,
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
-      ackTimeout: 10,
-      wires: [['fi0000000mapper1'], []],
-    },
+    durableTriggerNode(TRIGGER, TAB, PATH, [['fi0000000mapper1'], []], { name: 'platform events' }),
     {
       id: 'fi0000000mapper1',
       type: 'saypro-field-mapper',

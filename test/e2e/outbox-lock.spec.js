@@ -17,7 +17,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, freePort, tmpDir } = require('../support/nodered');
-const { endpointNode } = require('../support/flows');
+const { endpointNode, durableTriggerNode } = require('../support/flows');
 
 const TAB = 'lk00000000000tab';
 const TRIGGER = 'lk000000trigger1';
@@ -30,22 +30,7 @@ function flow(partnerUrl) {
   return [
     { id: TAB, type: 'tab', label: 'outbox lock' },
     endpointNode(ENDPOINT, partnerUrl, { name: 'partner' }),
-    {
-      id: TRIGGER,
-      type: 'saypro-event-trigger',
-      z: TAB,
-      name: 'events',
-      url: PATH,
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
-      ackTimeout: 10,
-      wires: [[POST], []],
-    },
+    durableTriggerNode(TRIGGER, TAB, PATH, [[POST], []]),
     {
       id: POST,
       type: 'saypro-http-post',

@@ -16,6 +16,7 @@
 const assert = require('assert');
 const { startNodeRed, debugPane, root, startupProblems } = require('../support/nodered');
 const presets = require('../../resources/presets.js');
+const { debugNode } = require('../support/flows');
 const { startStripe } = require('../fakes/stripe');
 const { startSendGrid } = require('../fakes/sendgrid');
 const { startHubSpot } = require('../fakes/hubspot');
@@ -32,23 +33,7 @@ function vendorFlow(presetId) {
   const mapper = presets.fieldMapperTemplate(p.fieldMapper);
   const check = presets.responseCheckTemplate(p.responseCheck);
   const id = (part) => `presets-${presetId}-${part}`;
-  const debug = (part, name) => ({
-    id: id(part),
-    type: 'debug',
-    z: TAB,
-    name,
-    active: true,
-    tosidebar: true,
-    console: false,
-    tostatus: false,
-    complete: 'true',
-    targetType: 'full',
-    statusVal: '',
-    statusType: 'auto',
-    x: 900,
-    y: 100,
-    wires: [],
-  });
+  const debug = (part, name) => debugNode(id(part), name, TAB, { statusVal: '', statusType: 'auto', x: 900, y: 100 });
   return [
     { id: id('endpoint'), type: 'saypro-endpoint', name: p.label, ...p.config, credentials: { ...p.credentials } },
     {

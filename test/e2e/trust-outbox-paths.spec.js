@@ -16,7 +16,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { startNodeRed, debugPane, freePort, tmpDir } = require('../support/nodered');
-const { endpointNode, debugNode: sharedDebugNode } = require('../support/flows');
+const { endpointNode, debugNode: sharedDebugNode, durableTriggerNode } = require('../support/flows');
 
 const TAB = 'tp00000000000tab';
 const MAGIC = Buffer.from([0xd5, 0x3a, 0x7e, 0xb1]); // framing.ts: the sync marker of every record
@@ -24,22 +24,7 @@ const HEADER_BYTES = 20;
 const T_PUT = 1; // records.ts: a new item
 
 function triggerNode(id, url, postId) {
-  return {
-    id,
-    type: 'saypro-event-trigger',
-    z: TAB,
-    name: `node ${id}`,
-    url,
-    method: 'post',
-    maxBytes: 1048576,
-    filter: '',
-    dedupeWindow: 600,
-    auth: 'none',
-    authHeader: 'x-webhook-secret',
-    reply: 'durable',
-    ackTimeout: 10,
-    wires: [[postId], []],
-  };
+  return durableTriggerNode(id, TAB, url, [[postId], []], { name: `node ${id}` });
 }
 
 function postNode(id, endpoint, extra = {}) {

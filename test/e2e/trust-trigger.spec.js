@@ -18,6 +18,7 @@ const crypto = require('crypto');
 const http = require('http');
 const { Webhook } = require('standardwebhooks');
 const { startNodeRed } = require('../support/nodered');
+const { durableTriggerNode } = require('../support/flows');
 
 const SECRET = 'whsec_' + crypto.randomBytes(24).toString('base64');
 const SHARED = 'shared-' + crypto.randomBytes(12).toString('hex');
@@ -47,24 +48,8 @@ function startPartner() {
 
 function flow(partnerPort) {
   const z = 'trust00000000001';
-  const trigger = (id, url, props) => ({
-    id,
-    z,
-    type: 'saypro-event-trigger',
-    name: 'events ' + url,
-    url,
-    method: 'post',
-    maxBytes: 1048576,
-    filter: '',
-    dedupeWindow: 600,
-    auth: 'none',
-    authHeader: 'x-webhook-secret',
-    reply: 'durable',
-    ackTimeout: 10,
-    bodyTimeout: 1,
-    wires: [['trustpost0000001'], []],
-    ...props,
-  });
+  const trigger = (id, url, props) =>
+    durableTriggerNode(id, z, url, [['trustpost0000001'], []], { name: 'events ' + url, bodyTimeout: 1, ...props });
   return [
     { id: z, type: 'tab', label: 'trust' },
     {

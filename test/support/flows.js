@@ -30,8 +30,8 @@ function endpointNode(id, baseUrl, extra = {}) {
   };
 }
 
-/** A debug node on tab `z` showing the whole message in the sidebar. */
-function debugNode(id, name, z) {
+/** A debug node on tab `z` showing the whole message in the sidebar; `extra` overrides. */
+function debugNode(id, name, z, extra = {}) {
   return {
     id,
     z,
@@ -44,6 +44,7 @@ function debugNode(id, name, z) {
     complete: 'true',
     targetType: 'full',
     wires: [],
+    ...extra,
   };
 }
 

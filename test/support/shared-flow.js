@@ -6,6 +6,8 @@
  * Node-RED instance delivered. The same flow (same node ids) on every
  * instance makes them one group.
  */
+const { durableTriggerNode } = require('./flows');
+
 const IDS = {
   tab: 'sq00000000000tab',
   trigger: 'sq000000trigger1',
@@ -52,22 +54,7 @@ function sharedFlow(o) {
       breakerFailures: 0,
       breakerRate: 0,
     },
-    {
-      id: IDS.trigger,
-      type: 'saypro-event-trigger',
-      z: IDS.tab,
-      name: 'platform events',
-      url: PATH,
-      method: 'post',
-      maxBytes: 1048576,
-      filter: '',
-      dedupeWindow: 600,
-      auth: 'none',
-      authHeader: 'x-webhook-secret',
-      reply: 'durable',
-      ackTimeout: 20,
-      wires: [[IDS.post], []],
-    },
+    durableTriggerNode(IDS.trigger, IDS.tab, PATH, [[IDS.post], []], { name: 'platform events', ackTimeout: 20 }),
     {
       id: IDS.post,
       type: 'saypro-http-post',
