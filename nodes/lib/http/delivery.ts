@@ -246,8 +246,8 @@ export class Delivery {
       const reason = prepareFailureReason(err);
       // the message states the first reason itself (e.g. "apiKey: environment variable X is not set")
       const first = firstReason(err);
-      state.lastErrorCode = 'PREPARE_FAILED';
       const errorCode = 'PREPARE_FAILED';
+      state.lastErrorCode = errorCode;
       if (this.signal.aborted) {
         this.report(base, { errorCode, result: 'cancelled' });
         return this.cancelled('sending');
@@ -256,12 +256,12 @@ export class Delivery {
         const delayMs = this.scheduleRetry(ctx.attempt);
         this.report(base, { errorCode, result: 'retry', delayMs });
         if (this.options.oneAttempt) {
-          return this.later('PREPARE_FAILED', `${first} ${attemptOf(ctx.attempt, this.maxAttempts)}`, reason);
+          return this.later(errorCode, `${first} ${attemptOf(ctx.attempt, this.maxAttempts)}`, reason);
         }
         return AGAIN;
       }
       this.report(base, { errorCode, result: 'failed' });
-      return this.finish('failed', 'PREPARE_FAILED', `${first} (${plural(state.attempts, 'attempt')})`, reason);
+      return this.finish('failed', errorCode, `${first} (${plural(state.attempts, 'attempt')})`, reason);
     }
   }
 
